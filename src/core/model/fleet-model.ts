@@ -1,0 +1,123 @@
+import type { Location } from '../diagnostics.ts'
+import type { CompiledExpression } from '../expr/cel.ts'
+import type { DesiredState } from '../render/desired-state.ts'
+import type { TemplateNode } from '../render/template-node.ts'
+import type { SourceRef } from '../source/source.ts'
+import type { ConfigDefaults } from './cluster-config.ts'
+import type { Channel, Criticality, Environment } from './common.ts'
+import type { FleetSettings } from './fleet.ts'
+import type { Gate, PolicyRule, RolloutSpec, Stage } from './index.ts'
+import type { Account, Cluster, Team } from './inventory.ts'
+
+/** A value of the repository and where it was written. */
+export interface Sourced {
+  readonly at: Location
+}
+
+/** Config item values. */
+export type ConfigValue = string | number | boolean
+
+/** A compiled CEL expression and where it was written. */
+export interface LocatedExpression {
+  readonly expression: CompiledExpression
+  readonly at: Location
+}
+
+export type LoadedTeam = Team & Sourced
+
+/** An account with its defaults applied (group, cost center, provider). */
+export type LoadedAccount = Account & Sourced & { readonly group: string; readonly provider: string }
+
+/** A cluster with what it inherits from its account applied (team, group, tags, provider). */
+export type LoadedCluster = Cluster &
+  Sourced & {
+    readonly team: string
+    readonly group: string
+    readonly tags: Record<string, string>
+    readonly provider: string
+  }
+
+/**
+ * A target: something Flotilla deploys to. An account receives stacks; a cluster receives
+ * manifests. The fields are the ones selectors, policies and rollout stages see as `target`.
+ */
+export interface Target extends Sourced {
+  readonly id: string
+  readonly kind: 'account' | 'cluster'
+  /** The account's name or the cluster's alias. */
+  readonly name: string
+  readonly team: string
+  readonly environment: Environment
+  readonly criticality: Criticality
+  readonly channel: Channel
+  readonly group: string
+  readonly lifecycle: string
+  readonly provider: string
+  /** The account id: the account's own, or the one the cluster runs in. */
+  readonly account: string
+  readonly regions: readonly string[]
+  readonly tags: Readonly<Record<string, string>>
+  /** Merged config items (for clusters: config-defaults under the cluster's own). */
+  readonly config: Readonly<Record<string, ConfigValue>>
+}
+
+/** A stack template from `stacks/*.yaml`, compiled once and rendered per account and region. */
+export interface StackTemplate extends Sourced {
+  readonly file: string
+  readonly stackName: string
+  readonly scope: 'region' | 'global'
+  readonly select: LocatedExpression | undefined
+  readonly movedFrom: string | undefined
+  /** Values for template parameters (`Metadata.Parameters`), compiled. */
+  readonly parameters: TemplateNode
+  /** The CloudFormation template with Flotilla's Metadata keys removed, compiled. */
+  readonly body: TemplateNode
+}
+
+/** One YAML document of a component's manifests. */
+export interface ManifestDocument extends Sourced {
+  readonly file: string
+  readonly index: number
+  readonly body: TemplateNode
+}
+
+/** A cluster component: `cluster/manifests/<name>/`. */
+export interface Component extends Sourced {
+  readonly name: string
+  readonly select: LocatedExpression | undefined
+  readonly interpolate: boolean
+  readonly documents: readonly ManifestDocument[]
+}
+
+export type LoadedPolicyRule = PolicyRule & Sourced & { readonly condition: LocatedExpression }
+
+export type LoadedStage = Stage & Sourced & { readonly selector: LocatedExpression }
+
+export interface LoadedRollout {
+  readonly defaults: RolloutSpec['defaults']
+  readonly stages: readonly LoadedStage[]
+  readonly gates: Readonly<Record<string, Gate & Sourced>>
+}
+
+/**
+ * A fleet repository at one revision, completely loaded and valid. There is no partial Fleet:
+ * when anything is wrong the loader returns diagnostics instead.
+ */
+export interface Fleet {
+  readonly source: SourceRef
+  readonly settings: FleetSettings & Sourced
+  readonly teams: ReadonlyMap<string, LoadedTeam>
+  readonly accounts: ReadonlyMap<string, LoadedAccount>
+  readonly clusters: ReadonlyMap<string, LoadedCluster>
+  /** Accounts, then clusters, each sorted by id. */
+  readonly targets: readonly Target[]
+  readonly configDefaults: ConfigDefaults
+  readonly stacks: readonly StackTemplate[]
+  readonly components: readonly Component[]
+  readonly policies: readonly LoadedPolicyRule[]
+  readonly rollout: LoadedRollout
+  /** Stage name per target id (the first stage that selects the target). */
+  readonly stageOf: ReadonlyMap<string, string>
+  /** Every target's rendered desired state, by target id (empty for targets that receive nothing). */
+  readonly desired: ReadonlyMap<string, DesiredState>
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod'
+import { slug } from './common.ts'
+
+/** Providers that can manage accounts. */
+export const ACCOUNT_PROVIDERS = ['sim', 'aws'] as const
+/** Providers that can manage clusters. */
+export const CLUSTER_PROVIDERS = ['sim', 'kubernetes'] as const
+
+/** `fleet.yaml`: fleet-wide settings. */
+export const fleetSettingsSchema = z
+  .strictObject({
+    apiVersion: z.literal('flotilla/v1').describe('Always flotilla/v1.'),
+    name: slug.describe('The fleet name.'),
+    description: z.string().optional(),
+    provider: z.enum(ACCOUNT_PROVIDERS).default('sim').describe('Default provider for targets: sim or aws.'),
+    requiredTags: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Tag keys every account should carry; tag compliance is the share present.'),
+    protect: z
+      .array(
+        z.string().regex(/^([A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+|[A-Z][A-Za-z0-9]*)$/, {
+          message: 'expected a CloudFormation resource type (AWS::Service::Resource) or a Kubernetes kind',
+        }),
+      )
+      .default([])
+      .describe('Extra protected resource types, added to the built-in list.'),
+    limits: z
+      .strictObject({
+        maxDeletes: z
+          .int()
+          .min(0)
+          .default(10)
+          .describe('More deletions than this in one plan need an approval.'),
+        maxShrinkPercent: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(10)
+          .describe('A selection may shrink by at most this share of its targets at once.'),
+      })
+      .prefault({})
+      .describe('Safety limits.'),
+  })
+  .describe('fleet.yaml: fleet-wide settings.')
+
+export type FleetSettings = z.output<typeof fleetSettingsSchema>

@@ -1,0 +1,7 @@
+export * from './cluster-config.ts'
+export * from './common.ts'
+export * from './fleet.ts'
+export * from './inventory.ts'
+export * from './policy.ts'
+export * from './rollout.ts'
+export * from './stack.ts'

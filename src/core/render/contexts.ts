@@ -1,0 +1,68 @@
+import { toCel } from '../expr/cel.ts'
+import type { FleetSettings } from '../model/fleet.ts'
+import type { LoadedAccount, LoadedCluster, Target } from '../model/fleet-model.ts'
+
+/**
+ * The CEL variables describing a fleet, an account, a cluster and a target. Each is built once
+ * per object and shared by every expression evaluated for it.
+ */
+export function fleetVariable(settings: FleetSettings): unknown {
+  return toCel({ name: settings.name, provider: settings.provider, requiredTags: settings.requiredTags })
+}
+
+export function accountVariable(a: LoadedAccount): unknown {
+  return toCel({
+    id: a.id,
+    name: a.name,
+    team: a.team,
+    environment: a.environment,
+    criticality: a.criticality,
+    costCenter: a.costCenter ?? '',
+    group: a.group,
+    channel: a.channel,
+    regions: a.regions,
+    lifecycle: a.lifecycle,
+    provider: a.provider,
+    tags: a.tags,
+    config: a.config,
+  })
+}
+
+export function clusterVariable(c: LoadedCluster, config: Target['config']): unknown {
+  return toCel({
+    id: c.id,
+    alias: c.alias,
+    account: c.account,
+    region: c.region,
+    environment: c.environment,
+    channel: c.channel,
+    criticality: c.criticality,
+    kubernetesVersion: c.kubernetesVersion,
+    lifecycle: c.lifecycle,
+    provider: c.provider,
+    team: c.team,
+    group: c.group,
+    tags: c.tags,
+    nodePools: c.nodePools,
+    config,
+  })
+}
+
+export function targetVariable(t: Target): unknown {
+  return toCel({
+    id: t.id,
+    kind: t.kind,
+    name: t.name,
+    team: t.team,
+    environment: t.environment,
+    criticality: t.criticality,
+    channel: t.channel,
+    group: t.group,
+    lifecycle: t.lifecycle,
+    provider: t.provider,
+    account: t.account,
+    regions: t.regions,
+    tags: t.tags,
+    config: t.config,
+  })
+}

@@ -1,0 +1,267 @@
+import type { DiagnosticSink, Location } from '../diagnostics.ts'
+import { toCel } from '../expr/cel.ts'
+import type { FleetSettings } from '../model/fleet.ts'
+import type {
+  Component,
+  LoadedAccount,
+  LoadedCluster,
+  LocatedExpression,
+  StackTemplate,
+  Target,
+} from '../model/fleet-model.ts'
+import { accountVariable, clusterVariable, fleetVariable, targetVariable } from './contexts.ts'
+import type { DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
+import { RenderError, renderNode } from './evaluate.ts'
+import { isClusterScoped } from './kubernetes-kinds.ts'
+
+/** What rendering needs: the valid parts of a loaded repository. */
+export interface RenderInput {
+  readonly settings: FleetSettings
+  readonly accounts: ReadonlyMap<string, LoadedAccount>
+  readonly clusters: ReadonlyMap<string, LoadedCluster>
+  readonly targets: readonly Target[]
+  readonly stacks: readonly StackTemplate[]
+  readonly components: readonly Component[]
+}
+
+/** Lifecycle states in which a target receives its desired state. */
+const RECEIVING = new Set(['active', 'ready'])
+
+/**
+ * Renders every target's desired state. A failing expression is reported once per position with
+ * the number of targets it failed for, rather than once per target: the same typo in 300 accounts
+ * is one problem.
+ */
+export function renderFleet(input: RenderInput, sink: DiagnosticSink): Map<string, DesiredState> {
+  const problems = new RenderProblems()
+  const fleet = fleetVariable(input.settings)
+  const out = new Map<string, DesiredState>()
+  for (const target of input.targets) {
+    if (!RECEIVING.has(target.lifecycle)) {
+      out.set(target.id, { target, stacks: [], manifests: [] })
+    } else if (target.kind === 'account') {
+      const account = input.accounts.get(target.id)!
+      out.set(target.id, {
+        target,
+        stacks: renderStacks(input.stacks, account, target, fleet, problems),
+        manifests: [],
+      })
+    } else {
+      const cluster = input.clusters.get(target.id)!
+      const account = input.accounts.get(cluster.account)!
+      out.set(target.id, {
+        target,
+        stacks: [],
+        manifests: renderManifests(input.components, cluster, account, target, fleet, problems),
+      })
+    }
+  }
+  problems.report(sink)
+  return out
+}
+
+function renderStacks(
+  stacks: readonly StackTemplate[],
+  account: LoadedAccount,
+  target: Target,
+  fleet: unknown,
+  problems: RenderProblems,
+): RenderedStack[] {
+  const context = {
+    account: accountVariable(account),
+    target: targetVariable(target),
+    config: toCel(target.config),
+    fleet,
+  }
+  const rendered: RenderedStack[] = []
+  for (const stack of stacks) {
+    if (!problems.selects(stack.select, context, target.id)) continue
+    const regions = stack.scope === 'region' ? account.regions : account.regions.slice(0, 1)
+    for (const region of regions) {
+      try {
+        const regional = { ...context, region }
+        const parameters = renderNode(stack.parameters, regional) as Record<string, unknown>
+        rendered.push({
+          address: `${account.id}/${stack.scope === 'region' ? region : 'global'}/${stack.stackName}`,
+          stackName: stack.stackName,
+          region,
+          scope: stack.scope,
+          source: stack.file,
+          ...(stack.movedFrom === undefined ? {} : { movedFrom: stack.movedFrom }),
+          parameters: parameterStrings(parameters),
+          template: renderNode(stack.body, regional),
+        })
+      } catch (error) {
+        problems.add(error, target.id)
+      }
+    }
+  }
+  return rendered
+}
+
+/** CloudFormation takes every parameter value as a string; lists become comma-separated. */
+function parameterStrings(values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(values)) {
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value)
+  }
+  return out
+}
+
+function renderManifests(
+  components: readonly Component[],
+  cluster: LoadedCluster,
+  account: LoadedAccount,
+  target: Target,
+  fleet: unknown,
+  problems: RenderProblems,
+): RenderedManifest[] {
+  const context = {
+    cluster: clusterVariable(cluster, target.config),
+    account: accountVariable(account),
+    target: targetVariable(target),
+    config: toCel(target.config),
+    fleet,
+    region: cluster.region,
+  }
+  const objects: { component: string; source: string; at: Location; object: Record<string, unknown> }[] = []
+  for (const component of components) {
+    if (!problems.selects(component.select, context, target.id)) continue
+    for (const doc of component.documents) {
+      let value: unknown
+      try {
+        value = renderNode(doc.body, context)
+      } catch (error) {
+        problems.add(error, target.id)
+        continue
+      }
+      for (const object of expandLists(value)) {
+        const problem = objectProblem(object)
+        if (problem) problems.add(new RenderError(problem, doc.at), target.id)
+        else
+          objects.push({
+            component: component.name,
+            source: doc.file,
+            at: doc.at,
+            object: object as Record<string, unknown>,
+          })
+      }
+    }
+  }
+  const clusterScopedCustomKinds = customClusterScopedKinds(objects.map((o) => o.object))
+  const seen = new Map<string, string>()
+  const rendered: RenderedManifest[] = []
+  for (const { component, source, at, object } of objects) {
+    const kind = object.kind as string
+    const metadata = object.metadata as Record<string, unknown>
+    const clusterScoped = isClusterScoped(kind) || clusterScopedCustomKinds.has(kind)
+    const namespace = clusterScoped ? '_' : ((metadata.namespace as string | undefined) ?? 'default')
+    const address = `${cluster.id}/${namespace}/${kind}/${metadata.name as string}`
+    const first = seen.get(address)
+    if (first) {
+      problems.add(
+        new RenderError(
+          `${kind} "${metadata.name as string}" in namespace ${namespace} is rendered twice (also by ${first}); each object must come from one place`,
+          at,
+        ),
+        target.id,
+      )
+      continue
+    }
+    seen.set(address, source)
+    rendered.push({ address, component, source, object })
+  }
+  return rendered
+}
+
+/** `kind: List` (and `RoleList`, …) holds objects in `items`; kubectl applies each, and so does Flotilla. */
+function expandLists(value: unknown): unknown[] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>
+    if (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items))
+      return v.items.flatMap(expandLists)
+  }
+  return [value]
+}
+
+function objectProblem(object: unknown): string | undefined {
+  if (object === null || typeof object !== 'object' || Array.isArray(object))
+    return 'a manifest must render to a mapping (a Kubernetes object)'
+  const o = object as Record<string, unknown>
+  if (typeof o.apiVersion !== 'string' || o.apiVersion === '')
+    return 'a Kubernetes object needs apiVersion (a string)'
+  if (typeof o.kind !== 'string' || o.kind === '') return 'a Kubernetes object needs kind (a string)'
+  const metadata = o.metadata as Record<string, unknown> | undefined
+  if (
+    metadata === null ||
+    typeof metadata !== 'object' ||
+    typeof metadata.name !== 'string' ||
+    metadata.name === ''
+  ) {
+    return `${o.kind} needs metadata.name (a string); generateName is not supported because the object would be created again on every apply`
+  }
+  if (metadata.namespace !== undefined && typeof metadata.namespace !== 'string')
+    return `${o.kind} "${metadata.name}": metadata.namespace must be a string`
+  return undefined
+}
+
+/** Kinds that a CustomResourceDefinition rendered into the same cluster declares cluster-scoped. */
+function customClusterScopedKinds(objects: readonly Record<string, unknown>[]): Set<string> {
+  const kinds = new Set<string>()
+  for (const o of objects) {
+    if (o.kind !== 'CustomResourceDefinition') continue
+    const spec = o.spec as { scope?: unknown; names?: { kind?: unknown } } | undefined
+    if (spec?.scope === 'Cluster' && typeof spec.names?.kind === 'string') kinds.add(spec.names.kind)
+  }
+  return kinds
+}
+
+/** Collects rendering failures by position, counting the targets each one hit. */
+class RenderProblems {
+  private readonly byPlace = new Map<string, { at: Location; message: string; targets: string[] }>()
+
+  add(error: unknown, targetId: string): void {
+    if (!(error instanceof RenderError)) throw error
+    const key = `${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
+    const entry = this.byPlace.get(key) ?? { at: error.at, message: error.message, targets: [] }
+    entry.targets.push(targetId)
+    this.byPlace.set(key, entry)
+  }
+
+  /** Evaluates a selector; a failure or a non-boolean result counts as a problem and selects nothing. */
+  selects(
+    selector: LocatedExpression | undefined,
+    context: Record<string, unknown>,
+    targetId: string,
+  ): boolean {
+    if (!selector) return true
+    let value: unknown
+    try {
+      value = selector.expression.evaluate(context)
+    } catch (error) {
+      this.add(new RenderError((error as Error).message, selector.at, { cause: error }), targetId)
+      return false
+    }
+    if (typeof value === 'boolean') return value
+    this.add(
+      new RenderError(
+        `the selector must be true or false, but it gave ${JSON.stringify(String(value))}`,
+        selector.at,
+      ),
+      targetId,
+    )
+    return false
+  }
+
+  report(sink: DiagnosticSink): void {
+    for (const { at, message, targets } of this.byPlace.values()) {
+      const shown = targets.slice(0, 3).join(', ')
+      const more = targets.length > 3 ? `, … ${targets.length - 3} more` : ''
+      sink.error(
+        at,
+        'render',
+        `${message} (for ${targets.length === 1 ? 'target' : `${targets.length} targets:`} ${shown}${more})`,
+      )
+    }
+  }
+}
