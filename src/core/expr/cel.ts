@@ -98,7 +98,7 @@ const VARIABLES: Record<ExpressionPlace, readonly Variable[]> = {
   'component-select': [cluster, account, target, config, fleet],
   'manifest-template': [cluster, account, target, config, fleet, region],
   'stage-select': [target, fleet],
-  'gate-template': [target, config, fleet],
+  'gate-template': [target, account, config, fleet],
   'gate-condition': [{ name: 'result', type: 'dyn' }, target],
   'policy-change': [{ name: 'change', schema: CHANGE_FIELDS }, target, now, fleet],
   'policy-plan': [{ name: 'plan', schema: PLAN_FIELDS }, now, fleet],

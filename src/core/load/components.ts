@@ -8,6 +8,8 @@ import { checkSchema } from './schema-check.ts'
 /** The parsed files of one component directory. */
 export interface ComponentFiles {
   settings: ParsedDocument | undefined
+  /** component.yaml exists but could not be read (its error is reported): the component is skipped. */
+  settingsUnreadable: boolean
   manifests: ParsedDocument[]
   /** Where the component is, for messages about the component as a whole. */
   firstFile: string
@@ -20,6 +22,8 @@ export function loadComponents(
 ): Component[] {
   const components: Component[] = []
   for (const [name, files] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // Rendered with default settings, manifests meant for `interpolate: false` would report errors that are not there.
+    if (files.settingsUnreadable) continue
     const at = files.settings?.locate([]) ?? { file: files.firstFile, line: 1, col: 1 }
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)) {
       sink.error(

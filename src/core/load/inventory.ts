@@ -22,17 +22,22 @@ const listSchema = z.array(z.unknown())
  * Reads each entry of a list file on its own, so that one bad entry is reported without hiding
  * the problems (or the valid entries) around it. Returns valid entries with their positions, and
  * the raw ids of every entry, valid or not, so references to an invalid entry do not cascade.
+ * `complete` is false when a file was not a list at all: its ids are unknown.
  */
 function readEntries<S extends z.ZodType>(
   docs: readonly ParsedDocument[],
   schema: S,
   sink: DiagnosticSink,
-): { entries: (z.output<S> & { at: Location })[]; rawIds: Set<string> } {
+): { entries: (z.output<S> & { at: Location })[]; rawIds: Set<string>; complete: boolean } {
   const entries: (z.output<S> & { at: Location })[] = []
   const rawIds = new Set<string>()
+  let complete = true
   for (const doc of docs) {
     const list = checkSchema(listSchema, doc, sink)
-    if (!list) continue
+    if (!list) {
+      complete = false
+      continue
+    }
     list.forEach((raw, i) => {
       const rawId = (raw as { id?: unknown } | null)?.id
       if (typeof rawId === 'string' || typeof rawId === 'number') rawIds.add(String(rawId))
@@ -41,7 +46,7 @@ function readEntries<S extends z.ZodType>(
         entries.push({ ...(entry as object), at: doc.locate([i]) } as z.output<S> & { at: Location })
     })
   }
-  return { entries, rawIds }
+  return { entries, rawIds, complete }
 }
 
 /** Reports a second definition of the same id (or name), pointing back at the first. */
@@ -74,6 +79,11 @@ export function loadInventory(
     teams: readonly ParsedDocument[]
     accounts: readonly ParsedDocument[]
     clusters: readonly ParsedDocument[]
+    /**
+     * Roles (`teams`, `accounts`, …) with a file that could not be read; its error is reported
+     * already. References into them are not checked: the ids they define are unknown.
+     */
+    unreadable?: ReadonlySet<string>
   },
   settings: FleetSettings | undefined,
   configDefaults: ConfigDefaults | undefined,
@@ -85,6 +95,8 @@ export function loadInventory(
 
   const teams = checkUnique(teamEntries.entries, (t) => t.id, 'team id', sink)
   const teamIds = new Set([...teamEntries.rawIds])
+  const teamsKnown = teamEntries.complete && !files.unreadable?.has('teams')
+  const accountsKnown = accountEntries.complete && !files.unreadable?.has('accounts')
   const accountProvider = settings?.provider ?? 'sim'
   const clusterProvider = accountProvider === 'sim' ? 'sim' : 'kubernetes'
 
@@ -97,7 +109,7 @@ export function loadInventory(
   const accounts = checkUnique(accountList, (a) => a.id, 'account id', sink)
   checkUnique(accountList, (a) => a.name, 'account name', sink)
   for (const account of accountList) {
-    if (!teamIds.has(account.team)) {
+    if (teamsKnown && !teamIds.has(account.team)) {
       sink.error(
         account.at,
         'broken-reference',
@@ -110,7 +122,7 @@ export function loadInventory(
   for (const c of clusterEntries.entries) {
     const account = accounts.get(c.account)
     if (!account) {
-      if (!accountEntries.rawIds.has(c.account)) {
+      if (accountsKnown && !accountEntries.rawIds.has(c.account)) {
         sink.error(
           c.at,
           'broken-reference',
@@ -119,7 +131,7 @@ export function loadInventory(
       }
       continue
     }
-    if (c.team !== undefined && !teamIds.has(c.team)) {
+    if (teamsKnown && c.team !== undefined && !teamIds.has(c.team)) {
       sink.error(
         c.at,
         'broken-reference',

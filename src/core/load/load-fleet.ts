@@ -1,9 +1,11 @@
-import { compareDiagnostics, type Diagnostic, DiagnosticSink } from '../diagnostics.ts'
+import { type Diagnostic, DiagnosticSink } from '../diagnostics.ts'
 import { configDefaultsSchema } from '../model/cluster-config.ts'
 import { fleetSettingsSchema } from '../model/fleet.ts'
 import type { Fleet } from '../model/fleet-model.ts'
+import type { DesiredState } from '../render/desired-state.ts'
 import { renderFleet } from '../render/render-fleet.ts'
 import type { FleetSource } from '../source/source.ts'
+import { checkGateTemplates } from '../validate/gates.ts'
 import { assignStages } from '../validate/stages.ts'
 import { type ParsedDocument, parseYamlFile } from '../yaml/parse.ts'
 import { type ComponentFiles, loadComponents } from './components.ts'
@@ -32,8 +34,13 @@ export function loadFleet(source: FleetSource): LoadResult {
   const byRole = new Map<string, ParsedDocument[]>()
   const components = new Map<string, ComponentFiles>()
   const seenNormal = new Map<string, string>()
+  // Roles with a file that was reported and skipped: what it defines is unknown, so nothing is
+  // checked against it (one malformed teams.yaml must not also make every account's team "missing").
+  const unreadable = new Set<string>()
 
-  for (const [path, text] of source.files) {
+  // In path order, whatever order the source lists them in: the same repository must give the
+  // same manifests in the same order, and the same "first defined at" in every message.
+  for (const [path, text] of [...source.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const role = classifyPath(path)
     if (role.role === 'ignored' || role.role === 'policy-test') continue
     if (role.role === 'unexpected') {
@@ -56,26 +63,30 @@ export function loadFleet(source: FleetSource): LoadResult {
     }
     seenNormal.set(normal, path)
     const parsed = parseYamlFile(path, text, sink, { yaml11Warnings: role.role === 'manifest' })
-    if (!parsed) continue
     const multiDocument = role.role === 'manifest'
-    if (!multiDocument && parsed.documents.length > 1) {
+    if (parsed && !multiDocument && parsed.documents.length > 1) {
       sink.error(
         parsed.documents[1]!.locate([]),
         'multiple-documents',
         `${path} must hold one YAML document; remove the extra "---"`,
       )
+    }
+    if (!parsed || (!multiDocument && parsed.documents.length > 1)) {
+      if (role.role === 'component-settings')
+        componentFiles(components, role.component, path).settingsUnreadable = true
+      else unreadable.add(role.role)
       continue
     }
     if (role.role === 'component-settings' || role.role === 'manifest') {
-      const files = components.get(role.component) ?? { settings: undefined, manifests: [], firstFile: path }
+      const files = componentFiles(components, role.component, path)
       if (role.role === 'component-settings') files.settings = parsed.documents[0]
       else files.manifests.push(...parsed.documents)
-      components.set(role.component, files)
       continue
     }
     if (parsed.documents.length === 0) {
       if (role.role !== 'policy' && role.role !== 'accounts' && role.role !== 'clusters') {
         sink.error({ file: path, line: 1, col: 1 }, 'empty-file', `${path} is empty`)
+        unreadable.add(role.role)
       }
       continue
     }
@@ -85,12 +96,14 @@ export function loadFleet(source: FleetSource): LoadResult {
   }
   for (const required of REQUIRED_FILES) {
     const present = [...source.files.keys()].some((p) => p.replace(/\.yml$/, '.yaml') === required)
-    if (!present)
+    if (!present) {
       sink.error(
         { file: required, line: 1, col: 1 },
         'missing-file',
         `${required} is missing; every fleet repository needs it (see "flotilla init --example")`,
       )
+      unreadable.add(classifyPath(required).role)
+    }
   }
 
   const docs = (role: string): ParsedDocument[] => byRole.get(role) ?? []
@@ -99,9 +112,11 @@ export function loadFleet(source: FleetSource): LoadResult {
   const defaultsDoc = docs('config-defaults')[0]
   const configDefaults = defaultsDoc
     ? checkSchema(configDefaultsSchema, defaultsDoc, sink)
-    : configDefaultsSchema.parse({})
+    : unreadable.has('config-defaults')
+      ? undefined
+      : configDefaultsSchema.parse({})
   const inventory = loadInventory(
-    { teams: docs('teams'), accounts: docs('accounts'), clusters: docs('clusters') },
+    { teams: docs('teams'), accounts: docs('accounts'), clusters: docs('clusters'), unreadable },
     settings,
     configDefaults,
     sink,
@@ -113,15 +128,21 @@ export function loadFleet(source: FleetSource): LoadResult {
   const rollout = rolloutDoc ? loadRollout(rolloutDoc, sink) : undefined
 
   let stageOf = new Map<string, string>()
-  let desired = new Map()
+  let desired = new Map<string, DesiredState>()
   if (settings) {
-    if (rollout) stageOf = assignStages(rollout, inventory.targets, settings, sink)
-    desired = renderFleet({ settings, ...inventory, stacks, components: loadedComponents }, sink)
+    // Without the config defaults every cluster would miss config items: errors that are not there.
+    if (rollout) {
+      stageOf = assignStages(rollout, inventory.targets, settings, sink)
+      if (configDefaults)
+        checkGateTemplates(rollout, stageOf, inventory.targets, inventory.accounts, settings, sink)
+    }
+    if (configDefaults)
+      desired = renderFleet({ settings, ...inventory, stacks, components: loadedComponents }, sink)
   }
 
   const { errors, warnings } = sink.sorted()
   if (errors.length > 0 || !settings || !rollout || !configDefaults || !fleetDoc) {
-    return { ok: false, errors: errors.sort(compareDiagnostics), warnings }
+    return { ok: false, errors, warnings }
   }
   return {
     ok: true,
@@ -142,4 +163,14 @@ export function loadFleet(source: FleetSource): LoadResult {
       desired,
     },
   }
+}
+
+/** The files of component `name`, registered on first sight. */
+function componentFiles(components: Map<string, ComponentFiles>, name: string, path: string): ComponentFiles {
+  let files = components.get(name)
+  if (!files) {
+    files = { settings: undefined, settingsUnreadable: false, manifests: [], firstFile: path }
+    components.set(name, files)
+  }
+  return files
 }

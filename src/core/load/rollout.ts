@@ -1,10 +1,14 @@
 import type { DiagnosticSink } from '../diagnostics.ts'
-import type { LoadedRollout, LoadedStage } from '../model/fleet-model.ts'
-import { type Gate, rolloutSchema } from '../model/rollout.ts'
+import type { LoadedGate, LoadedRollout, LoadedStage } from '../model/fleet-model.ts'
+import { rolloutSchema } from '../model/rollout.ts'
 import { compileLocatedExpression, compileTemplate } from '../render/compile.ts'
+import type { TemplateNode } from '../render/template-node.ts'
 import { didYouMean } from '../suggest.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
 import { checkSchema } from './schema-check.ts'
+
+/** Gate fields that may hold `{{ }}` templates, rendered per target when the gate runs. */
+export const GATE_TEMPLATE_FIELDS = ['names', 'run', 'url', 'query'] as const
 
 /** Loads `rollout.yaml`: stages with compiled selectors, gates with compiled templates. */
 export function loadRollout(doc: ParsedDocument, sink: DiagnosticSink): LoadedRollout | undefined {
@@ -45,25 +49,23 @@ export function loadRollout(doc: ParsedDocument, sink: DiagnosticSink): LoadedRo
     )
     if (selector) stages.push({ ...stage, selector, at: doc.locate(['stages', i]) })
   })
-  const gates: Record<string, Gate & { at: ReturnType<ParsedDocument['locate']> }> = {}
+  const gates: Record<string, LoadedGate> = {}
   for (const [name, gate] of Object.entries(spec.gates)) {
     const at = doc.locate(['gates', name])
     if (!used.has(name))
       sink.warn(doc.locateKey(['gates', name]), 'unused-gate', `gate "${name}" is not used by any stage`)
-    for (const field of ['names', 'run', 'url', 'query'] as const) {
-      if (field in gate)
-        compileTemplate(
-          (gate as Record<string, unknown>)[field],
-          doc,
-          ['gates', name, field],
-          'gate-template',
-          sink,
-        )
+    const templates: Record<string, TemplateNode> = {}
+    for (const field of GATE_TEMPLATE_FIELDS) {
+      if (field in gate) {
+        const value = (gate as Record<string, unknown>)[field]
+        templates[field] = compileTemplate(value, doc, ['gates', name, field], 'gate-template', sink)
+      }
     }
-    if (gate.type === 'prometheus') {
-      compileLocatedExpression(gate.condition, doc, ['gates', name, 'condition'], 'gate-condition', sink)
-    }
-    gates[name] = { ...gate, at }
+    const condition =
+      gate.type === 'prometheus'
+        ? compileLocatedExpression(gate.condition, doc, ['gates', name, 'condition'], 'gate-condition', sink)
+        : undefined
+    gates[name] = { ...gate, at, templates, ...(condition ? { compiledCondition: condition } : {}) }
   }
   if (sink.errors.length > errorsBefore) return undefined
   return { defaults: spec.defaults, stages, gates }

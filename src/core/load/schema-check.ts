@@ -21,8 +21,36 @@ export function checkSchema<S extends z.ZodType>(
 ): z.output<S> | undefined {
   const result = schema.safeParse(value, { reportInput: true })
   if (result.success) return result.data
-  for (const issue of result.error.issues) report(schema, doc, sink, value, base, issue)
+  const explained = misspeltKeys(schema, value, result.error.issues)
+  for (const issue of result.error.issues) {
+    // "missing Metadata" says nothing new after "unknown key Metadpata; did you mean Metadata?".
+    if (isMissingKey(issue) && explained.has(pathKey(issue.path))) continue
+    report(schema, doc, sink, value, base, issue)
+  }
   return undefined
+}
+
+function isMissingKey(issue: Issue): boolean {
+  return (issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined
+}
+
+function pathKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map(String))
+}
+
+/** Paths of required keys that an unknown key next to them is a misspelling of. */
+function misspeltKeys(root: z.ZodType, rootValue: unknown, issues: readonly Issue[]): Set<string> {
+  const out = new Set<string>()
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+    const known = knownKeys(root, path, rootValue)
+    for (const extra of issue.keys) {
+      const meant = closest(extra, known)
+      if (meant !== undefined) out.add(pathKey([...path, meant]))
+    }
+  }
+  return out
 }
 
 function report(
@@ -69,21 +97,34 @@ function report(
     case 'invalid_value': {
       const allowed = issue.values.map((v) => String(v))
       const input = issue.input
+      // zod reports an absent enum or literal key as an invalid value (with no input), not as a missing key.
+      if (input === undefined) {
+        sink.error(
+          doc.locate(full.slice(0, -1)),
+          'missing-key',
+          `missing required key ${what} (${allowed.length === 1 ? `expected ${JSON.stringify(allowed[0])}` : `one of ${allowed.join(', ')}`})`,
+        )
+        return
+      }
       sink.error(
         doc.locate(full),
         'invalid-value',
-        `invalid value ${JSON.stringify(input)} for ${what}: expected ${allowed.length === 1 ? JSON.stringify(allowed[0]) : `one of ${allowed.join(', ')}`}${typeof input === 'string' ? didYouMean(input, allowed) : ''}`,
+        `invalid value ${JSON.stringify(input)} for ${what}: expected ${allowed.length === 1 ? JSON.stringify(allowed[0]) : `one of ${allowed.join(', ')}`}${typeof input === 'string' && allowed.length > 1 ? didYouMean(input, allowed) : ''}`,
       )
       return
     }
     case 'invalid_union': {
       if ('discriminator' in issue && issue.discriminator) {
-        const options = discriminatorValues(schemaAt(root, path, rootValue))
-        const got = (valueAt(rootValue, path) as Record<string, unknown> | undefined)?.[issue.discriminator]
-        const place = [...full, issue.discriminator]
+        // zod points the issue at the discriminator key itself; the object holding it is one level up.
+        const objectPath = path.at(-1) === issue.discriminator ? path.slice(0, -1) : path
+        const options = ('options' in issue ? (issue.options ?? []) : []).map(String)
+        const got = (valueAt(rootValue, objectPath) as Record<string, unknown> | undefined)?.[
+          issue.discriminator
+        ]
+        const place = [...base, ...objectPath, issue.discriminator]
         if (got === undefined) {
           sink.error(
-            doc.locate(full),
+            doc.locate([...base, ...objectPath]),
             'missing-key',
             `missing required key "${issue.discriminator}" (one of ${options.join(', ')})`,
           )
@@ -251,15 +292,11 @@ function pickUnionOption(schema: z.ZodType, value: unknown): z.ZodType {
 function knownKeys(root: z.ZodType, path: ValuePath, rootValue: unknown): string[] {
   const s = schemaAt(root, path, rootValue)
   const unwrapped = s === undefined ? undefined : unwrap(s)
-  return unwrapped instanceof z.ZodObject ? Object.keys(unwrapped.shape) : []
-}
-
-function discriminatorValues(schema: z.ZodType | undefined): string[] {
-  const s = schema === undefined ? undefined : unwrap(schema)
-  if (!(s instanceof z.ZodDiscriminatedUnion)) return []
-  const discriminator = s.def.discriminator
-  return (s.options as z.ZodType[]).flatMap((o) => {
-    const field = (unwrap(o) as z.ZodObject).shape?.[discriminator]
-    return field instanceof z.ZodLiteral ? [...field.values].map(String) : []
-  })
+  if (unwrapped instanceof z.ZodObject) return Object.keys(unwrapped.shape)
+  // A record keyed by an enum (config defaults by environment or channel) knows its keys too.
+  if (unwrapped instanceof z.ZodRecord) {
+    const keyType = unwrap(unwrapped.def.keyType as z.ZodType)
+    if (keyType instanceof z.ZodEnum) return keyType.options.map(String)
+  }
+  return []
 }

@@ -93,10 +93,17 @@ export type LoadedPolicyRule = PolicyRule & Sourced & { readonly condition: Loca
 
 export type LoadedStage = Stage & Sourced & { readonly selector: LocatedExpression }
 
+/** A gate with its `{{ }}` fields (names, run, url, query) and its condition compiled. */
+export type LoadedGate = Gate &
+  Sourced & {
+    readonly templates: Readonly<Record<string, TemplateNode>>
+    readonly compiledCondition?: LocatedExpression
+  }
+
 export interface LoadedRollout {
   readonly defaults: RolloutSpec['defaults']
   readonly stages: readonly LoadedStage[]
-  readonly gates: Readonly<Record<string, Gate & Sourced>>
+  readonly gates: Readonly<Record<string, LoadedGate>>
 }
 
 /**

@@ -2,15 +2,27 @@ import { toCel } from '../expr/cel.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { LoadedAccount, LoadedCluster, Target } from '../model/fleet-model.ts'
 
+const accountVariables = new WeakMap<LoadedAccount, unknown>()
+const targetVariables = new WeakMap<Target, unknown>()
+
 /**
  * The CEL variables describing a fleet, an account, a cluster and a target. Each is built once
- * per object and shared by every expression evaluated for it.
+ * per object (cached by identity) and shared by every expression evaluated for it.
  */
 export function fleetVariable(settings: FleetSettings): unknown {
   return toCel({ name: settings.name, provider: settings.provider, requiredTags: settings.requiredTags })
 }
 
 export function accountVariable(a: LoadedAccount): unknown {
+  let variable = accountVariables.get(a)
+  if (variable === undefined) {
+    variable = buildAccountVariable(a)
+    accountVariables.set(a, variable)
+  }
+  return variable
+}
+
+function buildAccountVariable(a: LoadedAccount): unknown {
   return toCel({
     id: a.id,
     name: a.name,
@@ -49,6 +61,15 @@ export function clusterVariable(c: LoadedCluster, config: Target['config']): unk
 }
 
 export function targetVariable(t: Target): unknown {
+  let variable = targetVariables.get(t)
+  if (variable === undefined) {
+    variable = buildTargetVariable(t)
+    targetVariables.set(t, variable)
+  }
+  return variable
+}
+
+function buildTargetVariable(t: Target): unknown {
   return toCel({
     id: t.id,
     kind: t.kind,

@@ -13,6 +13,7 @@ import { accountVariable, clusterVariable, fleetVariable, targetVariable } from 
 import type { DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
 import { RenderError, renderNode } from './evaluate.ts'
 import { isClusterScoped } from './kubernetes-kinds.ts'
+import { RenderProblems } from './problems.ts'
 
 /** What rendering needs: the valid parts of a loaded repository. */
 export interface RenderInput {
@@ -216,52 +217,4 @@ function customClusterScopedKinds(objects: readonly Record<string, unknown>[]): 
   return kinds
 }
 
-/** Collects rendering failures by position, counting the targets each one hit. */
-class RenderProblems {
-  private readonly byPlace = new Map<string, { at: Location; message: string; targets: string[] }>()
-
-  add(error: unknown, targetId: string): void {
-    if (!(error instanceof RenderError)) throw error
-    const key = `${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
-    const entry = this.byPlace.get(key) ?? { at: error.at, message: error.message, targets: [] }
-    entry.targets.push(targetId)
-    this.byPlace.set(key, entry)
-  }
-
-  /** Evaluates a selector; a failure or a non-boolean result counts as a problem and selects nothing. */
-  selects(
-    selector: LocatedExpression | undefined,
-    context: Record<string, unknown>,
-    targetId: string,
-  ): boolean {
-    if (!selector) return true
-    let value: unknown
-    try {
-      value = selector.expression.evaluate(context)
-    } catch (error) {
-      this.add(new RenderError((error as Error).message, selector.at, { cause: error }), targetId)
-      return false
-    }
-    if (typeof value === 'boolean') return value
-    this.add(
-      new RenderError(
-        `the selector must be true or false, but it gave ${JSON.stringify(String(value))}`,
-        selector.at,
-      ),
-      targetId,
-    )
-    return false
-  }
-
-  report(sink: DiagnosticSink): void {
-    for (const { at, message, targets } of this.byPlace.values()) {
-      const shown = targets.slice(0, 3).join(', ')
-      const more = targets.length > 3 ? `, … ${targets.length - 3} more` : ''
-      sink.error(
-        at,
-        'render',
-        `${message} (for ${targets.length === 1 ? 'target' : `${targets.length} targets:`} ${shown}${more})`,
-      )
-    }
-  }
-}
+/** Names the kind of a CEL result for messages: `a string`, `a number`, `a list`, … */

@@ -16,7 +16,9 @@ export interface FleetSource {
 /** The top-level files and folders Flotilla reads; everything else in the repository is ignored. */
 export const FLEET_ROOTS = [
   'fleet.yaml',
+  'fleet.yml',
   'rollout.yaml',
+  'rollout.yml',
   'inventory',
   'stacks',
   'cluster',

@@ -61,7 +61,7 @@ export function assignStages(
       sink.error(
         stage.selector.at,
         'render',
-        `${failure.message} (for ${failure.targets.length} targets: ${failure.targets.slice(0, 3).join(', ')}${failure.targets.length > 3 ? ', …' : ''})`,
+        `${failure.message} (for ${failure.targets.length === 1 ? 'target' : `${failure.targets.length} targets:`} ${failure.targets.slice(0, 3).join(', ')}${failure.targets.length > 3 ? ', …' : ''})`,
       )
     }
     const inStage = members.get(stage.name)!
@@ -74,7 +74,8 @@ export function assignStages(
         `stage "${stage.name}" selects ops targets (${sample(ops)}) together with production targets (${sample(production)}); give group == '${OPS_GROUP}' a stage of its own, so monitoring and ops tooling never change together with production`,
       )
     }
-    if (inStage.length === 0) {
+    // A new fleet has no targets yet; an empty stage is only news when there are targets to take.
+    if (inStage.length === 0 && targets.length > 0) {
       sink.warn(
         stage.selector.at,
         'empty-stage',

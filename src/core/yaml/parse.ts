@@ -70,9 +70,11 @@ export function parseYamlFile(
   options: ParseOptions = {},
 ): ParsedFile | undefined {
   const lineCounter = new LineCounter()
+  // A leading byte-order mark is part of the text the parser counts, but no editor shows it as a column.
+  const bom = text.startsWith('\ufeff') ? 1 : 0
   const at = (offset: number): Location => {
     const { line, col } = lineCounter.linePos(offset)
-    return { file, line, col }
+    return { file, line, col: line === 1 ? Math.max(1, col - bom) : col }
   }
   const errorsBefore = sink.errors.length
 
@@ -104,12 +106,30 @@ export function parseYamlFile(
 
   const documents: ParsedDocument[] = []
   for (const doc of list) {
-    if (doc.contents === null) continue
+    if (isEmptyDocument(doc)) continue
     const walker = new ValueBuilder(doc, at, sink, text, options.yaml11Warnings ?? false)
     const value = walker.build(doc.contents)
     documents.push(documentView(file, documents.length, value, doc, at, text))
   }
   return sink.errors.length > errorsBefore ? undefined : { file, documents }
+}
+
+/**
+ * A document with nothing in it: a lone `---`, a trailing `---` (common at the end of Kubernetes
+ * manifests) or only comments. The parser gives it an empty null scalar, not `null` contents.
+ */
+function isEmptyDocument(doc: Document.Parsed): boolean {
+  const contents = doc.contents
+  if (contents === null) return true
+  return isScalar(contents) && contents.value === null && contents.range[0] === contents.range[1]
+}
+
+/** A plain `<<` key. With `merge: true` the parser resolves it to a symbol, not to the string. */
+function isMergeKey(key: Scalar.Parsed): boolean {
+  const value = key.value
+  return (
+    key.type === Scalar.PLAIN && (value === '<<' || (typeof value === 'symbol' && value.description === '<<'))
+  )
 }
 
 function firstLine(message: string): string {
@@ -144,10 +164,11 @@ class ValueBuilder {
       const target = node.resolve(this.doc)
       return target === undefined ? null : this.build(target)
     }
-    const cached = this.converted.get(node as Node)
-    if (cached !== undefined) return cached // an anchor used again: same value, built once
+    // Only anchored nodes can be reached twice (through an alias); they are built once and shared.
+    const anchored = (node as ParsedNode).anchor !== undefined
+    if (anchored && this.converted.has(node as Node)) return this.converted.get(node as Node)
     const value = this.tagged(node as ParsedNode, this.plain(node as ParsedNode))
-    this.converted.set(node as Node, value)
+    if (anchored) this.converted.set(node as Node, value)
     return value
   }
 
@@ -204,7 +225,7 @@ class ValueBuilder {
         continue
       }
       const keyValue = keyNode === null ? null : keyNode.value
-      if (keyNode !== null && keyValue === '<<' && keyNode.type === Scalar.PLAIN) {
+      if (keyNode !== null && isMergeKey(keyNode)) {
         merges.push(pair.value)
         continue
       }
@@ -327,8 +348,33 @@ function offsetInScalar(node: Scalar.Parsed, index: number, text: string): numbe
     return offset + indent + (index - lineStart)
   }
   if (source.includes('\n')) return start // folded or multi-line flow scalars: the scalar's start is close enough
-  const quote = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0
-  return Math.min(start + quote + index, end)
+  if (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE)
+    return Math.min(start + offsetInQuoted(source, index, node.type === Scalar.QUOTE_DOUBLE), end)
+  return Math.min(start + index, end)
+}
+
+const ESCAPE_LENGTHS: Readonly<Record<string, number>> = { x: 4, u: 6, U: 10 }
+
+/**
+ * Maps a character index in a one-line quoted scalar's value to an offset in its source (which
+ * starts with the quote): an escape such as `\t` or `\u00e9`, or a doubled `''`, is several
+ * characters in the source but one in the value.
+ */
+function offsetInQuoted(source: string, index: number, double: boolean): number {
+  let offset = 1
+  for (let n = 0; n < index && offset < source.length - 1; n++) {
+    if (double && source[offset] === '\\') {
+      const length = ESCAPE_LENGTHS[source[offset + 1]!] ?? 2
+      // \U escapes outside the Basic Multilingual Plane are two UTF-16 units in the value.
+      if (length === 10 && Number.parseInt(source.slice(offset + 2, offset + 10), 16) > 0xffff) n++
+      offset += length
+    } else if (!double && source[offset] === "'" && source[offset + 1] === "'") {
+      offset += 2
+    } else {
+      offset += 1
+    }
+  }
+  return offset
 }
 
 function countNewlines(text: string, before: number): number {

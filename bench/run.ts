@@ -1,0 +1,89 @@
+// npm run bench: the figures the issues ask for, as one table. Machines here are noisy (2 cores):
+// each figure is a median of several runs, and ratios are taken against a baseline measured in
+// the same run.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadFleet } from '../src/core/load/load-fleet.ts'
+import { readRevisionSource } from '../src/core/source/git.ts'
+import { writeExampleFleet } from '../src/example/write-example.ts'
+import { celEnginesPerSecond } from './cel-engines.ts'
+import { fullPipeline, parseOnly } from './load-pipeline.ts'
+import { interleavedMediansMs, ms, printTable, type Row } from './measure.ts'
+
+const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-'))
+const rows: Row[] = []
+
+try {
+  for (const scale of [1, 10]) {
+    const accounts = 300 * scale
+    const clusters = 250 * scale
+    const repo = join(work, `fleet-${scale}x`)
+    await writeExampleFleet(repo, { accounts, clusters, seed: 1 })
+    const runs = scale === 1 ? 7 : 3
+    const label = `${accounts} accounts, ${clusters} clusters`
+    const source = await readRevisionSource(repo, 'HEAD')
+
+    const { pipeline, load, parse } = await interleavedMediansMs(
+      { pipeline: () => fullPipeline(repo), load: () => loadFleet(source), parse: () => parseOnly(source) },
+      runs,
+    )
+    const limit = scale === 1 ? 1000 : 10_000
+    rows.push({
+      name: `validate --rev HEAD: read + load + validate + render (${label})`,
+      value: ms(pipeline),
+      target: `< ${limit / 1000} s`,
+      pass: pipeline < limit,
+    })
+    rows.push({ name: `  of which load + validate + render in memory`, value: ms(load), target: '' })
+    rows.push({
+      name: `  baseline: yaml.parseAllDocuments + toJS of every file`,
+      value: ms(parse),
+      target: '',
+    })
+    rows.push({
+      name: `  ratio in memory (load+validate+render / parse)`,
+      value: `${(load / parse).toFixed(2)}×`,
+      target: 'aim ≤ 2×',
+      pass: load / parse <= 2,
+    })
+    rows.push({
+      name: `  ratio with the git read (pipeline / parse)`,
+      value: `${(pipeline / parse).toFixed(2)}×`,
+      target: '',
+    })
+
+    if (scale === 10) {
+      const child = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', new URL('./memory-child.ts', import.meta.url).pathname, repo],
+        { encoding: 'utf8' },
+      )
+      const { maxRssBytes } = JSON.parse(child.trim().split('\n').at(-1)!) as { maxRssBytes: number }
+      const mib = maxRssBytes / 2 ** 20
+      rows.push({
+        name: `  peak memory (RSS of a fresh process, ${label})`,
+        value: `${mib.toFixed(0)} MiB`,
+        target: '< 1024 MiB',
+        pass: mib < 1024,
+      })
+    }
+  }
+
+  const cel = celEnginesPerSecond()
+  rows.push({
+    name: 'CEL selector, compiled once: @marcbachmann/cel-js (used)',
+    value: `${(cel.celJs / 1e6).toFixed(2)} M evals/s`,
+    target: '',
+  })
+  rows.push({
+    name: 'CEL selector, compiled once: @bufbuild/cel (compared)',
+    value: `${(cel.bufbuild / 1e6).toFixed(2)} M evals/s`,
+    target: `cel-js ${(cel.celJs / cel.bufbuild).toFixed(1)}× faster`,
+  })
+
+  printTable(`Flotilla benchmarks (node ${process.version}, medians)`, rows)
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}

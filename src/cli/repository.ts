@@ -1,0 +1,36 @@
+import { resolve } from 'node:path'
+import { InputError } from '../core/errors.ts'
+import { type LoadResult, loadFleet } from '../core/load/load-fleet.ts'
+import type { Fleet } from '../core/model/fleet-model.ts'
+import { readDirectorySource } from '../core/source/directory.ts'
+import { readRevisionSource } from '../core/source/git.ts'
+import type { FleetSource } from '../core/source/source.ts'
+
+/** The options every repository-reading command takes. */
+export interface RepositoryOptions {
+  /** The fleet repository directory. @default the current directory */
+  readonly repo?: string
+  /** A git revision to read instead of the working tree. */
+  readonly rev?: string
+}
+
+/** Reads the repository's files: the working tree, or a revision when `rev` is given. */
+export function readSource(options: RepositoryOptions, cwd: string): Promise<FleetSource> {
+  const dir = resolve(cwd, options.repo ?? '.')
+  return options.rev === undefined ? readDirectorySource(dir) : readRevisionSource(dir, options.rev)
+}
+
+/** Loads a repository and returns the fleet, or throws an {@link InputError} carrying every problem. */
+export async function loadValidFleet(
+  options: RepositoryOptions,
+  cwd: string,
+): Promise<{ fleet: Fleet; result: LoadResult }> {
+  const result = loadFleet(await readSource(options, cwd))
+  if (!result.ok) {
+    throw new InputError(
+      `the fleet repository is invalid (${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}); run "flotilla validate" for details`,
+      result.errors,
+    )
+  }
+  return { fleet: result.fleet, result }
+}

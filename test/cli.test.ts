@@ -1,0 +1,167 @@
+import { describe, expect, test } from 'vitest'
+import { BASE_FILES, writeFixtureDir } from './support/fixture-fleet.ts'
+import { commitFiles, gitFixture } from './support/git-fixture.ts'
+import { runCaptured } from './support/run-cli.ts'
+
+const cli = runCaptured
+
+describe('flotilla validate', () => {
+  test('a valid repository exits 0 with a summary', async () => {
+    const dir = writeFixtureDir(BASE_FILES)
+    const { code, stdout, stderr } = await cli(['validate', '--repo', dir])
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(stdout).toMatch(
+      /valid — fleet test-fleet: 3 accounts, 1 cluster, 1 stack template \(2 stacks rendered\)/,
+    )
+  })
+
+  test('every problem is printed as file:line:col: message, exit 1', async () => {
+    const dir = writeFixtureDir({
+      ...BASE_FILES,
+      'stacks/dns.yaml': BASE_FILES['stacks/dns.yaml']!.replace('Metadata:', 'Metadpata:'),
+      'inventory/teams.yaml': `${BASE_FILES['inventory/teams.yaml']}- id: teapot\n  name: Again\n`,
+    })
+    const { code, stderr, stdout } = await cli(['validate', '--repo', dir])
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('stacks/dns.yaml:2:1: unknown key "Metadpata"; did you mean "Metadata"?')
+    expect(stderr).toContain(
+      'inventory/teams.yaml:8:3: duplicate team id "teapot" (first defined at inventory/teams.yaml:1:3)',
+    )
+    expect(stderr).toMatch(/invalid — \d+ errors/)
+    expect(stderr).not.toMatch(/\n\s+at /) // no stack trace for a user error
+  })
+
+  test('--rev reads a revision, and --format json reports it', async () => {
+    const dir = await gitFixture(BASE_FILES)
+    await commitFiles(
+      dir,
+      { 'fleet.yaml': BASE_FILES['fleet.yaml']!.replace('flotilla/v1', 'flotilla/v2') },
+      'break it',
+    )
+    const head = await cli(['validate', '--repo', dir, '--rev', 'HEAD', '--format', 'json'])
+    expect(head.code).toBe(1)
+    const report = JSON.parse(head.stdout)
+    expect(report.valid).toBe(false)
+    expect(report.errors[0]).toMatchObject({ file: 'fleet.yaml', line: 1, col: 13, rule: 'invalid-value' })
+    const previous = await cli(['validate', '--repo', dir, '--rev', 'HEAD~1', '--format', 'json'])
+    expect(previous.code).toBe(0)
+    expect(JSON.parse(previous.stdout)).toMatchObject({
+      valid: true,
+      source: { kind: 'revision', ref: 'HEAD~1' },
+      summary: { accounts: 3, clusters: 1 },
+    })
+  })
+
+  test('bad arguments are user errors', async () => {
+    expect((await cli(['validate', '--format', 'xml'])).code).toBe(1)
+    expect((await cli(['nonsense'])).code).toBe(1)
+    expect((await cli(['validate', '--repo', writeFixtureDir({}), '--rev', 'HEAD'])).code).toBe(1)
+  })
+})
+
+describe('flotilla render', () => {
+  test('prints an account’s stacks as YAML with short tags kept', async () => {
+    const dir = writeFixtureDir(BASE_FILES)
+    const { code, stdout } = await cli(['render', '--repo', dir, '--target', 'teapot-prod'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('address: 111111111111/global/route53-hostedzones')
+    expect(stdout).toContain('Name: !Sub ${DomainName}.')
+    expect(stdout).toContain('DomainName: "*.teapot.example.org"')
+  })
+
+  test('prints a cluster’s manifests; JSON uses the long form of intrinsic functions', async () => {
+    const dir = writeFixtureDir(BASE_FILES)
+    const cluster = await cli(['render', '--repo', dir, '--target', 'teapot-kube-1', '--format', 'json'])
+    expect(cluster.code).toBe(0)
+    const doc = JSON.parse(cluster.stdout)
+    expect(doc.target).toMatchObject({
+      kind: 'cluster',
+      stage: 'stable',
+      config: { replicas: 3, log_level: 'info' },
+    })
+    expect(doc.manifests[0].object.spec.replicas).toBe(3)
+    const account = JSON.parse(
+      (await cli(['render', '--repo', dir, '--target', '111111111111', '--format', 'json'])).stdout,
+    )
+    expect(account.stacks[0].template.Resources.HostedZone.Properties.Name).toEqual({
+      'Fn::Sub': '${DomainName}.',
+    })
+  })
+
+  test('an unknown target is a user error with a suggestion', async () => {
+    const dir = writeFixtureDir(BASE_FILES)
+    const { code, stderr } = await cli(['render', '--repo', dir, '--target', 'teapot-prd'])
+    expect(code).toBe(1)
+    expect(stderr).toContain('no target "teapot-prd" in the fleet; did you mean "teapot-prod"?')
+  })
+
+  test('an invalid repository is not rendered', async () => {
+    const dir = writeFixtureDir({
+      ...BASE_FILES,
+      'fleet.yaml': 'apiVersion: flotilla/v1\nname: x\nprovder: sim\n',
+    })
+    const { code, stderr, stdout } = await cli(['render', '--repo', dir, '--target', 'teapot-prod'])
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('fleet.yaml:3:1: unknown key "provder"; did you mean "provider"?')
+  })
+})
+
+describe('flotilla init', () => {
+  test('a new skeleton repository validates cleanly', async () => {
+    const parent = writeFixtureDir({})
+    const created = await cli(['init', 'my-fleet'], parent)
+    expect(created.code).toBe(0)
+    expect(created.stdout).toMatch(/Created a fleet repository in .*my-fleet: 7 files, commit [0-9a-f]{7}/)
+    const validated = await cli(['validate', '--repo', 'my-fleet', '--rev', 'HEAD'], parent)
+    expect(validated.stderr).toBe('')
+    expect(validated.code).toBe(0)
+  })
+
+  test('--example with the same seed gives the same commit tree; another seed another', async () => {
+    const parent = writeFixtureDir({})
+    const run = async (dir: string, seed: string) =>
+      JSON.parse(
+        (
+          await cli(
+            [
+              'init',
+              dir,
+              '--example',
+              '--accounts',
+              '20',
+              '--clusters',
+              '15',
+              '--seed',
+              seed,
+              '--format',
+              'json',
+            ],
+            parent,
+          )
+        ).stdout,
+      )
+    const [a, b, c] = [await run('a', '7'), await run('b', '7'), await run('c', '8')]
+    expect(a.tree).toMatch(/^[0-9a-f]{40}$/)
+    expect(b.tree).toBe(a.tree)
+    expect(c.tree).not.toBe(a.tree)
+    const validated = await cli(['validate', '--repo', 'a', '--format', 'json'], parent)
+    expect(JSON.parse(validated.stdout)).toMatchObject({
+      valid: true,
+      summary: { accounts: 20, clusters: 15 },
+      warnings: [],
+    })
+  })
+
+  test('refuses a directory that is not empty, and sizes without --example', async () => {
+    const parent = writeFixtureDir({ 'taken/file.txt': 'x' })
+    const taken = await cli(['init', 'taken', '--example'], parent)
+    expect(taken.code).toBe(1)
+    expect(taken.stderr).toMatch(/taken exists and is not empty/)
+    const sizes = await cli(['init', 'new', '--accounts', '5'], parent)
+    expect(sizes.code).toBe(1)
+    expect(sizes.stderr).toContain('--accounts, --clusters and --seed only apply with --example')
+  })
+})

@@ -1,0 +1,35 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { git } from '../../src/core/source/git.ts'
+import { writeFixtureDir } from './fixture-fleet.ts'
+
+/** Environment for git commits that works on a machine without any git configuration. */
+export const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: 'Flotilla Test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'Flotilla Test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+}
+
+/** Creates a git repository holding `files` in a first commit; returns its directory. */
+export async function gitFixture(files: Readonly<Record<string, string>>): Promise<string> {
+  const dir = writeFixtureDir(files, 'flotilla-git-')
+  await git(dir, ['init', '-q', '-b', 'main'])
+  await commitAll(dir, 'first')
+  return dir
+}
+
+/** Writes files into the repository and commits them. */
+export async function commitFiles(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+  message: string,
+): Promise<void> {
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text)
+  await commitAll(dir, message)
+}
+
+async function commitAll(dir: string, message: string): Promise<void> {
+  await git(dir, ['add', '-A'])
+  await git(dir, ['commit', '-q', '-m', message], undefined, GIT_IDENTITY)
+}

@@ -1,0 +1,18 @@
+import type { CliIo } from '../../src/cli/io.ts'
+import { runCli } from '../../src/cli/main.ts'
+
+/** What a CLI run printed and returned. */
+export interface CliRun {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the `flotilla` CLI in-process with `cwd` as its working directory and captures its output. */
+export async function runCaptured(argv: readonly string[], cwd = process.cwd()): Promise<CliRun> {
+  const out: string[] = []
+  const err: string[] = []
+  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), isTTY: false, cwd }
+  const code = await runCli(argv, io)
+  return { code, stdout: out.join(''), stderr: err.join('') }
+}
