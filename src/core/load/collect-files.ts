@@ -1,0 +1,112 @@
+import type { DiagnosticSink } from '../diagnostics.ts'
+import type { FleetSource } from '../source/source.ts'
+import { type ParsedDocument, parseYamlFile } from '../yaml/parse.ts'
+import type { ComponentFiles } from './components.ts'
+import { classifyPath, describeLayout } from './files.ts'
+
+/** Files every fleet repository must have. */
+const REQUIRED_FILES = ['fleet.yaml', 'inventory/teams.yaml', 'rollout.yaml'] as const
+
+/** The parsed files of a repository, sorted into what they are. */
+export interface CollectedFiles {
+  /** Parsed documents by file role (`fleet`, `teams`, `accounts`, `stack`, …). */
+  readonly byRole: ReadonlyMap<string, readonly ParsedDocument[]>
+  /** Parsed files of each cluster component, by component name. */
+  readonly components: ReadonlyMap<string, ComponentFiles>
+  /**
+   * Roles with a file that was reported and skipped: what it defines is unknown, so nothing is
+   * checked against it (one malformed teams.yaml must not also make every account's team "missing").
+   */
+  readonly unreadable: ReadonlySet<string>
+}
+
+/**
+ * Classifies and parses every file of the source, reporting unexpected, duplicated, missing,
+ * malformed and empty files. Files are taken in path order, whatever order the source lists them
+ * in: the same repository must give the same manifests in the same order, and the same "first
+ * defined at" in every message.
+ */
+export function collectFiles(source: FleetSource, sink: DiagnosticSink): CollectedFiles {
+  const byRole = new Map<string, ParsedDocument[]>()
+  const components = new Map<string, ComponentFiles>()
+  const seenNormal = new Map<string, string>()
+  const unreadable = new Set<string>()
+
+  for (const [path, text] of [...source.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const role = classifyPath(path)
+    if (role.role === 'ignored' || role.role === 'policy-test') continue
+    if (role.role === 'unexpected') {
+      sink.error(
+        { file: path, line: 1, col: 1 },
+        'unexpected-file',
+        `Flotilla does not read ${path}${role.suggestion ? `; did you mean ${role.suggestion}?` : ''} (the layout is: ${describeLayout()}); move or rename it`,
+      )
+      continue
+    }
+    const normal = path.replace(/\.yml$/, '.yaml')
+    const twin = seenNormal.get(normal)
+    if (twin) {
+      sink.error(
+        { file: path, line: 1, col: 1 },
+        'duplicate-file',
+        `${path} and ${twin} are the same file under two extensions; keep one`,
+      )
+      continue
+    }
+    seenNormal.set(normal, path)
+    const parsed = parseYamlFile(path, text, sink, { yaml11Warnings: role.role === 'manifest' })
+    const multiDocument = role.role === 'manifest'
+    if (parsed && !multiDocument && parsed.documents.length > 1) {
+      sink.error(
+        parsed.documents[1]!.locate([]),
+        'multiple-documents',
+        `${path} must hold one YAML document; remove the extra "---"`,
+      )
+    }
+    if (!parsed || (!multiDocument && parsed.documents.length > 1)) {
+      if (role.role === 'component-settings')
+        componentFiles(components, role.component, path).settingsUnreadable = true
+      else unreadable.add(role.role)
+      continue
+    }
+    if (role.role === 'component-settings' || role.role === 'manifest') {
+      const files = componentFiles(components, role.component, path)
+      if (role.role === 'component-settings') files.settings = parsed.documents[0]
+      else files.manifests.push(...parsed.documents)
+      continue
+    }
+    if (parsed.documents.length === 0) {
+      if (role.role !== 'policy' && role.role !== 'accounts' && role.role !== 'clusters') {
+        sink.error({ file: path, line: 1, col: 1 }, 'empty-file', `${path} is empty`)
+        unreadable.add(role.role)
+      }
+      continue
+    }
+    const list = byRole.get(role.role) ?? []
+    list.push(parsed.documents[0]!)
+    byRole.set(role.role, list)
+  }
+  for (const required of REQUIRED_FILES) {
+    const present = [...source.files.keys()].some((p) => p.replace(/\.yml$/, '.yaml') === required)
+    if (!present) {
+      sink.error(
+        { file: required, line: 1, col: 1 },
+        'missing-file',
+        `${required} is missing; every fleet repository needs it (see "flotilla init --example")`,
+      )
+      unreadable.add(classifyPath(required).role)
+    }
+  }
+
+  return { byRole, components, unreadable }
+}
+
+/** The files of component `name`, registered on first sight. */
+function componentFiles(components: Map<string, ComponentFiles>, name: string, path: string): ComponentFiles {
+  let files = components.get(name)
+  if (!files) {
+    files = { settings: undefined, settingsUnreadable: false, manifests: [], firstFile: path }
+    components.set(name, files)
+  }
+  return files
+}
