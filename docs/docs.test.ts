@@ -211,6 +211,8 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
   'the 2022 typo': { [Z]: ['Metadata:', 'Metadpata:'] },
   'a misplaced file': { 'inventory/acounts.yaml': '[]\n' },
   'a file in a subfolder': { 'stacks/network/vpc.yaml': '{}\n' },
+  'a misspelt top-level folder': { 'polices/freeze.yaml': '[]\n' },
+  'an inventory file at the top level': { 'accounts.yaml': '[]\n' },
   'a missing file': { [R]: null },
   'an empty file': { 'stacks/empty.yaml': '' },
   'a file under two extensions': { 'stacks/vpc.yml': (files) => files[V]! },

@@ -2,13 +2,17 @@ import { distance } from 'fastest-levenshtein'
 
 /**
  * The candidate closest to `input`, if it is close enough to be what the user meant: an edit
- * distance of at most a third of the word (at least 1, at most 3), ignoring case differences.
+ * distance of at most `limit` (by default a third of the word, at least 1, at most 3), ignoring
+ * case differences.
  * Swapped neighbours count as one edit, the commonest typo of all.
  * `Metadpata` → `Metadata`; `dney` → `deny`; `foo` → nothing.
  */
-export function closest(input: string, candidates: Iterable<string>): string | undefined {
+export function closest(
+  input: string,
+  candidates: Iterable<string>,
+  limit = Math.min(3, Math.max(1, Math.floor(input.length / 3))),
+): string | undefined {
   const needle = input.toLowerCase()
-  const limit = Math.min(3, Math.max(1, Math.floor(input.length / 3)))
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {

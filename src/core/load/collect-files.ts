@@ -1,8 +1,56 @@
 import type { DiagnosticSink } from '../diagnostics.ts'
 import type { FleetSource } from '../source/source.ts'
+import { closest } from '../suggest.ts'
 import { type ParsedDocument, parseYamlFile } from '../yaml/parse.ts'
 import type { ComponentFiles } from './components.ts'
 import { classifyPath, describeLayout } from './files.ts'
+
+/**
+ * Top-level names Flotilla reads, and names that belong somewhere else: what a top-level entry
+ * close to one of these was meant to be. `polices/` must not silently mean "no policies".
+ */
+const TOP_LEVEL_MEANT: Readonly<Record<string, string>> = {
+  'fleet.yaml': 'fleet.yaml',
+  'rollout.yaml': 'rollout.yaml',
+  'inventory/': 'inventory/',
+  'stacks/': 'stacks/',
+  'cluster/': 'cluster/',
+  'policies/': 'policies/',
+  'accounts.yaml': 'inventory/accounts.yaml',
+  'clusters.yaml': 'inventory/clusters.yaml',
+  'teams.yaml': 'inventory/teams.yaml',
+  'config-defaults.yaml': 'cluster/config-defaults.yaml',
+  'accounts/': 'inventory/accounts/',
+  'clusters/': 'inventory/clusters/',
+  'manifests/': 'cluster/manifests/',
+}
+const READ_AT_TOP_LEVEL = new Set([
+  'fleet.yaml',
+  'fleet.yml',
+  'rollout.yaml',
+  'rollout.yml',
+  'inventory/',
+  'stacks/',
+  'cluster/',
+  'policies/',
+])
+
+/** Reports top-level entries that look like a misspelt or misplaced part of the repository. */
+function checkTopLevel(names: readonly string[], sink: DiagnosticSink): void {
+  for (const name of names) {
+    if (READ_AT_TOP_LEVEL.has(name)) continue
+    const normal = name.replace(/\.yml$/, '.yaml')
+    const near = Object.hasOwn(TOP_LEVEL_MEANT, normal)
+      ? normal
+      : closest(normal, Object.keys(TOP_LEVEL_MEANT), normal.length > 5 ? 3 : 1)
+    if (near === undefined) continue
+    sink.error(
+      { file: name, line: 1, col: 1 },
+      'unexpected-file',
+      `Flotilla does not read ${name}; did you mean ${TOP_LEVEL_MEANT[near]}? Rename or move it (as it is, it is ignored)`,
+    )
+  }
+}
 
 /** Files every fleet repository must have. */
 const REQUIRED_FILES = ['fleet.yaml', 'inventory/teams.yaml', 'rollout.yaml'] as const
@@ -27,6 +75,7 @@ export interface CollectedFiles {
  * defined at" in every message.
  */
 export function collectFiles(source: FleetSource, sink: DiagnosticSink): CollectedFiles {
+  checkTopLevel(source.topLevel, sink)
   const byRole = new Map<string, ParsedDocument[]>()
   const components = new Map<string, ComponentFiles>()
   const seenNormal = new Map<string, string>()

@@ -63,6 +63,15 @@ describe('inventory: schema', () => {
     ])
   })
 
+  test('the quoting hint keeps the value as written, not as YAML read it', () => {
+    expect(errorsFor(edit(CLUSTERS, 'kubernetesVersion: "1.31"', 'kubernetesVersion: 1.30'))).toEqual([
+      'inventory/clusters.yaml:8:22: "kubernetesVersion" must be a string, not the number 1.3; quote it: "1.30"',
+    ])
+    expect(errorsFor(edit(ACCOUNTS, 'id: "222222222222"', 'id: 022222222222'))).toEqual([
+      'inventory/accounts.yaml:10:7: "id" must be a string, not the number 22222222222; quote it: "022222222222"',
+    ])
+  })
+
   test('an invalid enum value lists the valid ones and suggests the closest', () => {
     expect(errorsFor(edit(ACCOUNTS, 'channel: dev', 'channel: deb'))).toEqual([
       'inventory/accounts.yaml:15:12: invalid value "deb" for "channel": expected one of dev, alpha, beta, stable; did you mean "dev"?',
@@ -164,38 +173,38 @@ describe('inventory: references', () => {
 describe('inventory: duplicates', () => {
   test('a duplicate account id points back at the first', () => {
     expect(errorsFor(edit(ACCOUNTS, '"222222222222"', '"111111111111"'))).toEqual([
-      'inventory/accounts.yaml:10:3: duplicate account id "111111111111" (first defined at inventory/accounts.yaml:1:3); ids must be unique across the fleet',
+      'inventory/accounts.yaml:10:3: duplicate account id "111111111111" (first defined at inventory/accounts.yaml:1:3); each account id must be unique across the fleet',
     ])
   })
 
   test('a duplicate account name', () => {
     expect(errorsFor(edit(ACCOUNTS, 'name: teapot-test', 'name: teapot-prod'))).toEqual([
-      'inventory/accounts.yaml:10:3: duplicate account name "teapot-prod" (first defined at inventory/accounts.yaml:1:3); ids must be unique across the fleet',
+      'inventory/accounts.yaml:10:3: duplicate account name "teapot-prod" (first defined at inventory/accounts.yaml:1:3); each account name must be unique across the fleet',
     ])
   })
 
   test('a duplicate team id', () => {
     const teams = `${BASE_FILES[TEAMS]}- id: sre\n  name: SRE again\n`
     expect(errorsFor({ [TEAMS]: teams })).toEqual([
-      'inventory/teams.yaml:8:3: duplicate team id "sre" (first defined at inventory/teams.yaml:5:3); ids must be unique across the fleet',
+      'inventory/teams.yaml:8:3: duplicate team id "sre" (first defined at inventory/teams.yaml:5:3); each team id must be unique across the fleet',
     ])
   })
 
   test('a duplicate cluster id and a duplicate alias', () => {
     const second = BASE_FILES[CLUSTERS]!.replace('alias: teapot-kube-1', 'alias: teapot-kube-2')
     expect(errorsFor({ [CLUSTERS]: `${BASE_FILES[CLUSTERS]}${second}` })).toEqual([
-      `inventory/clusters.yaml:12:3: duplicate cluster id "${CLUSTER_ID}" (first defined at inventory/clusters.yaml:1:3); ids must be unique across the fleet`,
+      `inventory/clusters.yaml:12:3: duplicate cluster id "${CLUSTER_ID}" (first defined at inventory/clusters.yaml:1:3); each cluster id must be unique across the fleet`,
     ])
     const sameAlias = BASE_FILES[CLUSTERS]!.replace('kube-1\n', 'kube-2\n')
     expect(errorsFor({ [CLUSTERS]: `${BASE_FILES[CLUSTERS]}${sameAlias}` })).toEqual([
-      'inventory/clusters.yaml:12:3: duplicate cluster alias "teapot-kube-1" (first defined at inventory/clusters.yaml:1:3); ids must be unique across the fleet',
+      'inventory/clusters.yaml:12:3: duplicate cluster alias "teapot-kube-1" (first defined at inventory/clusters.yaml:1:3); each cluster alias must be unique across the fleet',
     ])
   })
 
   test('ids are unique across split files too', () => {
     const extra = `- id: "111111111111"\n  name: other\n  team: sre\n  environment: test\n  criticality: tier-3\n  channel: dev\n  regions: [eu-central-1]\n`
     expect(errorsFor({ 'inventory/accounts/extra.yaml': extra })).toEqual([
-      'inventory/accounts/extra.yaml:1:3: duplicate account id "111111111111" (first defined at inventory/accounts.yaml:1:3); ids must be unique across the fleet',
+      'inventory/accounts/extra.yaml:1:3: duplicate account id "111111111111" (first defined at inventory/accounts.yaml:1:3); each account id must be unique across the fleet',
     ])
   })
 })

@@ -64,7 +64,7 @@ function checkUnique<T extends { at: Location }>(
       sink.error(
         item.at,
         'duplicate-id',
-        `duplicate ${what} "${key}" (first defined at ${first.at.file}:${first.at.line}:${first.at.col}); ids must be unique across the fleet`,
+        `duplicate ${what} "${key}" (first defined at ${first.at.file}:${first.at.line}:${first.at.col}); each ${what} must be unique across the fleet`,
       )
     } else {
       byKey.set(key, item)

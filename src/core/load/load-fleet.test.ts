@@ -53,7 +53,7 @@ describe('loadFleet: a valid repository', () => {
     if (a.ok || b.ok) return
     expect(b.errors.map(formatDiagnostic)).toEqual(a.errors.map(formatDiagnostic))
     expect(a.errors.map(formatDiagnostic)).toEqual([
-      'inventory/accounts.yaml:10:3: duplicate account id "111111111111" (first defined at inventory/accounts.yaml:1:3); ids must be unique across the fleet',
+      'inventory/accounts.yaml:10:3: duplicate account id "111111111111" (first defined at inventory/accounts.yaml:1:3); each account id must be unique across the fleet',
       'stacks/dns2.yaml:3:14: duplicate StackName "route53-hostedzones" (also in stacks/dns.yaml:3:14); each stack needs its own name',
     ])
   })

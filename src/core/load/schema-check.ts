@@ -85,7 +85,7 @@ function report(
       const got = describeValue(issue.input)
       const hint =
         issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean')
-          ? `; quote it: "${String(issue.input)}"`
+          ? `; quote it: "${doc.sourceText(full) ?? String(issue.input)}"`
           : ''
       sink.error(
         doc.locate(full),

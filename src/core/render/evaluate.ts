@@ -60,7 +60,7 @@ function evaluatePart(
   if (typeof value === 'string') return value
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   throw new RenderError(
-    `{{ ${part.expression.source} }} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'a mapping'} and cannot be part of a string; make it the whole value or convert it with string()`,
+    `{{ ${part.expression.source} }} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'a mapping'} and cannot be part of a string; make it the whole value, or turn it into text first (a list with .join(', '))`,
     part.at,
   )
 }

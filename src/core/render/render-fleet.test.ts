@@ -379,7 +379,7 @@ describe('render: errors', () => {
     expect(
       errorsFor(edit('stacks/dns.yaml', '"*.{{ config.dns_domain }}"', '"*.{{ account.regions }}"')),
     ).toEqual([
-      'stacks/dns.yaml:19:25: {{ account.regions }} is a list and cannot be part of a string; make it the whole value or convert it with string() (for 2 targets: 111111111111, 333333333333)',
+      "stacks/dns.yaml:19:25: {{ account.regions }} is a list and cannot be part of a string; make it the whole value, or turn it into text first (a list with .join(', ')) (for 2 targets: 111111111111, 333333333333)",
     ])
   })
 

@@ -1,14 +1,7 @@
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
 import { toCel } from '../expr/cel.ts'
 import type { FleetSettings } from '../model/fleet.ts'
-import type {
-  Component,
-  LoadedAccount,
-  LoadedCluster,
-  LocatedExpression,
-  StackTemplate,
-  Target,
-} from '../model/fleet-model.ts'
+import type { Component, LoadedAccount, LoadedCluster, StackTemplate, Target } from '../model/fleet-model.ts'
 import { accountVariable, clusterVariable, fleetVariable, targetVariable } from './contexts.ts'
 import type { DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
 import { RenderError, renderNode } from './evaluate.ts'

@@ -20,9 +20,13 @@ export async function readDirectorySource(dir: string): Promise<FleetSource> {
       `${dir}: not a fleet repository (no fleet.yaml, inventory/ or stacks/); run "flotilla init ${dir} --example" to create one, or pass --repo DIR`,
     )
   }
+  const topLevel = (await readdir(dir, { withFileTypes: true }))
+    .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
+    .sort()
   return {
     ref: { kind: 'directory', path: dir },
     files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))),
+    topLevel,
   }
 }
 

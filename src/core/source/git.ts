@@ -27,11 +27,21 @@ export async function readRevisionSource(repoDir: string, rev: string): Promise<
     repoDir,
     blobs.map((b) => b.oid),
   )
+  const topLevel = (await git(repoDir, ['ls-tree', '-z', commit]))
+    .toString('utf8')
+    .split('\0')
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const tab = entry.indexOf('\t')
+      const name = entry.slice(tab + 1)
+      return entry.slice(0, tab).split(' ')[1] === 'tree' ? `${name}/` : name
+    })
+    .sort()
   const files = new Map<string, string>()
   blobs.forEach((blob, i) => {
     files.set(blob.path, contents[i]!)
   })
-  return { ref: { kind: 'revision', ref: rev, commit }, files }
+  return { ref: { kind: 'revision', ref: rev, commit }, files, topLevel }
 }
 
 /** Resolves a revision to its full commit id, with a clear error for an unknown revision. */

@@ -11,6 +11,11 @@ export type SourceRef =
 export interface FleetSource {
   readonly ref: SourceRef
   readonly files: ReadonlyMap<string, string>
+  /**
+   * Names of every top-level entry of the repository, directories with a trailing `/`, so that a
+   * misspelt folder (`polices/`) is reported instead of silently read as "no policies".
+   */
+  readonly topLevel: readonly string[]
 }
 
 /** The top-level files and folders Flotilla reads; everything else in the repository is ignored. */
@@ -36,10 +41,24 @@ export function memorySource(
   path = '(memory)',
 ): FleetSource {
   const map = files instanceof Map ? files : new Map(Object.entries(files))
-  return { ref: { kind: 'directory', path }, files: new Map([...map].filter(([p]) => isFleetPath(p))) }
+  return {
+    ref: { kind: 'directory', path },
+    files: new Map([...map].filter(([p]) => isFleetPath(p))),
+    topLevel: topLevelOf(map.keys()),
+  }
 }
 
 /** Describes a source for messages: `HEAD~1 (3f2a9c1)` or the directory path. */
 export function describeSource(ref: SourceRef): string {
   return ref.kind === 'revision' ? `${ref.ref} (${ref.commit.slice(0, 7)})` : ref.path
+}
+
+/** The top-level entries that a list of repository-relative file paths implies. */
+export function topLevelOf(paths: Iterable<string>): string[] {
+  const names = new Set<string>()
+  for (const path of paths) {
+    const slash = path.indexOf('/')
+    names.add(slash < 0 ? path : path.slice(0, slash + 1))
+  }
+  return [...names].sort()
 }

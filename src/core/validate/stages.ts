@@ -74,8 +74,9 @@ export function assignStages(
         `stage "${stage.name}" selects ops targets (${sample(ops)}) together with production targets (${sample(production)}); give group == '${OPS_GROUP}' a stage of its own, so monitoring and ops tooling never change together with production`,
       )
     }
-    // A new fleet has no targets yet; an empty stage is only news when there are targets to take.
-    if (inStage.length === 0 && targets.length > 0) {
+    // An empty stage is news only when there are targets to take: not in a new fleet, and not
+    // when an error has already dropped part of the inventory.
+    if (inStage.length === 0 && targets.length > 0 && !sink.hasErrors) {
       sink.warn(
         stage.selector.at,
         'empty-stage',

@@ -37,6 +37,8 @@ export interface ParsedDocument {
   locateKey(path: ValuePath): Location
   /** Where character `index` of the string at `path` is, for expressions embedded in strings. */
   locateInString(path: ValuePath, index: number): Location
+  /** The scalar at `path` exactly as written (`1.30`, `0001104321`), for messages; else undefined. */
+  sourceText(path: ValuePath): string | undefined
 }
 
 /** A parsed YAML file: its documents, in order. Empty documents (a lone `---`) are dropped. */
@@ -324,6 +326,12 @@ function documentView(
       const found = walk(path)
       if (!found.complete || !isScalar(found.node)) return at(found.node.range[0])
       return at(offsetInScalar(found.node, charIndex, text))
+    },
+    sourceText: (path) => {
+      const found = walk(path)
+      return found.complete && isScalar(found.node)
+        ? text.slice(found.node.range[0], found.node.range[1])
+        : undefined
     },
   }
 }
