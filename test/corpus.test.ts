@@ -10,11 +10,14 @@ import { CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { fixtureSource } from './support/fixture-fleet.ts'
 
 /**
- * Real templates and manifests written by others (`/shared/corpus`, see its SOURCES.md) must load,
+ * Real templates and manifests written by others (`test/fixtures/corpus`, a copy of the shared
+ * corpus; see its SOURCES.md) must load,
  * validate and render when placed in a fleet repository. The files are read, never modified: each
  * test places a copy in an in-memory fixture fleet.
  */
-const CORPUS = new URL('../../shared/corpus/', import.meta.url)
+// A byte-for-byte copy of the shared corpus (with its SOURCES.md and licenses), so that the test
+// runs in any clone; corpus-copy.test.ts checks it against the original when that is at hand.
+const CORPUS = new URL('./fixtures/corpus/', import.meta.url)
 const CFN_DIR = new URL('cloudformation/', CORPUS)
 const K8S_DIR = new URL('kubernetes/', CORPUS)
 
