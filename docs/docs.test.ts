@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { CliIo } from '../src/cli/io.ts'
-import { runCli } from '../src/cli/main.ts'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { classifyPath } from '../src/core/load/files.ts'
 import { type LoadResult, loadFleet } from '../src/core/load/load-fleet.ts'
@@ -15,6 +13,7 @@ import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
+import { runCaptured } from '../test/support/run-cli.ts'
 
 /**
  * The user guide is part of the product: its example repository must load, the messages it
@@ -396,19 +395,7 @@ describe('validation.md and expressions.md: the messages they quote', () => {
 
   test('the output example of validation.md: stderr, summary and exit code', async () => {
     const dir = await gitFixture(edited(MISTAKES['the 2022 typo']!))
-    let stdout = ''
-    let stderr = ''
-    const io: CliIo = {
-      stdout: (t) => {
-        stdout += t
-      },
-      stderr: (t) => {
-        stderr += t
-      },
-      isTTY: false,
-      cwd: dir,
-    }
-    const code = await runCli(['validate', '--repo', '.', '--rev', 'HEAD'], io)
+    const { code, stdout, stderr } = await runCaptured(['validate', '--repo', '.', '--rev', 'HEAD'], dir)
     const [block] = codeBlocks(read('validation.md').split('## Output')[1]!, 'console')
     const lines = block!.body.trimEnd().split('\n')
     expect(lines[0]).toBe('$ npx flotilla validate --repo example-fleet --rev HEAD')
@@ -607,21 +594,8 @@ describe('getting-started.md: the commands it shows', () => {
   let cwd = ''
 
   /** Runs the CLI in-process, as `npx flotilla …` in `cwd`. */
-  async function flotilla(...argv: string[]) {
-    let stdout = ''
-    let stderr = ''
-    const io: CliIo = {
-      stdout: (t) => {
-        stdout += t
-      },
-      stderr: (t) => {
-        stderr += t
-      },
-      isTTY: false,
-      cwd,
-    }
-    const code = await runCli(argv, io)
-    return { code, stdout, stderr }
+  function flotilla(...argv: string[]) {
+    return runCaptured(argv, cwd)
   }
 
   /**

@@ -2,8 +2,14 @@ import { toCel } from '../expr/cel.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { LoadedAccount, LoadedCluster, Target } from '../model/fleet-model.ts'
 
-const accountVariables = new WeakMap<LoadedAccount, unknown>()
-const targetVariables = new WeakMap<Target, unknown>()
+/** Caches one value per object, built on first use: CEL variables are built once per account or target. */
+function perObject<K extends object>(build: (key: K) => unknown): (key: K) => unknown {
+  const cache = new WeakMap<K, unknown>()
+  return (key) => {
+    if (!cache.has(key)) cache.set(key, build(key))
+    return cache.get(key)
+  }
+}
 
 /**
  * The CEL variables describing a fleet, an account, a cluster and a target. Each is built once
@@ -13,17 +19,8 @@ export function fleetVariable(settings: FleetSettings): unknown {
   return toCel({ name: settings.name, provider: settings.provider, requiredTags: settings.requiredTags })
 }
 
-export function accountVariable(a: LoadedAccount): unknown {
-  let variable = accountVariables.get(a)
-  if (variable === undefined) {
-    variable = buildAccountVariable(a)
-    accountVariables.set(a, variable)
-  }
-  return variable
-}
-
-function buildAccountVariable(a: LoadedAccount): unknown {
-  return toCel({
+export const accountVariable = perObject((a: LoadedAccount) =>
+  toCel({
     id: a.id,
     name: a.name,
     team: a.team,
@@ -37,8 +34,8 @@ function buildAccountVariable(a: LoadedAccount): unknown {
     provider: a.provider,
     tags: a.tags,
     config: a.config,
-  })
-}
+  }),
+)
 
 export function clusterVariable(c: LoadedCluster, config: Target['config']): unknown {
   return toCel({
@@ -60,17 +57,8 @@ export function clusterVariable(c: LoadedCluster, config: Target['config']): unk
   })
 }
 
-export function targetVariable(t: Target): unknown {
-  let variable = targetVariables.get(t)
-  if (variable === undefined) {
-    variable = buildTargetVariable(t)
-    targetVariables.set(t, variable)
-  }
-  return variable
-}
-
-function buildTargetVariable(t: Target): unknown {
-  return toCel({
+export const targetVariable = perObject((t: Target) =>
+  toCel({
     id: t.id,
     kind: t.kind,
     name: t.name,
@@ -85,5 +73,5 @@ function buildTargetVariable(t: Target): unknown {
     regions: t.regions,
     tags: t.tags,
     config: t.config,
-  })
-}
+  }),
+)
