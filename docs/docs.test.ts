@@ -286,6 +286,13 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
   'a misspelt resource attribute': { [V]: ['    Condition: IsProduction\n', '    Condtion: IsProduction\n'] },
   'an invalid resource type': { [V]: ['Type: AWS::EC2::FlowLog', 'Type: EC2::FlowLog'] },
   'an invalid DeletionPolicy': { [Z]: ['DeletionPolicy: Retain', 'DeletionPolicy: Retian'] },
+  'an unknown resource type': { [Z]: ['Type: AWS::Route53::HostedZone', 'Type: AWS::Route53::HostedZon'] },
+  'a misspelt resource property': {
+    [Z]: [
+      '      DomainName: "*.{{ config.dns_domain }}"\n',
+      '      DomainNmae: "*.{{ config.dns_domain }}"\n',
+    ],
+  },
   'MovedFrom itself': { [Z]: ['MovedFrom: dns-zones', 'MovedFrom: route53-hostedzones'] },
   'MovedFrom a name in use': { [Z]: ['MovedFrom: dns-zones', 'MovedFrom: vpc'] },
   'a misspelt field': {

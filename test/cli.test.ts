@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { BASE_FILES, writeFixtureDir } from './support/fixture-fleet.ts'
 import { commitFiles, gitFixture } from './support/git-fixture.ts'
@@ -163,5 +165,77 @@ describe('flotilla init', () => {
     const sizes = await cli(['init', 'new', '--accounts', '5'], parent)
     expect(sizes.code).toBe(1)
     expect(sizes.stderr).toContain('--accounts, --clusters and --seed only apply with --example')
+  })
+})
+
+describe('flotilla plan', () => {
+  test('without --base it says what is missing', async () => {
+    const dir = writeFixtureDir(BASE_FILES)
+    const { code, stderr } = await cli(['plan', '--repo', dir])
+    expect(code).toBe(1)
+    expect(stderr).toContain('pass --base REV to plan against a revision')
+  })
+
+  test('plans the working tree against a revision; --target narrows; exit codes follow the verdict', async () => {
+    const dir = await gitFixture(BASE_FILES)
+    const same = await cli(['plan', '--repo', dir, '--base', 'HEAD', '--format', 'json'])
+    expect(same.code).toBe(0)
+    expect(JSON.parse(same.stdout)).toMatchObject({
+      verdict: 'no-changes',
+      base: { kind: 'revision', ref: 'HEAD' },
+      head: { kind: 'directory' },
+    })
+
+    writeFileSync(
+      join(dir, 'stacks/dns.yaml'),
+      BASE_FILES['stacks/dns.yaml']!.replace(
+        'ValidationMethod: DNS',
+        'ValidationMethod: DNS\n      Tags: [{ Key: owner, Value: x }]',
+      ),
+    )
+    const changed = await cli(['plan', '--repo', dir, '--base', 'HEAD', '--format', 'json'])
+    expect(changed.code).toBe(2)
+    const plan = JSON.parse(changed.stdout)
+    expect(plan.verdict).toBe('allowed')
+    expect(plan.targets.map((t: { id: string }) => t.id)).toEqual(['111111111111', '333333333333'])
+    expect(plan.targets[0].changes).toEqual([
+      {
+        address: '111111111111/global/route53-hostedzones/Certificate',
+        action: 'update',
+        type: 'AWS::CertificateManager::Certificate',
+        protected: true,
+        properties: [
+          { path: 'Tags', before: null, after: [{ Key: 'owner', Value: 'x' }], forcesReplacement: false },
+        ],
+      },
+    ])
+
+    const narrowed = await cli([
+      'plan',
+      '--repo',
+      dir,
+      '--base',
+      'HEAD',
+      '--target',
+      "target.group == 'ops'",
+      '--format',
+      'json',
+    ])
+    expect(JSON.parse(narrowed.stdout).targets.map((t: { id: string }) => t.id)).toEqual(['333333333333'])
+    const text = await cli(['plan', '--repo', dir, '--base', 'HEAD'])
+    expect(text.code).toBe(2)
+    expect(text.stdout).toContain('111111111111/global/route53-hostedzones/Certificate')
+    const badTarget = await cli(['plan', '--repo', dir, '--base', 'HEAD', '--target', 'target.grup == 1'])
+    expect(badTarget.code).toBe(1)
+    expect(badTarget.stderr).toContain('did you mean "group"?')
+  })
+
+  test('an invalid head is a user error naming it', async () => {
+    const dir = await gitFixture(BASE_FILES)
+    writeFileSync(join(dir, 'fleet.yaml'), 'apiVersion: flotilla/v1\nname: x\nlimits: { maxDelete: 3 }\n')
+    const { code, stderr } = await cli(['plan', '--repo', dir, '--base', 'HEAD'])
+    expect(code).toBe(1)
+    expect(stderr).toContain('fleet.yaml:3:11: unknown key "maxDelete"; did you mean "maxDeletes"?')
+    expect(stderr).toMatch(/the head \(.*\) is invalid \(1 error\)/)
   })
 })

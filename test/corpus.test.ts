@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { isMap, isScalar, isSeq, type Node, parseAllDocuments, parseDocument } from 'yaml'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
@@ -7,6 +5,16 @@ import { loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
 import type { RenderedStack } from '../src/core/render/desired-state.ts'
 import { CfnTag } from '../src/core/yaml/cfn-tags.ts'
+import {
+  CFN_DIR,
+  cfnFiles,
+  K8S_DIR,
+  k8sFiles,
+  prepareTemplate,
+  read,
+  slugOf,
+  withFlotillaMetadata,
+} from './support/corpus.ts'
 import { fixtureSource } from './support/fixture-fleet.ts'
 
 /**
@@ -15,40 +23,12 @@ import { fixtureSource } from './support/fixture-fleet.ts'
  * validate and render when placed in a fleet repository. The files are read, never modified: each
  * test places a copy in an in-memory fixture fleet.
  */
-// A byte-for-byte copy of the shared corpus (with its SOURCES.md and licenses), so that the test
-// runs in any clone; corpus-copy.test.ts checks it against the original when that is at hand.
-const CORPUS = new URL('./fixtures/corpus/', import.meta.url)
-const CFN_DIR = new URL('cloudformation/', CORPUS)
-const K8S_DIR = new URL('kubernetes/', CORPUS)
-
-const yamlFiles = (dir: URL): string[] =>
-  readdirSync(fileURLToPath(dir))
-    .filter((name) => /\.ya?ml$/.test(name))
-    .sort()
-const cfnFiles = yamlFiles(CFN_DIR)
-const k8sFiles = yamlFiles(K8S_DIR)
-const read = (dir: URL, name: string): string => readFileSync(fileURLToPath(new URL(name, dir)), 'utf8')
-
-/** A lowercase name usable as a StackName and as a component directory. */
-function slugOf(file: string): string {
-  return file
-    .replace(/\.ya?ml$/, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-}
-
 /** Loads the fixture fleet with extra files and fails with every diagnostic when it is invalid. */
 function loadWith(files: Record<string, string>): Fleet {
   const result = loadFleet(fixtureSource(files))
   if (!result.ok)
     expect.fail(`expected the fleet to load:\n${result.errors.map(formatDiagnostic).join('\n')}`)
   return result.fleet
-}
-
-/** Plain data of a YAML text, read independently of Flotilla's parser (unknown tags resolve silently). */
-function plainYaml(text: string): Record<string, unknown> {
-  return parseDocument(text, { logLevel: 'silent' }).toJS() as Record<string, unknown>
 }
 
 type Path = (string | number)[]
@@ -93,55 +73,6 @@ function stringsIn(value: unknown, path: Path = []): { path: Path; text: string 
   if (value !== null && typeof value === 'object')
     return Object.entries(value).flatMap(([k, v]) => stringsIn(v, [...path, k]))
   return []
-}
-
-/** A value for a template parameter without a Default: its first allowed value, or one of its type. */
-function parameterValue(declaration: Record<string, unknown>): string | number | string[] {
-  const allowed = declaration.AllowedValues
-  if (Array.isArray(allowed) && allowed.length > 0) return allowed[0] as string | number
-  const type = String(declaration.Type)
-  if (type === 'Number') return typeof declaration.MinValue === 'number' ? declaration.MinValue : 1
-  if (type.startsWith('List<') || type === 'CommaDelimitedList') return ['corpus-a', 'corpus-b']
-  return 'corpus-value'
-}
-
-/**
- * Adds Flotilla's keys to a copy of a template, textually: under the template's own top-level
- * `Metadata:` with the same indentation as its keys, or as a new `Metadata:` block at the end.
- */
-function withFlotillaMetadata(text: string, stackName: string, parameters: Record<string, unknown>): string {
-  const entries = [`StackName: ${stackName}`]
-  if (Object.keys(parameters).length > 0) entries.push(`Parameters: ${JSON.stringify(parameters)}`)
-  const lines = text.split('\n')
-  const metadataLine = lines.findIndex((line) => /^Metadata:\s*(#.*)?$/.test(line))
-  if (metadataLine < 0) {
-    return `${text.endsWith('\n') ? text : `${text}\n`}Metadata:\n${entries.map((e) => `  ${e}\n`).join('')}`
-  }
-  const firstChild = lines
-    .slice(metadataLine + 1)
-    .find((line) => line.trim() !== '' && !line.trimStart().startsWith('#'))
-  const indent = /^ +/.exec(firstChild ?? '')?.[0] ?? '  '
-  lines.splice(metadataLine + 1, 0, ...entries.map((e) => `${indent}${e}`))
-  return lines.join('\n')
-}
-
-interface PreparedTemplate {
-  readonly original: Record<string, unknown>
-  readonly stackName: string
-  readonly parameters: Record<string, string | number | string[]>
-  readonly text: string
-}
-
-function prepareTemplate(file: string): PreparedTemplate {
-  const source = read(CFN_DIR, file)
-  const original = plainYaml(source)
-  const declared = (original.Parameters ?? {}) as Record<string, Record<string, unknown>>
-  const parameters: Record<string, string | number | string[]> = {}
-  for (const [name, declaration] of Object.entries(declared)) {
-    if (!Object.hasOwn(declaration, 'Default')) parameters[name] = parameterValue(declaration)
-  }
-  const stackName = `corpus-${slugOf(file)}`
-  return { original, stackName, parameters, text: withFlotillaMetadata(source, stackName, parameters) }
 }
 
 function renderedStacks(fleet: Fleet, stackName: string): RenderedStack[] {

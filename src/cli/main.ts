@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { FlotillaError, InputError } from '../core/errors.ts'
 import { initCommand } from './commands/init.ts'
+import { planCommand } from './commands/plan.ts'
 import { renderCommand } from './commands/render.ts'
 import { validateCommand } from './commands/validate.ts'
 import { type CliIo, FORMATS } from './io.ts'
@@ -67,6 +68,21 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
         .default('text'),
     )
     .action((options) => run(renderCommand(options, io)))
+
+  program
+    .command('plan')
+    .description(
+      'preview every change from --base to --head across the fleet (exit 0 no changes, 2 allowed, 3 denied or needing approval)',
+    )
+    .addOption(repoOption())
+    .option('--base <rev>', 'git revision to compare against (e.g. origin/main)')
+    .option('--head <rev>', 'git revision to plan; default: the working tree')
+    .option(
+      '--target <cel>',
+      'plan only the targets this CEL expression selects, e.g. "target.environment == \'production\'"',
+    )
+    .addOption(formatOption())
+    .action((options) => run(planCommand(options, io)))
 
   return program
 }

@@ -4,7 +4,7 @@ import { type LoadResult, loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { readDirectorySource } from '../core/source/directory.ts'
 import { readRevisionSource } from '../core/source/git.ts'
-import type { FleetSource } from '../core/source/source.ts'
+import { describeSource, type FleetSource } from '../core/source/source.ts'
 
 /** The options every repository-reading command takes. */
 export interface RepositoryOptions {
@@ -24,11 +24,15 @@ export function readSource(options: RepositoryOptions, cwd: string): Promise<Fle
 export async function loadValidFleet(
   options: RepositoryOptions,
   cwd: string,
+  role?: 'base' | 'head',
 ): Promise<{ fleet: Fleet; result: LoadResult }> {
-  const result = loadFleet(await readSource(options, cwd))
+  const source = await readSource(options, cwd)
+  const result = loadFleet(source)
   if (!result.ok) {
+    const what = role === undefined ? 'the fleet repository' : `the ${role} (${describeSource(source.ref)})`
+    const count = `${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}`
     throw new InputError(
-      `the fleet repository is invalid (${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}); run "flotilla validate" for details`,
+      `${what} is invalid (${count}); run "flotilla validate${options.rev ? ` --rev ${options.rev}` : ''}" for details`,
       result.errors,
     )
   }

@@ -130,8 +130,13 @@ describe('components: manifests', () => {
       'cluster/manifests/ingress/deployment.yaml:10:40: warning: "yes" is a string here (YAML 1.2) but a boolean to YAML 1.1 parsers such as kubectl\'s; quote it, or write true/false',
     ])
     expect(
-      loadValid(edit('stacks/dns.yaml', 'ValidationMethod: DNS', 'ValidationMethod: DNS\n      Extra: yes'))
-        .warnings,
+      loadValid(
+        edit(
+          'stacks/dns.yaml',
+          'ValidationMethod: DNS',
+          'ValidationMethod: DNS\n      Tags: [{ Key: managed, Value: yes }]',
+        ),
+      ).warnings,
     ).toEqual([])
   })
 

@@ -2,6 +2,7 @@ import type { DiagnosticSink } from '../diagnostics.ts'
 import type { StackTemplate } from '../model/fleet-model.ts'
 import { FLOTILLA_METADATA_KEYS, resourceSchema, stackFileSchema } from '../model/stack.ts'
 import { compileLocatedExpression, compileTemplate } from '../render/compile.ts'
+import { allAwsResourceTypes, awsResourceType } from '../resource-types/aws.ts'
 import { closest, didYouMean } from '../suggest.ts'
 import { CfnTag } from '../yaml/cfn-tags.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
@@ -10,6 +11,12 @@ import { checkSchema } from './schema-check.ts'
 const FLOTILLA_KEYS = new Set<string>(FLOTILLA_METADATA_KEYS)
 const DELETION_POLICIES = ['Delete', 'Retain', 'RetainExceptOnCreate', 'Snapshot']
 const RESOURCE_TYPE = /^(Custom::[A-Za-z0-9_@-]+|[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+(::MODULE)?)$/
+/** Vendors whose types AWS's resource specification lists; others are third-party registry types. */
+const SPECIFIED_VENDORS = new Set(['aws', 'alexa'])
+/** Types that take arbitrary properties: the custom resource provider receives them all. */
+const FREE_FORM_TYPES = new Set(['AWS::CloudFormation::CustomResource'])
+/** Unknown properties are listed in the message up to this many; beyond, the list would drown it. */
+const MAX_LISTED_PROPERTIES = 20
 
 /** Loads every stack template, reporting each problem with its position. */
 export function loadStacks(docs: readonly ParsedDocument[], sink: DiagnosticSink): StackTemplate[] {
@@ -53,6 +60,7 @@ function loadStack(doc: ParsedDocument, sink: DiagnosticSink): StackTemplate | u
       'a stack needs at least one resource under Resources',
     )
   }
+  const transforms = transformsOf(template.Transform)
   for (const [logicalId, resource] of Object.entries(resources)) {
     if (logicalId.startsWith('Fn::ForEach::')) continue // expanded by CloudFormation's LanguageExtensions transform
     if (!/^[A-Za-z0-9]+$/.test(logicalId)) {
@@ -71,6 +79,8 @@ function loadStack(doc: ParsedDocument, sink: DiagnosticSink): StackTemplate | u
         'invalid-value',
         `"${checked.Type}" is not a resource type; expected AWS::Service::Resource or Custom::Name`,
       )
+    } else {
+      checkResourceType(doc, logicalId, checked.Type, checked.Properties, transforms, sink)
     }
     for (const policy of ['DeletionPolicy', 'UpdateReplacePolicy'] as const) {
       const value = checked[policy]
@@ -130,6 +140,75 @@ function loadStack(doc: ParsedDocument, sink: DiagnosticSink): StackTemplate | u
     parameters,
     body,
     at: doc.locate(['Metadata', 'StackName']),
+  }
+}
+
+/** The names of a template's transforms: `Transform: X`, a list of names, or `{ Name: X }` entries. */
+function transformsOf(transform: unknown): string[] {
+  const list = Array.isArray(transform) ? transform : transform === undefined ? [] : [transform]
+  return list.map((t) =>
+    typeof t === 'string'
+      ? t
+      : t !== null && typeof t === 'object' && typeof (t as { Name?: unknown }).Name === 'string'
+        ? (t as { Name: string }).Name
+        : '?',
+  )
+}
+
+/**
+ * Checks a resource's type and top-level property names against AWS's resource specification,
+ * so that a misspelt type or property is found before CloudFormation rejects the stack, account by
+ * account. Left alone: custom resources, modules, third-party types (other vendors), templates a
+ * macro rewrites (a transform that is not AWS's own), and SAM's types under SAM's transform.
+ */
+function checkResourceType(
+  doc: ParsedDocument,
+  logicalId: string,
+  type: string,
+  properties: unknown,
+  transforms: readonly string[],
+  sink: DiagnosticSink,
+): void {
+  const vendor = type.split('::')[0]!
+  if (!SPECIFIED_VENDORS.has(vendor.toLowerCase()) || type.endsWith('::MODULE') || type.includes('{{')) return
+  if (transforms.some((t) => !t.startsWith('AWS::'))) return // a macro may define its own types and keys
+  if (type.startsWith('AWS::Serverless::') && transforms.includes('AWS::Serverless-2016-10-31')) return
+  const known = awsResourceType(type)
+  if (!known) {
+    sink.error(
+      doc.locate(['Resources', logicalId, 'Type']),
+      'unknown-resource-type',
+      `unknown resource type "${type}"${didYouMean(type, allAwsResourceTypes()) || ' (not in the CloudFormation resource specification)'}`,
+    )
+    return
+  }
+  if (known.transform !== undefined && !transforms.includes(known.transform)) {
+    sink.error(
+      doc.locate(['Resources', logicalId, 'Type']),
+      'unknown-resource-type',
+      `${type} exists only with the ${known.transform} transform; add "Transform: ${known.transform}" to the template`,
+    )
+    return
+  }
+  if (FREE_FORM_TYPES.has(type)) return
+  if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) return
+  if (properties instanceof CfnTag) return // !If and friends choose the properties at deploy time
+  const names = [...known.properties.keys()]
+  for (const name of Object.keys(properties)) {
+    // Fn::If, Fn::Transform (AWS::Include) and other intrinsics may stand in for properties.
+    if (name.startsWith('Fn::') || name.includes('{{') || known.properties.has(name)) continue
+    const hint =
+      didYouMean(name, names) ||
+      (names.length === 0
+        ? ` (it has no properties)`
+        : names.length <= MAX_LISTED_PROPERTIES
+          ? ` (its properties: ${[...names].sort().join(', ')})`
+          : '')
+    sink.error(
+      doc.locateKey(['Resources', logicalId, 'Properties', name]),
+      'unknown-property',
+      `${type} has no property "${name}"${hint}`,
+    )
   }
 }
 

@@ -9,9 +9,12 @@ import { renderFleet } from './render-fleet.ts'
 
 const CLUSTER_ID = 'aws:111111111111:eu-central-1:kube-1'
 
-/** A stack file with Flotilla's Metadata (`metadata`, indented two spaces) and one resource per line of `resources`. */
+/**
+ * A stack file with Flotilla's Metadata (`metadata`, indented two spaces) and one resource with
+ * `properties`. The resource is a custom resource, whose properties may be whatever a test needs.
+ */
 function stackFile(metadata: string, properties = '      TopicName: x\n', parameters = ''): string {
-  return `Metadata:\n${metadata}${parameters}Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n${properties}`
+  return `Metadata:\n${metadata}${parameters}Resources:\n  Topic:\n    Type: Custom::Probe\n    Properties:\n${properties}`
 }
 
 function addresses(fleet: Fleet, stackName?: string): string[] {
@@ -192,7 +195,7 @@ describe('render: CloudFormation passes through', () => {
     '      TopicName: !Sub "${AWS::StackName}-{{ config.dns_domain }}"',
     '      DisplayName: !Join ["-", [!Ref "AWS::Region", "{{ account.name }}", !GetAtt Other.Arn]]',
     "      KmsMasterKeyId: '{{resolve:ssm:/kms/{{ account.name }}}}'",
-    "      Secret: '{{resolve:secretsmanager:MySecret:SecretString:password}}'",
+    "      DataProtectionPolicy: '{{resolve:secretsmanager:MySecret:SecretString:password}}'",
     '      Tags:',
     '        - Key: Mode',
     '          Value: !If [IsProd, !Sub "${Env}-prod", !Ref "AWS::NoValue"]',
@@ -220,7 +223,7 @@ describe('render: CloudFormation passes through', () => {
     )
     // A dynamic reference is CloudFormation's; the {{ }} inside it is not Flotilla's either.
     expect(topic.KmsMasterKeyId).toBe('{{resolve:ssm:/kms/{{ account.name }}}}')
-    expect(topic.Secret).toBe('{{resolve:secretsmanager:MySecret:SecretString:password}}')
+    expect(topic.DataProtectionPolicy).toBe('{{resolve:secretsmanager:MySecret:SecretString:password}}')
     expect(topic.Tags).toEqual([
       {
         Key: 'Mode',

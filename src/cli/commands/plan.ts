@@ -1,0 +1,90 @@
+import { InputError } from '../../core/errors.ts'
+import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
+import type { Fleet, Target } from '../../core/model/fleet-model.ts'
+import { fleetState, planFleet } from '../../core/plan/plan-fleet.ts'
+import type { Plan } from '../../core/plan/plan-model.ts'
+import { renderPlanMarkdown } from '../../core/plan/render-markdown.ts'
+import { renderPlanText } from '../../core/plan/render-text.ts'
+import { fleetVariable, targetVariable } from '../../core/render/contexts.ts'
+import type { CliIo, Format } from '../io.ts'
+import { loadValidFleet } from '../repository.ts'
+
+export interface PlanOptions {
+  readonly repo?: string
+  /** The revision to compare against. Without it, the observed fleet (with the providers). */
+  readonly base?: string
+  /** The revision to plan. @default the working tree */
+  readonly head?: string
+  /** CEL over `target`: plan only the targets it selects. */
+  readonly target?: string
+  readonly format?: Format
+}
+
+/** Exit codes of `flotilla plan` (cli.md): 0 no changes, 2 changes all allowed, 3 denied or needing approvals. */
+export function planExitCode(plan: Plan): number {
+  if (plan.verdict === 'no-changes') return 0
+  return plan.verdict === 'allowed' ? 2 : 3
+}
+
+/**
+ * `flotilla plan --base REV [--head REV]`: previews every change from base to head across the
+ * fleet, with the built-in safety rules' findings and the verdict. Offline: no cloud access.
+ */
+export async function planCommand(options: PlanOptions, io: CliIo): Promise<number> {
+  if (options.base === undefined) {
+    throw new InputError(
+      'planning against the observed fleet needs the providers, which are not part of this version; pass --base REV to plan against a revision (e.g. --base origin/main)',
+    )
+  }
+  const base = (
+    await loadValidFleet(
+      { ...(options.repo ? { repo: options.repo } : {}), rev: options.base },
+      io.cwd,
+      'base',
+    )
+  ).fleet
+  const head = (
+    await loadValidFleet(
+      { ...(options.repo ? { repo: options.repo } : {}), ...(options.head ? { rev: options.head } : {}) },
+      io.cwd,
+      'head',
+    )
+  ).fleet
+  const outcome = planFleet({
+    base: fleetState(base),
+    head: fleetState(head),
+    limits: head.settings.limits,
+    protect: head.settings.protect,
+    ...(options.target ? { includeTarget: targetFilter(options.target, head) } : {}),
+  })
+  if (!outcome.ok) {
+    throw new InputError(
+      `the change is invalid (${outcome.errors.length} ${outcome.errors.length === 1 ? 'error' : 'errors'})`,
+      outcome.errors,
+    )
+  }
+  const { plan } = outcome
+  if (options.format === 'json') io.stdout(`${JSON.stringify(plan, null, 2)}\n`)
+  else if (options.format === 'markdown') io.stdout(renderPlanMarkdown(plan))
+  else io.stdout(renderPlanText(plan, { color: io.isTTY }))
+  return planExitCode(plan)
+}
+
+/** Compiles `--target` once; a bad expression is a user error with its column. */
+function targetFilter(source: string, head: Fleet): (target: Target) => boolean {
+  const compiled = compileExpression(source, 'stage-select')
+  if (compiled instanceof ExpressionError) {
+    throw new InputError(
+      `--target ${JSON.stringify(source)}: ${compiled.message} (at column ${compiled.offset + 1})`,
+    )
+  }
+  const fleet = fleetVariable(head.settings)
+  return (target) => {
+    const selected = compiled.evaluate({ target: targetVariable(target), fleet })
+    if (typeof selected !== 'boolean')
+      throw new InputError(
+        `--target ${JSON.stringify(source)} must be true or false, not ${String(selected)}`,
+      )
+    return selected
+  }
+}

@@ -1,0 +1,67 @@
+import type { RenderedManifest } from '../render/desired-state.ts'
+import { kubernetesReplacement } from '../resource-types/kubernetes.ts'
+import type { Change, PropertyChange } from './plan-model.ts'
+import { diffValues, formatPath } from './value-diff.ts'
+
+/**
+ * Diffs one cluster's Kubernetes objects, base against head, by address. An object no longer
+ * rendered is a `delete` (Flotilla prunes what it applied); a change to an immutable field (a
+ * Deployment's selector, a PVC's storage class) is a `replace`, because the API server refuses
+ * it in place.
+ */
+export function diffManifests(
+  base: readonly RenderedManifest[],
+  head: readonly RenderedManifest[],
+  isProtected: (type: string) => boolean,
+): Change[] {
+  const baseByAddress = new Map(base.map((m) => [m.address, m]))
+  const headAddresses = new Set(head.map((m) => m.address))
+  const changes: Change[] = []
+  for (const after of head) {
+    const change = diffObject(baseByAddress.get(after.address), after, isProtected)
+    if (change) changes.push(change)
+  }
+  for (const before of base) {
+    if (!headAddresses.has(before.address)) changes.push(diffObject(before, undefined, isProtected)!)
+  }
+  return changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+}
+
+function diffObject(
+  before: RenderedManifest | undefined,
+  after: RenderedManifest | undefined,
+  isProtected: (type: string) => boolean,
+): Change | undefined {
+  const object = (after ?? before)!.object
+  const kind = String(object.kind)
+  const type = `${String(object.apiVersion)}/${kind}`
+  const base = { address: (after ?? before)!.address, type, protected: isProtected(type) }
+  if (!before || !after) {
+    const properties = Object.entries(object)
+      .filter(([key]) => key !== 'apiVersion' && key !== 'kind')
+      .map(([key, value]) => property([key], before ? value : undefined, before ? undefined : value, false))
+    return { ...base, action: before ? 'delete' : 'create', properties }
+  }
+  const properties = diffValues(before.object, after.object).map((d) =>
+    // The API server judges a change by the stored object (its immutable flag, its apiVersion).
+    property(d.path, d.before, d.after, kubernetesReplacement(kind, before.object, d.path.map(String))),
+  )
+  if (properties.length === 0) return undefined
+  const replaces = properties.some((p) => p.forcesReplacement === true)
+  const mayReplace = !replaces && properties.some((p) => p.forcesReplacement !== false)
+  return {
+    ...base,
+    action: replaces ? 'replace' : 'update',
+    ...(mayReplace ? { mayReplace } : {}),
+    properties,
+  }
+}
+
+function property(
+  path: readonly (string | number)[],
+  before: unknown,
+  after: unknown,
+  forcesReplacement: PropertyChange['forcesReplacement'],
+): PropertyChange {
+  return { path: formatPath(path), before: before ?? null, after: after ?? null, forcesReplacement }
+}

@@ -1,0 +1,141 @@
+import type { Diagnostic } from '../diagnostics.ts'
+import type { Fleet, Target } from '../model/fleet-model.ts'
+import { builtinRules } from '../policy/builtin/index.ts'
+import type { FleetState, PlanContext, PlanLimits } from '../policy/plan-context.ts'
+import type { RuleRegistry } from '../policy/rules.ts'
+import { diffManifests } from './diff-manifests.ts'
+import { diffStacks } from './diff-stacks.ts'
+import type { Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
+import { protectedTypes } from './protected.ts'
+import { summarisePlan } from './summary.ts'
+
+/** What a plan compares, and under which limits. */
+export interface PlanInput {
+  readonly base: FleetState
+  readonly head: FleetState
+  readonly limits: PlanLimits
+  /** Extra protected types (`fleet.yaml` `protect` of the head revision). */
+  readonly protect: readonly string[]
+  /** Narrows the plan to some targets (`--target CEL`); rules then see only those. */
+  readonly includeTarget?: (target: Target) => boolean
+  /** The rules to apply. @default the built-in safety rules */
+  readonly rules?: RuleRegistry
+}
+
+/** A plan, or the validation errors that make planning impossible (`invalid`). */
+export type PlanOutcome =
+  | { readonly ok: true; readonly plan: Plan }
+  | { readonly ok: false; readonly errors: readonly Diagnostic[] }
+
+/** Lifecycle states after which a target may leave the inventory. */
+const REMOVABLE = new Set(['decommission-requested', 'decommissioned'])
+
+/** The side of a plan that a loaded revision (or directory) gives. */
+export function fleetState(fleet: Fleet): FleetState {
+  return {
+    side: fleet.source,
+    targets: new Map(fleet.targets.map((t) => [t.id, t])),
+    desired: fleet.desired,
+    stageOf: fleet.stageOf,
+  }
+}
+
+/**
+ * Plans the change from `base` to `head`: a pure function of the two sides. Every target's
+ * desired state is diffed (stacks for accounts, manifests for clusters), the rules turn the
+ * changes into findings, and the findings into a verdict. A target that left the inventory
+ * without `lifecycle: decommission-requested` makes the plan invalid (`inventory-removal`):
+ * nothing is deleted by omission.
+ */
+export function planFleet(input: PlanInput): PlanOutcome {
+  const errors = inventoryRemovals(input.base, input.head)
+  if (errors.length > 0) return { ok: false, errors }
+
+  const include = input.includeTarget ?? (() => true)
+  const base = narrow(input.base, include)
+  const head = narrow(input.head, include)
+  const isProtected = protectedTypes(input.protect)
+  const ids = [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort(byTargetOrder(base, head))
+  const targets: TargetPlan[] = []
+  for (const id of ids) {
+    const target = (head.targets.get(id) ?? base.targets.get(id))!
+    const before = base.desired.get(id)
+    const after = head.desired.get(id)
+    const changes =
+      target.kind === 'account'
+        ? diffStacks(before?.stacks ?? [], after?.stacks ?? [], isProtected)
+        : diffManifests(before?.manifests ?? [], after?.manifests ?? [], isProtected)
+    if (changes.length === 0) continue
+    targets.push({
+      id,
+      kind: target.kind,
+      name: target.name,
+      team: target.team,
+      environment: target.environment,
+      criticality: target.criticality,
+      group: target.group,
+      stage: head.stageOf.get(id) ?? base.stageOf.get(id) ?? null,
+      changes,
+    })
+  }
+
+  const context: PlanContext = { base, head, limits: input.limits, targets }
+  const findings = (input.rules ?? builtinRules()).evaluate(context)
+  const allTargets = new Set([...base.targets.keys(), ...head.targets.keys()]).size
+  return {
+    ok: true,
+    plan: {
+      version: 1,
+      base: input.base.side,
+      head: input.head.side,
+      verdict: verdictOf(targets.length > 0, findings),
+      summary: summarisePlan(targets, allTargets),
+      findings,
+      approvalsRequired: approvalsOf(findings),
+      targets,
+    },
+  }
+}
+
+function inventoryRemovals(base: FleetState, head: FleetState): Diagnostic[] {
+  const errors: Diagnostic[] = []
+  for (const [id, target] of base.targets) {
+    if (head.targets.has(id) || REMOVABLE.has(target.lifecycle)) continue
+    errors.push({
+      ...target.at,
+      severity: 'error',
+      rule: 'inventory-removal',
+      message: `${target.kind} "${id}" (${target.name}) was removed from the inventory without going through lifecycle: decommission-requested (it is "${target.lifecycle}" in the base); removing it would delete everything it has. Put it back, set lifecycle: decommission-requested, and remove it after that change has rolled out`,
+    })
+  }
+  return errors
+}
+
+function narrow(state: FleetState, include: (target: Target) => boolean): FleetState {
+  const targets = new Map([...state.targets].filter(([, t]) => include(t)))
+  if (targets.size === state.targets.size) return state
+  return { ...state, targets, desired: new Map([...state.desired].filter(([id]) => targets.has(id))) }
+}
+
+/** Accounts before clusters, each by id: the order of the inventory listings. */
+function byTargetOrder(base: FleetState, head: FleetState): (a: string, b: string) => number {
+  const kind = (id: string) => (head.targets.get(id) ?? base.targets.get(id))!.kind
+  return (a, b) => (kind(a) === kind(b) ? (a < b ? -1 : a > b ? 1 : 0) : kind(a) === 'account' ? -1 : 1)
+}
+
+function verdictOf(changed: boolean, findings: readonly Finding[]): Verdict {
+  if (findings.some((f) => f.effect === 'deny')) return 'denied'
+  if (findings.some((f) => f.effect === 'require-approval')) return 'requires-approval'
+  return changed ? 'allowed' : 'no-changes'
+}
+
+/** Exact addresses, and `glob (expected N)` for approvals by pattern; each once, sorted. */
+function approvalsOf(findings: readonly Finding[]): string[] {
+  const out = new Set<string>()
+  for (const finding of findings) {
+    if (finding.effect !== 'require-approval') continue
+    if (finding.pattern) out.add(`${finding.pattern.glob} (expected ${finding.pattern.expectedCount})`)
+    else for (const address of finding.addresses) out.add(address)
+  }
+  return [...out].sort()
+}

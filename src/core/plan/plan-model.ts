@@ -1,0 +1,111 @@
+import type { SourceRef } from '../source/source.ts'
+
+/**
+ * What a plan does to one stack, resource or Kubernetes object.
+ * - `create`, `delete`: it appears or disappears;
+ * - `update`: changed in place;
+ * - `replace`: deleted and created again, because an immutable property changed;
+ * - `move`: the same thing under a new stack identity (`MovedFrom`), nothing destroyed;
+ * - `no-op`: unchanged (kept only where the reader needs it, e.g. inside a moved stack).
+ */
+export const CHANGE_ACTIONS = ['create', 'update', 'replace', 'delete', 'move', 'no-op'] as const
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number]
+
+/**
+ * Whether a property change forces the resource to be replaced: `true`/`false` from the
+ * resource type's schema; `"conditional"` where the schema says it may (CloudFormation's
+ * `Replacement: Conditional`); `"unknown"` for types Flotilla has no schema for.
+ */
+export type Replacement = boolean | 'conditional' | 'unknown'
+
+/** One changed property: a dotted path inside the resource's properties (or object), before and after. */
+export interface PropertyChange {
+  readonly path: string
+  /** `null` when the property did not exist before. */
+  readonly before: unknown
+  /** `null` when the property no longer exists. */
+  readonly after: unknown
+  readonly forcesReplacement: Replacement
+}
+
+/** A change to one addressable thing of a target. */
+export interface Change {
+  /** `<account>/<region>/<StackName>[/<LogicalId>]` or `<cluster>/<namespace|_>/<Kind>/<name>`. */
+  readonly address: string
+  readonly action: ChangeAction
+  /** `AWS::S3::Bucket`, `AWS::CloudFormation::Stack` for the stack itself, or `<apiVersion>/<Kind>` for Kubernetes. */
+  readonly type: string
+  /** Whether the type is protected (built-in list plus `fleet.yaml` `protect`). */
+  readonly protected: boolean
+  /** For a `move`: the address before. */
+  readonly movedFrom?: string
+  /** An update that may replace the resource (a `conditional` or `unknown` property changed). */
+  readonly mayReplace?: boolean
+  readonly properties: readonly PropertyChange[]
+}
+
+/** The changes of one target. */
+export interface TargetPlan {
+  readonly id: string
+  readonly kind: 'account' | 'cluster'
+  readonly name: string
+  readonly team: string
+  readonly environment: string
+  readonly criticality: string
+  readonly group: string
+  /** The rollout stage of the target in the head revision (or base, for a removed target). */
+  readonly stage: string | null
+  readonly changes: readonly Change[]
+}
+
+/** How a finding affects the verdict. */
+export type FindingEffect = 'deny' | 'require-approval' | 'warn'
+
+/** Something a rule found in the plan. */
+export interface Finding {
+  /** The rule that fired: a built-in safety rule (`protected-destroy`, …) or a policy's name. */
+  readonly rule: string
+  readonly effect: FindingEffect
+  /** What was found, where, and what to do instead. */
+  readonly message: string
+  /** The addresses concerned. For require-approval, each must be approved (or a pattern with `expectedCount`). */
+  readonly addresses: readonly string[]
+  /** For approvals by pattern: the exact number of addresses the pattern must match. */
+  readonly pattern?: { readonly glob: string; readonly expectedCount: number }
+}
+
+/** `no-changes` · `allowed` · `requires-approval` · `denied` (an invalid repository gives no plan). */
+export type Verdict = 'no-changes' | 'allowed' | 'requires-approval' | 'denied'
+
+/** Counts of the plan: its blast radius. */
+export interface PlanSummary {
+  /** Targets in base or head. */
+  readonly targets: number
+  readonly targetsChanged: number
+  readonly actions: Readonly<Record<Exclude<ChangeAction, 'no-op'>, number>>
+  /** Protected resources deleted or replaced (or that may be replaced). */
+  readonly protectedDestroyed: number
+  /** Changed targets by environment, criticality and team. */
+  readonly byEnvironment: Readonly<Record<string, number>>
+  readonly byCriticality: Readonly<Record<string, number>>
+  readonly byTeam: Readonly<Record<string, number>>
+  /** Changed targets of the `ops` group (monitoring and ops tooling). */
+  readonly opsTargetsChanged: number
+}
+
+/** One side of a plan: a revision, a directory (the working tree), or the observed fleet. */
+export type PlanSide = SourceRef | { readonly kind: 'observed' }
+
+/** A plan: pure data, the same object behind the text, markdown and JSON renderings. */
+export interface Plan {
+  readonly version: 1
+  readonly base: PlanSide
+  readonly head: PlanSide
+  readonly verdict: Verdict
+  readonly summary: PlanSummary
+  readonly findings: readonly Finding[]
+  /** Every approval the plan needs: exact addresses, or `glob (expected N)` for patterns. */
+  readonly approvalsRequired: readonly string[]
+  /** Targets with at least one change, sorted by id. */
+  readonly targets: readonly TargetPlan[]
+}

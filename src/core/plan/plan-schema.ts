@@ -1,0 +1,177 @@
+import { z } from 'zod'
+import { CHANGE_ACTIONS, type Plan } from './plan-model.ts'
+
+// The zod schema of the JSON plan document (`flotilla plan --format json`). It mirrors
+// plan-model.ts field by field; the type assertions at the end of the file fail to compile when
+// the two drift apart, and schema/plan.schema.json is generated from it.
+
+const count = z.int().min(0)
+
+/** Any JSON value: the property values of resources are whatever their templates produce. */
+const jsonValue = (description: string) =>
+  z
+    .unknown()
+    // `undefined` would vanish from the JSON document; the planner writes `null` for "absent".
+    .refine((value) => value !== undefined, { message: 'expected a JSON value (null when absent)' })
+    .describe(description)
+
+const planSideSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .strictObject({
+        kind: z.literal('revision'),
+        ref: z.string().describe('The revision as given, e.g. HEAD~1 or a branch name.'),
+        commit: z.string().describe('The commit id the revision resolved to.'),
+      })
+      .describe('A git revision of the fleet repository.'),
+    z
+      .strictObject({
+        kind: z.literal('directory'),
+        path: z.string().describe('The directory read (the working tree).'),
+      })
+      .describe('A directory: the working tree, including uncommitted changes.'),
+    z
+      .strictObject({ kind: z.literal('observed') })
+      .describe('The fleet as observed through the providers (a plan without --base).'),
+  ])
+  .describe('One side of a plan.')
+
+const propertyChangeSchema = z
+  .strictObject({
+    path: z.string().describe('Dotted path of the property inside the resource or object.'),
+    before: jsonValue('The value before; null when the property did not exist.'),
+    after: jsonValue('The value after; null when the property no longer exists.'),
+    forcesReplacement: z
+      .union([z.boolean(), z.enum(['conditional', 'unknown'])])
+      .describe(
+        'Whether changing the property replaces the resource: true/false from the type schema, ' +
+          '"conditional" where the schema says it may, "unknown" for types without a schema.',
+      ),
+  })
+  .describe('One changed property.')
+
+const changeSchema = z
+  .strictObject({
+    address: z
+      .string()
+      .describe(
+        '<account>/<region>/<StackName>[/<LogicalId>] or <cluster>/<namespace|_>/<Kind>/<name>; ' +
+          'starts with the target id.',
+      ),
+    action: z.enum(CHANGE_ACTIONS).describe('What the plan does to it.'),
+    type: z
+      .string()
+      .describe(
+        'AWS::S3::Bucket, AWS::CloudFormation::Stack for the stack itself, or <apiVersion>/<Kind> for Kubernetes.',
+      ),
+    protected: z.boolean().describe('Whether the type is protected (built-in list plus fleet.yaml protect).'),
+    movedFrom: z.string().exactOptional().describe('For a move: the address before.'),
+    mayReplace: z
+      .boolean()
+      .exactOptional()
+      .describe('An update that may replace the resource (a conditional or unknown property changed).'),
+    properties: z.array(propertyChangeSchema).describe('The changed properties.'),
+  })
+  .describe('A change to one addressable thing of a target.')
+
+const targetPlanSchema = z
+  .strictObject({
+    id: z.string().describe('The account id or cluster id.'),
+    kind: z.enum(['account', 'cluster']),
+    name: z.string(),
+    team: z.string(),
+    environment: z.string(),
+    criticality: z.string(),
+    group: z.string(),
+    stage: z
+      .string()
+      .nullable()
+      .describe('The rollout stage of the target in head (or base, for a removed target); null when none.'),
+    changes: z.array(changeSchema),
+  })
+  .describe('The changes of one target.')
+
+const findingSchema = z
+  .strictObject({
+    rule: z.string().describe('The rule that fired: a built-in safety rule or a policy name.'),
+    effect: z.enum(['deny', 'require-approval', 'warn']).describe('How the finding affects the verdict.'),
+    message: z.string().describe('What was found, where, and what to do instead.'),
+    addresses: z
+      .array(z.string())
+      .describe('The addresses concerned; for require-approval, each must be approved (or the pattern).'),
+    pattern: z
+      .strictObject({
+        glob: z.string(),
+        expectedCount: count.describe('The exact number of addresses the glob must match.'),
+      })
+      .exactOptional()
+      .describe('For an approval by pattern.'),
+  })
+  .describe('Something a rule found in the plan.')
+
+const byCount = (what: string) => z.record(z.string(), count).describe(`Changed targets by ${what}.`)
+
+const planSummarySchema = z
+  .strictObject({
+    targets: count.describe('Targets in base or head.'),
+    targetsChanged: count.describe('Targets with at least one change.'),
+    actions: z
+      .strictObject({ create: count, update: count, replace: count, delete: count, move: count })
+      .describe('Changes by action.'),
+    protectedDestroyed: count.describe('Protected resources deleted or replaced (or that may be replaced).'),
+    byEnvironment: byCount('environment'),
+    byCriticality: byCount('criticality'),
+    byTeam: byCount('team'),
+    opsTargetsChanged: count.describe('Changed targets of the ops group.'),
+  })
+  .describe('The blast radius of the plan.')
+
+/**
+ * The plan JSON document (`flotilla plan --format json`), exactly the {@link Plan} model.
+ * Property values (`before`, `after`) may be any JSON value.
+ */
+export const planSchema = z
+  .strictObject({
+    version: z.literal(1).describe('The plan document version.'),
+    base: planSideSchema.describe('What the plan compares against.'),
+    head: planSideSchema.describe('The desired state.'),
+    verdict: z.enum(['no-changes', 'allowed', 'requires-approval', 'denied']),
+    summary: planSummarySchema,
+    findings: z.array(findingSchema),
+    approvalsRequired: z
+      .array(z.string())
+      .describe('Every approval needed: exact addresses, or "glob (expected N)" for patterns.'),
+    targets: z.array(targetPlanSchema).describe('Targets with at least one change, sorted by id.'),
+  })
+  .describe('A Flotilla plan: what a change to the fleet repository does to the fleet.')
+
+/** The public URL of the plan schema, also its `$id`. */
+export const PLAN_SCHEMA_ID = 'https://flotilla.dev/schema/plan.schema.json'
+
+/**
+ * The JSON Schema (draft 2020-12) of the plan document, generated from {@link planSchema} and
+ * checked in as `schema/plan.schema.json`.
+ */
+export function planJsonSchema(): Record<string, unknown> {
+  const json = z.toJSONSchema(planSchema, { io: 'output' }) as Record<string, unknown>
+  return {
+    $schema: json.$schema,
+    $id: PLAN_SCHEMA_ID,
+    title: 'Flotilla plan (flotilla plan --format json)',
+    ...Object.fromEntries(Object.entries(json).filter(([k]) => k !== '$schema')),
+  }
+}
+
+// Compile-time proof that the schema and the model describe the same document. `readonly` is a
+// TypeScript-only notion, so the model is compared without it.
+type Writable<T> = T extends readonly (infer U)[]
+  ? Writable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Writable<T[K]> }
+    : T
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+type PlanDocument = z.output<typeof planSchema>
+const schemaMatchesModel: Equals<Writable<Plan>, Writable<PlanDocument>> = true
+const documentIsPlan = (document: PlanDocument): Plan => document
+const planIsDocument = (plan: Plan): Writable<PlanDocument> => plan as Writable<Plan>
+void [schemaMatchesModel, documentIsPlan, planIsDocument]

@@ -1,0 +1,260 @@
+import { describe, expect, test } from 'vitest'
+import {
+  accountId,
+  accountPlan,
+  change,
+  clusterPlan,
+  fleetWidePlan,
+  hostedZoneRenamePlan,
+  planOf,
+  prop,
+} from '../../../test/support/plan-fixtures.ts'
+import type { Plan } from './plan-model.ts'
+import { escapeMarkdown, GITHUB_COMMENT_LIMIT, renderPlanMarkdown } from './render-markdown.ts'
+
+function occurrences(text: string, part: string): number {
+  return text.split(part).length - 1
+}
+
+/** Fenced code blocks must be balanced, or everything after an unclosed one renders as code. */
+function fences(markdown: string): string[] {
+  return markdown.split('\n').filter((line) => /^`{3,}/.test(line))
+}
+
+describe('renderPlanMarkdown at fleet scale', () => {
+  test('the same change in 300 accounts is shown once, destructive first, verdict and findings on top', () => {
+    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(300))
+    expect(markdown.length).toBeLessThan(GITHUB_COMMENT_LIMIT)
+    expect(markdown.split('\n')[0]).toBe('### Flotilla plan: **denied**')
+    expect(occurrences(markdown, 'same change in 300 accounts')).toBe(1)
+    // The zone's address (without an account) appears once: in the group's headline.
+    expect(occurrences(markdown, '<code>eu-central-1/route53-hostedzones/HostedZone</code>')).toBe(1)
+    expect(markdown).toContain(
+      '<details><summary>300 accounts: production 100 · staging 100 · test 100</summary>',
+    )
+
+    const at = (part: string) => {
+      const i = markdown.indexOf(part)
+      expect(i, part).toBeGreaterThanOrEqual(0)
+      return i
+    }
+    expect(at('| Targets changed | **300** of 550 |')).toBeLessThan(at('#### Findings'))
+    expect(at('**deny** · <code>stack-rename</code>')).toBeLessThan(
+      at('**require-approval** · <code>protected-destroy</code>'),
+    )
+    expect(at('**require-approval**')).toBeLessThan(at('**warn** · <code>big-change</code>'))
+    expect(at('#### Findings')).toBeLessThan(at('#### Approvals required (300)'))
+    expect(at('#### Approvals required')).toBeLessThan(at('#### 303 changes, 4 distinct'))
+    expect(at('##### Destructive and protected')).toBeLessThan(at('##### Updated'))
+    expect(at('`-` **delete** <code>eu-central-1/route53-hostedzones/HostedZone</code>')).toBeLessThan(
+      at('`~` **update** <code>eu-central-1/storage/Logs</code>'),
+    )
+    // The three account-specific updates each stay on their own.
+    expect(occurrences(markdown, '`~` **update** <code>eu-central-1/storage/Logs</code>')).toBe(3)
+    expect(markdown).toContain('· in account <code>100000000107</code> (acct-107)')
+    expect(markdown).not.toContain('Truncated')
+    expect(fences(markdown).length % 2).toBe(0)
+  })
+
+  test('a change to every target of a 3,000-account, 2,500-cluster fleet stays under the limit and says what is cut', () => {
+    const plan = fleetWidePlan(3000, 2500)
+    const markdown = renderPlanMarkdown(plan)
+    expect(markdown.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT)
+    expect(markdown.length).toBeGreaterThan(GITHUB_COMMENT_LIMIT * 0.9)
+    expect(markdown).toContain('#### 8,500 changes, 5,501 distinct')
+    // The topic update is the same everywhere: the widest group comes first.
+    expect(markdown).toContain(
+      '`~` **update** <code>eu-central-1/baseline/Topic</code> <code>AWS::SNS::Topic</code> · **same change in 3,000 accounts**',
+    )
+    const shown = markdown.split('\n').filter((line) => line.startsWith('`~` **update**'))
+    const note =
+      /_Truncated: ([\d,]+) more changes in ([\d,]+) groups not shown \(none of them destructive or protected; the comment limit is 65,536 characters\); run `flotilla plan --format json` for the full plan\._\n$/.exec(
+        markdown,
+      )
+    expect(note).not.toBeNull()
+    const number = (text: string) => Number(text.replaceAll(',', ''))
+    expect(number(note![2]!)).toBe(5501 - shown.length)
+    expect(number(note![1]!)).toBe(8500 - 3000 - (shown.length - 1))
+    expect(fences(markdown).length % 2).toBe(0)
+  })
+
+  test('says when destructive changes are among those left out', () => {
+    const targets = Array.from({ length: 2000 }, (_, i) =>
+      accountPlan(accountId(i), [
+        change('delete', `${accountId(i)}/eu-central-1/dns/Zone`, 'AWS::Route53::HostedZone', {
+          protected: true,
+          properties: [prop('Name', `zone-${i}.example.org.`, null)],
+        }),
+      ]),
+    )
+    const markdown = renderPlanMarkdown(planOf(targets))
+    expect(markdown.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT)
+    expect(markdown).toMatch(
+      /_Truncated: [\d,]+ more changes in [\d,]+ groups not shown \(some of them destructive/,
+    )
+  })
+
+  test('stays under a smaller limit, keeping verdict, blast radius and the first groups', () => {
+    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(300), { maxLength: 3_000 })
+    expect(markdown.length).toBeLessThanOrEqual(3_000)
+    expect(markdown).toContain('### Flotilla plan: **denied**')
+    expect(markdown).toContain('| Protected resources destroyed | **300** |')
+    expect(markdown).toContain('**deny** · <code>stack-rename</code>')
+    expect(markdown).toContain('**require-approval** · <code>protected-destroy</code>')
+    expect(markdown).toContain('_300 addresses, left out to stay under the comment limit._')
+    expect(markdown).toContain('#### Approvals required (300)')
+    expect(markdown).toMatch(
+      /_Truncated: .* \(none of them destructive or protected; the comment limit is 3,000 characters\)/,
+    )
+    expect(fences(markdown).length % 2).toBe(0)
+  })
+
+  test('drops the property details of the largest groups first when that is enough', () => {
+    const big = Array.from({ length: 20 }, (_, i) =>
+      prop(`Policy.Statement[${i}].Resource`, 'x'.repeat(150), 'y'.repeat(150)),
+    )
+    const plan = planOf([
+      accountPlan(accountId(1), [
+        change('update', `${accountId(1)}/eu-central-1/iam/Policy`, 'AWS::IAM::ManagedPolicy', {
+          properties: big,
+        }),
+        change('update', `${accountId(1)}/eu-central-1/iam/Role`, 'AWS::IAM::Role', {
+          properties: [prop('MaxSessionDuration', 3600, 7200)],
+        }),
+      ]),
+    ])
+    const full = renderPlanMarkdown(plan)
+    expect(full).toContain('MaxSessionDuration')
+    const limited = renderPlanMarkdown(plan, { maxLength: full.length - 100 })
+    expect(limited.length).toBeLessThanOrEqual(full.length - 100)
+    expect(limited).toContain('_20 property changes not shown, to stay under the comment limit._')
+    expect(limited).toContain('~ MaxSessionDuration: 3600 → 7200')
+    expect(limited).not.toContain('Truncated')
+  })
+
+  test('is deterministic: the same plan (whatever the key order of its counts) gives the same text', () => {
+    const plan = hostedZoneRenamePlan(40)
+    const reordered: Plan = {
+      ...plan,
+      summary: {
+        ...plan.summary,
+        byTeam: Object.fromEntries(Object.entries(plan.summary.byTeam).reverse()),
+      },
+    }
+    expect(renderPlanMarkdown(reordered)).toBe(renderPlanMarkdown(plan))
+  })
+})
+
+describe('renderPlanMarkdown order and details', () => {
+  test('protected destruction, delete, replace, may-replace, moves, creates, updates', () => {
+    const id = accountId(5)
+    const plan = planOf([
+      accountPlan(id, [
+        change('update', `${id}/eu-central-1/app/Queue`, 'AWS::SQS::Queue', {
+          properties: [prop('VisibilityTimeout', 30, 60)],
+        }),
+        change('create', `${id}/eu-central-1/app/Topic`, 'AWS::SNS::Topic', {
+          properties: [prop('TopicName', null, 'events')],
+        }),
+        change('move', `${id}/eu-central-1/dns-zones`, 'AWS::CloudFormation::Stack', {
+          movedFrom: `${id}/eu-central-1/route53-hostedzones`,
+        }),
+        change('update', `${id}/eu-central-1/app/Fn`, 'Custom::Thing', {
+          mayReplace: true,
+          properties: [prop('Size', 1, 2, 'unknown')],
+        }),
+        change('replace', `${id}/eu-central-1/app/Table`, 'AWS::DynamoDB::Table', {
+          properties: [prop('TableName', 'a', 'b', true)],
+        }),
+        change('delete', `${id}/eu-central-1/app/Bucket`, 'AWS::S3::Bucket'),
+        change('delete', `${id}/eu-central-1/dns/Zone`, 'AWS::Route53::HostedZone', { protected: true }),
+        change('no-op', `${id}/eu-central-1/dns-zones/Zone`, 'AWS::Route53::HostedZone', { protected: true }),
+      ]),
+    ])
+    const headlines = renderPlanMarkdown(plan)
+      .split('\n')
+      .filter((line) => line.startsWith('`') && !line.startsWith('```'))
+      .map((line) => line.slice(0, line.indexOf('</code>') + 7))
+    expect(headlines).toEqual([
+      '`-` **delete** <code>eu-central-1/dns/Zone</code>',
+      '`-` **delete** <code>eu-central-1/app/Bucket</code>',
+      '`-/+` **replace** <code>eu-central-1/app/Table</code>',
+      '`~` **update** <code>eu-central-1/app/Fn</code>',
+      '`→` **move** <code>eu-central-1/dns-zones</code>',
+      '`+` **create** <code>eu-central-1/app/Topic</code>',
+      '`~` **update** <code>eu-central-1/app/Queue</code>',
+    ])
+    const markdown = renderPlanMarkdown(plan)
+    expect(markdown).toContain('· moved from <code>eu-central-1/route53-hostedzones</code>')
+    expect(markdown).toContain('· **may be replaced**')
+    expect(markdown).toContain('```diff\n~ TableName: "a" → "b"  (forces replacement)\n```')
+    expect(markdown).toContain('```diff\n~ Size: 1 → 2  (may force replacement)\n```')
+    expect(markdown).toContain('```diff\n+ TopicName: "events"\n```')
+  })
+
+  test('a few targets are listed inline, with their names; cluster ids keep their colons', () => {
+    const targets = ['eks:eu:a', 'eks:eu:b'].map((id) =>
+      clusterPlan(id, [change('create', `${id}/kube-system/ConfigMap/dns`, 'v1/ConfigMap')]),
+    )
+    const markdown = renderPlanMarkdown(planOf(targets))
+    expect(markdown).toContain(
+      '<code>kube-system/ConfigMap/dns</code> <code>v1/ConfigMap</code> · same change in 2 clusters: <code>eks:eu:a</code> (a), <code>eks:eu:b</code> (b)',
+    )
+  })
+
+  test('a plan without changes says so', () => {
+    const markdown = renderPlanMarkdown(planOf([]))
+    expect(markdown).toBe(
+      '### Flotilla plan: **no changes**\n\n<code>HEAD&#126;1</code> (<code>3f2a9c1</code>) → <code>HEAD</code> (<code>8b1d2e0</code>)\n\nNo changes: head matches base.\n',
+    )
+  })
+})
+
+describe('renderPlanMarkdown escaping', () => {
+  test('repository strings cannot break a table, open a code span or inject HTML', () => {
+    const id = accountId(9)
+    const nasty = 'a|b<script>alert(1)</script>`x`*y*_z_[l](u)'
+    const plan = planOf(
+      [
+        accountPlan(
+          id,
+          [
+            change('update', `${id}/eu-central-1/app/${nasty}`, 'AWS::S3::Bucket', {
+              properties: [prop('Tags.note', '```\n</details><script>', 'ok | fine')],
+            }),
+          ],
+          { name: '<img src=x onerror=alert(1)>', team: 'a|b', environment: '<b>prod</b>' },
+        ),
+      ],
+      {
+        findings: [
+          { rule: 'p|olicy', effect: 'warn', message: `bad ${nasty}\nsecond line`, addresses: [nasty] },
+        ],
+      },
+    )
+    const markdown = renderPlanMarkdown(plan)
+    // Inside fenced code blocks everything is literal; outside them no tag may come from the plan.
+    const outsideCode = markdown.replace(/^(`{3,})[a-z]*\n[\s\S]*?\n\1\n/gm, '')
+    expect(outsideCode).not.toMatch(/<script|<img|<b>|<\/details><script/)
+    expect(outsideCode).toContain('&#60;img src=x onerror=alert(1)&#62;')
+    expect(markdown).toContain(
+      'a&#124;b&#60;script&#62;alert(1)&#60;/script&#62;&#96;x&#96;&#42;y&#42;&#95;z&#95;&#91;l&#93;(u)',
+    )
+    // Every table row still has exactly its two cells.
+    for (const row of markdown.split('\n').filter((line) => line.startsWith('|'))) {
+      expect(occurrences(row, '|'), row).toBe(3)
+    }
+    expect(markdown).toContain('| Top teams | a&#124;b 1 |')
+    // The value with a fence in it gets a longer fence, and its line break cannot end the block.
+    expect(markdown).toContain('````diff\n~ Tags.note: "```\\n</details><script>" → "ok | fine"\n````')
+    expect(markdown).toContain('bad a&#124;b')
+    expect(markdown).toContain('second line')
+    expect(fences(markdown).length % 2).toBe(0)
+  })
+
+  test('escapeMarkdown keeps text on one line and literal', () => {
+    expect(escapeMarkdown('a\r\nb & <c> $x$ ~~s~~ \\')).toBe(
+      'a  b &#38; &#60;c&#62; &#36;x&#36; &#126;&#126;s&#126;&#126; &#92;',
+    )
+  })
+})

@@ -1,0 +1,537 @@
+import type { Change, Finding, Plan, PlanSide, PropertyChange, TargetPlan } from './plan-model.ts'
+import {
+  ACTION_SYMBOLS,
+  compareStrings,
+  countEntries,
+  formatCount,
+  formatValue,
+  relativeAddress,
+  replacementNote,
+  sortFindings,
+  stableJson,
+  targetCount,
+  verdictLabel,
+  wrapWords,
+} from './render-text.ts'
+
+/** GitHub's limit on the length of a pull-request comment, in characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536
+
+/** Options of {@link renderPlanMarkdown}. */
+export interface MarkdownRenderOptions {
+  /**
+   * The longest comment to produce, in UTF-16 code units (never fewer than the characters GitHub counts).
+   * @default 65_536 (GitHub's comment limit)
+   */
+  readonly maxLength?: number
+}
+
+/**
+ * Renders a plan as a pull-request comment that stays readable for a change to the whole fleet:
+ * the verdict, blast radius, findings and approvals on top; then the changes, each set of
+ * identical changes across targets shown once ("same change in 287 accounts", the targets in a
+ * collapsed list), destructive and protected ones first.
+ *
+ * The comment never exceeds `maxLength`: when the whole plan does not fit, property details of the
+ * largest groups are dropped first, then the groups at the end are left out, and a note says how
+ * much is missing. Every string from the repository is escaped, so an address or value cannot
+ * break the layout or inject HTML. Deterministic: the same plan gives the same text.
+ */
+export function renderPlanMarkdown(plan: Plan, options: MarkdownRenderOptions = {}): string {
+  const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT
+  const listBudget = Math.min(LIST_BUDGET, Math.floor(maxLength / 10))
+  const top = topBlock(plan)
+  if (plan.verdict === 'no-changes' && plan.targets.length === 0 && plan.findings.length === 0) {
+    const text = `${top}No changes: head matches base.\n`
+    return text.length <= maxLength ? text : cutToFit(text, maxLength, truncationNote({ maxLength }))
+  }
+  const blocks: Blocks = {
+    top: `${top}${blastRadiusTable(plan)}`,
+    findings: findingBlocks(plan.findings, listBudget),
+    approvals: approvalsBlock(plan.approvalsRequired, listBudget),
+    groups: groupIdenticalChanges(plan.targets).map((group) => renderGroup(group, listBudget)),
+  }
+  return assemble(blocks, maxLength)
+}
+
+/** The longest list (targets of a group, addresses of a finding, approvals), in characters. */
+const LIST_BUDGET = 6_000
+/** Addresses or targets shown inline instead of in a collapsed list. */
+const INLINE_LIST = 3
+/** Targets listed with their names; larger lists show ids only, to stay compact. */
+const NAMED_TARGETS = 50
+/** Property changes shown per group. */
+const PROPERTIES_SHOWN = 20
+/** Characters of a value shown in a property diff. */
+const VALUE_SHOWN = 200
+/** Characters of a finding's message. */
+const MESSAGE_SHOWN = 2_000
+/** Teams listed in the blast radius. */
+const TEAMS_SHOWN = 10
+
+// ── Grouping ─────────────────────────────────────────────────────────────────────────────────
+
+/** One change, made identically in one or more targets. */
+interface ChangeGroup {
+  /** The change as made in the first of the targets. */
+  readonly change: Change
+  /** Its address without the target id, the same in every target of the group. */
+  readonly relative: string
+  readonly targets: TargetPlan[]
+  readonly rank: number
+}
+
+/**
+ * Groups identical changes across targets: same action, type, address without the target id,
+ * protection, origin of a move, and property diffs. Destructive and protected groups first,
+ * then moves, creates, updates; within each, the widest first.
+ */
+function groupIdenticalChanges(targets: readonly TargetPlan[]): ChangeGroup[] {
+  const groups = new Map<string, ChangeGroup>()
+  for (const target of targets) {
+    for (const change of target.changes) {
+      // A no-op is context for the text rendering (inside a moved stack), not a change to review.
+      if (change.action === 'no-op') continue
+      const relative = relativeAddress(target.id, change.address)
+      const key = stableJson([
+        change.action,
+        change.type,
+        relative,
+        change.protected,
+        change.movedFrom === undefined ? null : relativeAddress(target.id, change.movedFrom),
+        change.mayReplace ?? false,
+        change.properties.map((p) => [p.path, p.before, p.after, p.forcesReplacement]),
+      ])
+      const group = groups.get(key)
+      if (group) group.targets.push(target)
+      else groups.set(key, { change, relative, targets: [target], rank: rankOf(change) })
+    }
+  }
+  return [...groups.values()].sort(
+    (a, b) =>
+      a.rank - b.rank ||
+      b.targets.length - a.targets.length ||
+      compareStrings(a.relative, b.relative) ||
+      compareStrings(a.change.type, b.change.type) ||
+      compareStrings(a.change.action, b.change.action) ||
+      compareStrings(a.targets[0]!.id, b.targets[0]!.id),
+  )
+}
+
+/** Review order: protected destruction, delete, replace, may replace, other protected, move, create, update. */
+function rankOf(change: Change): number {
+  const destroys = change.action === 'delete' || change.action === 'replace' || change.mayReplace === true
+  if (change.protected && destroys) return 0
+  if (change.action === 'delete') return 1
+  if (change.action === 'replace') return 2
+  if (change.mayReplace) return 3
+  if (change.protected) return 4
+  return change.action === 'move' ? 5 : change.action === 'create' ? 6 : 7
+}
+
+const SECTIONS = [
+  { title: 'Destructive and protected', lastRank: 4 },
+  { title: 'Moved', lastRank: 5 },
+  { title: 'Created', lastRank: 6 },
+  { title: 'Updated', lastRank: 7 },
+] as const
+
+function sectionOf(rank: number): string {
+  return SECTIONS.find((s) => rank <= s.lastRank)!.title
+}
+
+// ── Blocks ───────────────────────────────────────────────────────────────────────────────────
+
+function topBlock(plan: Plan): string {
+  const reasons: string[] = []
+  const denying = plan.findings.filter((f) => f.effect === 'deny').length
+  if (denying) reasons.push(plural(denying, 'denying finding'))
+  if (plan.approvalsRequired.length)
+    reasons.push(`${plural(plan.approvalsRequired.length, 'approval')} required`)
+  return (
+    `### Flotilla plan: **${verdictLabel(plan.verdict)}**\n\n` +
+    `${[`${side(plan.base)} → ${side(plan.head)}`, ...reasons].join(' · ')}\n\n`
+  )
+}
+
+function side(planSide: PlanSide): string {
+  if (planSide.kind === 'observed') return 'the observed fleet'
+  if (planSide.kind === 'directory') return `working tree ${code(planSide.path)}`
+  return `${code(planSide.ref)} (${code(planSide.commit.slice(0, 7))})`
+}
+
+function blastRadiusTable(plan: Plan): string {
+  const { summary } = plan
+  const strong = (n: number, text: string) => (n > 0 ? `**${text}**` : text)
+  const actions = (['create', 'update', 'replace', 'delete', 'move'] as const).map((action) => {
+    const n = summary.actions[action]
+    const text = `${formatCount(n)} to ${action}`
+    return action === 'delete' || action === 'replace' ? strong(n, text) : text
+  })
+  const rows: [string, string][] = [
+    ['Targets changed', `**${formatCount(summary.targetsChanged)}** of ${formatCount(summary.targets)}`],
+    ['Changes', actions.join(' · ')],
+    [
+      'Protected resources destroyed',
+      strong(summary.protectedDestroyed, formatCount(summary.protectedDestroyed)),
+    ],
+    ['Ops targets changed', strong(summary.opsTargetsChanged, formatCount(summary.opsTargetsChanged))],
+  ]
+  const breakdown = (counts: Readonly<Record<string, number>>, shown = Number.POSITIVE_INFINITY) => {
+    const entries = countEntries(counts)
+    const parts = entries.slice(0, shown).map(([name, n]) => `${escapeMarkdown(name)} ${formatCount(n)}`)
+    if (entries.length > shown) parts.push(`and ${formatCount(entries.length - shown)} more`)
+    return parts.join(' · ')
+  }
+  if (Object.keys(summary.byEnvironment).length)
+    rows.push(['By environment', breakdown(summary.byEnvironment)])
+  if (Object.keys(summary.byCriticality).length)
+    rows.push(['By criticality', breakdown(summary.byCriticality)])
+  if (Object.keys(summary.byTeam).length) rows.push(['Top teams', breakdown(summary.byTeam, TEAMS_SHOWN)])
+  return `| Blast radius | |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |\n`).join('')}\n`
+}
+
+function findingBlocks(findings: readonly Finding[], listBudget: number): Variants[] {
+  return sortFindings(findings).map((finding, i) => {
+    const message =
+      finding.message.length > MESSAGE_SHOWN ? `${finding.message.slice(0, MESSAGE_SHOWN)}…` : finding.message
+    let out = `${i === 0 ? '#### Findings\n\n' : ''}**${finding.effect}** · ${code(finding.rule)}: ${escapeMarkdown(message)}\n\n`
+    if (finding.pattern) {
+      out += `Approve by pattern ${code(finding.pattern.glob)} (expected ${formatCount(finding.pattern.expectedCount)}).\n\n`
+    }
+    const { addresses } = finding
+    if (addresses.length <= INLINE_LIST) {
+      return { variants: [addresses.length ? `${out}${addresses.map(code).join(', ')}\n\n` : out] }
+    }
+    const count = plural(addresses.length, 'address', 'addresses')
+    return {
+      variants: [
+        out + collapsed(count, codeBlock(cappedLines(addresses, listBudget))),
+        `${out}_${count}, left out to stay under the comment limit._\n\n`,
+      ],
+    }
+  })
+}
+
+interface Variants {
+  /** Renderings from the most to the least detailed. */
+  readonly variants: readonly string[]
+}
+
+function approvalsBlock(approvals: readonly string[], listBudget: number): Variants | undefined {
+  if (approvals.length === 0) return undefined
+  const heading =
+    `#### Approvals required (${formatCount(approvals.length)})\n\n` +
+    'Approve with `flotilla rollout start --approve ADDRESS` (repeatable) or `--approvals FILE`.\n\n'
+  const list = codeBlock(cappedLines(approvals, listBudget))
+  return {
+    variants: [
+      heading + (approvals.length > 10 ? collapsed(plural(approvals.length, 'approval'), list) : list),
+      `${heading}_The list is left out to stay under the comment limit; \`flotilla plan --format json\` has it._\n\n`,
+    ],
+  }
+}
+
+interface GroupBlock extends Variants {
+  readonly section: string
+  /** The changes the group stands for: one per target. */
+  readonly changes: number
+}
+
+function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
+  const { change, targets } = group
+  const facts = [
+    `\`${ACTION_SYMBOLS[change.action]}\` **${change.action}** ${code(group.relative)} ${code(change.type)}`,
+    ...(change.protected ? ['**protected**'] : []),
+    ...(change.mayReplace ? ['**may be replaced**'] : []),
+    ...(change.movedFrom === undefined
+      ? []
+      : [`moved from ${code(relativeAddress(targets[0]!.id, change.movedFrom))}`]),
+  ]
+  const named = (t: TargetPlan) => `${code(t.id)} (${escapeMarkdown(t.name)})`
+  let where: string
+  let list = ''
+  let listless = ''
+  if (targets.length === 1) where = `in ${targets[0]!.kind} ${named(targets[0]!)}`
+  else if (targets.length <= INLINE_LIST)
+    where = `same change in ${targetCount(targets)}: ${targets.map(named).join(', ')}`
+  else {
+    where = `**same change in ${targetCount(targets)}**`
+    const summary = `${targetCount(targets)}: ${environmentSplit(targets)}`
+    let lines: string[]
+    if (targets.length <= NAMED_TARGETS)
+      lines = cappedLines(
+        targets.map((t) => `${t.id}  ${t.name}`),
+        listBudget,
+      )
+    else {
+      // Hundreds of targets: ids only, several to a line, to keep the list short.
+      const { shown, more } = capItems(
+        targets.map((t) => t.id),
+        listBudget,
+      )
+      lines = [...wrapWords(shown, 100), ...(more ? [`… and ${formatCount(more)} more`] : [])]
+    }
+    list = collapsed(summary, codeBlock(lines))
+    listless = `${summary} (the list is left out to stay under the comment limit).\n\n`
+  }
+  const headline = `${facts.join(' · ')} · ${where}\n\n`
+  const properties = change.properties.length ? propertiesBlock(change.properties) : ''
+  const noProperties = change.properties.length
+    ? `_${plural(change.properties.length, 'property change')} not shown, to stay under the comment limit._\n\n`
+    : ''
+  return {
+    section: sectionOf(group.rank),
+    changes: targets.length,
+    variants: [
+      headline + list + properties,
+      headline + list + noProperties,
+      headline + listless + noProperties,
+    ],
+  }
+}
+
+function environmentSplit(targets: readonly TargetPlan[]): string {
+  const counts: Record<string, number> = {}
+  for (const t of targets) counts[t.environment] = (counts[t.environment] ?? 0) + 1
+  return countEntries(counts)
+    .map(([env, n]) => `${escapeMarkdown(env)} ${formatCount(n)}`)
+    .join(' · ')
+}
+
+/**
+ * Property diffs as a `diff` code block, one line per property as in the text rendering:
+ * `+ path: value` (added), `- path: value` (removed), `~ path: before → after`.
+ */
+function propertiesBlock(properties: readonly PropertyChange[]): string {
+  const lines: string[] = []
+  for (const p of properties.slice(0, PROPERTIES_SHOWN)) {
+    const note = replacementNote(p.forcesReplacement)
+    const suffix = note ? `  (${note})` : ''
+    const path = oneLine(p.path)
+    if (p.before === null) lines.push(`+ ${path}: ${shortValue(p.after)}${suffix}`)
+    else if (p.after === null) lines.push(`- ${path}: ${shortValue(p.before)}${suffix}`)
+    else lines.push(`~ ${path}: ${shortValue(p.before)} → ${shortValue(p.after)}${suffix}`)
+  }
+  if (properties.length > PROPERTIES_SHOWN) {
+    lines.push(`  … and ${plural(properties.length - PROPERTIES_SHOWN, 'more property change')}`)
+  }
+  return codeBlock(lines, 'diff')
+}
+
+function shortValue(value: unknown): string {
+  const text = oneLine(formatValue(value))
+  return text.length > VALUE_SHOWN
+    ? `${text.slice(0, VALUE_SHOWN)}… (${formatCount(text.length)} characters)`
+    : text
+}
+
+// ── Fitting under the limit ──────────────────────────────────────────────────────────────────
+
+interface Blocks {
+  readonly top: string
+  readonly findings: readonly Variants[]
+  readonly approvals: Variants | undefined
+  readonly groups: readonly GroupBlock[]
+}
+
+/** Findings and approvals may take at most this share of the comment, so that some changes always show. */
+const FINDINGS_SHARE = 0.5
+
+/**
+ * Puts the blocks together under `maxLength`. Each block has variants from the most to the least
+ * detailed; `findingChoice`, `groupChoice` and `approvalsChoice` say which variant each block
+ * shows, and `render` takes how many findings and groups are shown at all.
+ */
+function assemble(blocks: Blocks, maxLength: number): string {
+  const { top, findings, approvals, groups } = blocks
+  const heading = changesHeading(groups)
+  const findingChoice = findings.map(() => 0)
+  const groupChoice = groups.map(() => 0)
+  let approvalsChoice = 0
+  const render = (findingsShown: number, groupsShown: number) => {
+    let out = top
+    for (let i = 0; i < findingsShown; i++) out += findings[i]!.variants[findingChoice[i]!]
+    out += approvals?.variants[approvalsChoice] ?? ''
+    if (groupsShown > 0) out += heading
+    let section = ''
+    for (let i = 0; i < groupsShown; i++) {
+      const group = groups[i]!
+      if (group.section !== section) {
+        section = group.section
+        out += sectionHeading(section)
+      }
+      out += group.variants[groupChoice[i]!]
+    }
+    return out
+  }
+
+  const full = render(findings.length, groups.length)
+  if (full.length <= maxLength) return full
+
+  // First: drop the property details of the groups where that saves most.
+  let length = full.length
+  const bySaving = groups
+    .map((g, i) => ({ i, saving: g.variants[0]!.length - g.variants[1]!.length }))
+    .filter((g) => g.saving > 0)
+    .sort((a, b) => b.saving - a.saving || a.i - b.i)
+  for (const { i, saving } of bySaving) {
+    if (length <= maxLength) break
+    groupChoice[i] = 1
+    length -= saving
+  }
+  if (length <= maxLength) return render(findings.length, groups.length)
+
+  // Then: blocks in order (findings, approvals, changes), each with as much detail as still
+  // fits, until one does not fit at all; a note says what is left out.
+  groupChoice.fill(0)
+  const budget =
+    maxLength -
+    truncationNote({ maxLength, findings: findings.length, changes: 1e9, groups: 1e9, destructive: true })
+      .length
+  let used = top.length
+  const pick = (variants: readonly string[], limit: number, overhead = 0) => {
+    const i = variants.findIndex((v) => used + overhead + v.length <= limit)
+    if (i >= 0) used += overhead + variants[i]!.length
+    return i
+  }
+  const findingsLimit = Math.max(top.length, budget * FINDINGS_SHARE)
+  let findingsShown = 0
+  for (const finding of findings) {
+    const i = pick(finding.variants, findingsLimit)
+    if (i < 0) break
+    findingChoice[findingsShown++] = i
+  }
+  if (approvals) {
+    // Without its list, the block is short and says what the verdict needs: it always goes in.
+    approvalsChoice = pick(approvals.variants, findingsLimit)
+    if (approvalsChoice < 0) {
+      approvalsChoice = approvals.variants.length - 1
+      used += approvals.variants[approvalsChoice]!.length
+    }
+  }
+  let groupsShown = 0
+  let section = ''
+  for (const group of groups) {
+    const overhead =
+      (groupsShown === 0 ? heading.length : 0) +
+      (group.section === section ? 0 : sectionHeading(group.section).length)
+    const i = pick(group.variants, budget, overhead)
+    if (i < 0) break
+    groupChoice[groupsShown++] = i
+    section = group.section
+  }
+  const left = groups.slice(groupsShown)
+  if (left.length === 0 && findingsShown === findings.length) return render(findingsShown, groupsShown)
+  const note = truncationNote({
+    maxLength,
+    findings: findings.length - findingsShown,
+    changes: left.reduce((n, g) => n + g.changes, 0),
+    groups: left.length,
+    // Destructive groups come first, so what is cut is usually harmless: say so when it is.
+    destructive: left.some((g) => g.section === SECTIONS[0].title),
+  })
+  return cutToFit(render(findingsShown, groupsShown), maxLength, note)
+}
+
+function sectionHeading(title: string): string {
+  return `##### ${title}\n\n`
+}
+
+function changesHeading(groups: readonly GroupBlock[]): string {
+  const changes = groups.reduce((n, g) => n + g.changes, 0)
+  return `#### ${plural(changes, 'change')}, ${formatCount(groups.length)} distinct\n\n`
+}
+
+function truncationNote(left: {
+  maxLength: number
+  findings?: number
+  changes?: number
+  groups?: number
+  destructive?: boolean
+}): string {
+  const parts: string[] = []
+  if (left.findings) parts.push(plural(left.findings, 'more finding'))
+  if (left.changes) {
+    parts.push(`${plural(left.changes, 'more change')} in ${plural(left.groups ?? 0, 'group')}`)
+  }
+  const what = parts.length ? `${parts.join(' and ')} not shown` : 'the plan is cut short'
+  const kind = left.changes ? `${left.destructive ? 'some' : 'none'} of them destructive or protected; ` : ''
+  return (
+    `---\n\n_Truncated: ${what} (${kind}the comment limit is ${formatCount(left.maxLength)} characters); ` +
+    'run `flotilla plan --format json` for the full plan._\n'
+  )
+}
+
+/**
+ * `text` followed by `note`, `text` cut at a line boundary where both would not fit `max`.
+ * Only a limit too small for the verdict and blast radius cuts anything here.
+ */
+function cutToFit(text: string, max: number, note: string): string {
+  if (text.length + note.length <= max) return text + note
+  const cut = text.lastIndexOf('\n', Math.max(0, max - note.length) - 1)
+  return text.slice(0, cut + 1) + note
+}
+
+// ── Markdown that repository content cannot break ─────────────────────────────────────────────
+
+/**
+ * Characters that Markdown or HTML would interpret, as numeric character references: a
+ * reference is always literal text, in Markdown, in table cells and inside HTML blocks.
+ */
+const SPECIAL = /[&<>"'`*_[\]\\|~$]/g
+
+/** Repository text for a Markdown paragraph, table cell or HTML block: literal, on one line. */
+export function escapeMarkdown(text: string): string {
+  return oneLine(text).replace(SPECIAL, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+/** Repository text as inline code. `<code>` rather than backticks, so that `|` in a table cell and backticks in the text stay literal. */
+function code(text: string): string {
+  return `<code>${escapeMarkdown(text)}</code>`
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: line breaks and control characters are what is replaced
+const CONTROL = /[\u0000-\u001f\u007f]/g
+
+function oneLine(text: string): string {
+  return text.replace(CONTROL, ' ')
+}
+
+/** A fenced code block; its fence is longer than any run of backticks inside, so no line can close it. */
+function codeBlock(lines: readonly string[], info = 'text'): string {
+  const body = lines.map(oneLine)
+  const longestRun = Math.max(
+    0,
+    ...body.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length))),
+  )
+  const fence = '`'.repeat(Math.max(3, longestRun + 1))
+  return `${fence}${info}\n${body.join('\n')}\n${fence}\n\n`
+}
+
+/** A collapsed section. The blank line after `<summary>` lets GitHub render Markdown inside. */
+function collapsed(summary: string, body: string): string {
+  return `<details><summary>${summary}</summary>\n\n${body}</details>\n\n`
+}
+
+/** The items that fit in `budget` characters (one per line), then `… and N more`. */
+function cappedLines(items: readonly string[], budget: number): string[] {
+  const { shown, more } = capItems(items, budget)
+  return more ? [...shown, `… and ${formatCount(more)} more`] : shown
+}
+
+/** The items that fit in `budget` characters (at least one), and how many did not. */
+function capItems(items: readonly string[], budget: number): { shown: string[]; more: number } {
+  const shown: string[] = []
+  let used = 0
+  for (const item of items) {
+    if (used + item.length + 1 > budget && shown.length > 0) break
+    shown.push(item)
+    used += item.length + 1
+  }
+  return { shown, more: items.length - shown.length }
+}
+
+function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : nouns}`
+}

@@ -1,0 +1,383 @@
+import { describeSource } from '../source/source.ts'
+import type {
+  Change,
+  ChangeAction,
+  Finding,
+  FindingEffect,
+  Plan,
+  PlanSide,
+  PropertyChange,
+  Replacement,
+  TargetPlan,
+  Verdict,
+} from './plan-model.ts'
+
+/** Options of {@link renderPlanText}. */
+export interface TextRenderOptions {
+  /** Colour with ANSI escape codes (on a TTY). Without it the output has no escape codes at all. */
+  readonly color: boolean
+}
+
+/** How many addresses of one finding the text shows before "… and N more". */
+const FINDING_ADDRESSES_SHOWN = 10
+/** Targets with identical changes are shown together from this many on. */
+const GROUP_TARGETS_FROM = 4
+
+/**
+ * Renders a plan the way `terraform plan` does: the verdict, findings and approvals first, then
+ * each changed target with its changes grouped by stack (accounts) or namespace (clusters), each
+ * change with its symbol and property diffs, and the blast radius at the end. Ends with a newline.
+ *
+ * @example
+ * ```
+ * Flotilla plan: HEAD~1 (3f2a9c1) → HEAD (8b1d2e0)
+ * Verdict: denied (1 denying finding)
+ * …
+ * Plan: 0 to create, 1 to update, 0 to replace, 1 to delete, 0 to move.
+ * ```
+ */
+export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
+  const style = stylesFor(options.color)
+  const lines: string[] = [
+    style.bold(`Flotilla plan: ${describeSide(plan.base)} → ${describeSide(plan.head)}`),
+    `Verdict: ${style.verdict(plan.verdict, verdictLabel(plan.verdict))}${verdictReason(plan)}`,
+  ]
+  if (plan.findings.length > 0) lines.push('', style.bold('Findings:'), ...findingLines(plan.findings, style))
+  if (plan.approvalsRequired.length > 0) {
+    lines.push('', style.bold(`Approvals required (${formatCount(plan.approvalsRequired.length)}):`))
+    for (const approval of plan.approvalsRequired) lines.push(`  ${printable(approval)}`)
+  }
+  for (const targets of targetBlocks(plan.targets)) lines.push('', ...targetLines(targets, style))
+  if (plan.verdict === 'no-changes') lines.push('', 'No changes: head matches base.')
+  lines.push('', ...summaryLines(plan, style))
+  return `${lines.join('\n')}\n`
+}
+
+function findingLines(findings: readonly Finding[], style: Styles): string[] {
+  const lines: string[] = []
+  for (const finding of sortFindings(findings)) {
+    // A message may span lines; its continuation lines are indented under it.
+    const message = finding.message.split(/\r?\n/).map(printable).join('\n      ')
+    lines.push(`  ${style.effect(finding.effect, finding.effect)}  ${printable(finding.rule)}: ${message}`)
+    if (finding.pattern) {
+      lines.push(
+        `      pattern ${printable(finding.pattern.glob)} (expected ${formatCount(finding.pattern.expectedCount)})`,
+      )
+    }
+    for (const address of finding.addresses.slice(0, FINDING_ADDRESSES_SHOWN))
+      lines.push(`      ${printable(address)}`)
+    const more = finding.addresses.length - FINDING_ADDRESSES_SHOWN
+    if (more > 0) lines.push(style.dim(`      … and ${formatCount(more)} more`))
+  }
+  return lines
+}
+
+/**
+ * The targets in the order of the plan, except that targets with identical changes (at least
+ * {@link GROUP_TARGETS_FROM} of them) form one block where the first of them would be: a change
+ * rolled out to 287 accounts reads once, not 287 times. A few targets read best one by one,
+ * with the full addresses to approve.
+ */
+function targetBlocks(targets: readonly TargetPlan[]): TargetPlan[][] {
+  const groupOf = new Map<TargetPlan, TargetPlan[]>()
+  for (const group of groupIdenticalTargets(targets)) for (const target of group) groupOf.set(target, group)
+  const blocks: TargetPlan[][] = []
+  for (const target of targets) {
+    const group = groupOf.get(target)!
+    if (group.length < GROUP_TARGETS_FROM) blocks.push([target])
+    else if (group[0] === target) blocks.push(group)
+  }
+  return blocks
+}
+
+/** Targets whose changes are all the same, addresses compared without the target id. */
+function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
+  const groups = new Map<string, TargetPlan[]>()
+  for (const target of targets) {
+    const key = stableJson([
+      target.kind,
+      target.changes.map((c) => [
+        c.action,
+        c.type,
+        relativeAddress(target.id, c.address),
+        c.protected,
+        c.movedFrom === undefined ? null : relativeAddress(target.id, c.movedFrom),
+        c.mayReplace ?? false,
+        c.properties,
+      ]),
+    ])
+    const group = groups.get(key)
+    if (group) group.push(target)
+    else groups.set(key, [target])
+  }
+  return [...groups.values()]
+}
+
+function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
+  const first = targets[0]!
+  const lines: string[] = []
+  if (targets.length === 1) {
+    const facts = [
+      first.kind,
+      first.environment,
+      first.criticality,
+      `team ${first.team}`,
+      ...(first.stage === null ? [] : [`stage ${first.stage}`]),
+    ]
+    lines.push(
+      style.bold(`${printable(first.id)} ${printable(first.name)}`) +
+        style.dim(` (${printable(facts.join(' · '))})`),
+    )
+  } else {
+    const byEnvironment: Record<string, number> = {}
+    for (const t of targets) byEnvironment[t.environment] = (byEnvironment[t.environment] ?? 0) + 1
+    const split = countEntries(byEnvironment).map(([env, n]) => `${env} ${formatCount(n)}`)
+    lines.push(
+      style.bold(`Same changes in ${targetCount(targets)}`) + style.dim(` (${printable(split.join(', '))}):`),
+      ...wrapWords(
+        targets.map((t) => printable(t.id)),
+        96,
+      ).map((line) => `    ${line}`),
+    )
+  }
+  // One target: full addresses, as they are approved (`--approve ADDRESS`) and searched for.
+  // Several: addresses without the target id, which is what they have in common.
+  const address = targets.length === 1 ? (a: string) => a : (a: string) => relativeAddress(first.id, a)
+  for (const [unit, changes] of groupByUnit(first)) {
+    lines.push(`  ${style.bold(`# ${printable(relativeAddress(first.id, unit))}`)}`)
+    for (const change of changes) lines.push(...changeLines(change, address, style))
+  }
+  return lines
+}
+
+/**
+ * The changes of a target by the unit people think in: the stack (`<account>/<region>/<Stack>`)
+ * for accounts, the namespace (`<cluster>/<namespace>`) for clusters. Units and changes sorted
+ * by address, so a stack's own entry comes before its resources.
+ */
+function groupByUnit(target: TargetPlan): [string, Change[]][] {
+  const segments = target.kind === 'account' ? 3 : 2
+  const units = new Map<string, Change[]>()
+  for (const change of [...target.changes].sort((a, b) => compareStrings(a.address, b.address))) {
+    const unit = change.address.split('/').slice(0, segments).join('/')
+    const list = units.get(unit)
+    if (list) list.push(change)
+    else units.set(unit, [change])
+  }
+  return [...units].sort(([a], [b]) => compareStrings(a, b))
+}
+
+function changeLines(change: Change, address: (a: string) => string, style: Styles): string[] {
+  const notes = [
+    ...(change.protected ? ['protected'] : []),
+    ...(change.action === 'move' && change.movedFrom !== undefined
+      ? [`moved from ${address(change.movedFrom)}`]
+      : []),
+    ...(change.mayReplace ? ['may be replaced'] : []),
+    ...(change.action === 'no-op' ? ['unchanged'] : []),
+  ]
+  const head = `${ACTION_SYMBOLS[change.action].padStart(3)} ${printable(address(change.address))}`
+  const lines = [
+    `    ${style.action(change.action, head)}  ${style.dim(printable(change.type))}${notes.length ? `  (${printable(notes.join(', '))})` : ''}`,
+  ]
+  for (const property of change.properties) lines.push(`          ${propertyLine(property, style)}`)
+  return lines
+}
+
+function propertyLine(property: PropertyChange, style: Styles): string {
+  const note = replacementNote(property.forcesReplacement)
+  const text = `${printable(property.path)}: ${formatValue(property.before)} → ${formatValue(property.after)}`
+  const kind = property.before === null ? 'create' : property.after === null ? 'delete' : 'update'
+  return `${style.action(kind, text)}${note ? style.action('replace', ` (${note})`) : ''}`
+}
+
+function summaryLines(plan: Plan, style: Styles): string[] {
+  const { summary } = plan
+  const a = summary.actions
+  const lines = [
+    style.bold(
+      `Plan: ${formatCount(a.create)} to create, ${formatCount(a.update)} to update, ${formatCount(a.replace)} to replace, ` +
+        `${formatCount(a.delete)} to delete, ${formatCount(a.move)} to move.`,
+    ),
+    `Targets changed: ${formatCount(summary.targetsChanged)} of ${formatCount(summary.targets)}; ` +
+      `protected resources destroyed: ${formatCount(summary.protectedDestroyed)}; ` +
+      `ops targets changed: ${formatCount(summary.opsTargetsChanged)}.`,
+  ]
+  for (const [label, counts] of [
+    ['By environment', summary.byEnvironment],
+    ['By criticality', summary.byCriticality],
+    ['By team', summary.byTeam],
+  ] as const) {
+    const entries = countEntries(counts)
+    if (entries.length)
+      lines.push(`${label}: ${entries.map(([k, n]) => `${printable(k)} ${formatCount(n)}`).join(', ')}`)
+  }
+  return lines
+}
+
+// ── Shared with the markdown rendering ───────────────────────────────────────────────────────
+
+/** The symbol of each action, as in terraform's plans. */
+export const ACTION_SYMBOLS: Readonly<Record<ChangeAction, string>> = {
+  create: '+',
+  update: '~',
+  replace: '-/+',
+  delete: '-',
+  move: '→',
+  'no-op': ' ',
+}
+
+const EFFECT_ORDER: Readonly<Record<FindingEffect, number>> = { deny: 0, 'require-approval': 1, warn: 2 }
+
+/** Findings in the order people act on them: deny, then require-approval, then warn (stable within). */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => EFFECT_ORDER[a.effect] - EFFECT_ORDER[b.effect])
+}
+
+/** A side of the plan for people: `HEAD~1 (3f2a9c1)`, the directory, or `the observed fleet`. */
+export function describeSide(side: PlanSide): string {
+  return side.kind === 'observed' ? 'the observed fleet' : describeSource(side)
+}
+
+/** A property value in a diff: compact JSON (`null` for absent). */
+export function formatValue(value: unknown): string {
+  return JSON.stringify(value) ?? 'null'
+}
+
+/** What a property change does to its resource, when it may replace it. */
+export function replacementNote(forcesReplacement: Replacement): string | undefined {
+  if (forcesReplacement === true) return 'forces replacement'
+  return forcesReplacement === false ? undefined : 'may force replacement'
+}
+
+/**
+ * An address without its target id: `eu-central-1/dns/Zone` for `263820974194/eu-central-1/dns/Zone`.
+ * Addresses start with the target id, and target ids (cluster ids have colons) have no slash.
+ */
+export function relativeAddress(targetId: string, address: string): string {
+  if (address.startsWith(`${targetId}/`)) return address.slice(targetId.length + 1)
+  const slash = address.indexOf('/')
+  return slash < 0 ? address : address.slice(slash + 1)
+}
+
+/** A count with thousands separators (`1,234`), the same in every locale. */
+export function formatCount(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+/** Entries of a count record, largest first, then by name: deterministic whatever the key order. */
+export function countEntries(counts: Readonly<Record<string, number>>): [string, number][] {
+  return Object.entries(counts).sort(([ka, a], [kb, b]) => b - a || compareStrings(ka, kb))
+}
+
+/** Compares by UTF-16 code units: the same order on every machine, unlike `localeCompare`. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** `denied`, `requires approval`, … */
+export function verdictLabel(verdict: Verdict): string {
+  return verdict === 'requires-approval'
+    ? 'requires approval'
+    : verdict === 'no-changes'
+      ? 'no changes'
+      : verdict
+}
+
+function verdictReason(plan: Plan): string {
+  if (plan.verdict === 'denied') {
+    const n = plan.findings.filter((f) => f.effect === 'deny').length
+    return ` (${formatCount(n)} denying ${n === 1 ? 'finding' : 'findings'})`
+  }
+  if (plan.verdict === 'requires-approval') {
+    const n = plan.approvalsRequired.length
+    return ` (${formatCount(n)} ${n === 1 ? 'approval' : 'approvals'} required)`
+  }
+  return ''
+}
+
+/** `1 account`, `287 accounts`, `3 clusters`, or `5 targets` when both kinds are among them. */
+export function targetCount(targets: readonly Pick<TargetPlan, 'kind'>[]): string {
+  const kinds = new Set(targets.map((t) => t.kind))
+  const noun = kinds.size === 1 ? [...kinds][0]! : 'target'
+  return `${formatCount(targets.length)} ${noun}${targets.length === 1 ? '' : 's'}`
+}
+
+/**
+ * JSON with object keys sorted, so that equal values give equal text whatever their key order:
+ * the identity of a change when grouping identical changes.
+ */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => compareStrings(a, b)))
+      : v,
+  )
+}
+
+/** Words joined by spaces into lines of at most `width` characters (a longer word gets its own line). */
+export function wrapWords(words: readonly string[], width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of words) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line === '' ? word : `${line} ${word}`
+  }
+  if (line !== '') lines.push(line)
+  return lines
+}
+
+// Repository content (names, messages, addresses) reaches the terminal: control characters
+// could move the cursor or recolour the screen, so they are shown escaped.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+
+function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+interface Styles {
+  bold(text: string): string
+  dim(text: string): string
+  action(action: ChangeAction, text: string): string
+  effect(effect: FindingEffect, text: string): string
+  verdict(verdict: Verdict, text: string): string
+}
+
+const ANSI = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const
+type Ansi = keyof typeof ANSI
+
+const ACTION_COLORS: Readonly<Record<ChangeAction, Ansi>> = {
+  create: 'green',
+  update: 'yellow',
+  replace: 'red',
+  delete: 'red',
+  move: 'cyan',
+  'no-op': 'dim',
+}
+
+const EFFECT_COLORS: Readonly<Record<FindingEffect, Ansi>> = {
+  deny: 'red',
+  'require-approval': 'yellow',
+  warn: 'cyan',
+}
+
+const VERDICT_COLORS: Readonly<Record<Verdict, Ansi>> = {
+  'no-changes': 'green',
+  allowed: 'green',
+  'requires-approval': 'yellow',
+  denied: 'red',
+}
+
+function stylesFor(color: boolean): Styles {
+  const paint = (code: Ansi, text: string) => (color ? `\u001b[${ANSI[code]}m${text}\u001b[0m` : text)
+  return {
+    bold: (text) => paint('bold', text),
+    dim: (text) => paint('dim', text),
+    action: (action, text) => paint(ACTION_COLORS[action], text),
+    effect: (effect, text) => paint(EFFECT_COLORS[effect], text),
+    verdict: (verdict, text) => paint(VERDICT_COLORS[verdict], text),
+  }
+}

@@ -1,0 +1,53 @@
+import { OPS_GROUP } from '../validate/stages.ts'
+import { STACK_TYPE } from './diff-stacks.ts'
+import type { ChangeAction, PlanSummary, TargetPlan } from './plan-model.ts'
+
+/**
+ * The blast radius of a plan: how many targets change, by action, environment, criticality and
+ * team, how many protected resources are destroyed, and whether ops tooling is touched. Stack
+ * entries (`AWS::CloudFormation::Stack`) are not counted as actions: their resources are.
+ */
+export function summarisePlan(targets: readonly TargetPlan[], allTargets: number): PlanSummary {
+  const actions: Record<Exclude<ChangeAction, 'no-op'>, number> = {
+    create: 0,
+    update: 0,
+    replace: 0,
+    delete: 0,
+    move: 0,
+  }
+  const byEnvironment: Record<string, number> = {}
+  const byCriticality: Record<string, number> = {}
+  const byTeam: Record<string, number> = {}
+  let protectedDestroyed = 0
+  let opsTargetsChanged = 0
+  for (const target of targets) {
+    byEnvironment[target.environment] = (byEnvironment[target.environment] ?? 0) + 1
+    byCriticality[target.criticality] = (byCriticality[target.criticality] ?? 0) + 1
+    byTeam[target.team] = (byTeam[target.team] ?? 0) + 1
+    if (target.group === OPS_GROUP) opsTargetsChanged++
+    for (const change of target.changes) {
+      if (change.action === 'no-op' || change.type === STACK_TYPE) continue
+      actions[change.action]++
+      if (
+        change.protected &&
+        (change.action === 'delete' || change.action === 'replace' || change.mayReplace)
+      ) {
+        protectedDestroyed++
+      }
+    }
+  }
+  return {
+    targets: allTargets,
+    targetsChanged: targets.length,
+    actions,
+    protectedDestroyed,
+    byEnvironment: sortedRecord(byEnvironment),
+    byCriticality: sortedRecord(byCriticality),
+    byTeam: sortedRecord(byTeam),
+    opsTargetsChanged,
+  }
+}
+
+function sortedRecord(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)))
+}

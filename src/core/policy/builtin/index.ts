@@ -1,0 +1,14 @@
+import { RuleRegistry } from '../rules.ts'
+import { deleteBudget } from './delete-budget.ts'
+import { protectedDestroy } from './protected-destroy.ts'
+import { selectionShrink } from './selection-shrink.ts'
+import { stackRename } from './stack-rename.ts'
+
+/** The built-in safety rules, always on, in the order their findings are listed. */
+export function builtinRules(): RuleRegistry {
+  return new RuleRegistry()
+    .register(stackRename)
+    .register(selectionShrink)
+    .register(protectedDestroy)
+    .register(deleteBudget)
+}

@@ -1,0 +1,34 @@
+import type { Target } from '../model/fleet-model.ts'
+import type { Change, PlanSide, TargetPlan } from '../plan/plan-model.ts'
+import type { DesiredState } from '../render/desired-state.ts'
+
+/**
+ * One side of a plan as the planner and the rules see it: which targets exist and what each one
+ * should have (base: what a revision rendered, or later what the providers observe).
+ */
+export interface FleetState {
+  readonly side: PlanSide
+  readonly targets: ReadonlyMap<string, Target>
+  readonly desired: ReadonlyMap<string, DesiredState>
+  readonly stageOf: ReadonlyMap<string, string>
+}
+
+/** The safety limits of the head revision (a base revision cannot weaken them). */
+export interface PlanLimits {
+  readonly maxDeletes: number
+  readonly maxShrinkPercent: number
+}
+
+/** Everything a rule may look at: both sides, the limits, and the changes the diff found. */
+export interface PlanContext {
+  readonly base: FleetState
+  readonly head: FleetState
+  readonly limits: PlanLimits
+  /** Targets with at least one change. */
+  readonly targets: readonly TargetPlan[]
+}
+
+/** Every change of the plan with the target it belongs to. */
+export function* allChanges(context: PlanContext): Generator<{ target: TargetPlan; change: Change }> {
+  for (const target of context.targets) for (const change of target.changes) yield { target, change }
+}
