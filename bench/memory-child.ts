@@ -1,9 +1,11 @@
-// Runs the full pipeline once in a fresh process and prints its peak memory, so the figure is
-// the pipeline's own and not the benchmark runner's.
+// Runs one pipeline once in a fresh process and prints its peak memory, so the figure is the
+// pipeline's own and not the benchmark runner's. Modes: validate (default) or plan (needs a branch).
 import { fullPipeline } from './load-pipeline.ts'
+import { offlinePlan } from './plan-pipeline.ts'
 
-const repo = process.argv[2]!
+const [repo, mode = 'validate', branch = ''] = process.argv.slice(2) as [string, string?, string?]
 const start = performance.now()
-const targets = await fullPipeline(repo)
+const result =
+  mode === 'plan' ? (await offlinePlan(repo, branch)).summary.targetsChanged : await fullPipeline(repo)
 const elapsed = performance.now() - start
-console.log(JSON.stringify({ targets, ms: elapsed, maxRssBytes: process.resourceUsage().maxRSS * 1024 }))
+console.log(JSON.stringify({ result, ms: elapsed, maxRssBytes: process.resourceUsage().maxRSS * 1024 }))

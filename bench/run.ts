@@ -11,8 +11,21 @@ import { writeExampleFleet } from '../src/example/write-example.ts'
 import { celEnginesPerSecond } from './cel-engines.ts'
 import { fullPipeline, parseOnly } from './load-pipeline.ts'
 import { interleavedMediansMs, ms, printTable, type Row } from './measure.ts'
+import { commitEdit, offlinePlan, warmPlan } from './plan-pipeline.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-'))
+
+/** Runs a pipeline in a fresh process (bench/memory-child.ts) and reports its peak RSS. */
+function peakMemoryRow(name: string, args: readonly string[]): Row {
+  const child = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', new URL('./memory-child.ts', import.meta.url).pathname, ...args],
+    { encoding: 'utf8' },
+  )
+  const { maxRssBytes } = JSON.parse(child.trim().split('\n').at(-1)!) as { maxRssBytes: number }
+  const mib = maxRssBytes / 2 ** 20
+  return { name, value: `${mib.toFixed(0)} MiB`, target: '< 1024 MiB', pass: mib < 1024 }
+}
 const rows: Row[] = []
 
 try {
@@ -54,21 +67,68 @@ try {
       target: '',
     })
 
-    if (scale === 10) {
-      const child = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', new URL('./memory-child.ts', import.meta.url).pathname, repo],
-        { encoding: 'utf8' },
+    if (scale === 10) rows.push(peakMemoryRow(`  peak memory (RSS of a fresh process, ${label})`, [repo]))
+
+    // Plans: a one-line template change (every account changes) and one account's config item.
+    const template = await commitEdit(repo, 'template-change', 'stacks/logging.yaml', (t) =>
+      t.replace(
+        '- { Key: owner, Value: "{{ account.team }}" }',
+        '- { Key: team, Value: "{{ account.team }}" }',
+      ),
+    )
+    const oneTarget = await commitEdit(repo, 'one-target', 'inventory/accounts/staging.yaml', (t) =>
+      t.replace(/dns_domain: ([a-z0-9-]+)\.example\.org/, 'dns_domain: $1.example.net'),
+    )
+    const [templateHead, oneHead] = await Promise.all([
+      readRevisionSource(repo, template),
+      readRevisionSource(repo, oneTarget),
+    ])
+    const warmTemplate = warmPlan(source, templateHead)
+    const warmOne = warmPlan(source, oneHead)
+    const plans = await interleavedMediansMs(
+      {
+        full: () => offlinePlan(repo, template),
+        fullOne: () => offlinePlan(repo, oneTarget),
+        parseBoth: () => parseOnly(source) + parseOnly(templateHead),
+        warmFull: warmTemplate,
+        warmOne,
+      },
+      runs,
+    )
+    const changed = warmTemplate().summary.targetsChanged
+    rows.push({
+      name: `plan --base main --head <one-line template change, ${changed} targets change> (${label})`,
+      value: ms(plans.full),
+      target: `< ${limit / 1000} s`,
+      pass: plans.full < limit,
+    })
+    rows.push({ name: `  baseline: parsing both revisions' YAML`, value: ms(plans.parseBoth), target: '' })
+    rows.push({
+      name: `  ratio (plan / parse both)`,
+      value: `${(plans.full / plans.parseBoth).toFixed(2)}×`,
+      target: '',
+    })
+    rows.push({ name: `  plan of one target's config change, cold`, value: ms(plans.fullOne), target: '' })
+    rows.push({
+      name: `  with the base already loaded: template change (head load + diff)`,
+      value: ms(plans.warmFull),
+      target: '',
+    })
+    rows.push({
+      name: `  with the base already loaded: one target's config change`,
+      value: ms(plans.warmOne),
+      target: '',
+    })
+    rows.push({
+      name: `  one-target change / full-fleet plan`,
+      value: `${((plans.warmOne / plans.full) * 100).toFixed(0)}%`,
+      target: 'a small fraction',
+      pass: plans.warmOne / plans.full < 0.25,
+    })
+    if (scale === 10)
+      rows.push(
+        peakMemoryRow(`  peak memory of the plan (fresh process, ${label})`, [repo, 'plan', template]),
       )
-      const { maxRssBytes } = JSON.parse(child.trim().split('\n').at(-1)!) as { maxRssBytes: number }
-      const mib = maxRssBytes / 2 ** 20
-      rows.push({
-        name: `  peak memory (RSS of a fresh process, ${label})`,
-        value: `${mib.toFixed(0)} MiB`,
-        target: '< 1024 MiB',
-        pass: mib < 1024,
-      })
-    }
   }
 
   const cel = celEnginesPerSecond()

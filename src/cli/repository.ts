@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { InputError } from '../core/errors.ts'
+import type { LoadCache } from '../core/load/load-cache.ts'
 import { type LoadResult, loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { readDirectorySource } from '../core/source/directory.ts'
@@ -25,9 +26,10 @@ export async function loadValidFleet(
   options: RepositoryOptions,
   cwd: string,
   role?: 'base' | 'head',
+  cache?: LoadCache,
 ): Promise<{ fleet: Fleet; result: LoadResult }> {
   const source = await readSource(options, cwd)
-  const result = loadFleet(source)
+  const result = loadFleet(source, cache ? { cache } : {})
   if (!result.ok) {
     const what = role === undefined ? 'the fleet repository' : `the ${role} (${describeSource(source.ref)})`
     const count = `${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}`

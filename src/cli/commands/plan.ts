@@ -1,5 +1,6 @@
 import { InputError } from '../../core/errors.ts'
 import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
+import { LoadCache } from '../../core/load/load-cache.ts'
 import type { Fleet, Target } from '../../core/model/fleet-model.ts'
 import { fleetState, planFleet } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
@@ -36,20 +37,12 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
       'planning against the observed fleet needs the providers, which are not part of this version; pass --base REV to plan against a revision (e.g. --base origin/main)',
     )
   }
-  const base = (
-    await loadValidFleet(
-      { ...(options.repo ? { repo: options.repo } : {}), rev: options.base },
-      io.cwd,
-      'base',
-    )
-  ).fleet
-  const head = (
-    await loadValidFleet(
-      { ...(options.repo ? { repo: options.repo } : {}), ...(options.head ? { rev: options.head } : {}) },
-      io.cwd,
-      'head',
-    )
-  ).fleet
+  // One cache for both sides: files, templates and renderings the change did not touch are shared.
+  const cache = new LoadCache()
+  const repo = options.repo ? { repo: options.repo } : {}
+  const base = (await loadValidFleet({ ...repo, rev: options.base }, io.cwd, 'base', cache)).fleet
+  const headRev = options.head ? { rev: options.head } : {}
+  const head = (await loadValidFleet({ ...repo, ...headRev }, io.cwd, 'head', cache)).fleet
   const outcome = planFleet({
     base: fleetState(base),
     head: fleetState(head),

@@ -1,9 +1,11 @@
 import type { DiagnosticSink } from '../diagnostics.ts'
+import { DiagnosticSink as Sink } from '../diagnostics.ts'
 import type { FleetSource } from '../source/source.ts'
 import { closest } from '../suggest.ts'
-import { type ParsedDocument, parseYamlFile } from '../yaml/parse.ts'
+import { type ParsedDocument, type ParsedFile, parseYamlFile } from '../yaml/parse.ts'
 import type { ComponentFiles } from './components.ts'
 import { classifyPath, describeLayout } from './files.ts'
+import type { LoadCache } from './load-cache.ts'
 
 /**
  * Top-level names Flotilla reads, and names that belong somewhere else: what a top-level entry
@@ -74,7 +76,7 @@ export interface CollectedFiles {
  * in: the same repository must give the same manifests in the same order, and the same "first
  * defined at" in every message.
  */
-export function collectFiles(source: FleetSource, sink: DiagnosticSink): CollectedFiles {
+export function collectFiles(source: FleetSource, sink: DiagnosticSink, cache?: LoadCache): CollectedFiles {
   checkTopLevel(source.topLevel, sink)
   const byRole = new Map<string, ParsedDocument[]>()
   const components = new Map<string, ComponentFiles>()
@@ -103,7 +105,7 @@ export function collectFiles(source: FleetSource, sink: DiagnosticSink): Collect
       continue
     }
     seenNormal.set(normal, path)
-    const parsed = parseYamlFile(path, text, sink, { yaml11Warnings: role.role === 'manifest' })
+    const parsed = parseWithCache(path, text, sink, role.role === 'manifest', cache)
     const multiDocument = role.role === 'manifest'
     if (parsed && !multiDocument && parsed.documents.length > 1) {
       sink.error(
@@ -158,4 +160,25 @@ function componentFiles(components: Map<string, ComponentFiles>, name: string, p
     components.set(name, files)
   }
   return files
+}
+
+/** Parses a file, or replays an earlier parse of the same path and text (diagnostics included). */
+function parseWithCache(
+  path: string,
+  text: string,
+  sink: DiagnosticSink,
+  manifest: boolean,
+  cache: LoadCache | undefined,
+): ParsedFile | undefined {
+  if (!cache) return parseYamlFile(path, text, sink, { yaml11Warnings: manifest })
+  let entry = cache.parsed(path, text)
+  if (!entry) {
+    const own = new Sink()
+    const file = parseYamlFile(path, text, own, { yaml11Warnings: manifest })
+    entry = { file, errors: own.errors, warnings: own.warnings }
+    cache.rememberParse(path, text, entry)
+  }
+  sink.errors.push(...entry.errors)
+  sink.warnings.push(...entry.warnings)
+  return entry.file
 }

@@ -2,7 +2,9 @@ import type { DiagnosticSink } from '../diagnostics.ts'
 import { componentSettingsSchema } from '../model/cluster-config.ts'
 import type { Component, ManifestDocument } from '../model/fleet-model.ts'
 import { compileLocatedExpression, compileTemplate } from '../render/compile.ts'
+import type { TemplateNode } from '../render/template-node.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
+import type { LoadCache } from './load-cache.ts'
 import { checkSchema } from './schema-check.ts'
 
 /** The parsed files of one component directory. */
@@ -19,6 +21,7 @@ export interface ComponentFiles {
 export function loadComponents(
   byName: ReadonlyMap<string, ComponentFiles>,
   sink: DiagnosticSink,
+  cache?: LoadCache,
 ): Component[] {
   const components: Component[] = []
   for (const [name, files] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -51,9 +54,7 @@ export function loadComponents(
         )
         continue
       }
-      const body = settings.interpolate
-        ? compileTemplate(doc.value, doc, [], 'manifest-template', sink)
-        : { kind: 'static' as const, value: doc.value }
+      const body = compiledBody(doc, settings.interpolate, sink, cache)
       documents.push({ file: doc.file, index: doc.index, body, at: doc.locate([]) })
     }
     if (files.manifests.length === 0) {
@@ -66,4 +67,25 @@ export function loadComponents(
     components.push({ name, select, interpolate: settings.interpolate, documents, at })
   }
   return components
+}
+
+/** A manifest document compiled for rendering; the same document compiles once across loads. */
+function compiledBody(
+  doc: ParsedDocument,
+  interpolate: boolean,
+  sink: DiagnosticSink,
+  cache: LoadCache | undefined,
+): TemplateNode {
+  const cached = cache?.manifestBodies.get(doc)?.get(interpolate)
+  if (cached) return cached
+  const errorsBefore = sink.errors.length
+  const body: TemplateNode = interpolate
+    ? compileTemplate(doc.value, doc, [], 'manifest-template', sink)
+    : { kind: 'static', value: doc.value }
+  if (cache && sink.errors.length === errorsBefore) {
+    const byMode = cache.manifestBodies.get(doc) ?? new Map<boolean, TemplateNode>()
+    byMode.set(interpolate, body)
+    cache.manifestBodies.set(doc, byMode)
+  }
+  return body
 }

@@ -11,10 +11,20 @@ import type { ParsedDocument } from '../yaml/parse.ts'
 import { collectFiles } from './collect-files.ts'
 import { loadComponents } from './components.ts'
 import { loadInventory } from './inventory.ts'
+import type { LoadCache } from './load-cache.ts'
 import { loadPolicies } from './policies.ts'
 import { loadRollout } from './rollout.ts'
 import { checkSchema } from './schema-check.ts'
 import { loadStacks } from './stacks.ts'
+
+/** How to load. */
+export interface LoadOptions {
+  /**
+   * Work shared with other loads of the same repository (the base and head of a plan): unchanged
+   * files are not parsed, compiled or rendered again. @default no sharing
+   */
+  readonly cache?: LoadCache
+}
 
 /** The outcome of loading a repository: a complete, valid fleet, or every error found. Never half of one. */
 export type LoadResult =
@@ -27,9 +37,11 @@ export type LoadResult =
  * it to its rollout stage. Every problem is collected (not just the first); the fleet is returned
  * only when there is none. Pure: the source is already in memory.
  */
-export function loadFleet(source: FleetSource): LoadResult {
+export function loadFleet(source: FleetSource, options: LoadOptions = {}): LoadResult {
+  const { cache } = options
+  cache?.beginLoad()
   const sink = new DiagnosticSink()
-  const { byRole, components, unreadable } = collectFiles(source, sink)
+  const { byRole, components, unreadable } = collectFiles(source, sink, cache)
   const docs = (role: string): readonly ParsedDocument[] => byRole.get(role) ?? []
   const fleetDoc = docs('fleet')[0]
   const settings = fleetDoc ? checkSchema(fleetSettingsSchema, fleetDoc, sink) : undefined
@@ -45,8 +57,8 @@ export function loadFleet(source: FleetSource): LoadResult {
     configDefaults,
     sink,
   )
-  const stacks = loadStacks(docs('stack'), sink)
-  const loadedComponents = loadComponents(components, sink)
+  const stacks = loadStacks(docs('stack'), sink, cache)
+  const loadedComponents = loadComponents(components, sink, cache)
   const policies = loadPolicies(docs('policy'), sink)
   const rolloutDoc = docs('rollout')[0]
   const rollout = rolloutDoc ? loadRollout(rolloutDoc, sink) : undefined
@@ -61,7 +73,7 @@ export function loadFleet(source: FleetSource): LoadResult {
         checkGateTemplates(rollout, stageOf, inventory.targets, inventory.accounts, settings, sink)
     }
     if (configDefaults)
-      desired = renderFleet({ settings, ...inventory, stacks, components: loadedComponents }, sink)
+      desired = renderFleet({ settings, ...inventory, stacks, components: loadedComponents }, sink, cache)
   }
 
   const { errors, warnings } = sink.sorted()

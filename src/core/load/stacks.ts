@@ -6,6 +6,7 @@ import { allAwsResourceTypes, awsResourceType } from '../resource-types/aws.ts'
 import { closest, didYouMean } from '../suggest.ts'
 import { CfnTag } from '../yaml/cfn-tags.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
+import type { LoadCache } from './load-cache.ts'
 import { checkSchema } from './schema-check.ts'
 
 const FLOTILLA_KEYS = new Set<string>(FLOTILLA_METADATA_KEYS)
@@ -19,10 +20,22 @@ const FREE_FORM_TYPES = new Set(['AWS::CloudFormation::CustomResource'])
 const MAX_LISTED_PROPERTIES = 20
 
 /** Loads every stack template, reporting each problem with its position. */
-export function loadStacks(docs: readonly ParsedDocument[], sink: DiagnosticSink): StackTemplate[] {
+export function loadStacks(
+  docs: readonly ParsedDocument[],
+  sink: DiagnosticSink,
+  cache?: LoadCache,
+): StackTemplate[] {
   const stacks: StackTemplate[] = []
   for (const doc of docs) {
-    const stack = loadStack(doc, sink)
+    // A document reused from an earlier load (same file, same text) compiles to the same template.
+    let stack = cache?.stacks.get(doc)
+    if (!stack) {
+      const errorsBefore = sink.errors.length
+      const warningsBefore = sink.warnings.length
+      stack = loadStack(doc, sink)
+      const clean = sink.errors.length === errorsBefore && sink.warnings.length === warningsBefore
+      if (stack && clean) cache?.stacks.set(doc, stack)
+    }
     if (stack) stacks.push(stack)
   }
   checkNames(stacks, sink)

@@ -14,6 +14,8 @@ export function diffManifests(
   head: readonly RenderedManifest[],
   isProtected: (type: string) => boolean,
 ): Change[] {
+  // The same rendering on both sides (reused by the load cache) cannot differ.
+  if (base === head) return []
   const baseByAddress = new Map(base.map((m) => [m.address, m]))
   const headAddresses = new Set(head.map((m) => m.address))
   const changes: Change[] = []
@@ -32,6 +34,7 @@ function diffObject(
   after: RenderedManifest | undefined,
   isProtected: (type: string) => boolean,
 ): Change | undefined {
+  if (before === after) return undefined
   const object = (after ?? before)!.object
   const kind = String(object.kind)
   const type = `${String(object.apiVersion)}/${kind}`

@@ -51,6 +51,8 @@ function diffStack(
   movedFrom: string | undefined,
   isProtected: (type: string) => boolean,
 ): Change[] {
+  // The same rendering object on both sides (reused by the load cache) cannot differ.
+  if (before === after) return []
   const address = (after ?? before)!.address
   const beforeTemplate = template(before)
   const afterTemplate = template(after)

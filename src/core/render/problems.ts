@@ -10,8 +10,12 @@ export class RenderProblems {
   // Targets as a set: a regional stack fails once per region of the same account, which is one target.
   private readonly byPlace = new Map<string, { at: Location; message: string; targets: Set<string> }>()
 
+  /** How many problems were added so far (counting repeats): tells whether a render was clean. */
+  count = 0
+
   add(error: unknown, targetId: string): void {
     if (!(error instanceof RenderError)) throw error
+    this.count++
     const key = `${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
     const entry = this.byPlace.get(key) ?? { at: error.at, message: error.message, targets: new Set() }
     entry.targets.add(targetId)

@@ -1,5 +1,6 @@
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
 import { toCel } from '../expr/cel.ts'
+import type { LoadCache } from '../load/load-cache.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { Component, LoadedAccount, LoadedCluster, StackTemplate, Target } from '../model/fleet-model.ts'
 import { accountVariable, clusterVariable, fleetVariable, targetVariable } from './contexts.ts'
@@ -26,68 +27,118 @@ const RECEIVING = new Set(['active', 'ready'])
  * the number of targets it failed for, rather than once per target: the same typo in 300 accounts
  * is one problem.
  */
-export function renderFleet(input: RenderInput, sink: DiagnosticSink): Map<string, DesiredState> {
+export function renderFleet(
+  input: RenderInput,
+  sink: DiagnosticSink,
+  cache?: LoadCache,
+): Map<string, DesiredState> {
   const problems = new RenderProblems()
   const fleet = fleetVariable(input.settings)
+  const fleetKey = inputsKey(input.settings)
+  const componentsKey = cache ? componentSetKey(input.components, cache) : ''
   const out = new Map<string, DesiredState>()
   for (const target of input.targets) {
     if (!RECEIVING.has(target.lifecycle)) {
       out.set(target.id, { target, stacks: [], manifests: [] })
     } else if (target.kind === 'account') {
       const account = input.accounts.get(target.id)!
-      out.set(target.id, {
-        target,
-        stacks: renderStacks(input.stacks, account, target, fleet, problems),
-        manifests: [],
-      })
+      const key = cache ? `${fleetKey}\0${inputsKey(account)}\0${inputsKey(target)}` : ''
+      const context = lazy(() => ({
+        account: accountVariable(account),
+        target: targetVariable(target),
+        config: toCel(target.config),
+        fleet,
+      }))
+      const stacks = input.stacks.flatMap((stack) =>
+        cached(cache, stack, key, problems, () => renderStack(stack, account, target, context(), problems)),
+      )
+      out.set(target.id, { target, stacks, manifests: [] })
     } else {
       const cluster = input.clusters.get(target.id)!
       const account = input.accounts.get(cluster.account)!
-      out.set(target.id, {
-        target,
-        stacks: [],
-        manifests: renderManifests(input.components, cluster, account, target, fleet, problems),
-      })
+      const key = cache
+        ? `${componentsKey}\0${fleetKey}\0${inputsKey(cluster)}\0${inputsKey(account)}\0${inputsKey(target)}`
+        : ''
+      const manifests = cached(cache, cache ?? {}, key, problems, () =>
+        renderManifests(input.components, cluster, account, target, fleet, problems),
+      )
+      out.set(target.id, { target, stacks: [], manifests })
     }
   }
   problems.report(sink)
   return out
 }
 
-function renderStacks(
-  stacks: readonly StackTemplate[],
+/**
+ * A render result from the cache, or rendered now and remembered when it raised no problem. The
+ * same object comes back for the same inputs, so a plan's differ can skip it by identity.
+ */
+function cached<T>(
+  cache: LoadCache | undefined,
+  template: object,
+  key: string,
+  problems: RenderProblems,
+  render: () => T,
+): T {
+  if (!cache) return render()
+  const hit = cache.getRender(template, key) as T | undefined
+  if (hit !== undefined) return hit
+  const before = problems.count
+  const value = render()
+  if (problems.count === before) cache.setRender(template, key, value)
+  return value
+}
+
+/** Everything about an object that rendering can read, as a string: its location is left out. */
+function inputsKey(value: object): string {
+  return JSON.stringify(value, (key, v) => (key === 'at' ? undefined : v))
+}
+
+/** The identity of the set of components (their compiled documents and selectors), stable across loads. */
+function componentSetKey(components: readonly Component[], cache: LoadCache): string {
+  return components
+    .map(
+      (c) =>
+        `${c.name}|${c.interpolate}|${c.select?.expression.source ?? ''}|${c.documents.map((d) => cache.idOf(d.body)).join(',')}`,
+    )
+    .join(';')
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined
+  return () => {
+    value ??= make()
+    return value
+  }
+}
+
+/** One stack for one account: nothing when its Select excludes the account, else one per region. */
+function renderStack(
+  stack: StackTemplate,
   account: LoadedAccount,
   target: Target,
-  fleet: unknown,
+  context: Record<string, unknown>,
   problems: RenderProblems,
 ): RenderedStack[] {
-  const context = {
-    account: accountVariable(account),
-    target: targetVariable(target),
-    config: toCel(target.config),
-    fleet,
-  }
+  if (!problems.selects(stack.select, context, target.id)) return []
   const rendered: RenderedStack[] = []
-  for (const stack of stacks) {
-    if (!problems.selects(stack.select, context, target.id)) continue
-    const regions = stack.scope === 'region' ? account.regions : account.regions.slice(0, 1)
-    for (const region of regions) {
-      try {
-        const regional = { ...context, region }
-        const parameters = renderNode(stack.parameters, regional) as Record<string, unknown>
-        rendered.push({
-          address: `${account.id}/${stack.scope === 'region' ? region : 'global'}/${stack.stackName}`,
-          stackName: stack.stackName,
-          region,
-          scope: stack.scope,
-          source: stack.file,
-          ...(stack.movedFrom === undefined ? {} : { movedFrom: stack.movedFrom }),
-          parameters: parameterStrings(parameters),
-          template: renderNode(stack.body, regional),
-        })
-      } catch (error) {
-        problems.add(error, target.id)
-      }
+  const regions = stack.scope === 'region' ? account.regions : account.regions.slice(0, 1)
+  for (const region of regions) {
+    try {
+      const regional = { ...context, region }
+      const parameters = renderNode(stack.parameters, regional) as Record<string, unknown>
+      rendered.push({
+        address: `${account.id}/${stack.scope === 'region' ? region : 'global'}/${stack.stackName}`,
+        stackName: stack.stackName,
+        region,
+        scope: stack.scope,
+        source: stack.file,
+        ...(stack.movedFrom === undefined ? {} : { movedFrom: stack.movedFrom }),
+        parameters: parameterStrings(parameters),
+        template: renderNode(stack.body, regional),
+      })
+    } catch (error) {
+      problems.add(error, target.id)
     }
   }
   return rendered

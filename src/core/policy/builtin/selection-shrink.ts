@@ -1,6 +1,5 @@
 import type { Finding } from '../../plan/plan-model.ts'
 import type { DesiredState } from '../../render/desired-state.ts'
-import type { PlanContext } from '../plan-context.ts'
 import type { PlanRule } from '../rules.ts'
 
 /** Lifecycle states in which losing everything is the point: the explicit way to remove a target. */
