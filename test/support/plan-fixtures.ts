@@ -170,7 +170,7 @@ export function hostedZoneRenamePlan(accounts = 300): Plan {
     if (i % 100 === 7) {
       changes.push(
         change('update', `${id}/eu-central-1/storage/Logs`, 'AWS::S3::Bucket', {
-          properties: [prop('Tags.retention', `${i}d`, `${i + 30}d`)],
+          properties: [prop(`Tags.retention-${i}`, `${i}d`, `${i + 30}d`)],
         }),
       )
     }
@@ -206,7 +206,7 @@ export function hostedZoneRenamePlan(accounts = 300): Plan {
 
 /**
  * A change that touches every target of a large fleet, differently in each: every account's
- * stack gets its own parameter, every cluster's deployment its own image.
+ * trail gets its own property, every cluster its own deployment — so that nothing groups.
  */
 export function fleetWidePlan(accounts = 3000, clusters = 2500): Plan {
   const targets: TargetPlan[] = []
@@ -217,7 +217,7 @@ export function fleetWidePlan(accounts = 3000, clusters = 2500): Plan {
         id,
         [
           change('update', `${id}/eu-central-1/baseline/Trail`, 'AWS::CloudTrail::Trail', {
-            properties: [prop('S3KeyPrefix', `trail/${i}`, `audit/${i}`)],
+            properties: [prop(`S3KeyPrefix${i}`, `trail/${i}`, `audit/${i}`)],
           }),
           change('update', `${id}/eu-central-1/baseline/Topic`, 'AWS::SNS::Topic', {
             properties: [prop('DisplayName', 'alerts', 'alerts-v2')],
@@ -231,7 +231,7 @@ export function fleetWidePlan(accounts = 3000, clusters = 2500): Plan {
     const id = clusterId(i)
     targets.push(
       clusterPlan(id, [
-        change('update', `${id}/kube-system/Deployment/coredns`, 'apps/v1/Deployment', {
+        change('update', `${id}/kube-system/Deployment/coredns-${i}`, 'apps/v1/Deployment', {
           properties: [
             prop('spec.template.spec.containers[0].image', `coredns:1.11.${i}`, `coredns:1.12.${i}`),
           ],

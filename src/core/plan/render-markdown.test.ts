@@ -78,10 +78,27 @@ describe('renderPlanMarkdown at fleet scale', () => {
     expect(fences(markdown).length % 2).toBe(0)
   })
 
+  test('the same change with different values per target is one group, shown with one target’s values', () => {
+    const targets = Array.from({ length: 40 }, (_, i) =>
+      accountPlan(accountId(i), [
+        change('delete', `${accountId(i)}/eu-central-1/dns/Zone`, 'AWS::Route53::HostedZone', {
+          protected: true,
+          properties: [prop('Name', `zone-${i}.example.org.`, null)],
+        }),
+      ]),
+    )
+    const markdown = renderPlanMarkdown(planOf(targets))
+    expect(markdown.match(/\*\*delete\*\*/g)).toHaveLength(1)
+    expect(markdown).toContain('**same change in 40 accounts** · values differ per target; shown for <code>')
+    expect(markdown).toContain('- Name: "zone-0.example.org."')
+    expect(markdown).not.toContain('zone-1.example.org.')
+  })
+
   test('says when destructive changes are among those left out', () => {
     const targets = Array.from({ length: 2000 }, (_, i) =>
       accountPlan(accountId(i), [
-        change('delete', `${accountId(i)}/eu-central-1/dns/Zone`, 'AWS::Route53::HostedZone', {
+        // A zone of its own in every account (its own logical id), so that nothing groups.
+        change('delete', `${accountId(i)}/eu-central-1/dns/Zone${i}`, 'AWS::Route53::HostedZone', {
           protected: true,
           properties: [prop('Name', `zone-${i}.example.org.`, null)],
         }),

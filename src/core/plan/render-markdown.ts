@@ -12,7 +12,7 @@ import {
   targetCount,
   verdictLabel,
   wrapWords,
-} from './render-text.ts'
+} from './render-common.ts'
 
 /** GitHub's limit on the length of a pull-request comment, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536
@@ -79,12 +79,16 @@ interface ChangeGroup {
   readonly relative: string
   readonly targets: TargetPlan[]
   readonly rank: number
+  /** The property values are not the same in every target (a domain per account, say): one is shown. */
+  valuesDiffer: boolean
 }
 
 /**
- * Groups identical changes across targets: same action, type, address without the target id,
- * protection, origin of a move, and property diffs. Destructive and protected groups first,
- * then moves, creates, updates; within each, the widest first.
+ * Groups the same change across targets: same action, type, address without the target id,
+ * protection, origin of a move, and the same properties changing in the same way. Values may
+ * differ per target (each account's zone has its own domain): deleting 287 zones is one change
+ * to review, shown with one target's values. Destructive and protected groups first, then
+ * moves, creates, updates; within each, the widest first.
  */
 function groupIdenticalChanges(targets: readonly TargetPlan[]): ChangeGroup[] {
   const groups = new Map<string, ChangeGroup>()
@@ -100,11 +104,16 @@ function groupIdenticalChanges(targets: readonly TargetPlan[]): ChangeGroup[] {
         change.protected,
         change.movedFrom === undefined ? null : relativeAddress(target.id, change.movedFrom),
         change.mayReplace ?? false,
-        change.properties.map((p) => [p.path, p.before, p.after, p.forcesReplacement]),
+        change.properties.map((p) => [p.path, p.before === null, p.after === null, p.forcesReplacement]),
       ])
       const group = groups.get(key)
-      if (group) group.targets.push(target)
-      else groups.set(key, { change, relative, targets: [target], rank: rankOf(change) })
+      if (group) {
+        group.targets.push(target)
+        if (!group.valuesDiffer && propertyValues(group.change) !== propertyValues(change))
+          group.valuesDiffer = true
+      } else {
+        groups.set(key, { change, relative, targets: [target], rank: rankOf(change), valuesDiffer: false })
+      }
     }
   }
   return [...groups.values()].sort(
@@ -116,6 +125,10 @@ function groupIdenticalChanges(targets: readonly TargetPlan[]): ChangeGroup[] {
       compareStrings(a.change.action, b.change.action) ||
       compareStrings(a.targets[0]!.id, b.targets[0]!.id),
   )
+}
+
+function propertyValues(change: Change): string {
+  return stableJson(change.properties.map((p) => [p.before, p.after]))
 }
 
 /** Review order: protected destruction, delete, replace, may replace, other protected, move, create, update. */
@@ -275,7 +288,8 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
     list = collapsed(summary, codeBlock(lines))
     listless = `${summary} (the list is left out to stay under the comment limit).\n\n`
   }
-  const headline = `${facts.join(' · ')} · ${where}\n\n`
+  const values = group.valuesDiffer ? ` · values differ per target; shown for ${code(targets[0]!.id)}` : ''
+  const headline = `${facts.join(' · ')} · ${where}${values}\n\n`
   const properties = change.properties.length ? propertiesBlock(change.properties) : ''
   const noProperties = change.properties.length
     ? `_${plural(change.properties.length, 'property change')} not shown, to stay under the comment limit._\n\n`

@@ -8,7 +8,8 @@ import {
   prop,
 } from '../../../test/support/plan-fixtures.ts'
 import type { Plan } from './plan-model.ts'
-import { relativeAddress, renderPlanText, stableJson, wrapWords } from './render-text.ts'
+import { relativeAddress, stableJson, wrapWords } from './render-common.ts'
+import { renderPlanText } from './render-text.ts'
 
 const ESC = '\u001b'
 
