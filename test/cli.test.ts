@@ -237,5 +237,11 @@ describe('flotilla plan', () => {
     expect(code).toBe(1)
     expect(stderr).toContain('fleet.yaml:3:11: unknown key "maxDelete"; did you mean "maxDeletes"?')
     expect(stderr).toMatch(/the head \(.*\) is invalid \(1 error\)/)
+    const json = await cli(['plan', '--repo', dir, '--base', 'HEAD', '--format', 'json'])
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      verdict: 'invalid',
+      errors: [{ file: 'fleet.yaml', line: 3, col: 11, rule: 'unknown-key' }],
+    })
   })
 })

@@ -1,3 +1,4 @@
+import { formatDiagnostic } from '../../core/diagnostics.ts'
 import { InputError } from '../../core/errors.ts'
 import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
 import { LoadCache } from '../../core/load/load-cache.ts'
@@ -32,6 +33,20 @@ export function planExitCode(plan: Plan): number {
  * fleet, with the built-in safety rules' findings and the verdict. Offline: no cloud access.
  */
 export async function planCommand(options: PlanOptions, io: CliIo): Promise<number> {
+  try {
+    return await planAndPrint(options, io)
+  } catch (error) {
+    // A pipeline reading JSON gets the `invalid` verdict of plan.md as a document, not only on stderr.
+    if (options.format !== 'json' || !(error instanceof InputError) || error.diagnostics.length === 0)
+      throw error
+    io.stdout(`${JSON.stringify({ version: 1, verdict: 'invalid', errors: error.diagnostics }, null, 2)}\n`)
+    for (const d of error.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`)
+    io.stderr(`${error.message.split('\n')[0]}\n`)
+    return 1
+  }
+}
+
+async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
   if (options.base === undefined) {
     throw new InputError(
       'planning against the observed fleet needs the providers, which are not part of this version; pass --base REV to plan against a revision (e.g. --base origin/main)',
