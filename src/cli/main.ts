@@ -20,6 +20,11 @@ function positiveInt(value: string): number {
   return n
 }
 
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
 const repoOption = () =>
   new Option('--repo <dir>', 'fleet repository directory').default('.', 'the current directory')
 const formatOption = () => new Option('--format <format>', 'output format').choices(FORMATS).default('text')
@@ -81,6 +86,9 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
       '--target <cel>',
       'plan only the targets this CEL expression selects, e.g. "target.environment == \'production\'"',
     )
+    .option('--approve <approval>', 'approve an address, or "PATTERN (expected N)" (repeatable)', collect, [])
+    .option('--approvals <file>', 'a YAML list of approvals')
+    .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-27T09:00:00Z)')
     .addOption(formatOption())
     .action((options) => run(planCommand(options, io)))
 

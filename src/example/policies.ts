@@ -44,15 +44,8 @@ const PROTECTION = `# What must never happen quietly. Flotilla's built-in safety
 
 const BLAST_RADIUS = `# Rules over the plan as a whole (scope: plan), evaluated once per plan.
 - name: many-targets-at-once
-  description: A plan that changes more than 50 targets deserves a second look
+  description: A plan that changes more than 100 targets at once deserves a second look
   scope: plan
-  when: plan.summary.targetsChanged > 50
+  when: plan.summary.targetsChanged > 100
   effect: warn
-- name: mass-production-change
-  description: Changing more than 100 production targets at once needs an approval
-  scope: plan
-  when: >-
-    'production' in plan.summary.byEnvironment
-    && plan.summary.byEnvironment.production > 100
-  effect: require-approval
 `

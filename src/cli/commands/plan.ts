@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { formatDiagnostic } from '../../core/diagnostics.ts'
 import { InputError } from '../../core/errors.ts'
 import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
@@ -7,6 +9,9 @@ import { fleetState, planFleet } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
 import { renderPlanMarkdown } from '../../core/plan/render-markdown.ts'
 import { renderPlanText } from '../../core/plan/render-text.ts'
+import { type Approval, parseApproval } from '../../core/policy/approvals.ts'
+import { parseApprovalsFile } from '../../core/policy/approvals-file.ts'
+import { policyRegistry } from '../../core/policy/policy-rules.ts'
 import { fleetVariable, targetVariable } from '../../core/render/contexts.ts'
 import type { CliIo, Format } from '../io.ts'
 import { loadValidFleet } from '../repository.ts'
@@ -19,6 +24,12 @@ export interface PlanOptions {
   readonly head?: string
   /** CEL over `target`: plan only the targets it selects. */
   readonly target?: string
+  /** Approvals: addresses, or `PATTERN (expected N)`. */
+  readonly approve?: readonly string[]
+  /** A YAML file of approvals. */
+  readonly approvals?: string
+  /** The time policies see as `now` (ISO 8601). @default the current time */
+  readonly now?: string
   readonly format?: Format
 }
 
@@ -63,6 +74,9 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
     head: fleetState(head),
     limits: head.settings.limits,
     protect: head.settings.protect,
+    rules: policyRegistry(head),
+    approvals: await readApprovals(options, io.cwd),
+    ...(options.now === undefined ? {} : { now: parseNow(options.now) }),
     ...(options.target ? { includeTarget: targetFilter(options.target, head) } : {}),
   })
   if (!outcome.ok) {
@@ -95,4 +109,34 @@ function targetFilter(source: string, head: Fleet): (target: Target) => boolean 
       )
     return selected
   }
+}
+
+/** The approvals given on the command line and in `--approvals FILE`. */
+export async function readApprovals(
+  options: { readonly approve?: readonly string[]; readonly approvals?: string },
+  cwd: string,
+): Promise<Approval[]> {
+  const given = (options.approve ?? []).map(parseApproval)
+  if (options.approvals !== undefined) {
+    const path = resolve(cwd, options.approvals)
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (error) {
+      throw new InputError(`cannot read the approvals file ${options.approvals}: ${(error as Error).message}`)
+    }
+    given.push(...parseApprovalsFile(options.approvals, text))
+  }
+  return given
+}
+
+/** `--now`: an ISO 8601 time with a zone, for freeze windows ("what would happen on Monday"). */
+export function parseNow(text: string): Date {
+  const date = new Date(text)
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(date.getTime())) {
+    throw new InputError(
+      `--now "${text}" is not a time; write it in ISO 8601 with a zone, e.g. 2026-11-27T09:00:00Z`,
+    )
+  }
+  return date
 }

@@ -91,6 +91,12 @@ export interface Component extends Sourced {
 
 export type LoadedPolicyRule = PolicyRule & Sourced & { readonly condition: LocatedExpression }
 
+/** A policy entry named after a built-in safety rule: that rule's findings get this (stricter) effect. */
+export interface BuiltinOverride extends Sourced {
+  readonly name: string
+  readonly effect: PolicyRule['effect']
+}
+
 export type LoadedStage = Stage & Sourced & { readonly selector: LocatedExpression }
 
 /** A gate with its `{{ }}` fields (names, run, url, query) and its condition compiled. */
@@ -122,6 +128,8 @@ export interface Fleet {
   readonly stacks: readonly StackTemplate[]
   readonly components: readonly Component[]
   readonly policies: readonly LoadedPolicyRule[]
+  /** Built-in safety rules made stricter by policy files. */
+  readonly policyOverrides: readonly BuiltinOverride[]
   readonly rollout: LoadedRollout
   /** Stage name per target id (the first stage that selects the target). */
   readonly stageOf: ReadonlyMap<string, string>

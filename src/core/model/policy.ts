@@ -14,7 +14,11 @@ export const policyRuleSchema = z.strictObject({
     .describe(
       'change: evaluated per change (sees change, target, now); plan: once over the plan (sees plan, now).',
     ),
-  when: celExpression.describe('CEL condition; the rule fires when it is true.'),
+  when: celExpression
+    .optional()
+    .describe(
+      'CEL condition; the rule fires when it is true. Required, except for a rule named after a built-in safety rule, which only makes that rule stricter.',
+    ),
   effect: z.enum(POLICY_EFFECTS),
 })
 export type PolicyRule = z.output<typeof policyRuleSchema>

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics.ts'
 import type { Fleet, Target } from '../model/fleet-model.ts'
+import { type Approval, applyApprovals } from '../policy/approvals.ts'
 import { builtinRules } from '../policy/builtin/index.ts'
 import type { FleetState, PlanContext, PlanLimits } from '../policy/plan-context.ts'
 import type { RuleRegistry } from '../policy/rules.ts'
@@ -18,8 +19,12 @@ export interface PlanInput {
   readonly protect: readonly string[]
   /** Narrows the plan to some targets (`--target CEL`); rules then see only those. */
   readonly includeTarget?: (target: Target) => boolean
-  /** The rules to apply. @default the built-in safety rules */
+  /** The rules to apply (`policyRegistry(head)` adds the policy files'). @default the built-in safety rules */
   readonly rules?: RuleRegistry
+  /** Approvals given for this plan (`--approve`, `--approvals FILE`). @default none */
+  readonly approvals?: readonly Approval[]
+  /** What policies see as `now`. @default the current time */
+  readonly now?: Date
 }
 
 /** A plan, or the validation errors that make planning impossible (`invalid`). */
@@ -79,19 +84,32 @@ export function planFleet(input: PlanInput): PlanOutcome {
     })
   }
 
-  const context: PlanContext = { base, head, limits: input.limits, targets }
-  const findings = (input.rules ?? builtinRules()).evaluate(context)
   const allTargets = new Set([...base.targets.keys(), ...head.targets.keys()]).size
+  const summary = summarisePlan(targets, allTargets)
+  const context: Omit<PlanContext, 'findings'> = {
+    base,
+    head,
+    limits: input.limits,
+    targets,
+    summary,
+    now: input.now ?? new Date(),
+  }
+  const ruleFindings = (input.rules ?? builtinRules()).evaluate(context)
+  const approvals = applyApprovals(ruleFindings, input.approvals ?? [])
+  const findings = [...ruleFindings, ...approvals.findings]
   return {
     ok: true,
     plan: {
       version: 1,
       base: input.base.side,
       head: input.head.side,
-      verdict: verdictOf(targets.length > 0, findings),
-      summary: summarisePlan(targets, allTargets),
+      verdict: verdictOf(targets.length > 0, findings, approvals.unmet),
+      summary,
       findings,
       approvalsRequired: approvalsOf(findings),
+      ...(approvals.given.length > 0
+        ? { approvals: { given: approvals.given, unmet: approvals.unmet } }
+        : {}),
       targets,
     },
   }
@@ -123,9 +141,10 @@ function byTargetOrder(base: FleetState, head: FleetState): (a: string, b: strin
   return (a, b) => (kind(a) === kind(b) ? (a < b ? -1 : a > b ? 1 : 0) : kind(a) === 'account' ? -1 : 1)
 }
 
-function verdictOf(changed: boolean, findings: readonly Finding[]): Verdict {
+/** Denied if anything denies; requires approval while any required approval is missing; else allowed. */
+function verdictOf(changed: boolean, findings: readonly Finding[], unmet: readonly string[]): Verdict {
   if (findings.some((f) => f.effect === 'deny')) return 'denied'
-  if (findings.some((f) => f.effect === 'require-approval')) return 'requires-approval'
+  if (unmet.length > 0) return 'requires-approval'
   return changed ? 'allowed' : 'no-changes'
 }
 

@@ -106,6 +106,8 @@ export interface Plan {
   readonly findings: readonly Finding[]
   /** Every approval the plan needs: exact addresses, or `glob (expected N)` for patterns. */
   readonly approvalsRequired: readonly string[]
+  /** The approvals given with the plan, and the required ones still missing (present when any were given). */
+  readonly approvals?: { readonly given: readonly string[]; readonly unmet: readonly string[] }
   /** Targets with at least one change, sorted by id. */
   readonly targets: readonly TargetPlan[]
 }

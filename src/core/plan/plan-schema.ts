@@ -141,6 +141,13 @@ export const planSchema = z
     approvalsRequired: z
       .array(z.string())
       .describe('Every approval needed: exact addresses, or "glob (expected N)" for patterns.'),
+    approvals: z
+      .strictObject({
+        given: z.array(z.string()).describe('The approvals given with the plan.'),
+        unmet: z.array(z.string()).describe('Required approvals still missing.'),
+      })
+      .exactOptional()
+      .describe('Present when approvals were given.'),
     targets: z.array(targetPlanSchema).describe('Targets with at least one change, sorted by id.'),
   })
   .describe('A Flotilla plan: what a change to the fleet repository does to the fleet.')

@@ -1,5 +1,5 @@
 import type { Target } from '../model/fleet-model.ts'
-import type { Change, PlanSide, TargetPlan } from '../plan/plan-model.ts'
+import type { Change, Finding, PlanSide, PlanSummary, TargetPlan } from '../plan/plan-model.ts'
 import type { DesiredState } from '../render/desired-state.ts'
 
 /**
@@ -26,6 +26,12 @@ export interface PlanContext {
   readonly limits: PlanLimits
   /** Targets with at least one change. */
   readonly targets: readonly TargetPlan[]
+  /** The blast radius of the changes. */
+  readonly summary: PlanSummary
+  /** What the rules evaluated before this one found (plan-scope policies see it as `plan.findings`). */
+  readonly findings: readonly Finding[]
+  /** The time policies see as `now`: the real time, or `--now` to ask "what would happen on Monday". */
+  readonly now: Date
 }
 
 /** Every change of the plan with the target it belongs to. */

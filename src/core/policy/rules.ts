@@ -27,8 +27,10 @@ export class RuleRegistry {
     return [...this.byId.values()]
   }
 
-  /** Every finding of every rule, in rule order. */
-  evaluate(context: PlanContext): Finding[] {
-    return this.rules.flatMap((rule) => rule.evaluate(context))
+  /** Every finding of every rule, in rule order; each rule sees the findings of those before it. */
+  evaluate(context: Omit<PlanContext, 'findings'>): Finding[] {
+    const findings: Finding[] = []
+    for (const rule of this.rules) findings.push(...rule.evaluate({ ...context, findings }))
+    return findings
   }
 }

@@ -1,0 +1,121 @@
+import { InputError } from '../errors.ts'
+import type { Finding } from '../plan/plan-model.ts'
+
+/**
+ * An approval: one exact address, or a pattern with the exact number of addresses it must match
+ * (`*` within one address segment, `**` across segments). A pattern that matches another number
+ * fails: "delete 600 things" is never approved by someone who thought it was six.
+ */
+export type Approval =
+  | { readonly kind: 'address'; readonly address: string }
+  | { readonly kind: 'pattern'; readonly glob: string; readonly expectedCount: number }
+
+/** The written form of an approval, the same as in a plan's `approvalsRequired`. */
+export function formatApproval(approval: Approval): string {
+  return approval.kind === 'address'
+    ? approval.address
+    : `${approval.glob} (expected ${approval.expectedCount})`
+}
+
+/**
+ * Reads an approval as written on the command line or in an approvals file: an address, or
+ * `GLOB (expected N)` exactly as `approvalsRequired` lists it.
+ */
+export function parseApproval(text: string): Approval {
+  const trimmed = text.trim()
+  const pattern = /^(.+?)\s+\(expected (\d+)\)$/.exec(trimmed)
+  if (pattern) return { kind: 'pattern', glob: pattern[1]!, expectedCount: Number(pattern[2]) }
+  if (trimmed === '') throw new InputError('an empty approval; give an address or "PATTERN (expected N)"')
+  if (trimmed.includes('*')) {
+    throw new InputError(
+      `approval "${trimmed}" is a pattern without a count; write it as "${trimmed} (expected N)" with the number of addresses it must match`,
+    )
+  }
+  return { kind: 'address', address: trimmed }
+}
+
+/** Whether an address matches a glob: `*` stays within a segment, `**` crosses segments. */
+export function matchesGlob(glob: string, address: string): boolean {
+  const source = glob
+    .split('**')
+    .map((part) => part.split('*').map(escapeRegExp).join('[^/]*'))
+    .join('.*')
+  return new RegExp(`^${source}$`).test(address)
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** What the given approvals did to a plan's findings. */
+export interface ApprovalOutcome {
+  /** The approval findings (`approval-mismatch`: deny; `stale-approval`: warn) to add to the plan. */
+  readonly findings: Finding[]
+  /** Required approvals still missing (the same written form as `approvalsRequired`). */
+  readonly unmet: string[]
+  /** Every approval given, in written form. */
+  readonly given: string[]
+}
+
+/**
+ * Checks given approvals against the plan's require-approval findings. A finding is satisfied
+ * when each of its addresses is approved — exactly, or by a pattern whose count is right; a
+ * finding that asks for a pattern (`delete-budget`) needs a pattern approval covering exactly its
+ * addresses. Approvals that match nothing are reported (a stale approval is a smell), and a
+ * pattern that matches another number than it says denies the plan.
+ */
+export function applyApprovals(
+  findings: readonly Finding[],
+  approvals: readonly Approval[],
+): ApprovalOutcome {
+  const required = new Set(
+    findings.filter((f) => f.effect === 'require-approval').flatMap((f) => f.addresses),
+  )
+  const approved = new Set<string>()
+  const approvedPatterns: { glob: string; matched: Set<string> }[] = []
+  const extra: Finding[] = []
+  for (const approval of approvals) {
+    if (approval.kind === 'address') {
+      if (required.has(approval.address)) approved.add(approval.address)
+      else extra.push(stale(approval))
+      continue
+    }
+    const matched = [...required].filter((a) => matchesGlob(approval.glob, a))
+    if (matched.length === 0) {
+      extra.push(stale(approval))
+    } else if (matched.length !== approval.expectedCount) {
+      extra.push({
+        rule: 'approval-mismatch',
+        effect: 'deny',
+        message: `approval "${formatApproval(approval)}" matches ${matched.length} ${matched.length === 1 ? 'address' : 'addresses'} of this plan, not ${approval.expectedCount}: the plan is not what was approved — review it again and approve the right count`,
+        addresses: matched,
+      })
+    } else {
+      for (const address of matched) approved.add(address)
+      approvedPatterns.push({ glob: approval.glob, matched: new Set(matched) })
+    }
+  }
+  const unmet = new Set<string>()
+  for (const finding of findings) {
+    if (finding.effect !== 'require-approval') continue
+    if (finding.pattern) {
+      const covered = approvedPatterns.some(
+        (p) =>
+          p.matched.size === finding.addresses.length && finding.addresses.every((a) => p.matched.has(a)),
+      )
+      if (!covered) unmet.add(`${finding.pattern.glob} (expected ${finding.pattern.expectedCount})`)
+      continue
+    }
+    for (const address of finding.addresses) if (!approved.has(address)) unmet.add(address)
+  }
+  return { findings: extra, unmet: [...unmet].sort(), given: approvals.map(formatApproval) }
+}
+
+function stale(approval: Approval): Finding {
+  return {
+    rule: 'stale-approval',
+    effect: 'warn',
+    message: `approval "${formatApproval(approval)}" matches nothing this plan needs approved; remove it (a stale approval could approve a later change no one reviewed)`,
+    addresses: [],
+  }
+}
