@@ -4,6 +4,7 @@ import { LoadCache } from '../src/core/load/load-cache.ts'
 import { type LoadResult, loadFleet } from '../src/core/load/load-fleet.ts'
 import { fleetState, planFleet } from '../src/core/plan/plan-fleet.ts'
 import type { Plan } from '../src/core/plan/plan-model.ts'
+import { policyRegistry } from '../src/core/policy/policy-rules.ts'
 import { git, readRevisionSource } from '../src/core/source/git.ts'
 import type { FleetSource } from '../src/core/source/source.ts'
 import { FLOTILLA_GIT_IDENTITY } from './git-identity.ts'
@@ -73,4 +74,30 @@ export function warmPlan(base: FleetSource, head: FleetSource): () => Plan {
     if (!outcome.ok) throw new Error('the benchmark plan is invalid')
     return outcome.plan
   }
+}
+
+/**
+ * The cost of deployment policy on a plan: the same plan computed with the built-in rules only
+ * and with the repository's policies too, both on already loaded revisions. Returns both times.
+ */
+export function policyCost(
+  base: FleetSource,
+  head: FleetSource,
+): { builtinOnly: () => Plan; withPolicies: () => Plan } {
+  const cache = new LoadCache()
+  const baseFleet = valid(loadFleet(base, { cache }))
+  const headFleet = valid(loadFleet(head, { cache }))
+  const input = {
+    base: fleetState(baseFleet),
+    head: fleetState(headFleet),
+    limits: headFleet.settings.limits,
+    protect: headFleet.settings.protect,
+    now: new Date('2026-11-10T10:00:00Z'),
+  }
+  const run = (rules?: ReturnType<typeof policyRegistry>) => {
+    const outcome = planFleet(rules ? { ...input, rules } : input)
+    if (!outcome.ok) throw new Error('the benchmark plan is invalid')
+    return outcome.plan
+  }
+  return { builtinOnly: () => run(), withPolicies: () => run(policyRegistry(headFleet)) }
 }

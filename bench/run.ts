@@ -7,13 +7,44 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
 import { readRevisionSource } from '../src/core/source/git.ts'
+import type { FleetSource } from '../src/core/source/source.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { celEnginesPerSecond } from './cel-engines.ts'
 import { fullPipeline, parseOnly } from './load-pipeline.ts'
 import { interleavedMediansMs, ms, printTable, type Row } from './measure.ts'
-import { commitEdit, offlinePlan, warmPlan } from './plan-pipeline.ts'
+import { commitEdit, offlinePlan, policyCost, warmPlan } from './plan-pipeline.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-'))
+
+/**
+ * Deployment policy over a plan of more than 10,000 changes (every subnet of every VPC gets
+ * another tag value): the example's policies' share of the plan time.
+ */
+async function policyRows(repo: string, base: FleetSource, runs: number): Promise<Row[]> {
+  const branch = await commitEdit(repo, 'subnet-tags', 'stacks/vpc.yaml', (t) =>
+    t.replaceAll('Value: "1" }]', 'Value: "true" }]'),
+  )
+  const cost = policyCost(base, await readRevisionSource(repo, branch))
+  const changes = cost.withPolicies().targets.reduce((n, t) => n + t.changes.length, 0)
+  const times = await interleavedMediansMs(
+    { full: () => offlinePlan(repo, branch), builtinOnly: cost.builtinOnly, withPolicies: cost.withPolicies },
+    runs,
+  )
+  const policy = times.withPolicies - times.builtinOnly
+  return [
+    {
+      name: `plan of ${changes.toLocaleString('en')} changes (every subnet's tag), cold`,
+      value: ms(times.full),
+      target: '',
+    },
+    {
+      name: `  policy evaluation (the example's policies) / plan time`,
+      value: `${ms(policy)} = ${((policy / times.full) * 100).toFixed(1)}%`,
+      target: '< 20%',
+      pass: policy / times.full < 0.2,
+    },
+  ]
+}
 
 /** Runs a pipeline in a fresh process (bench/memory-child.ts) and reports its peak RSS. */
 function peakMemoryRow(name: string, args: readonly string[]): Row {
@@ -125,10 +156,12 @@ try {
       target: 'a small fraction',
       pass: plans.warmOne / plans.full < 0.25,
     })
-    if (scale === 10)
+    if (scale === 10) {
       rows.push(
         peakMemoryRow(`  peak memory of the plan (fresh process, ${label})`, [repo, 'plan', template]),
       )
+      rows.push(...(await policyRows(repo, source, runs)))
+    }
   }
 
   const cel = celEnginesPerSecond()
