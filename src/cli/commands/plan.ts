@@ -5,7 +5,7 @@ import { InputError } from '../../core/errors.ts'
 import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
 import { LoadCache } from '../../core/load/load-cache.ts'
 import type { Fleet, Target } from '../../core/model/fleet-model.ts'
-import { fleetState, planFleet } from '../../core/plan/plan-fleet.ts'
+import { fleetState, planFleet, strictestSettings } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
 import { renderPlanMarkdown } from '../../core/plan/render-markdown.ts'
 import { renderPlanText } from '../../core/plan/render-text.ts'
@@ -72,8 +72,7 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
   const outcome = planFleet({
     base: fleetState(base),
     head: fleetState(head),
-    limits: head.settings.limits,
-    protect: head.settings.protect,
+    ...strictestSettings(base.settings, head.settings),
     rules: policyRegistry(head),
     approvals: await readApprovals(options, io.cwd),
     ...(options.now === undefined ? {} : { now: parseNow(options.now) }),

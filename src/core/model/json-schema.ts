@@ -3,6 +3,7 @@ import { componentSettingsSchema, configDefaultsSchema } from './cluster-config.
 import { fleetSettingsSchema } from './fleet.ts'
 import { accountsFileSchema, clustersFileSchema, teamsFileSchema } from './inventory.ts'
 import { policyFileSchema } from './policy.ts'
+import { policyTestFileSchema } from './policy-test.ts'
 import { rolloutSchema } from './rollout.ts'
 import { stackFileSchema } from './stack.ts'
 
@@ -26,6 +27,7 @@ export const REPOSITORY_SCHEMAS = [
   { name: 'config-defaults', schema: configDefaultsSchema, files: ['cluster/config-defaults.yaml'] },
   { name: 'component', schema: componentSettingsSchema, files: ['cluster/manifests/*/component.yaml'] },
   { name: 'policies', schema: policyFileSchema, files: ['policies/*.yaml'] },
+  { name: 'policy-test', schema: policyTestFileSchema, files: ['policies/tests/*.yaml'] },
   { name: 'rollout', schema: rolloutSchema, files: ['rollout.yaml'] },
   { name: 'stack', schema: stackFileSchema, files: ['stacks/*.yaml'] },
 ] as const

@@ -82,8 +82,14 @@ function diffStack(
     })
   }
 
-  const beforeResources = resources(beforeTemplate)
-  const afterResources = resources(afterTemplate)
+  // Resources are compared with the stack's parameter values put in: a new DomainName parameter
+  // changes a zone's `Name: !Sub "${DomainName}."` — and replaces the zone — though neither
+  // template changed.
+  const beforeResources = substituteParameters(
+    resources(beforeTemplate),
+    parameterValues(beforeTemplate, before),
+  )
+  const afterResources = substituteParameters(resources(afterTemplate), parameterValues(afterTemplate, after))
   const ids = [...new Set([...Object.keys(beforeResources), ...Object.keys(afterResources)])].sort()
   for (const id of ids) {
     const change = diffResource(
@@ -157,6 +163,60 @@ function propertyChange(
 /** A stack's template in long form (`{ "Fn::Sub": … }`), as CloudFormation and the differ see it. */
 function template(stack: RenderedStack | undefined): Record<string, unknown> {
   return stack ? asObject(toLongForm(stack.template)) : {}
+}
+
+/** The value of every template parameter: the stack's own values over the template's defaults. */
+function parameterValues(
+  template: Record<string, unknown>,
+  stack: RenderedStack | undefined,
+): Map<string, string> {
+  const values = new Map<string, string>()
+  for (const [name, declaration] of Object.entries(asObject(template.Parameters))) {
+    const fallback = asObject(declaration).Default
+    if (fallback !== undefined && fallback !== null && typeof fallback !== 'object')
+      values.set(name, String(fallback))
+  }
+  for (const [name, value] of Object.entries(stack?.parameters ?? {})) values.set(name, value)
+  return values
+}
+
+/**
+ * Resources with `{ "Ref": P }` and `${P}` in `Fn::Sub` replaced by parameter P's value, so that
+ * what CloudFormation will see is what is compared. Pseudo parameters (`AWS::Region`) and
+ * references to resources stay as they are.
+ */
+function substituteParameters(
+  resources: Record<string, Resource>,
+  values: ReadonlyMap<string, string>,
+): Record<string, Resource> {
+  if (values.size === 0) return resources
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit)
+    if (value === null || typeof value !== 'object') return value
+    const object = value as Record<string, unknown>
+    const keys = Object.keys(object)
+    if (keys.length === 1 && keys[0] === 'Ref' && typeof object.Ref === 'string' && values.has(object.Ref)) {
+      return values.get(object.Ref)
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Sub') return substituteInSub(object['Fn::Sub'], values, visit)
+    return Object.fromEntries(keys.map((k) => [k, visit(object[k])]))
+  }
+  return Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, visit(r) as Resource]))
+}
+
+function substituteInSub(
+  sub: unknown,
+  values: ReadonlyMap<string, string>,
+  visit: (v: unknown) => unknown,
+): unknown {
+  const [text, variables] = Array.isArray(sub) ? [sub[0], asObject(sub[1])] : [sub, {}]
+  if (typeof text !== 'string') return { 'Fn::Sub': visit(sub) }
+  const replaced = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
+    !Object.hasOwn(variables, name) && values.has(name) ? values.get(name)! : whole,
+  )
+  if (Object.keys(variables).length > 0) return { 'Fn::Sub': [replaced, visit(variables)] }
+  // Nothing left for CloudFormation to substitute: the plain string is what it will use.
+  return /\$\{/.test(replaced) ? { 'Fn::Sub': replaced } : replaced
 }
 
 /** A resource's type; an `Fn::ForEach::*` entry (a list, expanded by CloudFormation) has none of its own. */

@@ -6,7 +6,7 @@ import { loadFleet } from '../load/load-fleet.ts'
 import type { Fleet } from '../model/fleet-model.ts'
 import { protectedDestroy } from '../policy/builtin/protected-destroy.ts'
 import { RuleRegistry } from '../policy/rules.ts'
-import { fleetState, type PlanOutcome, planFleet } from './plan-fleet.ts'
+import { fleetState, type PlanOutcome, planFleet, strictestSettings } from './plan-fleet.ts'
 import type { Plan } from './plan-model.ts'
 
 type Overrides = Readonly<Record<string, string | null>>
@@ -174,6 +174,33 @@ describe('Kubernetes objects', () => {
   })
 })
 
+describe('parameters', () => {
+  test('a new parameter value reaches the resources that use it: the zone is replaced, not the stack updated', () => {
+    const p = plan({}, edit(ACCOUNTS, 'dns_domain: teapot.example.org', 'dns_domain: teapot.example.com'))
+    const [stack, certificate, zone] = p.targets[0]!.changes
+    expect(stack).toMatchObject({
+      action: 'update',
+      properties: [
+        { path: 'Parameters.DomainName', before: 'teapot.example.org', after: 'teapot.example.com' },
+      ],
+    })
+    expect(certificate).toMatchObject({ action: 'replace', type: 'AWS::CertificateManager::Certificate' })
+    expect(zone).toMatchObject({
+      action: 'replace',
+      type: 'AWS::Route53::HostedZone',
+      properties: [
+        {
+          path: 'Name',
+          before: 'teapot.example.org.',
+          after: 'teapot.example.com.',
+          forcesReplacement: true,
+        },
+      ],
+    })
+    expect(p.findings.map((f) => f.rule)).toEqual(['protected-destroy'])
+  })
+})
+
 describe('updates', () => {
   test('an in-place update of a protected resource needs no approval', () => {
     const p = plan(
@@ -216,5 +243,16 @@ describe('moves and narrowing', () => {
     expect(() => new RuleRegistry().register(protectedDestroy).register(protectedDestroy)).toThrow(
       'a rule "protected-destroy" is already registered',
     )
+  })
+})
+
+describe('strictestSettings', () => {
+  test('a change cannot loosen the limits or protection of its own plan', () => {
+    const base = { limits: { maxDeletes: 10, maxShrinkPercent: 10 }, protect: ['AWS::SQS::Queue'] }
+    const head = { limits: { maxDeletes: 1000, maxShrinkPercent: 5 }, protect: [] }
+    expect(strictestSettings(base, head)).toEqual({
+      limits: { maxDeletes: 10, maxShrinkPercent: 5 },
+      protect: ['AWS::SQS::Queue'],
+    })
   })
 })

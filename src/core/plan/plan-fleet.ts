@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostics.ts'
+import type { FleetSettings } from '../model/fleet.ts'
 import type { Fleet, Target } from '../model/fleet-model.ts'
 import { type Approval, applyApprovals } from '../policy/approvals.ts'
 import { builtinRules } from '../policy/builtin/index.ts'
@@ -34,6 +35,24 @@ export type PlanOutcome =
 
 /** Lifecycle states after which a target may leave the inventory. */
 const REMOVABLE = new Set(['decommission-requested', 'decommissioned'])
+
+/**
+ * The limits and protected types a plan is held to: the stricter of base and head, so that a
+ * change cannot loosen the checks of the very plan that reviews it (raising maxDeletes or
+ * dropping a protected type takes effect from the next plan on).
+ */
+export function strictestSettings(
+  base: Pick<FleetSettings, 'limits' | 'protect'>,
+  head: Pick<FleetSettings, 'limits' | 'protect'>,
+): { limits: PlanLimits; protect: string[] } {
+  return {
+    limits: {
+      maxDeletes: Math.min(base.limits.maxDeletes, head.limits.maxDeletes),
+      maxShrinkPercent: Math.min(base.limits.maxShrinkPercent, head.limits.maxShrinkPercent),
+    },
+    protect: [...new Set([...base.protect, ...head.protect])].sort(),
+  }
+}
 
 /** The side of a plan that a loaded revision (or directory) gives. */
 export function fleetState(fleet: Fleet): FleetState {

@@ -235,7 +235,7 @@ function approvalsBlock(approvals: readonly string[], listBudget: number): Varia
   if (approvals.length === 0) return undefined
   const heading =
     `#### Approvals required (${formatCount(approvals.length)})\n\n` +
-    'Approve with `flotilla rollout start --approve ADDRESS` (repeatable) or `--approvals FILE`.\n\n'
+    'Approve with `flotilla plan --approve ADDRESS` (repeatable; a pattern as `"PATTERN (expected N)"`) or `--approvals FILE`.\n\n'
   const list = codeBlock(cappedLines(approvals, listBudget))
   return {
     variants: [
