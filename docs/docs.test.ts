@@ -1,13 +1,32 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { planExitCode } from '../src/cli/commands/plan.ts'
+import { buildProgram, EXIT } from '../src/cli/main.ts'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
+import { compileExpression, ExpressionError } from '../src/core/expr/cel.ts'
 import { classifyPath } from '../src/core/load/files.ts'
+import { LoadCache } from '../src/core/load/load-cache.ts'
 import { type LoadResult, loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
 import { REPOSITORY_SCHEMAS } from '../src/core/model/json-schema.ts'
+import {
+  policyTestChangeSchema,
+  policyTestFindingSchema,
+  policyTestSchema,
+} from '../src/core/model/policy-test.ts'
+import { CHANGE_ACTIONS, type Plan } from '../src/core/plan/plan-model.ts'
+import { planSchema } from '../src/core/plan/plan-schema.ts'
+import { BUILTIN_PROTECTED_KINDS, BUILTIN_PROTECTED_TYPES } from '../src/core/plan/protected.ts'
+import { ACTION_SYMBOLS } from '../src/core/plan/render-common.ts'
+import { escapeMarkdown, GITHUB_COMMENT_LIMIT, renderPlanMarkdown } from '../src/core/plan/render-markdown.ts'
+import { summarisePlan } from '../src/core/plan/summary.ts'
+import { builtinRules } from '../src/core/policy/builtin/index.ts'
+import { replacementOf } from '../src/core/resource-types/aws.ts'
+import { KUBERNETES_IMMUTABLE_FIELDS, kubernetesReplacement } from '../src/core/resource-types/kubernetes.ts'
 import { git, readRevisionSource } from '../src/core/source/git.ts'
 import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
@@ -748,6 +767,527 @@ describe('getting-started.md: the commands it shows', () => {
   test('the help lists the commands', async () => {
     const { code, stdout } = await flotilla('--help')
     expect(code).toBe(0)
-    for (const command of ['init', 'validate', 'render']) expect(stdout).toContain(command)
+    for (const command of ['init', 'validate', 'render', 'plan']) expect(stdout).toContain(command)
+  })
+})
+
+describe('plans.md: the plans it shows', () => {
+  const page = read('plans.md')
+  /** The repository the page plans: the one of repository-format.md, without its policies. */
+  const PLAN_BASE: Files = Object.fromEntries(
+    Object.entries(BASE).filter(([path]) => !path.startsWith('policies/')),
+  )
+  /** The commit id the page shows for `main`; the real one depends on the machine's clock. */
+  const SHOWN_COMMIT = '5e2f1a9c4b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f'
+
+  /**
+   * Applies a ```diff block of the page: for each `+++ b/<path>`, its hunks (separated by `@@`
+   * lines) with ` ` context, `-` removed and `+` added lines; each hunk must match exactly once.
+   */
+  function applyDiff(files: Files, diff: string): Files {
+    const out = { ...files }
+    let path: string | undefined
+    let hunk: string[] = []
+    const flush = () => {
+      if (path === undefined || hunk.length === 0) return
+      const side = (keep: string) =>
+        hunk
+          .filter((l) => l[0] === ' ' || l[0] === keep)
+          .map((l) => `${l.slice(1)}\n`)
+          .join('')
+      const [from, to] = [side('-'), side('+')]
+      const text = out[path]
+      if (text === undefined) throw new Error(`plans.md: a diff of ${path}, which the example does not have`)
+      if (text.split(from).length !== 2)
+        throw new Error(`plans.md: a hunk of ${path} does not match once:\n${from}`)
+      out[path] = text.replace(from, () => to)
+      hunk = []
+    }
+    for (const line of diff.trimEnd().split('\n')) {
+      if (line.startsWith('--- ')) flush()
+      else if (line.startsWith('+++ b/')) path = line.slice(6)
+      else if (line.startsWith('@@')) flush()
+      else hunk.push(line)
+    }
+    flush()
+    return out
+  }
+
+  /** The example committed on `main` in `…/example-fleet`, with `head` in the working tree. */
+  interface Checkout {
+    readonly dir: string
+    /** Output with this machine's directory and commit id as the page shows them. */
+    normal(text: string): string
+    plan(...argv: string[]): ReturnType<typeof runCaptured>
+  }
+
+  async function checkout(head: Files): Promise<Checkout> {
+    const parent = mkdtempSync(join(tmpdir(), 'flotilla-plans-'))
+    const dir = join(parent, 'example-fleet')
+    const write = (files: Files) => {
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(join(dir, posix.dirname(path)), { recursive: true })
+        writeFileSync(join(dir, path), text)
+      }
+    }
+    write(PLAN_BASE)
+    await git(dir, ['init', '-q', '-b', 'main'])
+    await git(dir, ['add', '-A'])
+    await git(dir, ['commit', '-q', '-m', 'the example of repository-format.md'], undefined, GIT_IDENTITY)
+    const commit = (await git(dir, ['rev-parse', 'HEAD'])).toString().trim()
+    write(Object.fromEntries(Object.entries(head).filter(([path, text]) => PLAN_BASE[path] !== text)))
+    cleanup.push(parent)
+    return {
+      dir,
+      normal: (text) =>
+        text
+          .replaceAll(commit, SHOWN_COMMIT)
+          .replaceAll(commit.slice(0, 7), SHOWN_COMMIT.slice(0, 7))
+          .replaceAll(escapeMarkdown(parent), '…')
+          .replaceAll(parent, '…'),
+      plan: (...argv) => runCaptured(['plan', ...argv], dir),
+    }
+  }
+
+  /** Words of a command line, with "…" and '…' quoting. */
+  const shellWords = (line: string): string[] =>
+    [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!)
+
+  /** `shown` is `actual`, except that a line `…` stands for any number of lines. */
+  function expectExcerpt(actual: readonly string[], shown: readonly string[], what: string): void {
+    const chunks: string[][] = [[]]
+    for (const line of shown) {
+      if (line === '…') chunks.push([])
+      else chunks.at(-1)!.push(line)
+    }
+    if (chunks.length === 1) {
+      expect(actual, what).toEqual(shown)
+      return
+    }
+    const first = chunks[0]!
+    expect(actual.slice(0, first.length), what).toEqual(first)
+    let at = first.length
+    for (const chunk of chunks.slice(1, -1)) {
+      let i = at
+      while (i <= actual.length - chunk.length && !chunk.every((line, j) => actual[i + j] === line)) i++
+      expect(
+        i <= actual.length - chunk.length,
+        `${what}: not in the output, in order:\n${chunk.join('\n')}`,
+      ).toBe(true)
+      at = i + chunk.length
+    }
+    const last = chunks.at(-1)!
+    if (last.length > 0) {
+      expect(actual.slice(-last.length), what).toEqual(last)
+      expect(actual.length - last.length, what).toBeGreaterThanOrEqual(at)
+    }
+  }
+
+  /** The page's code blocks by the diff before them: each diff starts a scenario, edited from `main`. */
+  interface Scenario {
+    readonly diff: CodeBlock | undefined
+    readonly blocks: CodeBlock[]
+    readonly head: Files
+    repo?: Checkout
+    /** `flotilla plan --base main` in text: stdout and stderr, normalised, by line. */
+    text?: string[]
+  }
+  const scenarios: Scenario[] = [{ diff: undefined, blocks: [], head: PLAN_BASE }]
+  for (const block of codeBlocks(page)) {
+    if (block.lang === 'diff')
+      scenarios.push({ diff: block, blocks: [], head: applyDiff(PLAN_BASE, block.body) })
+    else scenarios.at(-1)!.blocks.push(block)
+  }
+  const where = (s: Scenario, block?: CodeBlock) =>
+    `plans.md:${block?.line ?? s.diff?.line ?? 1} (the change at line ${s.diff?.line ?? '-'})`
+
+  const cleanup: string[] = []
+  beforeAll(async () => {
+    for (const scenario of scenarios) {
+      scenario.repo = await checkout(scenario.head)
+      const { stdout, stderr } = await scenario.repo.plan('--base', 'main')
+      scenario.text = scenario.repo
+        .normal(stdout + stderr)
+        .trimEnd()
+        .split('\n')
+    }
+  })
+  afterAll(() => {
+    for (const dir of cleanup) rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('the page shows at least one change per rule it documents', () => {
+    expect(scenarios.length).toBeGreaterThan(10)
+    const outputs = scenarios.map((s) => s.text!.join('\n')).join('\n')
+    for (const rule of ['stack-rename', 'selection-shrink', 'protected-destroy', 'delete-budget'])
+      expect(outputs, rule).toContain(`  ${rule}: `)
+    expect(outputs).toContain('was removed from the inventory without going through lifecycle')
+  })
+
+  test('every console block prints what it shows, with the exit code shown', async () => {
+    let checked = 0
+    for (const scenario of scenarios) {
+      for (const block of scenario.blocks.filter((b) => b.lang === 'console')) {
+        const lines = block.body.trimEnd().split('\n')
+        expect(lines[0], where(scenario, block)).toMatch(/^\$ npx flotilla plan/)
+        const argv = shellWords(lines[0]!).slice(4)
+        let shown = lines.slice(1)
+        const run = await scenario.repo!.plan(...argv)
+        if (shown.at(-2) === '$ echo $?') {
+          expect(String(run.code), where(scenario, block)).toBe(shown.at(-1))
+          shown = shown.slice(0, -2)
+        }
+        const output = scenario.repo!.normal(run.stdout + run.stderr)
+        if (argv.includes('json') && !shown.includes('…')) {
+          expect(run.stderr, where(scenario, block)).toBe('')
+          expect(JSON.parse(output), where(scenario, block)).toEqual(JSON.parse(shown.join('\n')))
+          expect(planSchema.safeParse(JSON.parse(run.stdout)).success).toBe(true)
+        } else {
+          expectExcerpt(output.trimEnd().split('\n'), shown, where(scenario, block))
+        }
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(8)
+  })
+
+  test('every text block is printed, line for line, by the plan of one change shown', () => {
+    const blocks = scenarios.flatMap((s) => s.blocks.filter((b) => b.lang === 'text'))
+    expect(blocks.length).toBeGreaterThanOrEqual(8)
+    for (const block of blocks) {
+      const lines = block.body.split('\n').filter((l) => l !== '')
+      const printed = scenarios.some((s) => lines.every((line) => s.text!.includes(line)))
+      expect(printed, `plans.md:${block.line}: no plan prints all of\n${lines.join('\n')}`).toBe(true)
+    }
+  })
+
+  test('the Markdown example is what --format markdown prints', async () => {
+    const scenario = scenarios.find((s) => s.blocks.some((b) => b.lang === 'markdown'))!
+    const block = scenario.blocks.find((b) => b.lang === 'markdown')!
+    const { code, stdout } = await scenario.repo!.plan('--base', 'main', '--format', 'markdown')
+    expect(code).toBe(2)
+    expectExcerpt(
+      scenario.repo!.normal(stdout).split('\n'),
+      block.body.trimEnd().split('\n'),
+      where(scenario, block),
+    )
+    expect(stdout).toMatch(/\*\*same change in \d+ accounts\*\*/)
+  })
+
+  test('the truncation note and the comment limit are those of the Markdown rendering', async () => {
+    expect(page).toContain(`At most ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')} characters`)
+    const quoted = /^ {2}> (_Truncated: .*_)$/m.exec(page)![1]!
+    const rename = scenarios.find((s) => s.text!.some((l) => l.includes('deny  stack-rename')))!
+    const { stdout } = await rename.repo!.plan('--base', 'main', '--format', 'json')
+    const plan = JSON.parse(stdout) as Plan
+    // The longest comment that leaves out some changes (and no finding), as the note quoted does.
+    let maxLength = renderPlanMarkdown(plan).length
+    let note = ''
+    while (!/^_Truncated: [\d,]+ more changes? in/.test(note)) {
+      maxLength -= 100
+      const cut = renderPlanMarkdown(plan, { maxLength })
+      expect(cut.length).toBeLessThanOrEqual(maxLength)
+      note = cut.trimEnd().split('\n').at(-1)!
+    }
+    const pattern = (text: string) =>
+      text
+        .replace(/[\d,]+/g, 'N')
+        .replace(/\b(some|none)\b/, 'some-or-none')
+        .replace(/\b(change|group)s\b/g, '$1')
+    expect(pattern(note)).toBe(pattern(quoted))
+  })
+
+  test('the actions, replacement values and symbols are those of the plan model', () => {
+    const actions = tableRows(page.split('### Actions')[1]!.split('###')[0]!)
+    expect(actions.slice(1).map(([action, symbol]) => [action, symbol])).toEqual(
+      CHANGE_ACTIONS.map((a) => [`\`${a}\``, ACTION_SYMBOLS[a].trim() ? `\`${ACTION_SYMBOLS[a]}\`` : '']),
+    )
+    const values = tableRows(page.split('### Update or replace')[1]!.split('\n\n**')[0]!)
+    expect(values.slice(1).map(([value]) => value)).toEqual([
+      '`true`',
+      '`false`',
+      '`"conditional"`',
+      '`"unknown"`',
+    ])
+  })
+
+  test('what the page says about replacement is what the resource types say', () => {
+    expect(replacementOf('AWS::CertificateManager::Certificate', ['DomainName'])).toBe(true)
+    expect(replacementOf('AWS::EC2::VPC', ['InstanceTenancy'])).toBe('conditional')
+    expect(replacementOf('AWS::Budgets::Budget', ['Budget', 'BudgetName'])).toBe(true)
+    expect(replacementOf('AWS::Budgets::Budget', ['Budget'])).toBe('conditional')
+    expect(replacementOf('AWS::Budgets::Budget', ['Budget', 'TimeUnit'])).toBe(false)
+    for (const type of ['Custom::DnsRecord', 'AWS::Serverless::Function', 'Vendor::Service::Thing'])
+      expect(replacementOf(type, ['Anything']), type).toBe('unknown')
+    expect(replacementOf('AWS::S3::Bucket', ['NoSuchProperty'])).toBe('unknown')
+
+    const kinds = tableRows(page.split('**Kubernetes objects.**')[1]!.split('\n\nA change to a field')[0]!)
+      .slice(1)
+      .flatMap(([kind]) => [...kind!.matchAll(/`(\w+)`/g)].map((m) => m[1]!))
+    expect(kinds.sort()).toEqual([...KUBERNETES_IMMUTABLE_FIELDS.values()].map((r) => r.kind).sort())
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment' }
+    expect(kubernetesReplacement('Deployment', deployment, ['spec', 'selector', 'matchLabels', 'app'])).toBe(
+      true,
+    )
+    expect(kubernetesReplacement('Deployment', deployment, ['spec', 'replicas'])).toBe(false)
+    expect(kubernetesReplacement('Deployment', deployment, ['spec'])).toBe('conditional')
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap' }
+    expect(kubernetesReplacement('ConfigMap', { ...configMap, immutable: true }, ['data', 'x'])).toBe(true)
+    expect(kubernetesReplacement('ConfigMap', configMap, ['data', 'x'])).toBe(false)
+    expect(kubernetesReplacement('Widget', { apiVersion: 'example.org/v1' }, ['spec', 'x'])).toBe(false)
+  })
+
+  test('the protected types it lists are the built-in ones', () => {
+    const section = page.split('## Protected resources')[1]!.split(', plus the types')[0]!
+    const listed = [...section.matchAll(/`([\w:]+)`/g)].map((m) => m[1]!)
+    expect(listed.sort()).toEqual([...BUILTIN_PROTECTED_TYPES, ...BUILTIN_PROTECTED_KINDS].sort())
+    const table = tableRows(read('repository-format.md').split('## Protected resources')[1]!)
+    expect(table.flatMap((row) => [...row[1]!.matchAll(/`([\w:]+)`/g)].map((m) => m[1]!)).sort()).toEqual(
+      listed.sort(),
+    )
+  })
+
+  test('the rules table lists every built-in rule, and the verdict table the exit codes', () => {
+    const rules = tableRows(page.split('## Safety rules')[1]!.split('###')[0]!)
+      .slice(1)
+      .map(([rule]) => rule)
+    expect(rules.sort()).toEqual(
+      [...builtinRules().rules.map((r) => r.id), 'inventory-removal', 'ops-segregation']
+        .map((id) => `\`${id}\``)
+        .sort(),
+    )
+    const verdicts = tableRows(page.split('## Verdict and exit codes')[1]!.split('\n\n')[1]!).slice(1)
+    for (const [verdict, code] of verdicts) {
+      const v = verdict!.replaceAll('`', '')
+      const expected = v === 'invalid' ? EXIT.user : planExitCode({ verdict: v } as Plan)
+      expect(code, v).toBe(`\`${expected}\``)
+    }
+    expect(page).toContain(`Exit code \`${EXIT.internal}\` is an internal error`)
+  })
+
+  test('every option the page uses is an option of flotilla plan', () => {
+    const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTTY: false, cwd: ROOT }, () => {})
+    const options = new Set(program.commands.find((c) => c.name() === 'plan')!.options.map((o) => o.long))
+    const used = [
+      ...codeBlocks(page)
+        .filter((b) => ['sh', 'console', 'yaml'].includes(b.lang))
+        .flatMap((b) => b.body.split('\n').filter((l) => l.includes('flotilla plan'))),
+      ...tableRows(page.split('## Base and head')[1]!.split('```')[0]!).map(([option]) => option!),
+    ].flatMap((text) => [...text.matchAll(/(?<![\w-])(--[a-z]+)/g)].map((m) => m[1]!))
+    expect(used.length).toBeGreaterThan(10)
+    for (const option of used) expect(options, option).toContain(option)
+  })
+
+  test('the --target examples select targets of the example', async () => {
+    const lines = codeBlocks(page.split('## Planning some targets')[1]!.split('\n## ')[0]!, 'sh')
+      .flatMap((b) => b.body.split('\n'))
+      .filter((l) => l.includes('--target'))
+    expect(lines.length).toBeGreaterThan(0)
+    const tag = scenarios.find((s) => s.blocks.some((b) => b.lang === 'markdown'))!
+    for (const line of lines) {
+      const { code, stdout, stderr } = await tag.repo!.plan(...shellWords(line).slice(3))
+      expect(stderr, line).toBe('')
+      expect([0, 2], line).toContain(code)
+      expect(stdout, line).toMatch(/^Targets changed: \d+ of [1-9]/m) // it selects some
+    }
+  })
+
+  test('the pull-request workflow runs a plan that CI passes on exit code 2', async () => {
+    const [block] = codeBlocks(page.split('## On every pull request')[1]!, 'yaml')
+    const workflow = parseYaml(block!.body) as {
+      jobs: { plan: { steps: { id?: string; name?: string; run?: string; env?: Record<string, string> }[] } }
+    }
+    const steps = workflow.jobs.plan.steps
+    const planStep = steps.find((s) => s.id === 'plan')!
+    const line = planStep.run!.split('\n').find((l) => l.includes('npx flotilla plan'))!
+    const words = shellWords(line.split(' > ')[0]!.trim())
+    expect(words.slice(0, 3)).toEqual(['npx', 'flotilla', 'plan'])
+    expect(planStep.env!.BASE_REF).toBe('${{ github.base_ref }}')
+    const argv = words.slice(3).map((w) => (w === 'origin/$BASE_REF' ? 'main' : w))
+
+    const markdown = scenarios.find((s) => s.blocks.some((b) => b.lang === 'markdown'))!
+    const repo = await checkout(markdown.head)
+    await git(repo.dir, ['checkout', '-q', '-b', 'pull-request'])
+    await git(repo.dir, ['commit', '-q', '-am', 'a tag renamed'], undefined, GIT_IDENTITY)
+    const { code, stdout, stderr } = await repo.plan(...argv)
+    expect(stderr).toBe('')
+    expect(code).toBe(2)
+    expect(stdout).toMatch(/^### Flotilla plan: \*\*allowed\*\*\n/)
+    expect(stdout).toContain('→ <code>HEAD</code>')
+
+    const verdict = steps.find((s) => s.name === 'Verdict')!.run!
+    expect(verdict).toMatch(/^\s+0\|2\) echo /m)
+  })
+
+  test('unchanged renderings are shared between base and head, as the performance notes say', () => {
+    const cache = new LoadCache()
+    const base = expectValid(loadFleet(memorySource(PLAN_BASE), { cache }), false)
+    const tag = scenarios.find((s) => s.blocks.some((b) => b.lang === 'markdown'))!.head
+    const head = expectValid(loadFleet(memorySource(tag), { cache }), false)
+    const stacks = (fleet: Fleet, name: string) =>
+      fleet.desired.get('263820974194')!.stacks.filter((s) => s.stackName === name)
+    expect(stacks(head, 'vpc')).toHaveLength(2)
+    for (const [i, stack] of stacks(head, 'vpc').entries()) expect(stack).toBe(stacks(base, 'vpc')[i])
+    expect(stacks(head, 'iam-roles')[0]).not.toBe(stacks(base, 'iam-roles')[0])
+  })
+})
+
+describe('policies.md: its policies and policy tests', () => {
+  const page = read('policies.md')
+  const own = repositoryFiles('policies.md')
+  const files: Files = { ...BASE, ...own }
+  const consoles = codeBlocks(page, 'console').map((b) => b.body)
+  /** The YAML blocks of the page under a heading, up to the next heading. */
+  const yamlUnder = (heading: string) => codeBlocks(page.split(heading)[1]!.split(/^#{2,3} /m)[0]!, 'yaml')
+  /** The lines of the ```text block under a heading (the `n`th there). */
+  const textUnder = (heading: string, n = 0) =>
+    codeBlocks(page.split(heading)[1]!.split(/^#{2,3} /m)[0]!, 'text')
+      [n]!.body.trimEnd()
+      .split('\n')
+  const FREEZE = 'policies/freeze.yaml'
+
+  /** Writes a repository as `example-fleet/` of a new directory and runs `flotilla policy test` there. */
+  function policyTest(repository: Files, ...options: string[]) {
+    const cwd = mkdtempSync(join(tmpdir(), 'flotilla-policies-'))
+    for (const [path, text] of Object.entries(repository)) {
+      mkdirSync(join(cwd, 'example-fleet', posix.dirname(path)), { recursive: true })
+      writeFileSync(join(cwd, 'example-fleet', path), text)
+    }
+    return runCaptured(['policy', 'test', '--repo', 'example-fleet', ...options], cwd)
+  }
+
+  /** A console block of the page, compared with a run: its output lines and its exit code. */
+  function expectConsole(block: string, run: { code: number; stdout: string; stderr: string }) {
+    const lines = block.trimEnd().split('\n')
+    expect(lines[0]).toBe('$ npx flotilla policy test --repo example-fleet')
+    expect(lines.slice(-2)).toEqual(['$ echo $?', String(run.code)])
+    expect(run.stderr).toBe('')
+    expect(run.stdout.trimEnd().split('\n')).toEqual(lines.slice(1, -2))
+  }
+
+  test('its files are new to the example repository, which loads with them without an error or a warning', () => {
+    expect(Object.keys(own).sort()).toEqual([
+      'policies/protection.yaml',
+      'policies/tests/freeze.yaml',
+      'policies/tests/protection.yaml',
+    ])
+    expect(Object.keys(own).every((p) => !Object.hasOwn(BASE, p))).toBe(true)
+    const fleet = expectValid(loadFleet(memorySource(files)))
+    expect(fleet.policies.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['cyber-week-freeze', 'protected-in-production', 'mass-destruction']),
+    )
+  })
+
+  test('flotilla policy test: every test of the page passes, as shown', async () => {
+    expectConsole(consoles[0]!, await policyTest(files))
+  })
+
+  test('the failing test: the edit the page describes gives the output and exit code shown', async () => {
+    expect(page).toContain("removing `target.environment == 'production' &&` from its `when`")
+    const from = "target.environment == 'production'\n    && now >="
+    expect(BASE[FREEZE]).toContain(from)
+    const run = await policyTest({ ...files, [FREEZE]: BASE[FREEZE]!.replace(from, 'now >=') })
+    expect(run.code).toBe(1)
+    expectConsole(consoles[1]!, run)
+  })
+
+  test('--format json: the fields the page lists', async () => {
+    const { code, stdout } = await policyTest(files, '--format', 'json')
+    expect(code).toBe(0)
+    const report = JSON.parse(stdout)
+    expect(report).toMatchObject({ passed: 9, failed: 0 })
+    const listed = [...page.matchAll(/"(\w+)"/g)].map((m) => m[1])
+    const staging = report.tests.find((t: { name: string }) => t.name === 'staging is not frozen')
+    for (const key of Object.keys(staging)) expect(listed, key).toContain(key)
+    expect(Object.keys(report.tests[0])).toContain('expectedVerdict')
+    expect(Object.keys(report.tests[0].actual[0]).sort()).toEqual(['addresses', 'effect', 'message', 'rule'])
+  })
+
+  test('a built-in rule made stricter loads; made weaker, each entry is the error quoted', () => {
+    const [stricter, weaker] = yamlUnder('### Making a built-in rule stricter')
+    const fleet = expectValid(loadFleet(memorySource({ ...files, 'policies/safety.yaml': stricter!.body })))
+    expect(fleet.policyOverrides).toMatchObject([{ name: 'delete-budget', effect: 'deny' }])
+    const result = loadFleet(memorySource({ ...files, 'policies/safety.yaml': weaker!.body }))
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual(
+      textUnder('### Making a built-in rule stricter'),
+    )
+  })
+
+  test('a rule that cannot decide: the policy-error quoted, and it denies', async () => {
+    const [rule] = yamlUnder('## When a rule cannot decide')
+    const zoneTest = `- name: a zone in checkout-test
+  now: 2026-12-02T10:00:00Z
+  changes: [{ target: checkout-test, action: create, type: AWS::Route53::HostedZone }]
+  expect: [{ rule: policy-error, effect: deny }]
+  verdict: denied
+`
+    const run = await policyTest(
+      { ...files, 'policies/zones.yaml': rule!.body, 'policies/tests/zones.yaml': zoneTest },
+      '--format',
+      'json',
+    )
+    const zones = JSON.parse(run.stdout).tests.find((t: { file: string }) => t.file.endsWith('zones.yaml'))
+    expect(zones.passed).toBe(true)
+    expect(zones.actual.map((f: { message: string }) => f.message)).toEqual(
+      textUnder('## When a rule cannot decide'),
+    )
+  })
+
+  test('the approval messages quoted are those of the page’s tests', async () => {
+    const report = JSON.parse((await policyTest(files, '--format', 'json')).stdout)
+    const messages = report.tests.flatMap((t: { actual: { message: string }[] }) =>
+      t.actual.map((f) => f.message),
+    )
+    const quoted = [...textUnder('## Approvals', 0), ...textUnder('## Approvals', 1)]
+    expect(quoted).toHaveLength(2)
+    for (const line of quoted) expect(messages).toContain(line)
+    // The prose's example of where a finding says its rule is written.
+    expect(page).toContain('`(3 changes; policies/protection.yaml:8:3)`')
+    expect(messages).toContain(
+      'IAM changes in production are called out in the plan (1 change; policies/protection.yaml:8:3)',
+    )
+  })
+
+  test('problems in a test file: the errors quoted, for the typos they name', async () => {
+    const tests = own['policies/tests/freeze.yaml']!.replace(
+      'target: checkout-prod',
+      'target: checkout-prd',
+    ).replace('rule: cyber-week-freeze,', 'rule: cyber-week-frezee,')
+    const run = await policyTest({ ...files, 'policies/tests/freeze.yaml': tests })
+    expect(run.code).toBe(1)
+    const lines = run.stderr.trimEnd().split('\n')
+    expect(lines.at(-1)).toBe('1 policy test file is invalid (2 errors); no test was run')
+    expect(lines.slice(0, -1)).toEqual(textUnder('### The test file'))
+  })
+
+  test('the when examples of "Time" are valid per-change conditions', () => {
+    const block = page.split('## Time: now and freeze windows')[1]!.split(/^```\n/m)[1]!
+    const whens = block.split('\n').filter((l) => l.startsWith('when: '))
+    expect(whens).toHaveLength(3)
+    for (const when of whens) {
+      const compiled = compileExpression(when.slice('when: '.length), 'policy-change')
+      expect(compiled, when).not.toBeInstanceOf(ExpressionError)
+      expect((compiled as { type: string }).type).toBe('bool')
+    }
+  })
+
+  test('the tables list exactly the keys of a policy test, a change and an expected finding', () => {
+    const section = page.split('### The test file')[1]!.split(/^#{2,3} /m)[0]!
+    const tables: string[][] = []
+    for (const row of tableRows(section)) {
+      if (row[0] === 'key') tables.push([])
+      else tables.at(-1)!.push(row[0]!.replaceAll('`', ''))
+    }
+    expect(tables).toEqual([
+      Object.keys(policyTestSchema.shape),
+      Object.keys(policyTestChangeSchema.shape),
+      Object.keys(policyTestFindingSchema.shape),
+    ])
+  })
+
+  test('the plan rule variables name every field of the plan summary', () => {
+    const section = page.split('### Plan rules')[1]!.split(/^#{2,3} /m)[0]!
+    for (const key of Object.keys(summarisePlan([], 0)))
+      expect(section, key).toMatch(new RegExp(`\\b${key}\\b`))
   })
 })

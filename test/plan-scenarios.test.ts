@@ -39,7 +39,19 @@ async function scenario(name: string, edits: Record<string, (text: string) => st
 async function plan(head: string, format: 'json' | 'markdown' = 'json') {
   // A Tuesday outside the example's Cyber Week freeze: these scenarios are about the built-in rules.
   const now = '2026-11-10T10:00:00Z'
-  const run = await runCaptured(['plan', '--repo', repo, '--base', 'main', '--head', head, '--format', format, '--now', now])
+  const run = await runCaptured([
+    'plan',
+    '--repo',
+    repo,
+    '--base',
+    'main',
+    '--head',
+    head,
+    '--format',
+    format,
+    '--now',
+    now,
+  ])
   return { ...run, plan: format === 'json' && run.stdout ? (JSON.parse(run.stdout) as Plan) : undefined }
 }
 

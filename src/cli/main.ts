@@ -7,6 +7,7 @@ import { formatDiagnostic } from '../core/diagnostics.ts'
 import { FlotillaError, InputError } from '../core/errors.ts'
 import { initCommand } from './commands/init.ts'
 import { planCommand } from './commands/plan.ts'
+import { POLICY_TEST_FORMATS, policyTestCommand } from './commands/policy-test.ts'
 import { renderCommand } from './commands/render.ts'
 import { validateCommand } from './commands/validate.ts'
 import { type CliIo, FORMATS } from './io.ts'
@@ -91,6 +92,17 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-27T09:00:00Z)')
     .addOption(formatOption())
     .action((options) => run(planCommand(options, io)))
+
+  const policy = program.command('policy').description('deployment policy (policies/*.yaml)')
+  policy
+    .command('test')
+    .description(
+      'run the policy tests of policies/tests/*.yaml: small plans and the findings expected of them (exit 1 if any fails)',
+    )
+    .addOption(repoOption())
+    .option('--rev <rev>', 'git revision to read; default: the working tree')
+    .addOption(new Option('--format <format>', 'output format').choices(POLICY_TEST_FORMATS).default('text'))
+    .action((options) => run(policyTestCommand(options, io)))
 
   return program
 }

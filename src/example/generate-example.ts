@@ -3,6 +3,7 @@ import { componentFiles } from './components.ts'
 import { generateInventory } from './inventory.ts'
 import { writeInventoryFiles } from './inventory-files.ts'
 import { policyFiles } from './policies.ts'
+import { policyTestFiles } from './policy-tests.ts'
 import { readmeFile } from './readme.ts'
 import { ROLLOUT } from './rollout.ts'
 import { CONFIG_DEFAULTS, fleetFile } from './settings.ts'
@@ -33,7 +34,7 @@ export const EXAMPLE_LIMITS = { accounts: { min: 10, max: 5000 }, clusters: { mi
 /**
  * Generates a realistic fleet repository: teams, accounts in every environment, criticality and
  * channel, an `ops` group, clusters with node pools, account stacks, cluster components,
- * policies and rollout stages. It loads without errors or warnings.
+ * policies with their tests and rollout stages. It loads without errors or warnings.
  *
  * Pure and deterministic: the same options give byte-identical files, and files are returned
  * sorted by path. Each concern draws from its own random stream, so changing `clusters` leaves
@@ -69,6 +70,7 @@ export function generateExampleFleet(options: ExampleOptions = {}): Map<string, 
   for (const [path, text] of componentFiles()) files.set(path, text)
   for (const [path, text] of stackFiles(inventory.opsAccountIds)) files.set(path, text)
   for (const [path, text] of policyFiles()) files.set(path, text)
+  for (const [path, text] of policyTestFiles(inventory)) files.set(path, text)
   files.set('rollout.yaml', ROLLOUT)
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }

@@ -22,6 +22,7 @@ managed from this one repository. Copy it, replace the inventory with yours, kee
 flotilla validate                       # load and check everything
 flotilla render --target <account id>   # one target's desired state
 flotilla plan                           # what would change in the (simulated) fleet
+flotilla policy test                    # the policy tests of policies/tests/
 flotilla rollout start --wait           # roll it out, stage by stage
 \`\`\`
 
@@ -37,6 +38,7 @@ flotilla rollout start --wait           # roll it out, stage by stage
 | \`cluster/config-defaults.yaml\` | cluster config items by environment and channel (component versions travel dev → stable) |
 | \`cluster/manifests/<component>/\` | Kubernetes manifests rendered for every cluster; \`component.yaml\` selects clusters or turns interpolation off |
 | \`policies/*.yaml\` | deployment policy: freezes, protection, blast radius |
+| \`policies/tests/*.yaml\` | policy tests: small plans and the findings each policy must give (\`flotilla policy test\`) |
 | \`rollout.yaml\` | stages dev → ops → alpha → beta → stable, and the gates between them |
 | \`e2e/run.sh\` | the end-to-end test the \`e2e\` gate runs (a placeholder: replace it) |
 

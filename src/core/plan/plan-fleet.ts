@@ -161,7 +161,7 @@ function byTargetOrder(base: FleetState, head: FleetState): (a: string, b: strin
 }
 
 /** Denied if anything denies; requires approval while any required approval is missing; else allowed. */
-function verdictOf(changed: boolean, findings: readonly Finding[], unmet: readonly string[]): Verdict {
+export function verdictOf(changed: boolean, findings: readonly Finding[], unmet: readonly string[]): Verdict {
   if (findings.some((f) => f.effect === 'deny')) return 'denied'
   if (unmet.length > 0) return 'requires-approval'
   return changed ? 'allowed' : 'no-changes'

@@ -1,5 +1,6 @@
 import type { Fleet } from '../model/fleet-model.ts'
 import type { ExpectedFinding } from '../model/policy-test.ts'
+import { verdictOf } from '../plan/plan-fleet.ts'
 import type { Finding, Verdict } from '../plan/plan-model.ts'
 import { summarisePlan } from '../plan/summary.ts'
 import { applyApprovals } from './approvals.ts'
@@ -52,7 +53,7 @@ export function runPolicyTest(
   const ruleFindings = rules.evaluate(context)
   const approvals = applyApprovals(ruleFindings, test.approvals)
   const actual = [...ruleFindings, ...approvals.findings]
-  const verdict = verdictOf(actual, approvals.unmet)
+  const verdict = verdictOf(true, actual, approvals.unmet)
   const { missing, unexpected } = matchFindings(test.expected, actual)
   return {
     test,
@@ -65,12 +66,6 @@ export function runPolicyTest(
     missing,
     unexpected,
   }
-}
-
-/** The verdict of plan.md for a plan with changes: denied, else requires-approval while any approval is missing, else allowed. */
-function verdictOf(findings: readonly Finding[], unmet: readonly string[]): Verdict {
-  if (findings.some((f) => f.effect === 'deny')) return 'denied'
-  return unmet.length > 0 ? 'requires-approval' : 'allowed'
 }
 
 /** Whether an actual finding is one that an expected entry describes. */
