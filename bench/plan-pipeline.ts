@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LoadCache } from '../src/core/load/load-cache.ts'
 import { type LoadResult, loadFleet } from '../src/core/load/load-fleet.ts'
+import type { Fleet } from '../src/core/model/fleet-model.ts'
 import { fleetState, planFleet } from '../src/core/plan/plan-fleet.ts'
 import type { Plan } from '../src/core/plan/plan-model.ts'
 import { policyRegistry } from '../src/core/policy/policy-rules.ts'
@@ -44,8 +45,10 @@ export async function offlinePlan(repo: string, head: string): Promise<Plan> {
 
 /** Loads and plans two in-memory revisions with a shared cache. */
 export function planSources(base: FleetSource, head: FleetSource, cache: LoadCache): Plan {
-  const baseFleet = valid(loadFleet(base, { cache }))
-  const headFleet = valid(loadFleet(head, { cache }))
+  return planLoaded(valid(loadFleet(base, { cache })), valid(loadFleet(head, { cache })))
+}
+
+function planLoaded(baseFleet: Fleet, headFleet: Fleet): Plan {
   const outcome = planFleet({
     base: fleetState(baseFleet),
     head: fleetState(headFleet),
@@ -63,17 +66,7 @@ export function planSources(base: FleetSource, head: FleetSource, cache: LoadCac
 export function warmPlan(base: FleetSource, head: FleetSource): () => Plan {
   const cache = new LoadCache()
   const baseFleet = valid(loadFleet(base, { cache }))
-  return () => {
-    const headFleet = valid(loadFleet(head, { cache }))
-    const outcome = planFleet({
-      base: fleetState(baseFleet),
-      head: fleetState(headFleet),
-      limits: headFleet.settings.limits,
-      protect: headFleet.settings.protect,
-    })
-    if (!outcome.ok) throw new Error('the benchmark plan is invalid')
-    return outcome.plan
-  }
+  return () => planLoaded(baseFleet, valid(loadFleet(head, { cache })))
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   TargetPlan,
   Verdict,
 } from '../../src/core/plan/plan-model.ts'
+import { summarisePlan } from '../../src/core/plan/summary.ts'
 
 /**
  * Builders of `Plan` objects for renderer tests: plans are plain data, so tests build exactly
@@ -84,34 +85,7 @@ export function clusterId(n: number): string {
 
 /** The blast radius of the given targets, counted the way the planner does (stack entries excluded). */
 export function summaryOf(targets: readonly TargetPlan[], totalTargets: number): PlanSummary {
-  const actions = { create: 0, update: 0, replace: 0, delete: 0, move: 0 }
-  const byEnvironment: Record<string, number> = {}
-  const byCriticality: Record<string, number> = {}
-  const byTeam: Record<string, number> = {}
-  let protectedDestroyed = 0
-  let opsTargetsChanged = 0
-  for (const target of targets) {
-    byEnvironment[target.environment] = (byEnvironment[target.environment] ?? 0) + 1
-    byCriticality[target.criticality] = (byCriticality[target.criticality] ?? 0) + 1
-    byTeam[target.team] = (byTeam[target.team] ?? 0) + 1
-    if (target.group === 'ops') opsTargetsChanged++
-    for (const c of target.changes) {
-      if (c.action === 'no-op' || c.type === 'AWS::CloudFormation::Stack') continue
-      actions[c.action]++
-      if (c.protected && (c.action === 'delete' || c.action === 'replace' || c.mayReplace))
-        protectedDestroyed++
-    }
-  }
-  return {
-    targets: totalTargets,
-    targetsChanged: targets.length,
-    actions,
-    protectedDestroyed,
-    byEnvironment,
-    byCriticality,
-    byTeam,
-    opsTargetsChanged,
-  }
+  return summarisePlan(targets, totalTargets)
 }
 
 /** A plan of the given targets; the verdict follows from the findings unless given. */

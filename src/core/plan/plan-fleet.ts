@@ -7,7 +7,7 @@ import type { FleetState, PlanContext, PlanLimits } from '../policy/plan-context
 import type { RuleRegistry } from '../policy/rules.ts'
 import { diffManifests } from './diff-manifests.ts'
 import { diffStacks } from './diff-stacks.ts'
-import type { Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
+import type { Change, Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
 import { summarisePlan } from './summary.ts'
 
@@ -90,17 +90,7 @@ export function planFleet(input: PlanInput): PlanOutcome {
         ? diffStacks(before?.stacks ?? [], after?.stacks ?? [], isProtected)
         : diffManifests(before?.manifests ?? [], after?.manifests ?? [], isProtected)
     if (changes.length === 0) continue
-    targets.push({
-      id,
-      kind: target.kind,
-      name: target.name,
-      team: target.team,
-      environment: target.environment,
-      criticality: target.criticality,
-      group: target.group,
-      stage: head.stageOf.get(id) ?? base.stageOf.get(id) ?? null,
-      changes,
-    })
+    targets.push(targetPlanOf(target, head.stageOf.get(id) ?? base.stageOf.get(id) ?? null, changes))
   }
 
   const allTargets = new Set([...base.targets.keys(), ...head.targets.keys()]).size
@@ -131,6 +121,21 @@ export function planFleet(input: PlanInput): PlanOutcome {
         : {}),
       targets,
     },
+  }
+}
+
+/** The plan of one target: who it is (for grouping and the blast radius) and its changes. */
+export function targetPlanOf(target: Target, stage: string | null, changes: readonly Change[]): TargetPlan {
+  return {
+    id: target.id,
+    kind: target.kind,
+    name: target.name,
+    team: target.team,
+    environment: target.environment,
+    criticality: target.criticality,
+    group: target.group,
+    stage,
+    changes,
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type PolicyTestChange,
   policyTestFileSchema,
 } from '../model/policy-test.ts'
+import { targetPlanOf } from '../plan/plan-fleet.ts'
 import type { Change, TargetPlan, Verdict } from '../plan/plan-model.ts'
 import { protectedTypes } from '../plan/protected.ts'
 import { compileLocatedExpression } from '../render/compile.ts'
@@ -271,17 +272,7 @@ class TestContext {
   }
 
   private targetPlan(target: Target, changes: readonly Change[]): TargetPlan {
-    return {
-      id: target.id,
-      kind: target.kind,
-      name: target.name,
-      team: target.team,
-      environment: target.environment,
-      criticality: target.criticality,
-      group: target.group,
-      stage: this.fleet.stageOf.get(target.id) ?? null,
-      changes,
-    }
+    return targetPlanOf(target, this.fleet.stageOf.get(target.id) ?? null, changes)
   }
 
   private approvalsOf(entry: PolicyTest, doc: ParsedDocument, t: number, sink: DiagnosticSink): Approval[] {
