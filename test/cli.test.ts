@@ -245,3 +245,50 @@ describe('flotilla plan', () => {
     })
   })
 })
+
+describe('flotilla plan with policies and approvals', () => {
+  test('--now puts a change inside or outside a freeze; --approve and --approvals satisfy it', async () => {
+    const freeze =
+      "- name: freeze\n  when: target.environment == 'production' && now >= timestamp('2026-11-23T00:00:00Z') && now < timestamp('2026-12-01T00:00:00Z')\n  effect: require-approval\n"
+    const dir = await gitFixture({ ...BASE_FILES, 'policies/freeze.yaml': freeze })
+    writeFileSync(
+      join(dir, 'stacks/dns.yaml'),
+      BASE_FILES['stacks/dns.yaml']!.replace(
+        'ValidationMethod: DNS',
+        'ValidationMethod: DNS\n      Tags: [{ Key: a, Value: b }]',
+      ),
+    )
+    const args = ['plan', '--repo', dir, '--base', 'HEAD', '--format', 'json']
+    const outside = await cli([...args, '--now', '2026-11-10T10:00:00Z'])
+    expect(outside.code).toBe(2)
+    const inside = await cli([...args, '--now', '2026-11-25T10:00:00Z'])
+    expect(inside.code).toBe(3)
+    const required = JSON.parse(inside.stdout).approvalsRequired as string[]
+    expect(required).toEqual([
+      '111111111111/global/route53-hostedzones/Certificate',
+      '333333333333/global/route53-hostedzones/Certificate',
+    ])
+    const approved = await cli([
+      ...args,
+      '--now',
+      '2026-11-25T10:00:00Z',
+      '--approve',
+      required[0]!,
+      '--approve',
+      required[1]!,
+    ])
+    expect(approved.code).toBe(2)
+    writeFileSync(join(dir, 'approvals.yaml'), '- "*/global/route53-hostedzones/Certificate (expected 2)"\n')
+    const byFile = await cli([
+      ...args,
+      '--now',
+      '2026-11-25T10:00:00Z',
+      '--approvals',
+      join(dir, 'approvals.yaml'),
+    ])
+    expect(JSON.parse(byFile.stdout)).toMatchObject({ verdict: 'allowed', approvals: { unmet: [] } })
+    const badNow = await cli([...args, '--now', 'monday'])
+    expect(badNow.code).toBe(1)
+    expect(badNow.stderr).toContain('--now "monday" is not a time')
+  })
+})

@@ -76,6 +76,7 @@ const CHANGE_FIELDS = {
   type: 'string',
   protected: 'bool',
   target: 'string',
+  stage: 'string',
   properties: 'list<dyn>',
 } as const
 

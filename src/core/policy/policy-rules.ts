@@ -71,6 +71,7 @@ function changeRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
             type: change.type,
             protected: change.protected,
             target: target.id,
+            stage: target.stage ?? '',
             properties: change.properties,
           },
           target: targetVariable(inventory),
