@@ -34,7 +34,7 @@ const formatOption = () => new Option('--format <format>', 'output format').choi
 export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): Command {
   const program = new Command('flotilla')
     .description(
-      'Flotilla: a control plane for fleets of cloud accounts and Kubernetes clusters.\nValidates and renders a fleet repository at any git revision.',
+      'Flotilla: a control plane for fleets of cloud accounts and Kubernetes clusters.\nValidates and renders a fleet repository at any git revision, and plans changes\nacross the fleet against its safety rules and deployment policy.',
     )
     .version('0.1.0')
     .showSuggestionAfterError(true)
@@ -87,7 +87,11 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
       '--target <cel>',
       'plan only the targets this CEL expression selects, e.g. "target.environment == \'production\'"',
     )
-    .option('--approve <approval>', 'approve an address, or "PATTERN (expected N)" (repeatable)', collect, [])
+    .addOption(
+      new Option('--approve <approval>', 'approve an address, or "PATTERN (expected N)" (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
     .option('--approvals <file>', 'a YAML list of approvals')
     .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-27T09:00:00Z)')
     .addOption(formatOption())
