@@ -213,6 +213,23 @@ describe('updates', () => {
   })
 })
 
+describe('stack-rename', () => {
+  test('a renamed stack is one denying finding naming both stacks and the fix, not also a shrink', () => {
+    const p = plan({}, edit(DNS, 'StackName: route53-hostedzones\n', 'StackName: zones\n'))
+    expect(p.verdict).toBe('denied')
+    expect(p.findings.map((f) => [f.rule, f.effect])).toEqual([
+      ['stack-rename', 'deny'],
+      ['protected-destroy', 'require-approval'],
+    ])
+    expect(p.findings[0]!.message).toContain(
+      'stack "route53-hostedzones" disappears and stack "zones" appears with the same resources in 2 targets',
+    )
+    expect(p.findings[0]!.message).toContain(
+      'add "MovedFrom: route53-hostedzones" to the Metadata of stacks/dns.yaml',
+    )
+  })
+})
+
 describe('moves and narrowing', () => {
   test('MovedFrom moves every resource, and a changed property on the way shows as part of the move', () => {
     const head = edit(

@@ -44,7 +44,16 @@ export const selectionShrink: PlanRule = {
         })
       }
     }
+    // A stack that stack-rename already explains (gone here, the same resources under a new name)
+    // is one mistake with one fix, MovedFrom; saying it again as a shrink only adds noise.
+    const renamed = new Set(
+      context.findings
+        .filter((f) => f.rule === 'stack-rename')
+        .flatMap((f) => f.addresses.map((a) => a.slice(0, a.lastIndexOf('/')))),
+    )
     for (const [name, loss] of losses) {
+      loss.lost = loss.lost.filter((l) => !l.addresses.every((a) => renamed.has(a)))
+      if (loss.lost.length === 0) continue
       const total = had.get(name) ?? loss.lost.length
       const percent = (loss.lost.length / total) * 100
       const addresses = loss.lost.flatMap((l) => l.addresses)
