@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely'
+import * as initial from './0001-initial.ts'
+
+/**
+ * Every migration, by name; Kysely applies them in name order. Add a file `NNNN-what.ts` and
+ * list it here: a static list works the same under `tsx`, `vitest` and any bundle, where
+ * reading the folder at run time would not.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+}
