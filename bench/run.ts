@@ -10,6 +10,7 @@ import { readRevisionSource } from '../src/core/source/git.ts'
 import type { FleetSource } from '../src/core/source/source.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { celEnginesPerSecond } from './cel-engines.ts'
+import { dnsQueriesPerSecond } from './dns.ts'
 import { fullPipeline, parseOnly } from './load-pipeline.ts'
 import { interleavedMediansMs, ms, printTable, type Row } from './measure.ts'
 import { commitEdit, offlinePlan, policyCost, warmPlan } from './plan-pipeline.ts'
@@ -163,6 +164,14 @@ try {
       rows.push(...(await policyRows(repo, source, runs)))
     }
   }
+
+  const qps = await dnsQueriesPerSecond(2000)
+  rows.push({
+    name: 'simulated DNS server: answered queries/s on loopback (64 in flight, one client)',
+    value: `${Math.round(qps).toLocaleString('en')} /s`,
+    target: '≥ 10,000 /s',
+    pass: qps >= 10_000,
+  })
 
   const cel = celEnginesPerSecond()
   rows.push({
