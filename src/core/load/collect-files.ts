@@ -1,5 +1,4 @@
-import type { DiagnosticSink } from '../diagnostics.ts'
-import { DiagnosticSink as Sink } from '../diagnostics.ts'
+import { DiagnosticSink } from '../diagnostics.ts'
 import type { FleetSource } from '../source/source.ts'
 import { closest } from '../suggest.ts'
 import { type ParsedDocument, type ParsedFile, parseYamlFile } from '../yaml/parse.ts'
@@ -173,7 +172,7 @@ function parseWithCache(
   if (!cache) return parseYamlFile(path, text, sink, { yaml11Warnings: manifest })
   let entry = cache.parsed(path, text)
   if (!entry) {
-    const own = new Sink()
+    const own = new DiagnosticSink()
     const file = parseYamlFile(path, text, own, { yaml11Warnings: manifest })
     entry = { file, errors: own.errors, warnings: own.warnings }
     cache.rememberParse(path, text, entry)

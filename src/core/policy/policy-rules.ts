@@ -5,7 +5,7 @@ import type { Finding } from '../plan/plan-model.ts'
 import { fleetVariable, targetVariable } from '../render/contexts.ts'
 import { builtinRules } from './builtin/index.ts'
 import { strongest } from './effects.ts'
-import { allChanges, type PlanContext } from './plan-context.ts'
+import { allChanges } from './plan-context.ts'
 import type { PlanRule } from './rules.ts'
 import { RuleRegistry } from './rules.ts'
 
@@ -82,16 +82,12 @@ function changeRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
         try {
           result = rule.condition.expression.evaluate(variables)
         } catch (error) {
-          const message = (error as Error).message
-          failed.set(message, [...(failed.get(message) ?? []), change.address])
+          addTo(failed, (error as Error).message, change.address)
           continue
         }
         if (result === true) fired.push(change.address)
         else if (result !== false)
-          failed.set(`it gave ${typeof result}, not true or false`, [
-            ...(failed.get(`it gave ${typeof result}, not true or false`) ?? []),
-            change.address,
-          ])
+          addTo(failed, `it gave ${typeof result}, not true or false`, change.address)
       }
       const findings: Finding[] = [...failed].map(([message, addresses]) =>
         policyError(rule, message, addresses),
@@ -148,6 +144,13 @@ function planRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
   }
 }
 
+/** Groups addresses by failure message: one policy-error finding per distinct failure of a rule. */
+function addTo(groups: Map<string, string[]>, message: string, address: string): void {
+  const list = groups.get(message)
+  if (list) list.push(address)
+  else groups.set(message, [address])
+}
+
 function policyError(rule: LoadedPolicyRule, message: string, addresses: string[]): Finding {
   return {
     rule: 'policy-error',
@@ -156,5 +159,3 @@ function policyError(rule: LoadedPolicyRule, message: string, addresses: string[
     addresses,
   }
 }
-
-export type { PlanContext }

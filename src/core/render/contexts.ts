@@ -57,6 +57,9 @@ export function clusterVariable(c: LoadedCluster, config: Target['config']): unk
   })
 }
 
+/** A target's merged config items as the CEL variable `config`, built once per target. */
+export const configVariable = perObject((t: Target) => toCel(t.config))
+
 export const targetVariable = perObject((t: Target) =>
   toCel({
     id: t.id,

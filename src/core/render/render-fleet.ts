@@ -1,9 +1,14 @@
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
-import { toCel } from '../expr/cel.ts'
 import type { LoadCache } from '../load/load-cache.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { Component, LoadedAccount, LoadedCluster, StackTemplate, Target } from '../model/fleet-model.ts'
-import { accountVariable, clusterVariable, fleetVariable, targetVariable } from './contexts.ts'
+import {
+  accountVariable,
+  clusterVariable,
+  configVariable,
+  fleetVariable,
+  targetVariable,
+} from './contexts.ts'
 import type { DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
 import { RenderError, renderNode } from './evaluate.ts'
 import { isClusterScoped } from './kubernetes-kinds.ts'
@@ -46,7 +51,7 @@ export function renderFleet(
       const context = lazy(() => ({
         account: accountVariable(account),
         target: targetVariable(target),
-        config: toCel(target.config),
+        config: configVariable(target),
         fleet,
       }))
       const stacks = input.stacks.flatMap((stack) =>
@@ -165,7 +170,7 @@ function renderManifests(
     cluster: clusterVariable(cluster, target.config),
     account: accountVariable(account),
     target: targetVariable(target),
-    config: toCel(target.config),
+    config: configVariable(target),
     fleet,
     region: cluster.region,
   }

@@ -1,8 +1,7 @@
 import type { DiagnosticSink } from '../diagnostics.ts'
-import { toCel } from '../expr/cel.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { LoadedAccount, LoadedRollout, Target } from '../model/fleet-model.ts'
-import { accountVariable, fleetVariable, targetVariable } from '../render/contexts.ts'
+import { accountVariable, configVariable, fleetVariable, targetVariable } from '../render/contexts.ts'
 import { renderNode } from '../render/evaluate.ts'
 import { RenderProblems } from '../render/problems.ts'
 
@@ -48,7 +47,7 @@ export function gateContext(target: Target, account: LoadedAccount, fleet: unkno
   return {
     target: targetVariable(target),
     account: accountVariable(account),
-    config: toCel(target.config),
+    config: configVariable(target),
     fleet,
   }
 }

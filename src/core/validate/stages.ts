@@ -27,6 +27,7 @@ export function assignStages(
     if (target.lifecycle === 'decommissioned') continue
     const context = { target: targetVariable(target), fleet }
     let stage: string | undefined
+    let failed = false
     for (const candidate of rollout.stages) {
       let selected: unknown
       try {
@@ -35,6 +36,7 @@ export function assignStages(
         const entry = failures.get(candidate.name) ?? { message: (error as Error).message, targets: [] }
         entry.targets.push(target.id)
         failures.set(candidate.name, entry)
+        failed = true
         selected = false
       }
       if (selected === true) {
@@ -43,7 +45,8 @@ export function assignStages(
       }
     }
     if (stage === undefined) {
-      if (![...failures.values()].some((f) => f.targets.includes(target.id))) {
+      // A target whose selector failed is reported with that failure, not as unstaged as well.
+      if (!failed) {
         sink.error(
           target.at,
           'unstaged-target',
