@@ -5,10 +5,19 @@ import { join } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { FlotillaError, InputError } from '../core/errors.ts'
+import { applyCommand } from './commands/apply.ts'
 import { initCommand } from './commands/init.ts'
 import { planCommand } from './commands/plan.ts'
 import { POLICY_TEST_FORMATS, policyTestCommand } from './commands/policy-test.ts'
 import { renderCommand } from './commands/render.ts'
+import {
+  simFaultCommand,
+  simResetCommand,
+  simServeCommand,
+  simSettingsCommand,
+  simStatusCommand,
+} from './commands/sim.ts'
+import { restoreCommand, snapshotsCommand } from './commands/snapshots.ts'
 import { validateCommand } from './commands/validate.ts'
 import { type CliIo, FORMATS } from './io.ts'
 
@@ -29,12 +38,28 @@ function collect(value: string, previous: string[]): string[] {
 const repoOption = () =>
   new Option('--repo <dir>', 'fleet repository directory').default('.', 'the current directory')
 const formatOption = () => new Option('--format <format>', 'output format').choices(FORMATS).default('text')
+const textJsonOption = () =>
+  new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')
+const dataOption = () =>
+  new Option(
+    '--data <dir>',
+    'where the embedded store keeps its data (ignored when FLOTILLA_DATABASE_URL is set)',
+  ).default(undefined, '<repo>/.flotilla')
+
+function seconds(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0')
+  return n
+}
+
+const FAULT_HELP =
+  'api-errors | throttling (with --rate), latency (with --latency-ms), region-outage (with --region), stuck-stack, resource-failure, drift (once, needs --target)'
 
 /** Builds the `flotilla` program; `run` receives each command's exit code. */
 export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): Command {
   const program = new Command('flotilla')
     .description(
-      'Flotilla: a control plane for fleets of cloud accounts and Kubernetes clusters.\nValidates and renders a fleet repository at any git revision, and plans changes\nacross the fleet against its safety rules and deployment policy.',
+      'Flotilla: a control plane for fleets of cloud accounts and Kubernetes clusters.\nValidates and renders a fleet repository at any git revision, plans changes across\nthe fleet (against a revision or the observed fleet) with its safety rules and\ndeployment policy, and applies them through providers, starting with the simulated fleet.',
     )
     .version('0.1.0')
     .showSuggestionAfterError(true)
@@ -78,10 +103,13 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
   program
     .command('plan')
     .description(
-      'preview every change from --base to --head across the fleet (exit 0 no changes, 2 allowed, 3 denied or needing approval)',
+      'preview every change from --base (or, without it, from the observed fleet) to --head across the fleet (exit 0 no changes, 2 allowed, 3 denied or needing approval)',
     )
     .addOption(repoOption())
-    .option('--base <rev>', 'git revision to compare against (e.g. origin/main)')
+    .option(
+      '--base <rev>',
+      'git revision to compare against (e.g. origin/main); default: the fleet as the providers observe it, with drift reported',
+    )
     .option('--head <rev>', 'git revision to plan; default: the working tree')
     .option(
       '--target <cel>',
@@ -95,7 +123,101 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .option('--approvals <file>', 'a YAML list of approvals')
     .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-27T09:00:00Z)')
     .addOption(formatOption())
+    .addOption(dataOption())
     .action((options) => run(planCommand(options, io)))
+
+  program
+    .command('apply')
+    .description(
+      'plan one target against its observed state and, if the plan is allowed, apply it through its provider (exit 0 applied or up to date, 3 denied, needing approval or failed); fleet-wide changes go through rollouts',
+    )
+    .requiredOption('--target <id>', 'account id or name, cluster id or alias')
+    .addOption(repoOption())
+    .option('--rev <rev>', 'git revision to apply; default: the working tree')
+    .addOption(
+      new Option('--approve <approval>', 'approve an address, or "PATTERN (expected N)" (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
+    .option('--approvals <file>', 'a YAML list of approvals')
+    .option('--now <time>', 'the time policies see as now, in ISO 8601')
+    .option('--timeout <seconds>', 'give up waiting for the target to settle (default: 1800)', seconds)
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(applyCommand(options, io)))
+
+  program
+    .command('snapshots')
+    .description('list the snapshots taken before protected stateful resources (DNS zones) were destroyed')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(snapshotsCommand(options, io)))
+
+  program
+    .command('restore')
+    .description('recreate a destroyed protected resource from a snapshot, with everything it held')
+    .argument('<snapshot-id>', 'a snapshot id from "flotilla snapshots"')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((id: string, options) => run(restoreCommand(id, options, io)))
+
+  const sim = program
+    .command('sim')
+    .description('the simulated fleet: accounts, stacks, DNS zones, clusters and services you can break')
+  sim
+    .command('status')
+    .description('what the simulated fleet holds: targets, stacks by state, zones, services, faults')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(simStatusCommand(options, io)))
+  sim
+    .command('fault')
+    .description(`inject a fault, or clear faults with --clear. Kinds: ${FAULT_HELP}`)
+    .option('--kind <kind>', 'the fault (see above)')
+    .option('--target <id>', 'only this target (account id or name, cluster id or alias)')
+    .option('--region <name>', 'only this region (region-outage needs it)')
+    .option(
+      '--rate <share>',
+      'for api-errors and throttling: the share of calls that fail, 0 to 1 (default: 1)',
+    )
+    .option('--latency-ms <n>', 'for latency: extra milliseconds per operation', positiveInt)
+    .option('--for <seconds>', 'the fault ends by itself after this long', seconds)
+    .option('--clear', 'clear faults instead: all, those of --target/--region, or --id')
+    .option('--id <fault-id>', 'with --clear: the fault to clear')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(simFaultCommand(options, io)))
+  sim
+    .command('reset')
+    .description('forget the simulated fleet: stacks, zones, objects, faults and its snapshots')
+    .addOption(repoOption())
+    .addOption(dataOption())
+    .action((options) => run(simResetCommand(options, io)))
+  sim
+    .command('settings')
+    .description('show or change the simulator settings')
+    .option(
+      '--latency-scale <x>',
+      'multiplies every simulated duration: 1 is the default pace, 0 settles at once',
+    )
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(simSettingsCommand(options, io)))
+  sim
+    .command('serve')
+    .description(
+      'serve the simulated fleet\'s endpoints (its DNS server) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353"}',
+    )
+    .option('--host <address>', 'address to listen on (loopback by default)', '127.0.0.1')
+    .option('--dns-port <port>', 'UDP port of the DNS server (default: any free port)', positiveInt)
+    .addOption(repoOption())
+    .addOption(dataOption())
+    .action((options) => run(simServeCommand(options, io)))
 
   const policy = program.command('policy').description('deployment policy (policies/*.yaml)')
   policy

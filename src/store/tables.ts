@@ -73,6 +73,11 @@ export interface SnapshotsTable {
   type: string
   created_at: CreatedAt
   content: JsonColumn
+  /** The provider that took it (and restores it). */
+  provider: ColumnType<string, string | undefined, string>
+  /** One line: what it holds. */
+  description: ColumnType<string, string | undefined, string>
+  restored_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 /** Who did what, from where (`cli`, `api`, `portal`, …). */
@@ -86,8 +91,120 @@ export interface AuditLogTable {
   source: string
 }
 
+/** What Flotilla last applied to a target: one fingerprint per stack or object address (drift). */
+export interface AppliedStatesTable {
+  target: string
+  provider: string
+  revision: string
+  applied_at: CreatedAt
+  fingerprints: JsonColumnWithDefault
+  /** What an apply under way (or killed) is bringing the target to; null when none is. */
+  intended: ColumnType<Json | null, string | null | undefined, string | null>
+}
+
+/** A target the simulated fleet knows, seeded from the inventory. */
+export interface SimTargetsTable {
+  id: string
+  kind: string
+  name: string
+  account: string
+  /** Regions, config, environment, group and services of the target when it was seeded. */
+  info: JsonColumn
+  seeded_at: CreatedAt
+}
+
+/** A simulated CloudFormation stack. */
+export interface SimStacksTable {
+  address: string
+  target: string
+  stack_name: string
+  region: string
+  scope: string
+  /** `CREATE_IN_PROGRESS`, `UPDATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, … */
+  status: string
+  status_reason: ColumnType<string, string | undefined, string>
+  /** The template as last deployed, in long form. */
+  template: JsonColumn
+  parameters: JsonColumn
+  /** Logical id → `{ type, physicalId }` of the resources as last deployed. */
+  resources: JsonColumn
+  termination_protection: ColumnType<boolean, boolean | undefined, boolean>
+  /** The operation under way: what it will deploy when it settles. */
+  pending: ColumnType<Json | null, string | null | undefined, string | null>
+  settles_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  updated_at: CreatedAt
+}
+
+/** Stack events, like CloudFormation's DescribeStackEvents. */
+export interface SimStackEventsTable {
+  id: Generated<number>
+  target: string
+  stack: string
+  at: CreatedAt
+  logical_id: string
+  resource_type: string
+  status: string
+  reason: ColumnType<string, string | undefined, string>
+}
+
+/** A simulated Route 53 hosted zone; `stack` is null for a retained or restored zone. */
+export interface SimZonesTable {
+  id: string
+  account: string
+  name: string
+  stack: string | null
+  logical_id: string | null
+  created_at: CreatedAt
+}
+
+/** A record set of a simulated zone; `owner` is `zone`, a stack address or `external-dns:<cluster>`. */
+export interface SimRecordsTable {
+  zone_id: string
+  name: string
+  type: string
+  ttl: number
+  values: JsonColumn
+  owner: string
+}
+
+/** A Kubernetes object applied to a simulated cluster. */
+export interface SimObjectsTable {
+  address: string
+  cluster: string
+  component: string
+  object: JsonColumn
+  ready_at: Timestamp
+  updated_at: CreatedAt
+}
+
+/** An injected fault: `scope` is `target:<id>`, `region:<name>` or `fleet`. */
+export interface SimFaultsTable {
+  id: string
+  scope: string
+  kind: string
+  rate: ColumnType<number, number | undefined, number>
+  latency_ms: ColumnType<number, number | undefined, number>
+  created_at: CreatedAt
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+/** Settings of the simulated fleet (latency) and its DNS serial. */
+export interface SimMetaTable {
+  key: string
+  value: JsonColumn
+}
+
 /** Every table of the store, for `Kysely<Database>`. */
 export interface Database {
+  applied_states: AppliedStatesTable
+  sim_targets: SimTargetsTable
+  sim_stacks: SimStacksTable
+  sim_stack_events: SimStackEventsTable
+  sim_zones: SimZonesTable
+  sim_records: SimRecordsTable
+  sim_objects: SimObjectsTable
+  sim_faults: SimFaultsTable
+  sim_meta: SimMetaTable
   revisions: RevisionsTable
   plans: PlansTable
   rollouts: RolloutsTable

@@ -5,7 +5,7 @@ import { InputError } from '../../core/errors.ts'
 import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
 import { LoadCache } from '../../core/load/load-cache.ts'
 import type { Fleet, Target } from '../../core/model/fleet-model.ts'
-import { fleetState, planFleet, strictestSettings } from '../../core/plan/plan-fleet.ts'
+import { fleetState, type PlanOutcome, planFleet, strictestSettings } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
 import { renderPlanMarkdown } from '../../core/plan/render-markdown.ts'
 import { renderPlanText } from '../../core/plan/render-text.ts'
@@ -13,11 +13,15 @@ import { type Approval, parseApproval } from '../../core/policy/approvals.ts'
 import { parseApprovalsFile } from '../../core/policy/approvals-file.ts'
 import { policyRegistry } from '../../core/policy/policy-rules.ts'
 import { fleetVariable, targetVariable } from '../../core/render/contexts.ts'
+import { observeFleet } from '../../operations/observed-fleet.ts'
+import { openFleetStore } from '../fleet-store.ts'
 import type { CliIo, Format } from '../io.ts'
 import { loadValidFleet } from '../repository.ts'
 
 export interface PlanOptions {
   readonly repo?: string
+  /** The embedded store's directory (planning against the observed fleet). */
+  readonly data?: string
   /** The revision to compare against. Without it, the observed fleet (with the providers). */
   readonly base?: string
   /** The revision to plan. @default the working tree */
@@ -40,8 +44,9 @@ export function planExitCode(plan: Plan): number {
 }
 
 /**
- * `flotilla plan --base REV [--head REV]`: previews every change from base to head across the
- * fleet, with the built-in safety rules' findings and the verdict. Offline: no cloud access.
+ * `flotilla plan [--base REV] [--head REV]`: previews every change from base to head across the
+ * fleet, with the built-in safety rules' findings and the verdict. With `--base` it is offline;
+ * without, the base is the fleet as the providers observe it, and drift is a finding.
  */
 export async function planCommand(options: PlanOptions, io: CliIo): Promise<number> {
   try {
@@ -58,26 +63,43 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
 }
 
 async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
-  if (options.base === undefined) {
-    throw new InputError(
-      'planning against the observed fleet needs the providers, which are not part of this version; pass --base REV to plan against a revision (e.g. --base origin/main)',
-    )
-  }
   // One cache for both sides: files, templates and renderings the change did not touch are shared.
   const cache = new LoadCache()
   const repo = options.repo ? { repo: options.repo } : {}
-  const base = (await loadValidFleet({ ...repo, rev: options.base }, io.cwd, 'base', cache)).fleet
   const headRev = options.head ? { rev: options.head } : {}
-  const head = (await loadValidFleet({ ...repo, ...headRev }, io.cwd, 'head', cache)).fleet
-  const outcome = planFleet({
-    base: fleetState(base),
-    head: fleetState(head),
-    ...strictestSettings(base.settings, head.settings),
+  const common = async (head: Fleet) => ({
     rules: policyRegistry(head),
     approvals: await readApprovals(options, io.cwd),
     ...(options.now === undefined ? {} : { now: parseNow(options.now) }),
     ...(options.target ? { includeTarget: targetFilter(options.target, head) } : {}),
   })
+  let outcome: PlanOutcome
+  if (options.base === undefined) {
+    const head = (await loadValidFleet({ ...repo, ...headRev }, io.cwd, 'head', cache)).fleet
+    const rest = await common(head)
+    const opened = await openFleetStore(options, io.cwd)
+    try {
+      await opened.sim.seed(head.targets)
+      const observed = await observeFleet(head, opened.registry, opened.store.db, rest.includeTarget)
+      outcome = planFleet({
+        base: observed.state,
+        head: fleetState(head),
+        ...strictestSettings(head.settings, head.settings),
+        ...rest,
+      })
+    } finally {
+      await opened.close()
+    }
+  } else {
+    const base = (await loadValidFleet({ ...repo, rev: options.base }, io.cwd, 'base', cache)).fleet
+    const head = (await loadValidFleet({ ...repo, ...headRev }, io.cwd, 'head', cache)).fleet
+    outcome = planFleet({
+      base: fleetState(base),
+      head: fleetState(head),
+      ...strictestSettings(base.settings, head.settings),
+      ...(await common(head)),
+    })
+  }
   if (!outcome.ok) {
     throw new InputError(
       `the change is invalid (${outcome.errors.length} ${outcome.errors.length === 1 ? 'error' : 'errors'})`,

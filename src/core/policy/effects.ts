@@ -18,6 +18,7 @@ export const BUILTIN_RULE_EFFECTS: Readonly<Record<string, FindingEffect>> = {
   'delete-budget': 'require-approval',
   'policy-error': 'deny',
   'approval-mismatch': 'deny',
+  drift: 'warn',
 }
 
 /** Built-in rules that are validation errors: there is nothing to make stricter. */

@@ -11,6 +11,19 @@ export interface FleetState {
   readonly targets: ReadonlyMap<string, Target>
   readonly desired: ReadonlyMap<string, DesiredState>
   readonly stageOf: ReadonlyMap<string, string>
+  /**
+   * For an observed side: per target, what differs from what Flotilla last applied (changed
+   * outside Flotilla). The `drift` rule reports it.
+   */
+  readonly drift?: ReadonlyMap<string, DriftRecord>
+}
+
+/** What drifted on one target since Flotilla last applied it. */
+export interface DriftRecord {
+  /** The revision Flotilla last applied. */
+  readonly revision: string
+  /** Stacks or objects whose observed state differs from what was applied, sorted. */
+  readonly addresses: readonly string[]
 }
 
 /** The safety limits of the head revision (a base revision cannot weaken them). */

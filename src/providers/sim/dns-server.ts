@@ -14,6 +14,7 @@ import {
   parseSoa,
   type RecordSet,
   type RecordType,
+  wildcardAt,
   type Zone,
   type ZoneLookup,
 } from './dns-zones.ts'
@@ -116,6 +117,37 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   return { address: `${bound.address}:${bound.port}`, port: bound.port, close }
 }
 
+/** The answer to one question, as {@link queryZones} gives it. */
+export interface ZoneAnswer {
+  /** `NOERROR`, `NXDOMAIN`, `REFUSED`, … */
+  readonly rcode: string
+  /** The answer records' data (addresses, target names, text). */
+  readonly answers: readonly string[]
+}
+
+/**
+ * Asks `zones` one question through exactly the code the DNS server runs, without a socket:
+ * what the simulated services and health checks see is what `dig` against the server sees.
+ */
+export function queryZones(zones: ZoneLookup, name: string, type: RecordType = 'A'): ZoneAnswer {
+  const query = dnsPacket.encode({
+    type: 'query',
+    id: 1,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type, name: name.replace(/\.$/, ''), class: 'IN' }],
+  })
+  const reply = new Answering(zones).respond(query)
+  if (reply === undefined) return { rcode: 'SERVFAIL', answers: [] }
+  const decoded = dnsPacket.decode(reply)
+  return {
+    rcode: (decoded as { rcode?: string }).rcode ?? 'NOERROR',
+    answers: (decoded.answers ?? []).map((record) => {
+      const data = (record as { data?: unknown }).data
+      return Array.isArray(data) ? data.map(String).join('') : String(data)
+    }),
+  }
+}
+
 /**
  * Turns query packets into response packets. Separate from the socket so the protocol logic is
  * one synchronous function of (packet, zones), and holds the caches that keep the hot path to
@@ -203,7 +235,11 @@ class Answering {
     const type: string = question.type // may be ANY or UNKNOWN_n at runtime, beyond the declared union
     let answers: ResourceRecord[] | undefined
     for (let hops = 0; ; hops++) {
-      const sets = zone.recordSetsAt(name)
+      let sets = zone.recordSetsAt(name)
+      // RFC 4592: a name that does not exist is answered from the wildcard at its closest
+      // encloser (external-dns publishes `*.kube-1.acme.example.org` for a cluster's ingress).
+      const wildcard = sets === undefined ? wildcardAt(zone, name) : undefined
+      if (wildcard !== undefined) sets = wildcard
       if (sets === undefined) {
         // RFC 6604: the rcode describes the last name of a CNAME chain.
         response.answers = answers ?? (EMPTY as ResourceRecord[])
@@ -211,15 +247,17 @@ class Answering {
         response.flags = authoritative | RCODE.nxDomain
         return
       }
+      const owned = (set: RecordSet) =>
+        wildcard === undefined ? this.recordsOf(set) : this.recordsOf(set).map((r) => ({ ...r, name }))
       if (type === 'ANY' && sets.size > 0) {
         answers ??= []
-        for (const set of sets.values()) answers.push(...this.recordsOf(set))
+        for (const set of sets.values()) answers.push(...owned(set))
         break
       }
       const exact = sets.get(type as RecordType)
       if (exact !== undefined) {
-        if (answers === undefined) answers = this.recordsOf(exact) as ResourceRecord[]
-        else answers.push(...this.recordsOf(exact))
+        if (answers === undefined) answers = owned(exact) as ResourceRecord[]
+        else answers.push(...owned(exact))
         break
       }
       const cname = type === 'CNAME' ? undefined : sets.get('CNAME')
@@ -229,7 +267,7 @@ class Answering {
         break
       }
       answers ??= []
-      answers.push(...this.recordsOf(cname))
+      answers.push(...owned(cname))
       const target = cname.values[0]!
       // Chase only inside this zone (a resolver follows the rest), and not forever.
       if (hops + 1 >= MAX_CNAME_HOPS || !isInZone(target, zone.name)) break

@@ -90,6 +90,25 @@ export function findEnclosingZone(zones: ZoneLookup, name: string): Zone | undef
   }
 }
 
+/**
+ * The record sets a wildcard gives a name that does not exist in `zone` (RFC 4592): those at
+ * `*.<closest encloser>`, where the closest encloser is the longest existing ancestor of the
+ * name. `undefined` when there is no such wildcard (the answer stays NXDOMAIN).
+ */
+export function wildcardAt(zone: Zone, name: string): ReadonlyMap<RecordType, RecordSet> | undefined {
+  let suffix = name
+  while (suffix !== zone.name) {
+    const dot = suffix.indexOf('.')
+    if (dot < 0 || dot === suffix.length - 1) return undefined
+    suffix = suffix.slice(dot + 1)
+    if (zone.recordSetsAt(suffix) !== undefined || suffix === zone.name) {
+      const sets = zone.recordSetsAt(`*.${suffix}`)
+      return sets !== undefined && sets.size > 0 ? sets : undefined
+    }
+  }
+  return undefined
+}
+
 /** Options of {@link InMemoryZones.addZone}. */
 export interface AddZoneOptions {
   /** @default ['ns-1.sim.flotilla.', 'ns-2.sim.flotilla.'] */

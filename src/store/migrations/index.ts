@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely'
 import * as initial from './0001-initial.ts'
+import * as providersAndSim from './0002-providers-and-sim.ts'
 
 /**
  * Every migration, by name; Kysely applies them in name order. Add a file `NNNN-what.ts` and
@@ -8,4 +9,5 @@ import * as initial from './0001-initial.ts'
  */
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-providers-and-sim': providersAndSim,
 }

@@ -1,5 +1,6 @@
 import { RuleRegistry } from '../rules.ts'
 import { deleteBudget } from './delete-budget.ts'
+import { drift } from './drift.ts'
 import { protectedDestroy } from './protected-destroy.ts'
 import { selectionShrink } from './selection-shrink.ts'
 import { stackRename } from './stack-rename.ts'
@@ -11,4 +12,5 @@ export function builtinRules(): RuleRegistry {
     .register(selectionShrink)
     .register(protectedDestroy)
     .register(deleteBudget)
+    .register(drift)
 }

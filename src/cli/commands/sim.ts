@@ -1,0 +1,272 @@
+import { InputError } from '../../core/errors.ts'
+import type { Fleet } from '../../core/model/fleet-model.ts'
+import { startDnsServer } from '../../providers/sim/dns-server.ts'
+import { FAULT_DESCRIPTIONS, type FaultScope, parseFaultKind } from '../../providers/sim/faults.ts'
+import type { SimStatus } from '../../providers/sim/sim-provider.ts'
+import { appendAuditEntry } from '../../store/audit.ts'
+import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
+import type { CliIo } from '../io.ts'
+import { loadValidFleet } from '../repository.ts'
+import { cliActor } from './apply.ts'
+import { findTarget } from './render.ts'
+
+interface SimCommon extends StoreOptions {
+  readonly format?: 'text' | 'json'
+}
+
+/** Loads the repository's inventory to seed the simulated fleet, if it is valid; a broken one is reported and skipped. */
+async function seedFromRepository(options: SimCommon, io: CliIo, seed: (fleet: Fleet) => Promise<number>) {
+  try {
+    const { fleet } = await loadValidFleet(options.repo ? { repo: options.repo } : {}, io.cwd)
+    return { fleet, added: await seed(fleet) }
+  } catch (error) {
+    if (!(error instanceof Error) || !('kind' in error)) throw error
+    io.stderr(`note: not seeding from the repository: ${error.message.split('\n')[0]}\n`)
+    return { fleet: undefined, added: 0 }
+  }
+}
+
+/** `flotilla sim status`: targets, stacks by state, zones, records, services, faults. */
+export async function simStatusCommand(options: SimCommon, io: CliIo): Promise<number> {
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    const { added } = await seedFromRepository(options, io, (fleet) => opened.sim.seed(fleet.targets))
+    const status = await opened.sim.status()
+    if (options.format === 'json') io.stdout(`${JSON.stringify({ ...status, seeded: added }, null, 2)}\n`)
+    else io.stdout(formatStatus(status, opened.location, added))
+    return 0
+  } finally {
+    await opened.close()
+  }
+}
+
+function formatStatus(status: SimStatus, location: string, added: number): string {
+  const lines = [
+    `Simulated fleet in ${location}${added > 0 ? ` (${added} targets seeded from the inventory just now)` : ''}`,
+    `  targets:   ${status.targets.accounts} accounts, ${status.targets.clusters} clusters`,
+    `  stacks:    ${
+      Object.entries(status.stacks)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ') || 'none'
+    }`,
+    `  objects:   ${status.objects.total} (${status.objects.ready} ready)`,
+    `  zones:     ${status.zones} with ${status.records.total} record sets (${status.records.externalDns} from external-dns)`,
+    `  services:  ${status.services.healthy} of ${status.services.total} healthy${status.services.down.length ? `; down: ${status.services.down.join(', ')}` : ''}`,
+    `  snapshots: ${status.snapshots}`,
+    `  latency:   scale ${status.settings.latencyScale}`,
+    `  faults:    ${status.faults.length === 0 ? 'none' : ''}`,
+    ...status.faults.map(
+      (f) =>
+        `    ${f.id}  ${f.kind} on ${f.scope.kind === 'fleet' ? 'the fleet' : f.scope.kind === 'target' ? f.scope.id : `region ${f.scope.name}`}${f.kind === 'api-errors' || f.kind === 'throttling' ? ` at rate ${f.rate}` : ''}${f.kind === 'latency' ? ` +${f.latencyMs} ms` : ''}${f.expiresAt ? ` until ${f.expiresAt.toISOString()}` : ''}`,
+    ),
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+export interface SimFaultOptions extends SimCommon {
+  readonly kind?: string
+  readonly target?: string
+  readonly region?: string
+  readonly rate?: string
+  readonly latencyMs?: number
+  /** Seconds the fault lasts. */
+  readonly for?: number
+  readonly clear?: boolean
+  readonly id?: string
+}
+
+/** `flotilla sim fault`: injects a fault (or clears faults with `--clear`). */
+export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Promise<number> {
+  if (options.target !== undefined && options.region !== undefined) {
+    throw new InputError('give --target or --region, not both')
+  }
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    let scope: FaultScope = { kind: 'fleet' }
+    let fleet: Fleet | undefined
+    if (options.target !== undefined) {
+      fleet = (await loadValidFleet(options.repo ? { repo: options.repo } : {}, io.cwd)).fleet
+      scope = { kind: 'target', id: findTarget(fleet, options.target).id }
+    } else if (options.region !== undefined) {
+      scope = { kind: 'region', name: options.region }
+    }
+    if (options.clear) {
+      const cleared = await opened.sim.clearFaults({
+        ...(options.id ? { id: options.id } : {}),
+        ...(options.target !== undefined || options.region !== undefined ? { scope } : {}),
+      })
+      await audit(opened, 'sim-fault-clear', scopeName(scope), { cleared })
+      io.stdout(
+        options.format === 'json'
+          ? `${JSON.stringify({ cleared })}\n`
+          : `Cleared ${cleared} ${cleared === 1 ? 'fault' : 'faults'}.\n`,
+      )
+      return 0
+    }
+    if (options.kind === undefined)
+      throw new InputError(`--kind is required; one of: ${Object.keys(FAULT_DESCRIPTIONS).join(', ')}`)
+    const kind = parseFaultKind(options.kind)
+    if (kind === 'region-outage' && scope.kind !== 'region')
+      throw new InputError('--kind region-outage needs --region NAME (e.g. --region eu-central-1)')
+    const rate = options.rate === undefined ? 1 : Number(options.rate)
+    if (!Number.isFinite(rate) || rate < 0 || rate > 1)
+      throw new InputError(
+        `--rate "${options.rate}" must be a number from 0 to 1 (the share of calls that fail)`,
+      )
+    if (kind === 'latency' && !options.latencyMs)
+      throw new InputError('--kind latency needs --latency-ms N (extra milliseconds per operation)')
+    await opened.sim.seed(fleet?.targets ?? [])
+    const result = await opened.sim.addFault(
+      {
+        scope,
+        kind,
+        rate,
+        ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+        ...(options.for !== undefined ? { expiresAt: new Date(Date.now() + options.for * 1000) } : {}),
+      },
+      fleet?.targets ?? [],
+    )
+    await audit(opened, 'sim-fault', scopeName(scope), {
+      kind,
+      rate,
+      ...(result.fault ? { id: result.fault.id } : {}),
+      ...(result.drifted ? { drifted: result.drifted } : {}),
+    })
+    if (options.format === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`)
+    else if (result.drifted)
+      io.stdout(`Changed ${result.drifted} outside Flotilla; "flotilla plan" reports the drift.\n`)
+    else
+      io.stdout(
+        `Injected ${result.fault!.id}: ${FAULT_DESCRIPTIONS[kind]}, on ${scopeName(scope)}.\nClear it with: flotilla sim fault --clear --id ${result.fault!.id}\n`,
+      )
+    return 0
+  } finally {
+    await opened.close()
+  }
+}
+
+function scopeName(scope: FaultScope): string {
+  return scope.kind === 'fleet'
+    ? 'the whole fleet'
+    : scope.kind === 'target'
+      ? scope.id
+      : `region ${scope.name}`
+}
+
+async function audit(
+  opened: Awaited<ReturnType<typeof openFleetStore>>,
+  action: string,
+  subject: string,
+  detail: Record<string, unknown>,
+) {
+  await appendAuditEntry(opened.store.db, {
+    actor: cliActor(),
+    action,
+    subject,
+    source: 'cli',
+    detail: detail as never,
+  })
+}
+
+/** `flotilla sim reset`: forgets the simulated fleet (stacks, zones, objects, faults, its snapshots). */
+export async function simResetCommand(options: SimCommon, io: CliIo): Promise<number> {
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    await opened.sim.reset()
+    await audit(opened, 'sim-reset', 'sim', {})
+    io.stdout('The simulated fleet is empty again; it is seeded from the inventory on next use.\n')
+    return 0
+  } finally {
+    await opened.close()
+  }
+}
+
+export interface SimSettingsOptions extends SimCommon {
+  readonly latencyScale?: string
+}
+
+/** `flotilla sim settings [--latency-scale X]`: shows or changes the simulator's settings. */
+export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo): Promise<number> {
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    let settings = await opened.sim.settings()
+    if (options.latencyScale !== undefined) {
+      const scale = Number(options.latencyScale)
+      if (!Number.isFinite(scale) || scale < 0 || scale > 100) {
+        throw new InputError(
+          `--latency-scale "${options.latencyScale}" must be a number from 0 (instant) to 100`,
+        )
+      }
+      settings = await opened.sim.updateSettings({ latencyScale: scale })
+      await audit(opened, 'sim-settings', 'sim', { latencyScale: scale })
+    }
+    io.stdout(
+      options.format === 'json'
+        ? `${JSON.stringify(settings)}\n`
+        : `latency scale: ${settings.latencyScale}\n`,
+    )
+    return 0
+  } finally {
+    await opened.close()
+  }
+}
+
+export interface SimServeOptions extends StoreOptions {
+  readonly host?: string
+  readonly dnsPort?: number
+  /** How often to pick up changes from the store, in milliseconds. */
+  readonly refreshMs?: number
+}
+
+/**
+ * `flotilla sim serve`: serves the simulator's endpoints in the foreground — for now its DNS
+ * server — and prints them as one JSON line first. Zones are re-read from the store whenever they
+ * change (other processes on a shared PostgreSQL apply, restore, inject faults meanwhile).
+ * Stops on SIGINT or SIGTERM, or when `signal` aborts.
+ */
+export async function simServeCommand(
+  options: SimServeOptions,
+  io: CliIo,
+  signal?: AbortSignal,
+): Promise<number> {
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    await seedFromRepository({ ...options }, io, (fleet) => opened.sim.seed(fleet.targets))
+    let zones = await opened.sim.zones()
+    const lookup = { findZone: (name: string) => zones.findZone(name) }
+    const server = await startDnsServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.dnsPort ?? 0,
+      zones: lookup,
+    })
+    io.stdout(`${JSON.stringify({ dns: server.address })}\n`)
+    const stop = new AbortController()
+    const onSignal = () => stop.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    signal?.addEventListener('abort', onSignal, { once: true })
+    try {
+      while (!stop.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.refreshMs ?? 500)
+          stop.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer)
+              resolve()
+            },
+            { once: true },
+          )
+        })
+        if (!stop.signal.aborted) zones = await opened.sim.zones()
+      }
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      await server.close()
+    }
+    return 0
+  } finally {
+    await opened.close()
+  }
+}

@@ -1,0 +1,685 @@
+/**
+ * The simulated CloudFormation: stacks of an account, their operations and states, and what
+ * their resources do to the rest of the simulated fleet (hosted zones, record sets).
+ *
+ * An operation is accepted in one transaction (state `*_IN_PROGRESS`, what it will deploy kept as
+ * `pending`, a time it settles at) and carried out in another when it settles: time-driven and
+ * stored, so a simulated fleet keeps going across restarts and several processes see one truth.
+ * Resources are created, updated, replaced and deleted per the plan's resource type registry
+ * (the same `diffStacks` the plan uses), with `DeletionPolicy: Retain` honoured.
+ */
+import type { Kysely } from 'kysely'
+import { ConflictError, InputError } from '../../core/errors.ts'
+import type { Target } from '../../core/model/fleet-model.ts'
+import { diffStacks, STACK_TYPE } from '../../core/plan/diff-stacks.ts'
+import type { Change } from '../../core/plan/plan-model.ts'
+import { protectedTypes } from '../../core/plan/protected.ts'
+import { ProviderError } from '../../core/provider/port.ts'
+import type { RenderedStack } from '../../core/render/desired-state.ts'
+import { toLongForm } from '../../core/yaml/cfn-tags.ts'
+import type { Database, Json } from '../../store/tables.ts'
+import { normalizeName, type RecordType } from './dns-zones.ts'
+import { externalDnsRecords } from './external-dns.ts'
+import { evaluateIntrinsics, type IntrinsicContext } from './intrinsics.ts'
+import {
+  createOrAdoptZone,
+  deleteRecord,
+  deleteZone,
+  detachZone,
+  recordsOf,
+  syncExternalDns,
+  upsertRecord,
+  zonesOf,
+} from './sim-zones-store.ts'
+
+/** A stack operation. */
+export type StackOperation = 'create' | 'update' | 'delete'
+
+/** What a stack will deploy when its operation settles. */
+export interface PendingOperation {
+  readonly operation: StackOperation
+  readonly template: Record<string, unknown>
+  readonly parameters: Record<string, string>
+}
+
+/** A resource of a deployed stack. */
+export interface StackResource {
+  readonly type: string
+  readonly physicalId: string
+}
+
+/** A simulated stack as stored. */
+export interface SimStack {
+  readonly address: string
+  readonly target: string
+  readonly stackName: string
+  readonly region: string
+  readonly scope: 'region' | 'global'
+  readonly status: string
+  readonly statusReason: string
+  /** The template as last deployed (long form); `{}` while a stack is first being created. */
+  readonly template: Record<string, unknown>
+  readonly parameters: Record<string, string>
+  readonly resources: Record<string, StackResource>
+  readonly terminationProtection: boolean
+  readonly pending: PendingOperation | null
+  readonly settlesAt: Date | null
+}
+
+/** States after which a stack holds nothing (a failed create): it is observed as absent. */
+const EMPTY_STATES = new Set(['ROLLBACK_COMPLETE', 'CREATE_IN_PROGRESS'])
+
+/** States that are final and good. */
+export const COMPLETE_STATES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE'])
+
+const IN_PROGRESS: Record<StackOperation, string> = {
+  create: 'CREATE_IN_PROGRESS',
+  update: 'UPDATE_IN_PROGRESS',
+  delete: 'DELETE_IN_PROGRESS',
+}
+const FAILED: Record<StackOperation, string> = {
+  create: 'ROLLBACK_COMPLETE',
+  update: 'UPDATE_ROLLBACK_COMPLETE',
+  delete: 'DELETE_FAILED',
+}
+
+const isBuiltinProtected = protectedTypes([])
+
+/** The stacks of a target, by address. */
+export async function loadStacks(db: Kysely<Database>, target: string): Promise<SimStack[]> {
+  const rows = await db
+    .selectFrom('sim_stacks')
+    .selectAll()
+    .where('target', '=', target)
+    .orderBy('address')
+    .execute()
+  return rows.map(toSimStack)
+}
+
+/** The stacks of many targets at once (for a fleet-wide observe). */
+export async function loadStacksOf(db: Kysely<Database>, targets: readonly string[]): Promise<SimStack[]> {
+  if (targets.length === 0) return []
+  const rows = await db
+    .selectFrom('sim_stacks')
+    .selectAll()
+    .where('target', 'in', targets)
+    .orderBy('address')
+    .execute()
+  return rows.map(toSimStack)
+}
+
+function toSimStack(
+  row: Database['sim_stacks'] extends infer T ? { [K in keyof T]: unknown } : never,
+): SimStack {
+  return {
+    address: row.address as string,
+    target: row.target as string,
+    stackName: row.stack_name as string,
+    region: row.region as string,
+    scope: row.scope as 'region' | 'global',
+    status: row.status as string,
+    statusReason: row.status_reason as string,
+    template: row.template as Record<string, unknown>,
+    parameters: row.parameters as Record<string, string>,
+    resources: row.resources as Record<string, StackResource>,
+    terminationProtection: row.termination_protection as boolean,
+    pending: (row.pending ?? null) as PendingOperation | null,
+    settlesAt: (row.settles_at ?? null) as Date | null,
+  }
+}
+
+/** A deployed stack as the planner sees it, or `undefined` when nothing of it exists. */
+export function observedStack(stack: SimStack): RenderedStack | undefined {
+  if (EMPTY_STATES.has(stack.status) && Object.keys(stack.resources).length === 0) return undefined
+  return {
+    address: stack.address,
+    stackName: stack.stackName,
+    region: stack.region,
+    scope: stack.scope,
+    source: 'sim',
+    parameters: stack.parameters,
+    template: stack.template,
+  }
+}
+
+/** One stack operation an apply accepted, with what the engine must know to carry it out. */
+export interface AcceptedOperation {
+  readonly address: string
+  readonly operation: StackOperation | 'move'
+  readonly stackName: string
+  readonly region: string
+  readonly scope: 'region' | 'global'
+  /** For a move: the address the stack had. */
+  readonly movedFrom?: string
+  /** What will be deployed (none for a delete or a pure move). */
+  readonly pending?: PendingOperation
+  /** Resource changes, for latency, events and snapshots. */
+  readonly resourceChanges: readonly Change[]
+}
+
+/** Whether a resource keeps existing when its stack lets go of it. */
+function retained(stack: SimStack | undefined, logicalId: string): boolean {
+  const resources = (stack?.template.Resources ?? {}) as Record<string, { DeletionPolicy?: unknown }>
+  const policy = resources[logicalId]?.DeletionPolicy
+  return policy === 'Retain' || policy === 'RetainExceptOnCreate'
+}
+
+/** The logical id of a resource address `<stack address>/<LogicalId>`. */
+export function logicalIdOf(address: string): string {
+  return address.slice(address.lastIndexOf('/') + 1)
+}
+
+/**
+ * Decides what applying `desired` to the stacks `current` means, and refuses — before anything
+ * is written — what was not reviewed: deleting a stack the plan does not delete, or destroying a
+ * protected resource whose address the approvals do not cover.
+ *
+ * @param reviewed the target's changes from the plan that allowed this apply
+ */
+export function acceptStackOperations(
+  target: Target,
+  current: readonly SimStack[],
+  desired: readonly RenderedStack[],
+  reviewed: readonly Change[],
+  approvedDestruction: ReadonlySet<string>,
+): AcceptedOperation[] {
+  const byAddress = new Map(current.map((stack) => [stack.address, stack]))
+  const reviewedProtected = new Set(reviewed.filter((c) => c.protected).map((c) => c.address))
+  const reviewedDeletes = new Set(
+    reviewed.filter((c) => c.type === STACK_TYPE && c.action === 'delete').map((c) => c.address),
+  )
+  const consumed = new Set<string>()
+  const accepted: AcceptedOperation[] = []
+  const isProtected = (type: string) => isBuiltinProtected(type)
+
+  const check = (before: SimStack | undefined, changes: readonly Change[]) => {
+    for (const change of changes) {
+      if (change.type === STACK_TYPE || (change.action !== 'delete' && change.action !== 'replace')) continue
+      if (change.action === 'delete' && retained(before, logicalIdOf(change.address))) continue
+      const guarded = change.protected || reviewedProtected.has(change.address)
+      if (guarded && !approvedDestruction.has(change.address)) {
+        throw new ProviderError(
+          'refused',
+          target.id,
+          `refusing to ${change.action} protected resource ${change.address} (${change.type}): no approval covers it; plan again and approve its address`,
+          change.address,
+        )
+      }
+    }
+  }
+
+  for (const stack of desired) {
+    let before = byAddress.get(stack.address)
+    let movedFrom: string | undefined
+    if (!before && stack.movedFrom !== undefined) {
+      const previous = `${stack.address.slice(0, stack.address.lastIndexOf('/'))}/${stack.movedFrom}`
+      const candidate = byAddress.get(previous)
+      if (candidate && !desired.some((d) => d.address === previous)) {
+        before = candidate
+        movedFrom = previous
+      }
+    }
+    if (before) consumed.add(before.address)
+    const existing = before ? observedStack(before) : undefined
+    const changes = diffStacks(
+      existing ? [movedFrom ? { ...existing, address: stack.address } : existing] : [],
+      [withoutMovedFrom(stack)],
+      isProtected,
+    )
+    check(before, changes)
+    const template = toLongForm(stack.template) as Record<string, unknown>
+    const pending: PendingOperation = {
+      operation: existing ? 'update' : 'create',
+      template,
+      parameters: { ...stack.parameters },
+    }
+    const base = {
+      address: stack.address,
+      stackName: stack.stackName,
+      region: stack.region,
+      scope: stack.scope,
+    }
+    if (movedFrom) {
+      accepted.push({ ...base, operation: 'move', movedFrom, resourceChanges: [] })
+      if (changes.length > 0)
+        accepted.push({ ...base, operation: 'update', pending, resourceChanges: changes })
+    } else if (!existing || changes.length > 0) {
+      accepted.push({ ...base, operation: pending.operation, pending, resourceChanges: changes })
+    }
+  }
+
+  for (const stack of current) {
+    if (consumed.has(stack.address)) continue
+    const existing = observedStack(stack)
+    if (!existing) continue
+    if (!reviewedDeletes.has(stack.address)) {
+      throw new ProviderError(
+        'refused',
+        target.id,
+        `refusing to delete stack ${stack.address}: it is termination-protected and the reviewed plan does not delete it; plan again`,
+        stack.address,
+      )
+    }
+    const changes = diffStacks([existing], [], isProtected)
+    check(stack, changes)
+    accepted.push({
+      address: stack.address,
+      operation: 'delete',
+      stackName: stack.stackName,
+      region: stack.region,
+      scope: stack.scope,
+      pending: { operation: 'delete', template: {}, parameters: {} },
+      resourceChanges: changes,
+    })
+  }
+  return accepted
+}
+
+function withoutMovedFrom(stack: RenderedStack): RenderedStack {
+  const { movedFrom: _ignored, ...rest } = stack
+  return rest
+}
+
+/** Appends a stack event. */
+export async function stackEvent(
+  db: Kysely<Database>,
+  target: string,
+  stack: string,
+  logicalId: string,
+  type: string,
+  status: string,
+  reason = '',
+): Promise<void> {
+  await db
+    .insertInto('sim_stack_events')
+    .values({ target, stack, logical_id: logicalId, resource_type: type, status, reason })
+    .execute()
+}
+
+/** Writes accepted operations: moves at once, the rest as `*_IN_PROGRESS` until `settlesAt`. */
+export async function startOperations(
+  db: Kysely<Database>,
+  target: Target,
+  operations: readonly AcceptedOperation[],
+  settlesAt: (operation: AcceptedOperation) => Date,
+): Promise<void> {
+  for (const op of operations) {
+    if (op.operation === 'move') {
+      await db
+        .updateTable('sim_stacks')
+        .set({ address: op.address, stack_name: op.stackName, updated_at: new Date() })
+        .where('address', '=', op.movedFrom!)
+        .execute()
+      await db
+        .updateTable('sim_zones')
+        .set({ stack: op.address })
+        .where('stack', '=', op.movedFrom!)
+        .execute()
+      await stackEvent(
+        db,
+        target.id,
+        op.address,
+        op.stackName,
+        STACK_TYPE,
+        'MOVE_COMPLETE',
+        `moved from ${op.movedFrom}`,
+      )
+      continue
+    }
+    const pending = JSON.stringify(op.pending)
+    const status = IN_PROGRESS[op.pending!.operation]
+    const at = settlesAt(op)
+    await db
+      .insertInto('sim_stacks')
+      .values({
+        address: op.address,
+        target: target.id,
+        stack_name: op.stackName,
+        region: op.region,
+        scope: op.scope,
+        status,
+        template: '{}',
+        parameters: '{}',
+        resources: '{}',
+        pending,
+        settles_at: at,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('address')
+          .doUpdateSet({ status, status_reason: '', pending, settles_at: at, updated_at: new Date() }),
+      )
+      .execute()
+    await stackEvent(db, target.id, op.address, op.stackName, STACK_TYPE, status, 'User Initiated')
+  }
+}
+
+/** Carries out a settled operation's resource changes; throws what makes the stack roll back. */
+async function carryOut(
+  db: Kysely<Database>,
+  target: { id: string; account: string },
+  stack: SimStack,
+  pending: PendingOperation,
+  newId: (type: string, logicalId: string) => string,
+): Promise<Record<string, StackResource>> {
+  const existing = observedStack(stack)
+  const after: RenderedStack | undefined =
+    pending.operation === 'delete'
+      ? undefined
+      : { ...(existing ?? stackShell(stack)), template: pending.template, parameters: pending.parameters }
+  const changes = diffStacks(existing ? [existing] : [], after ? [after] : [], isBuiltinProtected).filter(
+    (c) => c.type !== STACK_TYPE,
+  )
+  const resources: Record<string, StackResource> = { ...stack.resources }
+  const beforeResources = (stack.template.Resources ?? {}) as Record<
+    string,
+    { Type?: string; Properties?: unknown }
+  >
+  const afterResources = (pending.template.Resources ?? {}) as Record<
+    string,
+    { Type?: string; Properties?: unknown }
+  >
+  const contextOf = (
+    template: Record<string, unknown>,
+    parameters: Record<string, string>,
+  ): IntrinsicContext => ({
+    accountId: target.account,
+    region: stack.region,
+    stackName: stack.stackName,
+    parameters: { ...defaults(template), ...parameters },
+    physicalIds: Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, r.physicalId])),
+  })
+  // Destroy first (as CloudFormation's cleanup would, but before creates, so that a replaced
+  // zone's name is free), zones before the records that live in them are re-created.
+  const order = [...changes].sort((a, b) => rank(a) - rank(b))
+  for (const change of order) {
+    const logicalId = logicalIdOf(change.address)
+    const old = resources[logicalId]
+    if ((change.action === 'delete' || change.action === 'replace') && old) {
+      await destroyResource(
+        db,
+        stack,
+        logicalId,
+        old,
+        beforeResources[logicalId],
+        contextOf(stack.template, stack.parameters),
+      )
+      delete resources[logicalId]
+    }
+  }
+  for (const change of order) {
+    const logicalId = logicalIdOf(change.address)
+    const declared = afterResources[logicalId]
+    if (!declared || change.action === 'delete') continue
+    const type = String(declared.Type)
+    if (change.action === 'create' || change.action === 'replace') {
+      const physicalId = await createResource(
+        db,
+        target,
+        stack,
+        logicalId,
+        declared,
+        contextOf(pending.template, pending.parameters),
+        newId,
+      )
+      resources[logicalId] = { type, physicalId }
+    } else if (type === 'AWS::Route53::RecordSet') {
+      const context = contextOf(pending.template, pending.parameters)
+      await putRecordSet(db, stack, declared, context)
+    }
+    await stackEvent(
+      db,
+      stack.target,
+      stack.address,
+      logicalId,
+      type,
+      change.action === 'update' || change.action === 'move' ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
+    )
+  }
+  return resources
+}
+
+function rank(change: Change): number {
+  return change.type === 'AWS::Route53::HostedZone' ? 0 : 1
+}
+
+function stackShell(stack: SimStack): RenderedStack {
+  return {
+    address: stack.address,
+    stackName: stack.stackName,
+    region: stack.region,
+    scope: stack.scope,
+    source: 'sim',
+    parameters: {},
+    template: {},
+  }
+}
+
+function defaults(template: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, declaration] of Object.entries(
+    (template.Parameters ?? {}) as Record<string, { Default?: unknown }>,
+  )) {
+    if (declaration?.Default !== undefined) out[name] = String(declaration.Default)
+  }
+  return out
+}
+
+async function createResource(
+  db: Kysely<Database>,
+  target: { id: string; account: string },
+  stack: SimStack,
+  logicalId: string,
+  declared: { Type?: string; Properties?: unknown },
+  context: IntrinsicContext,
+  newId: (type: string, logicalId: string) => string,
+): Promise<string> {
+  const type = String(declared.Type)
+  if (type === 'AWS::Route53::HostedZone') {
+    const properties = evaluateIntrinsics(declared.Properties ?? {}, context) as { Name?: unknown }
+    if (typeof properties.Name !== 'string')
+      throw new ResourceFailure(`${logicalId}: Properties.Name is required`)
+    const zone = await createOrAdoptZone(db, target.account, properties.Name, {
+      stack: stack.address,
+      logicalId,
+    })
+    await resyncExternalDns(db, target.account)
+    return zone.id
+  }
+  if (type === 'AWS::Route53::RecordSet') {
+    await putRecordSet(db, stack, declared, context)
+    return newId(type, logicalId)
+  }
+  return newId(type, logicalId)
+}
+
+interface RecordSetProperties {
+  HostedZoneId?: unknown
+  HostedZoneName?: unknown
+  Name?: unknown
+  Type?: unknown
+  TTL?: unknown
+  ResourceRecords?: unknown
+}
+
+async function recordTarget(db: Kysely<Database>, stack: SimStack, properties: RecordSetProperties) {
+  const zones = await zonesOf(db)
+  const zone =
+    typeof properties.HostedZoneId === 'string'
+      ? zones.find((z) => z.id === properties.HostedZoneId)
+      : typeof properties.HostedZoneName === 'string'
+        ? zones.find((z) => z.name === normalizeName(String(properties.HostedZoneName)))
+        : undefined
+  if (!zone) throw new ResourceFailure(`the hosted zone of record ${String(properties.Name)} does not exist`)
+  void stack
+  return zone
+}
+
+async function putRecordSet(
+  db: Kysely<Database>,
+  stack: SimStack,
+  declared: { Properties?: unknown },
+  context: IntrinsicContext,
+): Promise<void> {
+  const properties = evaluateIntrinsics(declared.Properties ?? {}, context) as RecordSetProperties
+  const zone = await recordTarget(db, stack, properties)
+  const values = Array.isArray(properties.ResourceRecords) ? properties.ResourceRecords.map(String) : []
+  await upsertRecord(db, zone, {
+    name: String(properties.Name),
+    type: String(properties.Type) as RecordType,
+    ttl: Number(properties.TTL ?? 300),
+    values,
+    owner: stack.address,
+  })
+}
+
+async function destroyResource(
+  db: Kysely<Database>,
+  stack: SimStack,
+  logicalId: string,
+  resource: StackResource,
+  declared: { Properties?: unknown } | undefined,
+  context: IntrinsicContext,
+): Promise<void> {
+  const keep = retained(stack, logicalId)
+  if (resource.type === 'AWS::Route53::HostedZone') {
+    if (keep) await detachZone(db, resource.physicalId)
+    else await deleteZone(db, resource.physicalId)
+  } else if (resource.type === 'AWS::Route53::RecordSet' && declared && !keep) {
+    try {
+      const properties = evaluateIntrinsics(declared.Properties ?? {}, context) as RecordSetProperties
+      const zone = await recordTarget(db, stack, properties)
+      await deleteRecord(db, zone.id, String(properties.Name), String(properties.Type))
+    } catch {
+      // The zone went first: its records went with it.
+    }
+  }
+  await stackEvent(
+    db,
+    stack.target,
+    stack.address,
+    logicalId,
+    resource.type,
+    keep ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE',
+    keep ? 'DeletionPolicy: Retain' : '',
+  )
+}
+
+/** Re-publishes external-dns records of every cluster of an account (a zone appeared). */
+export async function resyncExternalDns(db: Kysely<Database>, account: string): Promise<void> {
+  const clusters = await db
+    .selectFrom('sim_targets')
+    .select('id')
+    .where('kind', '=', 'cluster')
+    .where('account', '=', account)
+    .execute()
+  for (const { id } of clusters) {
+    const objects = await db.selectFrom('sim_objects').select('object').where('cluster', '=', id).execute()
+    await syncExternalDns(
+      db,
+      id,
+      account,
+      externalDnsRecords(
+        id,
+        objects.map((o) => o.object as Record<string, unknown>),
+      ),
+    )
+  }
+}
+
+/**
+ * Settles one stack whose operation is due: carries out its resource changes and records the
+ * final state, all in one transaction; if carrying out fails (or `fail` is set by a
+ * `resource-failure` fault), nothing of it stays and the stack ends rolled back with the reason.
+ */
+export async function settleStack(
+  db: Kysely<Database>,
+  target: { id: string; account: string },
+  stack: SimStack,
+  fail: string | undefined,
+  newId: (type: string, logicalId: string) => string,
+): Promise<void> {
+  const pending = stack.pending
+  if (!pending) return
+  let reason = fail
+  if (reason === undefined) {
+    try {
+      await db.transaction().execute(async (trx) => {
+        const resources = await carryOut(trx, target, stack, pending, newId)
+        if (pending.operation === 'delete') {
+          await trx.deleteFrom('sim_stacks').where('address', '=', stack.address).execute()
+          await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, 'DELETE_COMPLETE')
+          return
+        }
+        const status = pending.operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE'
+        await trx
+          .updateTable('sim_stacks')
+          .set({
+            status,
+            status_reason: '',
+            template: JSON.stringify(pending.template),
+            parameters: JSON.stringify(pending.parameters),
+            resources: JSON.stringify(resources as unknown as Json),
+            pending: null,
+            settles_at: null,
+            updated_at: new Date(),
+          })
+          .where('address', '=', stack.address)
+          .execute()
+        await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, status)
+      })
+      return
+    } catch (error) {
+      if (error instanceof Error && error.name !== 'UnresolvableError' && !isResourceError(error)) throw error
+      reason = (error as Error).message
+    }
+  }
+  const status = FAILED[pending.operation]
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('sim_stacks')
+      .set({ status, status_reason: reason, pending: null, settles_at: null, updated_at: new Date() })
+      .where('address', '=', stack.address)
+      .execute()
+    await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, status, reason)
+  })
+}
+
+/** A resource that cannot be created as declared (CloudFormation's `CREATE_FAILED` reason). */
+class ResourceFailure extends Error {
+  override readonly name = 'ResourceFailure'
+}
+
+/** Errors of a resource's own values, which roll the stack back; anything else is a bug. */
+function isResourceError(error: Error): boolean {
+  return error instanceof ResourceFailure || error instanceof InputError || error instanceof ConflictError
+}
+
+/** Snapshot content of a zone: the zone and every record set in it. */
+export interface ZoneSnapshot {
+  readonly zone: { readonly id: string; readonly name: string; readonly account: string }
+  readonly records: readonly {
+    name: string
+    type: string
+    ttl: number
+    values: readonly string[]
+    owner: string
+  }[]
+}
+
+/** Reads what a snapshot of a zone must hold. */
+export async function zoneSnapshot(db: Kysely<Database>, zoneId: string): Promise<ZoneSnapshot | undefined> {
+  const zone = await db.selectFrom('sim_zones').selectAll().where('id', '=', zoneId).executeTakeFirst()
+  if (!zone) return undefined
+  const records = await recordsOf(db, zoneId)
+  return {
+    zone: { id: zone.id, name: zone.name, account: zone.account },
+    records: records.map((r) => ({
+      name: r.name,
+      type: r.type,
+      ttl: r.ttl,
+      values: [...r.values],
+      owner: r.owner,
+    })),
+  }
+}
