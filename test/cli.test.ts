@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { BASE_FILES, writeFixtureDir } from './support/fixture-fleet.ts'
@@ -169,11 +169,16 @@ describe('flotilla init', () => {
 })
 
 describe('flotilla plan', () => {
-  test('without --base it says what is missing', async () => {
+  test('without --base it plans against the observed (simulated) fleet, in the embedded store', async () => {
     const dir = writeFixtureDir(BASE_FILES)
-    const { code, stderr } = await cli(['plan', '--repo', dir])
-    expect(code).toBe(1)
-    expect(stderr).toContain('pass --base REV to plan against a revision')
+    const { code, stdout } = await cli(['plan', '--repo', dir, '--format', 'json'])
+    expect(code).toBe(2)
+    const plan = JSON.parse(stdout)
+    expect(plan.base).toEqual({ kind: 'observed' })
+    expect(plan.summary.actions.delete).toBe(0)
+    expect(plan.summary.actions.create).toBeGreaterThan(0)
+    expect(existsSync(join(dir, '.flotilla', 'pgdata'))).toBe(true)
+    expect(existsSync(join(dir, '.flotilla', 'lock'))).toBe(false)
   })
 
   test('plans the working tree against a revision; --target narrows; exit codes follow the verdict', async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, storeConfigFromEnvironment } from './database.ts'
 import { appendRolloutEvent, listRolloutEvents } from './events.ts'
 import { migrateToLatest } from './migrate.ts'
+import { migrations } from './migrations/index.ts'
 import { testBackends, useTestStore } from './test-store.ts'
 
 const plan = (id: string) => ({
@@ -99,7 +100,7 @@ describe('the embedded store in a data directory', () => {
 
   it('keeps its rows and its migrations across close and reopen', async () => {
     const first = await openDatabase({ kind: 'pglite', dataDir })
-    expect(await migrateToLatest(first.db)).toEqual(['0001-initial'])
+    expect(await migrateToLatest(first.db)).toEqual(Object.keys(migrations))
     await first.db.insertInto('plans').values(plan('plan-1')).execute()
     await first.db
       .insertInto('rollouts')

@@ -29,7 +29,7 @@ describe.each(testBackends)('migrateToLatest on %s', (backend) => {
     const { db } = test.store
     const failing = {
       ...migrations,
-      '0002-broken': {
+      '9999-broken': {
         async up(migrating: typeof db) {
           await sql`create table half_done (id int)`.execute(migrating)
           await sql`select * from no_such_table`.execute(migrating)
@@ -38,7 +38,7 @@ describe.each(testBackends)('migrateToLatest on %s', (backend) => {
     }
     const error = await migrateToLatest(db, failing).catch((thrown: unknown) => thrown)
     expect(error).toBeInstanceOf(MigrationError)
-    expect((error as MigrationError).message).toMatch(/^migration 0002-broken failed: .*no_such_table/)
+    expect((error as MigrationError).message).toMatch(/^migration 9999-broken failed: .*no_such_table/)
     const tables = await db.introspection.getTables()
     expect(tables.map((table) => table.name)).not.toContain('half_done')
     const held = await sql<{ held: number }>`
