@@ -14,6 +14,7 @@ import { dnsQueriesPerSecond } from './dns.ts'
 import { fullPipeline, parseOnly } from './load-pipeline.ts'
 import { interleavedMediansMs, ms, printTable, type Row } from './measure.ts'
 import { commitEdit, offlinePlan, policyCost, warmPlan } from './plan-pipeline.ts'
+import { pgliteConfig, postgresConfig, type SeedApplyResult, seedAndApply } from './sim-apply.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-'))
 
@@ -58,6 +59,54 @@ function peakMemoryRow(name: string, args: readonly string[]): Row {
   const mib = maxRssBytes / 2 ** 20
   return { name, value: `${mib.toFixed(0)} MiB`, target: '< 1024 MiB', pass: mib < 1024 }
 }
+/**
+ * Seeding the simulated fleet from the example inventory (300 accounts, 250 clusters) and applying
+ * the example revision to all of it at zero latency, on PGlite and — when `TEST_DATABASE_URL` (or
+ * `BENCH_DATABASE_URL`) names one — on PostgreSQL, side by side.
+ */
+async function simRows(): Promise<Row[]> {
+  const repo = join(work, 'fleet-1x')
+  const loaded = loadFleet(await readRevisionSource(repo, 'HEAD'))
+  if (!loaded.ok) throw new Error('the example fleet does not load')
+  const describe = (r: SeedApplyResult) =>
+    `${((r.seedMs + r.applyMs) / 1000).toFixed(1)} s (seed ${ms(r.seedMs)}; ${r.targets} targets, ${r.stacks.toLocaleString('en')} stacks, ${r.objects.toLocaleString('en')} objects${r.failed ? `, ${r.failed} FAILED` : ''})`
+  const embedded = pgliteConfig()
+  const rowsOut: Row[] = []
+  try {
+    const result = await seedAndApply(loaded.fleet, embedded.config, 4)
+    const total = result.seedMs + result.applyMs
+    rowsOut.push({
+      name: 'seed the simulated fleet + apply the example to all of it, embedded PGlite (300/250, zero latency)',
+      value: describe(result),
+      target: '< 30 s',
+      pass: total < 30_000 && result.failed === 0,
+    })
+  } finally {
+    embedded.cleanup()
+  }
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
+  if (url) {
+    const server = await postgresConfig(url)
+    try {
+      const result = await seedAndApply(loaded.fleet, server.config, 4)
+      rowsOut.push({
+        name: '  the same on PostgreSQL (127.0.0.1, 4 targets at a time)',
+        value: describe(result),
+        target: '',
+      })
+    } finally {
+      await server.cleanup()
+    }
+  } else {
+    rowsOut.push({
+      name: '  the same on PostgreSQL',
+      value: 'not measured: set TEST_DATABASE_URL',
+      target: '',
+    })
+  }
+  return rowsOut
+}
+
 const rows: Row[] = []
 
 try {
@@ -164,6 +213,8 @@ try {
       rows.push(...(await policyRows(repo, source, runs)))
     }
   }
+
+  rows.push(...(await simRows()))
 
   const qps = await dnsQueriesPerSecond(2000)
   rows.push({

@@ -46,10 +46,10 @@ import {
   loadStacksOf,
   logicalIdOf,
   observedStack,
-  type SimStack,
   settleStack,
   stackEvent,
   startOperations,
+  toSimStack,
   type ZoneSnapshot,
   zoneSnapshot,
 } from './sim-stacks.ts'
@@ -761,33 +761,26 @@ export class SimProvider implements Provider {
     let query = this.db
       .selectFrom('sim_stacks')
       .innerJoin('sim_targets', 'sim_targets.id', 'sim_stacks.target')
-      .select(['sim_stacks.address', 'sim_targets.account', 'sim_targets.info'])
+      .selectAll('sim_stacks')
+      .select(['sim_targets.account as account', 'sim_targets.info as info'])
       .where('sim_stacks.pending', 'is not', null)
       .where('sim_stacks.settles_at', '<=', now)
     if (targets !== undefined) {
       if (targets.length === 0) return
       query = query.where('sim_stacks.target', 'in', targets)
     }
-    const due = await query.orderBy('sim_stacks.settles_at').execute()
+    const due = await query.orderBy('sim_stacks.settles_at').orderBy('sim_stacks.address').execute()
     if (due.length === 0) return
     const faults = await this.faults()
     for (const row of due) {
-      const stack = await this.db
-        .selectFrom('sim_stacks')
-        .selectAll()
-        .where('address', '=', row.address)
-        .executeTakeFirst()
-      if (!stack || stack.pending === null) continue // settled meanwhile by another process
-      const [current] = (await loadStacks(this.db, stack.target)).filter(
-        (s: SimStack) => s.address === row.address,
-      )
-      if (!current) continue
+      const current = toSimStack(row)
       const info = row.info as unknown as SeededInfo
       const scoped = { id: current.target, regions: info.regions }
       if (hasFault(faults, scoped, 'stuck-stack', now)) continue
       const failure = faults.find(
         (f) => f.kind === 'resource-failure' && hasFault([f], scoped, 'resource-failure', now),
       )
+      // settleStack claims the row: another process that settled it meanwhile wins.
       await settleStack(
         this.db,
         { id: current.target, account: row.account },

@@ -8,7 +8,7 @@
  * Resources are created, updated, replaced and deleted per the plan's resource type registry
  * (the same `diffStacks` the plan uses), with `DeletionPolicy: Retain` honoured.
  */
-import type { Kysely } from 'kysely'
+import type { Insertable, Kysely } from 'kysely'
 import { ConflictError, InputError } from '../../core/errors.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import { diffStacks, STACK_TYPE } from '../../core/plan/diff-stacks.ts'
@@ -108,7 +108,7 @@ export async function loadStacksOf(db: Kysely<Database>, targets: readonly strin
   return rows.map(toSimStack)
 }
 
-function toSimStack(
+export function toSimStack(
   row: Database['sim_stacks'] extends infer T ? { [K in keyof T]: unknown } : never,
 ): SimStack {
   return {
@@ -303,6 +303,8 @@ export async function startOperations(
   operations: readonly AcceptedOperation[],
   settlesAt: (operation: AcceptedOperation) => Date,
 ): Promise<void> {
+  const rows: Insertable<Database['sim_stacks']>[] = []
+  const events: ResourceEvent[] = []
   for (const op of operations) {
     if (op.operation === 'move') {
       await db
@@ -326,32 +328,46 @@ export async function startOperations(
       )
       continue
     }
-    const pending = JSON.stringify(op.pending)
     const status = IN_PROGRESS[op.pending!.operation]
-    const at = settlesAt(op)
-    await db
-      .insertInto('sim_stacks')
-      .values({
-        address: op.address,
-        target: target.id,
-        stack_name: op.stackName,
-        region: op.region,
-        scope: op.scope,
-        status,
-        template: '{}',
-        parameters: '{}',
-        resources: '{}',
-        pending,
-        settles_at: at,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('address')
-          .doUpdateSet({ status, status_reason: '', pending, settles_at: at, updated_at: new Date() }),
-      )
-      .execute()
-    await stackEvent(db, target.id, op.address, op.stackName, STACK_TYPE, status, 'User Initiated')
+    rows.push({
+      address: op.address,
+      target: target.id,
+      stack_name: op.stackName,
+      region: op.region,
+      scope: op.scope,
+      status,
+      template: '{}',
+      parameters: '{}',
+      resources: '{}',
+      pending: JSON.stringify(op.pending),
+      settles_at: settlesAt(op),
+    })
+    events.push({
+      target: target.id,
+      stack: op.address,
+      logical_id: op.stackName,
+      resource_type: STACK_TYPE,
+      status,
+      reason: 'User Initiated',
+    })
   }
+  if (rows.length === 0) return
+  // Moves are done above; the rest is one statement: a new stack is inserted, an existing one
+  // (also one just moved to its new address) gets its operation.
+  await db
+    .insertInto('sim_stacks')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.column('address').doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        status_reason: '',
+        pending: eb.ref('excluded.pending'),
+        settles_at: eb.ref('excluded.settles_at'),
+        updated_at: new Date(),
+      })),
+    )
+    .execute()
+  await db.insertInto('sim_stack_events').values(events).execute()
 }
 
 /** Carries out a settled operation's resource changes; throws what makes the stack roll back. */
@@ -389,6 +405,7 @@ async function carryOut(
     parameters: { ...defaults(template), ...parameters },
     physicalIds: Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, r.physicalId])),
   })
+  const events: ResourceEvent[] = []
   // Destroy first (as CloudFormation's cleanup would, but before creates, so that a replaced
   // zone's name is free), zones before the records that live in them are re-created.
   const order = [...changes].sort((a, b) => rank(a) - rank(b))
@@ -403,6 +420,7 @@ async function carryOut(
         old,
         beforeResources[logicalId],
         contextOf(stack.template, stack.parameters),
+        events,
       )
       delete resources[logicalId]
     }
@@ -427,17 +445,21 @@ async function carryOut(
       const context = contextOf(pending.template, pending.parameters)
       await putRecordSet(db, stack, declared, context)
     }
-    await stackEvent(
-      db,
-      stack.target,
-      stack.address,
-      logicalId,
-      type,
-      change.action === 'update' || change.action === 'move' ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
-    )
+    events.push({
+      target: stack.target,
+      stack: stack.address,
+      logical_id: logicalId,
+      resource_type: type,
+      status: change.action === 'update' || change.action === 'move' ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
+    })
   }
+  // One insert for the resource events of a stack: a stack of 40 resources is one round trip.
+  if (events.length > 0) await db.insertInto('sim_stack_events').values(events).execute()
   return resources
 }
+
+/** A resource event waiting to be written with the others of its stack. */
+type ResourceEvent = Insertable<Database['sim_stack_events']>
 
 function rank(change: Change): number {
   return change.type === 'AWS::Route53::HostedZone' ? 0 : 1
@@ -540,6 +562,7 @@ async function destroyResource(
   resource: StackResource,
   declared: { Properties?: unknown } | undefined,
   context: IntrinsicContext,
+  events: ResourceEvent[],
 ): Promise<void> {
   const keep = retained(stack, logicalId)
   if (resource.type === 'AWS::Route53::HostedZone') {
@@ -554,15 +577,14 @@ async function destroyResource(
       // The zone went first: its records went with it.
     }
   }
-  await stackEvent(
-    db,
-    stack.target,
-    stack.address,
-    logicalId,
-    resource.type,
-    keep ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE',
-    keep ? 'DeletionPolicy: Retain' : '',
-  )
+  events.push({
+    target: stack.target,
+    stack: stack.address,
+    logical_id: logicalId,
+    resource_type: resource.type,
+    status: keep ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE',
+    reason: keep ? 'DeletionPolicy: Retain' : '',
+  })
 }
 
 /** Re-publishes external-dns records of every cluster of an account (a zone appeared). */
@@ -605,6 +627,7 @@ export async function settleStack(
   if (reason === undefined) {
     try {
       await db.transaction().execute(async (trx) => {
+        if (!(await claim(trx, stack))) return
         const resources = await carryOut(trx, target, stack, pending, newId)
         if (pending.operation === 'delete') {
           await trx.deleteFrom('sim_stacks').where('address', '=', stack.address).execute()
@@ -636,6 +659,7 @@ export async function settleStack(
   }
   const status = FAILED[pending.operation]
   await db.transaction().execute(async (trx) => {
+    if (!(await claim(trx, stack))) return
     await trx
       .updateTable('sim_stacks')
       .set({ status, status_reason: reason, pending: null, settles_at: null, updated_at: new Date() })
@@ -643,6 +667,20 @@ export async function settleStack(
       .execute()
     await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, status, reason)
   })
+}
+
+/**
+ * Locks a stack row for settling and checks that its operation is still the one to carry out:
+ * two processes on one PostgreSQL may find the same operation due; only the first carries it out.
+ */
+async function claim(db: Kysely<Database>, stack: SimStack): Promise<boolean> {
+  const row = await db
+    .selectFrom('sim_stacks')
+    .select(['pending', 'settles_at'])
+    .where('address', '=', stack.address)
+    .forUpdate()
+    .executeTakeFirst()
+  return row !== undefined && row.pending !== null && row.settles_at?.getTime() === stack.settlesAt?.getTime()
 }
 
 /** A resource that cannot be created as declared (CloudFormation's `CREATE_FAILED` reason). */

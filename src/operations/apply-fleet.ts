@@ -1,0 +1,115 @@
+/**
+ * Applies a whole revision to every target at once, without stages: one plan of the fleet against
+ * its observed state, checked like any plan, then each changed target applied through its
+ * provider. This is how an empty simulated fleet is bootstrapped (`npm start`, benchmarks); real
+ * fleet-wide changes go through rollouts, which add stages, waves, gates and rollback.
+ */
+import type { Kysely } from 'kysely'
+import { InputError } from '../core/errors.ts'
+import type { Fleet } from '../core/model/fleet-model.ts'
+import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
+import type { Plan } from '../core/plan/plan-model.ts'
+import type { Approval } from '../core/policy/approvals.ts'
+import { policyRegistry } from '../core/policy/policy-rules.ts'
+import { fingerprintsOf } from '../core/provider/fingerprint.ts'
+import type { ProviderRegistry } from '../core/provider/registry.ts'
+import { withRetries } from '../core/provider/retry.ts'
+import type { Database } from '../store/tables.ts'
+import { recordApplied, recordIntended } from './applied-states.ts'
+import { approvedAddresses } from './apply-target.ts'
+import { observeFleet } from './observed-fleet.ts'
+
+/** What {@link applyFleet} needs. */
+export interface ApplyFleetOptions {
+  readonly head: Fleet
+  readonly registry: ProviderRegistry
+  readonly db: Kysely<Database>
+  readonly revision: string
+  readonly approvals?: readonly Approval[]
+  readonly now?: Date
+  /** Targets applied at once. @default 4 */
+  readonly concurrency?: number
+  /** Give up waiting for one target to settle after this long. @default 30 minutes */
+  readonly timeoutMs?: number
+}
+
+/** The result of {@link applyFleet}: the plan, and the targets that failed with why. */
+export interface ApplyFleetResult {
+  readonly plan: Plan
+  readonly applied: number
+  readonly failed: ReadonlyMap<string, string>
+  /** Set when the plan was denied or needs approvals: nothing was applied. */
+  readonly blocked?: string
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Plans the fleet against its observed state and applies every changed target. */
+export async function applyFleet(options: ApplyFleetOptions): Promise<ApplyFleetResult> {
+  const { head, registry, db } = options
+  const observed = await observeFleet(head, registry, db)
+  const outcome = planFleet({
+    base: observed.state,
+    head: fleetState(head),
+    ...strictestSettings(head.settings, head.settings),
+    rules: policyRegistry(head),
+    approvals: options.approvals ?? [],
+    ...(options.now ? { now: options.now } : {}),
+  })
+  if (!outcome.ok) throw new InputError('the fleet cannot be planned', outcome.errors)
+  const { plan } = outcome
+  if (plan.verdict === 'denied' || plan.verdict === 'requires-approval') {
+    return { plan, applied: 0, failed: new Map(), blocked: plan.verdict }
+  }
+  const approved = approvedAddresses(plan.findings, plan.approvals?.unmet ?? [])
+  const byId = new Map(head.targets.map((t) => [t.id, t]))
+  const queue = [...plan.targets]
+  const failed = new Map<string, string>()
+  let applied = 0
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const target = byId.get(next.id)
+      if (!target) continue // a target only the observed side has: nothing is deleted by omission
+      const provider = registry.forTarget(target)
+      const desired = head.desired.get(target.id) ?? { target, stacks: [], manifests: [] }
+      const fingerprints = fingerprintsOf(desired)
+      try {
+        await recordIntended(db, target.id, provider.name, options.revision, fingerprints)
+        await withRetries(() =>
+          provider.apply({
+            target,
+            desired,
+            plan: next,
+            approvedDestruction: approved,
+            revision: options.revision,
+          }),
+        )
+        const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000)
+        let settle = await withRetries(() => provider.settled(target))
+        while (settle.state === 'in-progress' && Date.now() < deadline) {
+          await sleep(200)
+          settle = await withRetries(() => provider.settled(target))
+        }
+        if (settle.state !== 'settled') {
+          failed.set(
+            target.id,
+            `${settle.state}: ${settle.items.map((i) => `${i.address} ${i.status}`).join(', ')}`,
+          )
+          continue
+        }
+        await recordApplied(db, {
+          target: target.id,
+          provider: provider.name,
+          revision: options.revision,
+          fingerprints,
+        })
+        applied++
+      } catch (error) {
+        if (!(error instanceof Error) || error.name !== 'ProviderError') throw error
+        failed.set(target.id, error.message)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker))
+  return { plan, applied, failed }
+}
