@@ -39,7 +39,14 @@ export async function migrateToLatest(
   return db.connection().execute(async (connection) => {
     await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection)
     try {
-      const migrator = new Migrator({ db: connection, provider: { getMigrations: async () => migrationSet } })
+      // Kysely looks for its bookkeeping tables in every schema it can see; pinning them to the
+      // current schema keeps two installations (or test suites) in one database apart.
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(connection)
+      const migrator = new Migrator({
+        db: connection,
+        provider: { getMigrations: async () => migrationSet },
+        migrationTableSchema: rows[0]?.schema ?? 'public',
+      })
       const { error, results = [] } = await migrator.migrateToLatest()
       if (error !== undefined) {
         const failed = results.find((result) => result.status === 'Error')?.migrationName

@@ -46,18 +46,26 @@ function pseudo(name: string, context: IntrinsicContext): string | undefined {
 }
 
 function ref(name: string, context: IntrinsicContext): unknown {
-  if (name in context.parameters) return context.parameters[name]
-  if (name in context.physicalIds) return context.physicalIds[name]
+  // Own keys only: `Ref: toString` names no parameter, whatever Object.prototype holds.
+  if (Object.hasOwn(context.parameters, name)) return context.parameters[name]
+  if (Object.hasOwn(context.physicalIds, name)) return context.physicalIds[name]
   const value = pseudo(name, context)
   if (value !== undefined) return value
   throw new UnresolvableError(`Ref ${name}: no parameter, resource or pseudo parameter of that name`)
 }
 
 function getAtt(target: unknown, context: IntrinsicContext): unknown {
-  const [logicalId, attribute] = Array.isArray(target) ? target : String(target).split('.')
+  // `Cache.PrimaryEndPoint.Address`: the logical id ends at the first dot, the attribute is the rest.
+  const text = String(target)
+  const dot = text.indexOf('.')
+  const [logicalId, attribute] = Array.isArray(target)
+    ? target
+    : dot < 0
+      ? [text, undefined]
+      : [text.slice(0, dot), text.slice(dot + 1)]
   const key = `${String(logicalId)}.${String(attribute)}`
-  if (context.attributes && key in context.attributes) return context.attributes[key]
-  if (typeof logicalId === 'string' && logicalId in context.physicalIds) {
+  if (context.attributes && Object.hasOwn(context.attributes, key)) return context.attributes[key]
+  if (typeof logicalId === 'string' && Object.hasOwn(context.physicalIds, logicalId)) {
     // Attributes the simulator does not model are derived from the physical id: stable and unique.
     return `${context.physicalIds[logicalId]}/${String(attribute)}`
   }
@@ -70,7 +78,7 @@ function sub(argument: unknown, context: IntrinsicContext): string {
   const vars = (variables ?? {}) as Record<string, unknown>
   return text.replace(/\$\{(!?)([^}]*)\}/g, (_match, bang: string, name: string) => {
     if (bang) return `\${${name}}` // ${!Literal} is the literal ${Literal}
-    if (name in vars) return String(evaluateIntrinsics(vars[name], context))
+    if (Object.hasOwn(vars, name)) return String(evaluateIntrinsics(vars[name], context))
     if (name.includes('.')) return String(getAtt(name, context))
     return String(ref(name, context))
   })

@@ -46,6 +46,7 @@ import {
   loadStacksOf,
   logicalIdOf,
   observedStack,
+  retained,
   settleStack,
   stackEvent,
   startOperations,
@@ -282,10 +283,14 @@ export class SimProvider implements Provider {
     await this.db.transaction().execute(async (trx) => {
       // Snapshot first, in the same transaction: a zone is never destroyed without its copy.
       for (const op of accepted) {
-        const stack = current.find((s) => s.address === op.address)
+        // A stack moved in this apply is still stored under the address it had.
+        const movedFrom = accepted.find((o) => o.operation === 'move' && o.address === op.address)?.movedFrom
+        const stack = current.find((s) => s.address === (movedFrom ?? op.address))
         for (const change of op.resourceChanges) {
           if (change.type !== 'AWS::Route53::HostedZone') continue
           if (change.action !== 'delete' && change.action !== 'replace') continue
+          // A retained zone outlives its resource with every record: there is nothing to copy.
+          if (change.action === 'delete' && retained(stack, logicalIdOf(change.address))) continue
           const zoneId = stack?.resources[logicalIdOf(change.address)]?.physicalId
           if (zoneId === undefined) continue
           const content = await zoneSnapshot(trx, zoneId)
@@ -396,11 +401,11 @@ export class SimProvider implements Provider {
         }
       }
       for (const service of info.services) {
-        const result = serviceHealth(
-          service,
-          zones,
-          outage !== undefined && info.regions.includes(service.region),
+        // Only an outage of the service's own region takes it down, as `status` counts it.
+        const regionDown = faults.some(
+          (f) => f.kind === 'region-outage' && f.scope.kind === 'region' && f.scope.name === service.region,
         )
+        const result = serviceHealth(service, zones, regionDown)
         checks.push({ name: `service ${service.name}`, healthy: result.healthy, detail: result.detail })
       }
     }
@@ -595,10 +600,12 @@ export class SimProvider implements Provider {
         'sim_objects',
         'sim_faults',
         'sim_targets',
-        'sim_meta',
       ] as const) {
         await trx.deleteFrom(table).execute()
       }
+      // The DNS serial only ever grows: a DNS server in another process must see the change.
+      await trx.deleteFrom('sim_meta').where('key', '!=', 'dns-serial').execute()
+      await bumpDnsSerial(trx)
       await trx.deleteFrom('snapshots').where('provider', '=', this.name).execute()
       await trx.deleteFrom('applied_states').where('provider', '=', this.name).execute()
     })

@@ -158,7 +158,7 @@ export interface AcceptedOperation {
 }
 
 /** Whether a resource keeps existing when its stack lets go of it. */
-function retained(stack: SimStack | undefined, logicalId: string): boolean {
+export function retained(stack: SimStack | undefined, logicalId: string): boolean {
   const resources = (stack?.template.Resources ?? {}) as Record<string, { DeletionPolicy?: unknown }>
   const policy = resources[logicalId]?.DeletionPolicy
   return policy === 'Retain' || policy === 'RetainExceptOnCreate'
@@ -251,7 +251,22 @@ export function acceptStackOperations(
   for (const stack of current) {
     if (consumed.has(stack.address)) continue
     const existing = observedStack(stack)
-    if (!existing) continue
+    if (!existing) {
+      // A create that rolled back leaves an empty stack no plan can show. CloudFormation makes
+      // you delete it; deleting it destroys nothing, and keeping it would fail the target for ever.
+      if (stack.status === 'ROLLBACK_COMPLETE') {
+        accepted.push({
+          address: stack.address,
+          operation: 'delete',
+          stackName: stack.stackName,
+          region: stack.region,
+          scope: stack.scope,
+          pending: { operation: 'delete', template: {}, parameters: {} },
+          resourceChanges: [],
+        })
+      }
+      continue
+    }
     if (!reviewedDeletes.has(stack.address)) {
       throw new ProviderError(
         'refused',
