@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { Resolver } from 'node:dns/promises'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
@@ -5,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { planExitCode } from '../src/cli/commands/plan.ts'
-import { buildProgram, EXIT } from '../src/cli/main.ts'
+import { buildProgram, EXIT, runCli } from '../src/cli/main.ts'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { compileExpression, ExpressionError } from '../src/core/expr/cel.ts'
 import { classifyPath } from '../src/core/load/files.ts'
@@ -31,6 +33,7 @@ import { git, readRevisionSource } from '../src/core/source/git.ts'
 import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
+import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
 
@@ -44,6 +47,16 @@ const DOCS = fileURLToPath(new URL('.', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const read = (file: string): string => readFileSync(join(DOCS, file), 'utf8')
 const pages = readdirSync(DOCS).filter((f) => f.endsWith('.md'))
+
+// The pages show the embedded store (`.flotilla/` in the repository); a PostgreSQL URL in the
+// environment would put every example into one shared database and change what they print.
+const databaseUrl = process.env.FLOTILLA_DATABASE_URL
+beforeAll(() => {
+  delete process.env.FLOTILLA_DATABASE_URL
+})
+afterAll(() => {
+  if (databaseUrl !== undefined) process.env.FLOTILLA_DATABASE_URL = databaseUrl
+})
 
 type Files = Record<string, string>
 
@@ -771,6 +784,72 @@ describe('getting-started.md: the commands it shows', () => {
   })
 })
 
+/**
+ * Applies a ```diff block of the page: for each `+++ b/<path>`, its hunks (separated by `@@`
+ * lines) with ` ` context, `-` removed and `+` added lines; each hunk must match exactly once.
+ */
+function applyDiff(files: Files, diff: string): Files {
+  const out = { ...files }
+  let path: string | undefined
+  let hunk: string[] = []
+  const flush = () => {
+    if (path === undefined || hunk.length === 0) return
+    const side = (keep: string) =>
+      hunk
+        .filter((l) => l[0] === ' ' || l[0] === keep)
+        .map((l) => `${l.slice(1)}\n`)
+        .join('')
+    const [from, to] = [side('-'), side('+')]
+    const text = out[path]
+    if (text === undefined) throw new Error(`a diff of ${path}, which the repository does not have`)
+    if (text.split(from).length !== 2) throw new Error(`a hunk of ${path} does not match once:\n${from}`)
+    out[path] = text.replace(from, () => to)
+    hunk = []
+  }
+  for (const line of diff.trimEnd().split('\n')) {
+    if (line.startsWith('--- ')) flush()
+    else if (line.startsWith('+++ b/')) path = line.slice(6)
+    else if (line.startsWith('@@')) flush()
+    else hunk.push(line)
+  }
+  flush()
+  return out
+}
+
+/** Words of a command line, with "…" and '…' quoting. */
+const shellWords = (line: string): string[] =>
+  [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!)
+
+/** `shown` is `actual`, except that a line `…` stands for any number of lines. */
+function expectExcerpt(actual: readonly string[], shown: readonly string[], what: string): void {
+  const chunks: string[][] = [[]]
+  for (const line of shown) {
+    if (line === '…') chunks.push([])
+    else chunks.at(-1)!.push(line)
+  }
+  if (chunks.length === 1) {
+    expect(actual, what).toEqual(shown)
+    return
+  }
+  const first = chunks[0]!
+  expect(actual.slice(0, first.length), what).toEqual(first)
+  let at = first.length
+  for (const chunk of chunks.slice(1, -1)) {
+    let i = at
+    while (i <= actual.length - chunk.length && !chunk.every((line, j) => actual[i + j] === line)) i++
+    expect(
+      i <= actual.length - chunk.length,
+      `${what}: not in the output, in order:\n${chunk.join('\n')}`,
+    ).toBe(true)
+    at = i + chunk.length
+  }
+  const last = chunks.at(-1)!
+  if (last.length > 0) {
+    expect(actual.slice(-last.length), what).toEqual(last)
+    expect(actual.length - last.length, what).toBeGreaterThanOrEqual(at)
+  }
+}
+
 describe('plans.md: the plans it shows', () => {
   const page = read('plans.md')
   /** The repository the page plans: the one of repository-format.md, without its policies. */
@@ -779,39 +858,6 @@ describe('plans.md: the plans it shows', () => {
   )
   /** The commit id the page shows for `main`; the real one depends on the machine's clock. */
   const SHOWN_COMMIT = '5e2f1a9c4b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f'
-
-  /**
-   * Applies a ```diff block of the page: for each `+++ b/<path>`, its hunks (separated by `@@`
-   * lines) with ` ` context, `-` removed and `+` added lines; each hunk must match exactly once.
-   */
-  function applyDiff(files: Files, diff: string): Files {
-    const out = { ...files }
-    let path: string | undefined
-    let hunk: string[] = []
-    const flush = () => {
-      if (path === undefined || hunk.length === 0) return
-      const side = (keep: string) =>
-        hunk
-          .filter((l) => l[0] === ' ' || l[0] === keep)
-          .map((l) => `${l.slice(1)}\n`)
-          .join('')
-      const [from, to] = [side('-'), side('+')]
-      const text = out[path]
-      if (text === undefined) throw new Error(`plans.md: a diff of ${path}, which the example does not have`)
-      if (text.split(from).length !== 2)
-        throw new Error(`plans.md: a hunk of ${path} does not match once:\n${from}`)
-      out[path] = text.replace(from, () => to)
-      hunk = []
-    }
-    for (const line of diff.trimEnd().split('\n')) {
-      if (line.startsWith('--- ')) flush()
-      else if (line.startsWith('+++ b/')) path = line.slice(6)
-      else if (line.startsWith('@@')) flush()
-      else hunk.push(line)
-    }
-    flush()
-    return out
-  }
 
   /** The example committed on `main` in `…/example-fleet`, with `head` in the working tree. */
   interface Checkout {
@@ -846,40 +892,6 @@ describe('plans.md: the plans it shows', () => {
           .replaceAll(escapeMarkdown(parent), '…')
           .replaceAll(parent, '…'),
       plan: (...argv) => runCaptured(['plan', ...argv], dir),
-    }
-  }
-
-  /** Words of a command line, with "…" and '…' quoting. */
-  const shellWords = (line: string): string[] =>
-    [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!)
-
-  /** `shown` is `actual`, except that a line `…` stands for any number of lines. */
-  function expectExcerpt(actual: readonly string[], shown: readonly string[], what: string): void {
-    const chunks: string[][] = [[]]
-    for (const line of shown) {
-      if (line === '…') chunks.push([])
-      else chunks.at(-1)!.push(line)
-    }
-    if (chunks.length === 1) {
-      expect(actual, what).toEqual(shown)
-      return
-    }
-    const first = chunks[0]!
-    expect(actual.slice(0, first.length), what).toEqual(first)
-    let at = first.length
-    for (const chunk of chunks.slice(1, -1)) {
-      let i = at
-      while (i <= actual.length - chunk.length && !chunk.every((line, j) => actual[i + j] === line)) i++
-      expect(
-        i <= actual.length - chunk.length,
-        `${what}: not in the output, in order:\n${chunk.join('\n')}`,
-      ).toBe(true)
-      at = i + chunk.length
-    }
-    const last = chunks.at(-1)!
-    if (last.length > 0) {
-      expect(actual.slice(-last.length), what).toEqual(last)
-      expect(actual.length - last.length, what).toBeGreaterThanOrEqual(at)
     }
   }
 
@@ -1289,5 +1301,219 @@ describe('policies.md: its policies and policy tests', () => {
     const section = page.split('### Plan rules')[1]!.split(/^#{2,3} /m)[0]!
     for (const key of Object.keys(summarisePlan([], 0)))
       expect(section, key).toMatch(new RegExp(`\\b${key}\\b`))
+  })
+})
+
+/**
+ * Values that differ on every run: snapshot and fault ids, times, ports, process ids. The page
+ * shows values of its own; they must follow the same pattern as the real ones. Each distinct value
+ * is numbered, per kind, in order of first appearance — on the page and in the real output alike —
+ * and a command the page runs with a value it showed (`flotilla restore snap-…`) gets the real one.
+ */
+class VolatileValues {
+  static readonly KINDS: Readonly<Record<string, RegExp>> = {
+    snapshot: /snap-\d{8}-[0-9a-f]{6}/g,
+    fault: /fault-[0-9a-f]{8}/g,
+    time: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g,
+    port: /(?<=127\.0\.0\.1:|-p )\d+/g,
+    pid: /(?<=process )\d+/g,
+  }
+  private readonly numbered = { shown: new Map<string, string>(), actual: new Map<string, string>() }
+
+  /** `text` with each volatile value replaced by its kind and number, `⟨snapshot 1⟩`. */
+  canon(text: string, side: 'shown' | 'actual'): string {
+    const numbers = this.numbered[side]
+    let out = text
+    for (const [kind, pattern] of Object.entries(VolatileValues.KINDS)) {
+      out = out.replace(pattern, (value) => {
+        const key = `${kind} ${value}`
+        if (!numbers.has(key))
+          numbers.set(
+            key,
+            `⟨${kind} ${[...numbers.keys()].filter((k) => k.startsWith(`${kind} `)).length + 1}⟩`,
+          )
+        return numbers.get(key)!
+      })
+    }
+    return out
+  }
+
+  /** A command line of the page with the values it shows replaced by the real ones. */
+  real(line: string): string {
+    let out = line
+    for (const [kind, pattern] of Object.entries(VolatileValues.KINDS)) {
+      out = out.replace(pattern, (value) => {
+        const placeholder = this.numbered.shown.get(`${kind} ${value}`)
+        const real = [...this.numbered.actual].find(([, p]) => p === placeholder)?.[0]
+        if (placeholder === undefined || real === undefined)
+          throw new Error(`"${line}" uses ${value}, which no output has shown before`)
+        return real.slice(kind.length + 1)
+      })
+    }
+    return out
+  }
+}
+
+/** What `dig @HOST -p PORT +short NAME [TYPE]` prints, asked with Node's resolver (dig is not a dependency). */
+async function digShort(words: readonly string[]): Promise<string> {
+  const [server, dashP, port, short, name, type = 'A'] = words
+  expect([server?.startsWith('@'), dashP, short], 'dig @HOST -p PORT +short NAME [TYPE]').toEqual([
+    true,
+    '-p',
+    '+short',
+  ])
+  const resolver = new Resolver({ timeout: 2000, tries: 1 })
+  resolver.setServers([`${server!.slice(1)}:${port}`])
+  let records: unknown
+  try {
+    records = await resolver.resolve(name!, type)
+  } catch (error) {
+    // +short prints nothing for a name that does not exist or has no record of the type
+    if (['ENOTFOUND', 'ENODATA'].includes((error as NodeJS.ErrnoException).code ?? '')) return ''
+    throw error
+  }
+  if (type === 'TXT')
+    return (records as string[][]).map((chunks) => `${chunks.map((c) => `"${c}"`).join(' ')}\n`).join('')
+  if (type === 'SOA') {
+    const soa = records as {
+      nsname: string
+      hostmaster: string
+      serial: number
+      refresh: number
+      retry: number
+      expire: number
+      minttl: number
+    }
+    return `${soa.nsname}. ${soa.hostmaster}. ${soa.serial} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minttl}\n`
+  }
+  return (records as string[]).map((r) => `${r}\n`).join('')
+}
+
+describe('simulated-fleet.md: the walkthrough, run in order in one repository', () => {
+  const page = read('simulated-fleet.md')
+  /** Console blocks run, diff blocks edit the repository, in the order of the page. */
+  const steps = codeBlocks(page).filter((b) => b.lang === 'console' || b.lang === 'diff')
+  const volatile = new VolatileValues()
+  let parent = ''
+  let cwd = ''
+  let lastCode = 0
+  let background: { child: ChildProcess; exited: Promise<number | null> } | undefined
+
+  /** Output as the page shows it: this machine's directory as `…`, volatile values numbered, no trailing blanks. */
+  const normal = (text: string) =>
+    volatile
+      .canon(text.replaceAll(parent, '…'), 'actual')
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.trimEnd())
+
+  beforeAll(() => {
+    parent = mkdtempSync(join(tmpdir(), 'flotilla-sim-'))
+    cwd = parent
+  })
+  afterAll(() => {
+    if (parent !== '') rmSync(parent, { recursive: true, force: true })
+  })
+
+  /** Runs the CLI in-process; stdout and stderr interleaved, as a terminal shows them. */
+  async function flotilla(argv: readonly string[]): Promise<string> {
+    const out: string[] = []
+    const write = (text: string) => void out.push(text)
+    lastCode = await runCli(argv, { stdout: write, stderr: write, isTTY: false, cwd })
+    return out.join('')
+  }
+
+  /** `npx flotilla … &`: a real process in the background (it holds the store); its first line. */
+  async function inBackground(argv: readonly string[]): Promise<string> {
+    expect(background, 'one background job at a time').toBeUndefined()
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'flotilla.js'), ...argv], { cwd })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    background = { child, exited }
+    let stderr = ''
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk
+    })
+    return new Promise((resolve, reject) => {
+      let stdout = ''
+      child.stdout!.on('data', (chunk) => {
+        stdout += chunk
+        if (stdout.includes('\n')) resolve(stdout.slice(0, stdout.indexOf('\n') + 1))
+      })
+      void exited.then((code) =>
+        reject(new Error(`${argv.join(' ')} exited (${code}) before printing:\n${stderr}`)),
+      )
+    })
+  }
+
+  async function run(line: string): Promise<string> {
+    const words = shellWords(volatile.real(line))
+    if (words[0] === 'npx' && words[1] === 'flotilla') {
+      return words.at(-1) === '&' ? inBackground(words.slice(2, -1)) : flotilla(words.slice(2))
+    }
+    switch (words[0]) {
+      case 'cd':
+        cwd = join(cwd, words[1]!)
+        return ''
+      case 'dig':
+        return digShort(words.slice(1))
+      case 'kill': {
+        // `kill %1`: SIGTERM to the background job, which stops and releases the store
+        expect(words[1]).toBe('%1')
+        background!.child.kill('SIGTERM')
+        expect(await background!.exited, 'the background job stops cleanly').toBe(0)
+        background = undefined
+        return ''
+      }
+      default:
+        throw new Error(`the page runs "${line}", which this test cannot run`)
+    }
+  }
+
+  test.each(steps.map((step) => [step.line, step] as const))('the block at line %i', async (_, step) => {
+    const where = `simulated-fleet.md:${step.line}`
+    if (step.lang === 'diff') {
+      const paths = [...step.body.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1]!)
+      const before = Object.fromEntries(paths.map((p) => [p, readFileSync(join(cwd, p), 'utf8')]))
+      for (const [path, text] of Object.entries(applyDiff(before, step.body)))
+        writeFileSync(join(cwd, path), text)
+      return
+    }
+    const commands: { line: string; shown: string[] }[] = []
+    for (const line of step.body.trimEnd().split('\n')) {
+      if (line.startsWith('$ ')) commands.push({ line: line.slice(2), shown: [] })
+      else if (commands.length === 0) throw new Error(`${where}: a console block starts with a command`)
+      else commands.at(-1)!.shown.push(line)
+    }
+    try {
+      for (const { line, shown } of commands) {
+        const expected = shown.map((l) => volatile.canon(l, 'shown').trimEnd())
+        if (line === 'echo $?') {
+          expect(String(lastCode), `${where}: ${line}`).toBe(shown.join('\n'))
+          continue
+        }
+        const output = await run(line)
+        expectExcerpt(output === '' ? [] : normal(output), expected, `${where}: ${line}`)
+      }
+      expect(background, `${where}: a block stops (kill %1) what it starts in the background`).toBeUndefined()
+    } finally {
+      // A job left running would hold the store, and every later block would fail for it.
+      background?.child.kill('SIGTERM')
+      await background?.exited
+      background = undefined
+    }
+  })
+
+  test('the faults table lists every fault kind', () => {
+    const rows = tableRows(page.split('## Faults')[1]!.split('\n## ')[0]!).slice(1)
+    expect(rows.map(([kind]) => kind)).toEqual(FAULT_KINDS.map((kind) => `\`${kind}\``))
+  })
+
+  test('the sim commands table lists every subcommand of flotilla sim', () => {
+    const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTTY: false, cwd: ROOT }, () => {})
+    const sim = program.commands.find((c) => c.name() === 'sim')!
+    const rows = tableRows(page.split('### The sim commands')[1]!.split('\n## ')[0]!).slice(1)
+    expect(rows.map(([command]) => /^`flotilla sim (\w+)/.exec(command!)?.[1])).toEqual(
+      sim.commands.map((c) => c.name()),
+    )
   })
 })

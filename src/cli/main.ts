@@ -193,7 +193,9 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .action((options) => run(simFaultCommand(options, io)))
   sim
     .command('reset')
-    .description('forget the simulated fleet: stacks, zones, objects, faults and its snapshots')
+    .description(
+      'forget the simulated fleet: stacks, zones, objects, faults, settings, its snapshots and what Flotilla recorded as applied to it',
+    )
     .addOption(repoOption())
     .addOption(dataOption())
     .action((options) => run(simResetCommand(options, io)))

@@ -39,6 +39,8 @@ export interface ApplyTargetOptions {
   readonly pollMs?: number
   readonly retry?: RetryOptions
   readonly onEvent?: (event: ProviderEvent) => void
+  /** Receives the plan before anything is applied (to show what is about to happen). */
+  readonly onPlan?: (plan: Plan) => void
   /** Reports each retry of a provider call. */
   readonly onRetry?: (message: string, waitMs: number) => void
 }
@@ -70,7 +72,17 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
   const { head, target, registry, db } = options
   const include = (t: Target) => t.id === target.id
   const provider = registry.forTarget(target)
-  const observed = await observeFleet(head, registry, db, include)
+  let observed = await observeFleet(head, registry, db, include)
+  if ((observed.observed.get(target.id)?.busy.length ?? 0) > 0) {
+    // An earlier apply (one that was killed, or another process's) is still changing the target:
+    // plan against what it ends up as, instead of failing on its busy stacks after a few retries.
+    await waitUntilSettled(
+      () => provider.settled(target),
+      options.timeoutMs ?? 30 * 60_000,
+      options.pollMs ?? 250,
+    )
+    observed = await observeFleet(head, registry, db, include)
+  }
   const outcome = planFleet({
     base: observed.state,
     head: fleetState(head),
@@ -82,6 +94,7 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
   })
   if (!outcome.ok) throw new InputError(`the change to ${target.id} is invalid`, outcome.errors)
   const { plan } = outcome
+  options.onPlan?.(plan)
   const audit = (action: string, detail: Record<string, unknown>) =>
     appendAuditEntry(db, {
       actor: options.actor,
@@ -148,7 +161,7 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
     const reason =
       settle.state === 'in-progress'
         ? `did not settle within ${Math.round((options.timeoutMs ?? 30 * 60_000) / 1000)} s: ${describeItems(settle)}`
-        : `failed: ${describeItems(settle)}`
+        : `the provider reports a failure: ${describeItems(settle)}`
     await audit('apply-failed', { reason, operations: report.operations.length })
     return { outcome: 'failed', plan, report, settle, reason }
   }

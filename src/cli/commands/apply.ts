@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os'
 import type { Fleet } from '../../core/model/fleet-model.ts'
+import type { Plan } from '../../core/plan/plan-model.ts'
 import { renderPlanText } from '../../core/plan/render-text.ts'
 import { applyTarget } from '../../operations/apply-target.ts'
 import { openFleetStore } from '../fleet-store.ts'
@@ -67,6 +68,9 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
       ...(options.timeout !== undefined ? { timeoutMs: options.timeout * 1000 } : {}),
       ...(text
         ? {
+            onPlan: (plan: Plan) => {
+              if (plan.verdict !== 'no-changes') io.stdout(renderPlanText(plan, { color: io.isTTY }))
+            },
             onEvent: (event) => io.stderr(`  ${event.address}: ${event.message}\n`),
             onRetry: (message) => io.stderr(`  ${message}\n`),
           }
@@ -90,7 +94,6 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
         )}\n`,
       )
     } else {
-      if (result.outcome !== 'no-changes') io.stdout(renderPlanText(result.plan, { color: io.isTTY }))
       switch (result.outcome) {
         case 'no-changes':
           io.stdout(`${target.id} (${target.name}) is up to date: nothing to apply.\n`)

@@ -1,7 +1,14 @@
-import { InputError } from '../../core/errors.ts'
+import { setTimeout as delay } from 'node:timers/promises'
+import { ConflictError, InputError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
 import { startDnsServer } from '../../providers/sim/dns-server.ts'
-import { FAULT_DESCRIPTIONS, type FaultScope, parseFaultKind } from '../../providers/sim/faults.ts'
+import {
+  FAULT_DESCRIPTIONS,
+  type Fault,
+  type FaultKind,
+  type FaultScope,
+  parseFaultKind,
+} from '../../providers/sim/faults.ts'
 import type { SimStatus } from '../../providers/sim/sim-provider.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
 import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
@@ -54,7 +61,7 @@ function formatStatus(status: SimStatus, location: string, added: number): strin
     `  services:  ${status.services.healthy} of ${status.services.total} healthy${status.services.down.length ? `; down: ${status.services.down.join(', ')}` : ''}`,
     `  snapshots: ${status.snapshots}`,
     `  latency:   scale ${status.settings.latencyScale}`,
-    `  faults:    ${status.faults.length === 0 ? 'none' : ''}`,
+    `  faults:    ${status.faults.length === 0 ? 'none' : status.faults.length}`,
     ...status.faults.map(
       (f) =>
         `    ${f.id}  ${f.kind} on ${f.scope.kind === 'fleet' ? 'the fleet' : f.scope.kind === 'target' ? f.scope.id : `region ${f.scope.name}`}${f.kind === 'api-errors' || f.kind === 'throttling' ? ` at rate ${f.rate}` : ''}${f.kind === 'latency' ? ` +${f.latencyMs} ms` : ''}${f.expiresAt ? ` until ${f.expiresAt.toISOString()}` : ''}`,
@@ -80,17 +87,20 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
   if (options.target !== undefined && options.region !== undefined) {
     throw new InputError('give --target or --region, not both')
   }
+  // Everything is checked before the store is opened: a mistake is reported as itself, at once,
+  // even while another process holds the embedded store.
+  let scope: FaultScope = { kind: 'fleet' }
+  let fleet: Fleet | undefined
+  if (options.target !== undefined) {
+    fleet = (await loadValidFleet(options.repo ? { repo: options.repo } : {}, io.cwd)).fleet
+    scope = { kind: 'target', id: findTarget(fleet, options.target).id }
+  } else if (options.region !== undefined) {
+    scope = { kind: 'region', name: options.region }
+  }
+  const fault = options.clear ? undefined : checkFault(options, scope)
   const opened = await openFleetStore(options, io.cwd)
   try {
-    let scope: FaultScope = { kind: 'fleet' }
-    let fleet: Fleet | undefined
-    if (options.target !== undefined) {
-      fleet = (await loadValidFleet(options.repo ? { repo: options.repo } : {}, io.cwd)).fleet
-      scope = { kind: 'target', id: findTarget(fleet, options.target).id }
-    } else if (options.region !== undefined) {
-      scope = { kind: 'region', name: options.region }
-    }
-    if (options.clear) {
+    if (fault === undefined) {
       const cleared = await opened.sim.clearFaults({
         ...(options.id ? { id: options.id } : {}),
         ...(options.target !== undefined || options.region !== undefined ? { scope } : {}),
@@ -103,18 +113,7 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
       )
       return 0
     }
-    if (options.kind === undefined)
-      throw new InputError(`--kind is required; one of: ${Object.keys(FAULT_DESCRIPTIONS).join(', ')}`)
-    const kind = parseFaultKind(options.kind)
-    if (kind === 'region-outage' && scope.kind !== 'region')
-      throw new InputError('--kind region-outage needs --region NAME (e.g. --region eu-central-1)')
-    const rate = options.rate === undefined ? 1 : Number(options.rate)
-    if (!Number.isFinite(rate) || rate < 0 || rate > 1)
-      throw new InputError(
-        `--rate "${options.rate}" must be a number from 0 to 1 (the share of calls that fail)`,
-      )
-    if (kind === 'latency' && !options.latencyMs)
-      throw new InputError('--kind latency needs --latency-ms N (extra milliseconds per operation)')
+    const { kind, rate } = fault
     await opened.sim.seed(fleet?.targets ?? [])
     const result = await opened.sim.addFault(
       {
@@ -137,12 +136,41 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
       io.stdout(`Changed ${result.drifted} outside Flotilla; "flotilla plan" reports the drift.\n`)
     else
       io.stdout(
-        `Injected ${result.fault!.id}: ${FAULT_DESCRIPTIONS[kind]}, on ${scopeName(scope)}.\nClear it with: flotilla sim fault --clear --id ${result.fault!.id}\n`,
+        `Injected ${result.fault!.id}: ${describeFault(result.fault!)} on ${scopeName(scope)}.\nClear it with: flotilla sim fault --clear --id ${result.fault!.id}\n`,
       )
     return 0
   } finally {
     await opened.close()
   }
+}
+
+/** Checks the fault `sim fault` is asked to inject. */
+function checkFault(options: SimFaultOptions, scope: FaultScope): { kind: FaultKind; rate: number } {
+  if (options.kind === undefined)
+    throw new InputError(`--kind is required; one of: ${Object.keys(FAULT_DESCRIPTIONS).join(', ')}`)
+  const kind = parseFaultKind(options.kind)
+  if (kind === 'region-outage' && scope.kind !== 'region')
+    throw new InputError('--kind region-outage needs --region NAME (e.g. --region eu-central-1)')
+  const rate = options.rate === undefined ? 1 : numberOf(options.rate)
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw new InputError(
+      `--rate "${options.rate}" must be a number from 0 to 1 (the share of calls that fail)`,
+    )
+  if (kind === 'latency' && !options.latencyMs)
+    throw new InputError('--kind latency needs --latency-ms N (extra milliseconds per operation)')
+  return { kind, rate }
+}
+
+/** A number given on the command line; a blank one is not 0 (as `Number('')` would have it). */
+function numberOf(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text)
+}
+
+/** A fault in a few words: its kind and its strength. */
+function describeFault(fault: Fault): string {
+  if (fault.kind === 'api-errors' || fault.kind === 'throttling') return `${fault.kind} at rate ${fault.rate}`
+  if (fault.kind === 'latency') return `latency +${fault.latencyMs} ms`
+  return fault.kind
 }
 
 function scopeName(scope: FaultScope): string {
@@ -187,16 +215,14 @@ export interface SimSettingsOptions extends SimCommon {
 
 /** `flotilla sim settings [--latency-scale X]`: shows or changes the simulator's settings. */
 export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo): Promise<number> {
+  const scale = options.latencyScale === undefined ? undefined : numberOf(options.latencyScale)
+  if (scale !== undefined && (!Number.isFinite(scale) || scale < 0 || scale > 100)) {
+    throw new InputError(`--latency-scale "${options.latencyScale}" must be a number from 0 (instant) to 100`)
+  }
   const opened = await openFleetStore(options, io.cwd)
   try {
     let settings = await opened.sim.settings()
-    if (options.latencyScale !== undefined) {
-      const scale = Number(options.latencyScale)
-      if (!Number.isFinite(scale) || scale < 0 || scale > 100) {
-        throw new InputError(
-          `--latency-scale "${options.latencyScale}" must be a number from 0 (instant) to 100`,
-        )
-      }
+    if (scale !== undefined) {
       settings = await opened.sim.updateSettings({ latencyScale: scale })
       await audit(opened, 'sim-settings', 'sim', { latencyScale: scale })
     }
@@ -234,10 +260,10 @@ export async function simServeCommand(
     await seedFromRepository({ ...options }, io, (fleet) => opened.sim.seed(fleet.targets))
     let zones = await opened.sim.zones()
     const lookup = { findZone: (name: string) => zones.findZone(name) }
-    const server = await startDnsServer({
-      host: options.host ?? '127.0.0.1',
-      port: options.dnsPort ?? 0,
-      zones: lookup,
+    const host = options.host ?? '127.0.0.1'
+    const port = options.dnsPort ?? 0
+    const server = await startDnsServer({ host, port, zones: lookup }).catch((error: unknown) => {
+      throw listenError(error, host, port)
     })
     io.stdout(`${JSON.stringify({ dns: server.address })}\n`)
     const stop = new AbortController()
@@ -245,20 +271,17 @@ export async function simServeCommand(
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     signal?.addEventListener('abort', onSignal, { once: true })
+    if (signal?.aborted) stop.abort()
     try {
       while (!stop.signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options.refreshMs ?? 500)
-          stop.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(timer)
-              resolve()
-            },
-            { once: true },
-          )
+        // The timer's promise removes its abort listener when it fires: one per wait would pile up.
+        await delay(options.refreshMs ?? 500, undefined, { signal: stop.signal }).catch((error: unknown) => {
+          if (!stop.signal.aborted) throw error
         })
-        if (!stop.signal.aborted) zones = await opened.sim.zones()
+        if (stop.signal.aborted) break
+        // The simulator runs on here: operations that came due settle, and DNS follows.
+        await opened.sim.settle()
+        zones = await opened.sim.zones()
       }
     } finally {
       process.off('SIGINT', onSignal)
@@ -269,4 +292,21 @@ export async function simServeCommand(
   } finally {
     await opened.close()
   }
+}
+
+/** A socket that cannot listen is the user's to fix (another port or address), not a bug. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'EADDRINUSE')
+    return new ConflictError(
+      `UDP port ${port} on ${host} is in use (another "flotilla sim serve"?); choose another with --dns-port, or leave it out for any free port`,
+      { cause: error },
+    )
+  if (code === 'EACCES')
+    return new InputError(`no permission to listen on ${host}:${port}; choose another --dns-port`, [], {
+      cause: error,
+    })
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EINVAL')
+    return new InputError(`--host ${host} is not an address of this machine (${code})`, [], { cause: error })
+  return error
 }

@@ -123,7 +123,8 @@ export class SimProvider implements Provider {
    * ones): accounts and clusters appear empty, as freshly vended accounts do. Returns how many
    * targets were new.
    */
-  async seed(targets: readonly Target[]): Promise<number> {
+  async seed(all: readonly Target[]): Promise<number> {
+    const targets = all.filter((t) => t.provider === this.name)
     const known = new Set((await this.db.selectFrom('sim_targets').select('id').execute()).map((r) => r.id))
     const clusters = targets.filter((t) => t.kind === 'cluster')
     const rows = targets.map((target) => {
@@ -221,9 +222,16 @@ export class SimProvider implements Provider {
     }
     const manifests = new Map<string, ReturnType<typeof observedManifest>[]>()
     const busy = new Map<string, string[]>()
+    const faults = await this.faults()
+    const byId = new Map(targets.map((t) => [t.id, t]))
+    const stuck = (cluster: string) => {
+      const target = byId.get(cluster)
+      return target !== undefined && hasFault(faults, target, 'stuck-stack', new Date(now))
+    }
     for (const object of objects) {
       manifests.set(object.cluster, [...(manifests.get(object.cluster) ?? []), observedManifest(object)])
-      if (object.readyAt.getTime() > now)
+      // As `settled` sees it: nothing of a cluster under a stuck-stack fault becomes ready.
+      if (object.readyAt.getTime() > now || stuck(object.cluster))
         busy.set(object.cluster, [...(busy.get(object.cluster) ?? []), object.address])
     }
     for (const [cluster, list] of manifests) {
@@ -250,12 +258,19 @@ export class SimProvider implements Provider {
         request.approvedDestruction,
         (kind) => new Date(now.getTime() + objectReadyMs(kind, scale) + extra),
       )
-      for (const op of operations) {
+      // One line for the cluster, not one per object: a component is dozens of objects.
+      const counts = ['create', 'update', 'delete']
+        .map((kind) => [kind, operations.filter((op) => op.operation === kind).length] as const)
+        .filter(([, n]) => n > 0)
+        .map(
+          ([kind, n]) => `${n} ${kind === 'create' ? 'created' : kind === 'update' ? 'updated' : 'pruned'}`,
+        )
+      if (counts.length > 0) {
         request.onEvent?.({
           target: target.id,
-          address: op.address,
-          status: op.operation,
-          message: `${op.operation}d`,
+          address: target.id,
+          status: 'applied',
+          message: `objects ${counts.join(', ')}`,
         })
       }
       return { operations, snapshots: [] }
@@ -290,7 +305,7 @@ export class SimProvider implements Provider {
           if (change.type !== 'AWS::Route53::HostedZone') continue
           if (change.action !== 'delete' && change.action !== 'replace') continue
           // A retained zone outlives its resource with every record: there is nothing to copy.
-          if (change.action === 'delete' && retained(stack, logicalIdOf(change.address))) continue
+          if (retained(stack, logicalIdOf(change.address), change.action)) continue
           const zoneId = stack?.resources[logicalIdOf(change.address)]?.physicalId
           if (zoneId === undefined) continue
           const content = await zoneSnapshot(trx, zoneId)
@@ -518,6 +533,11 @@ export class SimProvider implements Provider {
     const serial = await dnsSerial(this.db)
     if (this.zoneCache?.serial !== serial) this.zoneCache = { serial, zones: await loadZones(this.db) }
     return this.zoneCache.zones
+  }
+
+  /** Carries out every stack operation that is due (what a long-running simulator does on its own). */
+  async settle(): Promise<void> {
+    await this.settleDue()
   }
 
   /** Active faults (expired ones are dropped). */

@@ -158,9 +158,18 @@ export interface AcceptedOperation {
 }
 
 /** Whether a resource keeps existing when its stack lets go of it. */
-export function retained(stack: SimStack | undefined, logicalId: string): boolean {
-  const resources = (stack?.template.Resources ?? {}) as Record<string, { DeletionPolicy?: unknown }>
-  const policy = resources[logicalId]?.DeletionPolicy
+export function retained(
+  stack: SimStack | undefined,
+  logicalId: string,
+  action: 'delete' | 'replace' = 'delete',
+): boolean {
+  const resources = (stack?.template.Resources ?? {}) as Record<
+    string,
+    { DeletionPolicy?: unknown; UpdateReplacePolicy?: unknown }
+  >
+  // A replacement keeps the old resource by UpdateReplacePolicy, a deletion by DeletionPolicy.
+  const declared = resources[logicalId]
+  const policy = action === 'replace' ? declared?.UpdateReplacePolicy : declared?.DeletionPolicy
   return policy === 'Retain' || policy === 'RetainExceptOnCreate'
 }
 
@@ -195,7 +204,7 @@ export function acceptStackOperations(
   const check = (before: SimStack | undefined, changes: readonly Change[]) => {
     for (const change of changes) {
       if (change.type === STACK_TYPE || (change.action !== 'delete' && change.action !== 'replace')) continue
-      if (change.action === 'delete' && retained(before, logicalIdOf(change.address))) continue
+      if (retained(before, logicalIdOf(change.address), change.action)) continue
       const guarded = change.protected || reviewedProtected.has(change.address)
       if (guarded && !approvedDestruction.has(change.address)) {
         throw new ProviderError(
@@ -436,6 +445,7 @@ async function carryOut(
         beforeResources[logicalId],
         contextOf(stack.template, stack.parameters),
         events,
+        change.action,
       )
       delete resources[logicalId]
     }
@@ -578,8 +588,9 @@ async function destroyResource(
   declared: { Properties?: unknown } | undefined,
   context: IntrinsicContext,
   events: ResourceEvent[],
+  action: 'delete' | 'replace',
 ): Promise<void> {
-  const keep = retained(stack, logicalId)
+  const keep = retained(stack, logicalId, action)
   if (resource.type === 'AWS::Route53::HostedZone') {
     if (keep) await detachZone(db, resource.physicalId)
     else await deleteZone(db, resource.physicalId)
@@ -598,7 +609,7 @@ async function destroyResource(
     logical_id: logicalId,
     resource_type: resource.type,
     status: keep ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE',
-    reason: keep ? 'DeletionPolicy: Retain' : '',
+    reason: keep ? `${action === 'replace' ? 'UpdateReplacePolicy' : 'DeletionPolicy'}: Retain` : '',
   })
 }
 

@@ -114,13 +114,11 @@ export async function createOrAdoptZone(
   owner: { stack: string; logicalId: string } | null,
 ): Promise<{ id: string; adopted: boolean }> {
   const apex = normalizeName(name)
-  const unmanaged = await db
-    .selectFrom('sim_zones')
-    .select('id')
-    .where('account', '=', account)
-    .where('name', '=', apex)
-    .where('stack', 'is', null)
-    .executeTakeFirst()
+  // A stack adopts only an unmanaged zone; a restore (no owner) puts its records into whatever
+  // zone of that name the account has, so one name never has two zones.
+  let query = db.selectFrom('sim_zones').select('id').where('account', '=', account).where('name', '=', apex)
+  if (owner) query = query.where('stack', 'is', null)
+  const unmanaged = await query.orderBy('created_at').executeTakeFirst()
   if (unmanaged) {
     if (owner) {
       await db
@@ -274,6 +272,7 @@ export async function loadZones(db: Kysely<Database>): Promise<InMemoryZones> {
     .selectFrom('sim_zones')
     .leftJoin('sim_records', 'sim_records.zone_id', 'sim_zones.id')
     .select([
+      'sim_zones.id as id',
       'sim_zones.name as zone',
       'sim_records.name',
       'sim_records.type',
@@ -282,8 +281,13 @@ export async function loadZones(db: Kysely<Database>): Promise<InMemoryZones> {
     ])
     .orderBy('sim_zones.created_at')
     .execute()
+  const served = new Map<string, string>() // zone name → the id of the zone that answers for it
   for (const row of rows) {
-    if (!zones.findZone(row.zone)) zones.addZone(row.zone)
+    if (!served.has(row.zone)) {
+      served.set(row.zone, row.id)
+      zones.addZone(row.zone)
+    }
+    if (served.get(row.zone) !== row.id) continue // the oldest zone of a name answers, as in `restore`
     if (row.name === null || row.type === null || row.ttl === null) continue
     try {
       zones.upsertRecordSet(row.zone, {
@@ -293,7 +297,7 @@ export async function loadZones(db: Kysely<Database>): Promise<InMemoryZones> {
         values: row.values as string[],
       })
     } catch {
-      // Two zones of one name in different accounts may disagree; the first one answers.
+      // A record the zone cannot hold (a CNAME beside other records) is not served.
     }
   }
   return zones
