@@ -11,6 +11,13 @@ import { planCommand } from './commands/plan.ts'
 import { POLICY_TEST_FORMATS, policyTestCommand } from './commands/policy-test.ts'
 import { renderCommand } from './commands/render.ts'
 import {
+  rolloutControlCommand,
+  rolloutStartCommand,
+  rolloutStatusCommand,
+  stopCommand,
+  unstopCommand,
+} from './commands/rollout.ts'
+import {
   simFaultCommand,
   simResetCommand,
   simServeCommand,
@@ -146,6 +153,72 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .addOption(dataOption())
     .action((options) => run(applyCommand(options, io)))
 
+  const rollout = program
+    .command('rollout')
+    .description('staged rollouts of a revision through the stages and waves of rollout.yaml')
+  rollout
+    .command('start')
+    .description(
+      'plan a commit against the observed fleet and, if allowed, start rolling it out (with --wait: run it here; exit 0 succeeded, 3 halted, rolled back or aborted, 5 waiting for an approval)',
+    )
+    .option('--rev <rev>', 'the git revision to roll out (default: HEAD)')
+    .addOption(
+      new Option('--approve <approval>', 'approve an address, or "PATTERN (expected N)" (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
+    .option('--approvals <file>', 'a YAML list of approvals')
+    .option('--now <time>', 'the time policies see as now, in ISO 8601')
+    .option('--wait', 'run the rollout in this process until it ends or waits for an approval')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(rolloutStartCommand(options, io)))
+  rollout
+    .command('status')
+    .description('show a rollout (the latest by default): stages, waves, targets, gates, why it halted')
+    .argument('[id]', 'rollout id')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((id: string | undefined, options) => run(rolloutStatusCommand(id, options, io)))
+  for (const [action, help] of [
+    ['pause', 'pause a rollout: targets under way finish, no new one starts'],
+    ['resume', 'resume a paused rollout (or continue one whose process died); --wait runs it here'],
+    ['abort', 'abort a rollout: nothing more is applied, nothing is rolled back'],
+    ['approve', "approve the stage a rollout waits for (not by the rollout's author)"],
+    ['retry', 'give a failed target another attempt'],
+    ['skip', 'skip a failed target'],
+  ] as const) {
+    rollout
+      .command(action)
+      .description(help)
+      .argument('<id>', 'rollout id')
+      .argument(action === 'retry' || action === 'skip' ? '<target>' : '[target]', 'target id (retry, skip)')
+      .option('--wait', 'then run the rollout in this process until it ends or waits')
+      .addOption(repoOption())
+      .addOption(textJsonOption())
+      .addOption(dataOption())
+      .action((id: string, target: string | undefined, options) =>
+        run(rolloutControlCommand(action, id, target, options, io)),
+      )
+  }
+  program
+    .command('stop')
+    .description('pull the emergency brake: pause every running rollout at once')
+    .requiredOption('--reason <text>', 'why (shown with every paused rollout and in the audit log)')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(stopCommand(options, io)))
+  program
+    .command('unstop')
+    .description('release the fleet-wide stop; the rollouts it paused resume')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(unstopCommand(options, io)))
+
   program
     .command('snapshots')
     .description('list the snapshots taken before protected stateful resources (DNS zones) were destroyed')
@@ -213,10 +286,15 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
   sim
     .command('serve')
     .description(
-      'serve the simulated fleet\'s endpoints (its DNS server) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353"}',
+      'serve the simulated fleet\'s endpoints (its DNS server and the Prometheus metrics of its services) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353","metrics":"http://127.0.0.1:9464/metrics"}',
     )
     .option('--host <address>', 'address to listen on (loopback by default)', '127.0.0.1')
     .option('--dns-port <port>', 'UDP port of the DNS server (default: any free port)', positiveInt)
+    .option(
+      '--metrics-port <port>',
+      'TCP port of the Prometheus metrics endpoint, /metrics (default: any free port)',
+      positiveInt,
+    )
     .addOption(repoOption())
     .addOption(dataOption())
     .action((options) => run(simServeCommand(options, io)))

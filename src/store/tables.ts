@@ -45,6 +45,48 @@ export interface RolloutsTable {
   created_by: string
   created_at: CreatedAt
   updated_at: CreatedAt
+  /** Stages, waves and settings, fixed when the rollout starts. */
+  schedule: JsonColumnWithDefault
+  halt_reason: ColumnType<string | null, string | null | undefined, string | null>
+  /** Where it stands: the stage, the wave, and the phase within the stage. */
+  stage_index: ColumnType<number, number | undefined, number>
+  wave_index: ColumnType<number, number | undefined, number>
+  /** `approval`, `waves`, `bake`, `gates`: what the current stage does next. */
+  phase: ColumnType<string, string | undefined, string>
+  bake_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** Stage name → who approved it. */
+  stage_approvals: JsonColumnWithDefault
+  /** The process running the rollout, and until when its lease holds. */
+  runner: ColumnType<string | null, string | null | undefined, string | null>
+  lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+/** One target of a rollout: where it is in the schedule and how it went. */
+export interface RolloutTargetsTable {
+  rollout_id: string
+  target: string
+  stage: string
+  stage_index: number
+  wave: number
+  position: number
+  /** `pending`, `applying`, `verifying`, `succeeded`, `failed`, `rolled-back`, `skipped`. */
+  state: string
+  attempts: ColumnType<number, number | undefined, number>
+  reason: ColumnType<string | null, string | null | undefined, string | null>
+  /** What the plan showed: the changes, and the observed fingerprints they were computed against. */
+  planned: JsonColumn
+  /** What the target had before (its observed stacks or objects), for rollback. */
+  previous: JsonColumn
+  /** The last gate results. */
+  gates: JsonColumnWithDefault
+  updated_at: CreatedAt
+}
+
+/** Fleet-wide controls: `stop` (the emergency brake). */
+export interface FleetControlsTable {
+  key: string
+  value: JsonColumn
+  updated_at: CreatedAt
 }
 
 /** What happened during a rollout, in order (`id` increases). */
@@ -196,6 +238,8 @@ export interface SimMetaTable {
 
 /** Every table of the store, for `Kysely<Database>`. */
 export interface Database {
+  rollout_targets: RolloutTargetsTable
+  fleet_controls: FleetControlsTable
   applied_states: AppliedStatesTable
   sim_targets: SimTargetsTable
   sim_stacks: SimStacksTable

@@ -9,6 +9,7 @@ import {
   type FaultScope,
   parseFaultKind,
 } from '../../providers/sim/faults.ts'
+import { SimServiceMetrics, startMetricsServer } from '../../providers/sim/metrics-server.ts'
 import type { SimStatus } from '../../providers/sim/sim-provider.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
 import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
@@ -58,7 +59,7 @@ function formatStatus(status: SimStatus, location: string, added: number): strin
     }`,
     `  objects:   ${status.objects.total} (${status.objects.ready} ready)`,
     `  zones:     ${status.zones} with ${status.records.total} record sets (${status.records.externalDns} from external-dns)`,
-    `  services:  ${status.services.healthy} of ${status.services.total} healthy${status.services.down.length ? `; down: ${status.services.down.join(', ')}` : ''}`,
+    `  services:  ${status.services.healthy} of ${status.services.total} healthy${status.services.down.length ? `; down: ${status.services.down.join(', ')}` : ''}${status.services.notDeployed ? ` (${status.services.notDeployed} not deployed yet)` : ''}`,
     `  snapshots: ${status.snapshots}`,
     `  latency:   scale ${status.settings.latencyScale}`,
     `  faults:    ${status.faults.length === 0 ? 'none' : status.faults.length}`,
@@ -240,15 +241,19 @@ export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo)
 export interface SimServeOptions extends StoreOptions {
   readonly host?: string
   readonly dnsPort?: number
+  /** TCP port of the Prometheus metrics endpoint. @default any free port */
+  readonly metricsPort?: number
   /** How often to pick up changes from the store, in milliseconds. */
   readonly refreshMs?: number
 }
 
 /**
- * `flotilla sim serve`: serves the simulator's endpoints in the foreground — for now its DNS
- * server — and prints them as one JSON line first. Zones are re-read from the store whenever they
- * change (other processes on a shared PostgreSQL apply, restore, inject faults meanwhile).
- * Stops on SIGINT or SIGTERM, or when `signal` aborts.
+ * `flotilla sim serve`: serves the simulator's endpoints in the foreground — its DNS server and the
+ * Prometheus metrics of its services — and prints them as one JSON line first:
+ * `{"dns":"127.0.0.1:PORT","metrics":"http://127.0.0.1:PORT/metrics"}`. Zones are re-read from
+ * the store whenever they change (other processes on a shared PostgreSQL apply, restore, inject
+ * faults meanwhile); every scrape reads the services' health afresh. Stops on SIGINT or SIGTERM,
+ * or when `signal` aborts.
  */
 export async function simServeCommand(
   options: SimServeOptions,
@@ -263,9 +268,18 @@ export async function simServeCommand(
     const host = options.host ?? '127.0.0.1'
     const port = options.dnsPort ?? 0
     const server = await startDnsServer({ host, port, zones: lookup }).catch((error: unknown) => {
-      throw listenError(error, host, port)
+      throw listenError(error, host, port, 'UDP', '--dns-port')
     })
-    io.stdout(`${JSON.stringify({ dns: server.address })}\n`)
+    const metricsPort = options.metricsPort ?? 0
+    const metrics = await startMetricsServer({
+      host,
+      port: metricsPort,
+      metrics: new SimServiceMetrics({ db: opened.store.db, sim: opened.sim }),
+    }).catch(async (error: unknown) => {
+      await server.close()
+      throw listenError(error, host, metricsPort, 'TCP', '--metrics-port')
+    })
+    io.stdout(`${JSON.stringify({ dns: server.address, metrics: metrics.url })}\n`)
     const stop = new AbortController()
     const onSignal = () => stop.abort()
     process.once('SIGINT', onSignal)
@@ -286,7 +300,7 @@ export async function simServeCommand(
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
-      await server.close()
+      await Promise.all([server.close(), metrics.close()])
     }
     return 0
   } finally {
@@ -295,15 +309,21 @@ export async function simServeCommand(
 }
 
 /** A socket that cannot listen is the user's to fix (another port or address), not a bug. */
-function listenError(error: unknown, host: string, port: number): unknown {
+function listenError(
+  error: unknown,
+  host: string,
+  port: number,
+  protocol: 'UDP' | 'TCP',
+  option: '--dns-port' | '--metrics-port',
+): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   if (code === 'EADDRINUSE')
     return new ConflictError(
-      `UDP port ${port} on ${host} is in use (another "flotilla sim serve"?); choose another with --dns-port, or leave it out for any free port`,
+      `${protocol} port ${port} on ${host} is in use (another "flotilla sim serve"?); choose another with ${option}, or leave it out for any free port`,
       { cause: error },
     )
   if (code === 'EACCES')
-    return new InputError(`no permission to listen on ${host}:${port}; choose another --dns-port`, [], {
+    return new InputError(`no permission to listen on ${host}:${port}; choose another ${option}`, [], {
       cause: error,
     })
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EINVAL')

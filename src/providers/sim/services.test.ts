@@ -40,7 +40,12 @@ describe('servicesOf', () => {
   it('runs the shop of a production account behind its first cluster with an ingress domain', () => {
     const other = target({ ...cluster, id: 'aws:111111111111:eu-west-1:kube-0', config: {} })
     expect(servicesOf(prod, [other, cluster])).toEqual([
-      { name: 'shop', hostname: 'shop.kube-1.teapot.example.org', region: 'eu-west-1' },
+      {
+        name: 'shop',
+        hostname: 'shop.kube-1.teapot.example.org',
+        region: 'eu-west-1',
+        cluster: 'aws:111111111111:eu-west-1:kube-1',
+      },
     ])
   })
 

@@ -14,6 +14,8 @@ export interface SimService {
   readonly name: string
   readonly hostname: string
   readonly region: string
+  /** The cluster it runs in, behind its ingress; until that cluster has objects, it is not deployed. */
+  readonly cluster?: string
 }
 
 /**
@@ -36,6 +38,7 @@ export function servicesOf(account: Target, clusters: readonly Target[]): SimSer
     name,
     hostname: cluster ? `${name}.${String(cluster.config.ingress_domain)}` : domain,
     region,
+    ...(cluster ? { cluster: cluster.id } : {}),
   }))
 }
 

@@ -220,7 +220,12 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     expect(status.records.externalDns).toBe(2 * publishing.length)
     // Every zone has its SOA and NS besides what external-dns wrote.
     expect(status.records.total).toBe(2 * zoneStacks.length + 2 * publishing.length)
-    expect(status.services).toEqual({ total: services.length, healthy: services.length, down: [] })
+    expect(status.services).toEqual({
+      total: services.length,
+      healthy: services.length,
+      down: [],
+      notDeployed: 0,
+    })
     expect(status.faults).toEqual([])
     expect(status.snapshots).toBe(0)
 

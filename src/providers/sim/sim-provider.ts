@@ -90,7 +90,13 @@ export interface SimStatus {
   readonly objects: { readonly total: number; readonly ready: number }
   readonly zones: number
   readonly records: { readonly total: number; readonly externalDns: number }
-  readonly services: { readonly total: number; readonly healthy: number; readonly down: readonly string[] }
+  readonly services: {
+    readonly total: number
+    readonly healthy: number
+    readonly down: readonly string[]
+    /** Services whose cluster has nothing applied yet (not counted in `total`). */
+    readonly notDeployed: number
+  }
   readonly faults: readonly Fault[]
   readonly snapshots: number
 }
@@ -415,7 +421,18 @@ export class SimProvider implements Provider {
           })
         }
       }
+      const deployed = await this.deployedClusters()
       for (const service of info.services) {
+        if (service.cluster !== undefined && !deployed.has(service.cluster)) {
+          // A service runs in its cluster: before anything is applied there it does not exist yet,
+          // so a new account is judged by its stacks and zones, not by a shop nobody runs.
+          checks.push({
+            name: `service ${service.name}`,
+            healthy: true,
+            detail: `not deployed yet (cluster ${service.cluster} has nothing applied)`,
+          })
+          continue
+        }
         // Only an outage of the service's own region takes it down, as `status` counts it.
         const regionDown = faults.some(
           (f) => f.kind === 'region-outage' && f.scope.kind === 'region' && f.scope.name === service.region,
@@ -533,6 +550,12 @@ export class SimProvider implements Provider {
     const serial = await dnsSerial(this.db)
     if (this.zoneCache?.serial !== serial) this.zoneCache = { serial, zones: await loadZones(this.db) }
     return this.zoneCache.zones
+  }
+
+  /** Clusters that have at least one object applied. */
+  private async deployedClusters(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('sim_objects').select('cluster').distinct().execute()
+    return new Set(rows.map((r) => r.cluster))
   }
 
   /** Carries out every stack operation that is due (what a long-running simulator does on its own). */
@@ -663,6 +686,8 @@ export class SimProvider implements Provider {
     const faults = await this.faults()
     const down: string[] = []
     let total = 0
+    const deployed = await this.deployedClusters()
+    let notDeployed = 0
     for (const row of await db
       .selectFrom('sim_targets')
       .select(['name', 'info'])
@@ -671,6 +696,10 @@ export class SimProvider implements Provider {
       .execute()) {
       const info = row.info as unknown as SeededInfo
       for (const service of info.services) {
+        if (service.cluster !== undefined && !deployed.has(service.cluster)) {
+          notDeployed++
+          continue
+        }
         total++
         const outage = faults.some(
           (f) => f.kind === 'region-outage' && f.scope.kind === 'region' && f.scope.name === service.region,
@@ -692,7 +721,7 @@ export class SimProvider implements Provider {
         total: records.length,
         externalDns: records.filter((r) => r.owner.startsWith('external-dns:')).length,
       },
-      services: { total, healthy: total - down.length, down },
+      services: { total, healthy: total - down.length, down, notDeployed },
       faults,
       snapshots: Number(snapshots.n),
     }

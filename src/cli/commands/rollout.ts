@@ -1,0 +1,290 @@
+import { resolve } from 'node:path'
+import { InputError } from '../../core/errors.ts'
+import { resolveCommit } from '../../core/source/git.ts'
+import {
+  abortRollout,
+  approveStage,
+  type Operator,
+  pauseRollout,
+  resumeRollout,
+  retryTarget,
+  skipTarget,
+  stopFleet,
+  unstopFleet,
+} from '../../rollout/controls.ts'
+import { rolloutStatus, runRollout, startRollout } from '../../rollout/engine.ts'
+import type { RolloutState, RolloutStatus } from '../../rollout/rollout-model.ts'
+import { latestRollout } from '../../rollout/rollout-store.ts'
+import { openRunner } from '../../rollout/runner.ts'
+import { listRolloutEvents, type RolloutEvent } from '../../store/events.ts'
+import { type FleetStore, openFleetStore, type StoreOptions } from '../fleet-store.ts'
+import type { CliIo } from '../io.ts'
+import { cliActor } from './apply.ts'
+import { parseNow, readApprovals } from './plan.ts'
+
+interface Common extends StoreOptions {
+  readonly format?: 'text' | 'json'
+}
+
+/** Exit codes of `--wait` (cli.md): 0 succeeded, 3 halted/rolled back/aborted, 5 waiting for an approval. */
+export function waitExitCode(state: RolloutState): number {
+  if (state === 'succeeded') return 0
+  if (state === 'waiting-approval') return 5
+  if (state === 'halted' || state === 'rolled-back' || state === 'aborted') return 3
+  return 0 // paused (the stop, an operator) or running elsewhere: not a failure of this command
+}
+
+const operator = (): Operator => ({ actor: process.env.FLOTILLA_ACTOR ?? cliActor(), source: 'cli' })
+
+async function withStore<T>(
+  options: StoreOptions,
+  io: CliIo,
+  use: (opened: FleetStore) => Promise<T>,
+): Promise<T> {
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    return await use(opened)
+  } finally {
+    await opened.close()
+  }
+}
+
+/** Runs a rollout in this process until it ends or waits, printing its events as they happen. */
+async function runHere(
+  opened: FleetStore,
+  repoDir: string,
+  id: string,
+  io: CliIo,
+  text: boolean,
+): Promise<RolloutState> {
+  const runner = await openRunner({
+    repoDir,
+    db: opened.store.db,
+    registry: opened.registry,
+    sim: opened.sim,
+  })
+  let last = 0
+  const seen = await listRolloutEvents(opened.store.db, id)
+  last = seen.at(-1)?.id ?? 0
+  const print = async () => {
+    for (const event of await listRolloutEvents(opened.store.db, id, { afterId: last })) {
+      last = event.id
+      if (text) io.stdout(`${formatEvent(event)}\n`)
+    }
+  }
+  let done = false
+  const ticker = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 300))
+      await print()
+    }
+  })()
+  try {
+    return await runRollout(runner.deps, id)
+  } finally {
+    done = true
+    await ticker
+    await print()
+    await runner.close()
+  }
+}
+
+function formatEvent(event: RolloutEvent): string {
+  const detail = (event.detail ?? {}) as Record<string, unknown>
+  const what =
+    typeof detail.reason === 'string'
+      ? `: ${detail.reason}`
+      : typeof detail.stage === 'string'
+        ? ` (${detail.stage})`
+        : ''
+  return `${event.at.toISOString().slice(11, 19)}  ${event.type}${event.target ? ` ${event.target}` : ''}${what}`
+}
+
+export interface RolloutStartOptions extends Common {
+  readonly repo?: string
+  readonly rev?: string
+  readonly approve?: readonly string[]
+  readonly approvals?: string
+  readonly now?: string
+  readonly wait?: boolean
+}
+
+/**
+ * `flotilla rollout start [--rev REV] [--wait]`: plans the commit against the observed fleet,
+ * requires it allowed, records the rollout and — with `--wait` — runs it here until it ends or
+ * waits for an approval.
+ */
+export async function rolloutStartCommand(options: RolloutStartOptions, io: CliIo): Promise<number> {
+  const repoDir = resolve(io.cwd, options.repo ?? '.')
+  const ref = options.rev ?? 'HEAD'
+  const commit = await resolveCommit(repoDir, ref)
+  const approvals = await readApprovals(options, io.cwd)
+  const policyNow = options.now === undefined ? undefined : parseNow(options.now)
+  return withStore(options, io, async (opened) => {
+    const runner = await openRunner({
+      repoDir,
+      db: opened.store.db,
+      registry: opened.registry,
+      sim: opened.sim,
+    })
+    let id: string
+    try {
+      const fleet = await runner.deps.loadRevision(commit)
+      await opened.sim.seed(fleet.targets)
+      ;({ id } = await startRollout(runner.deps, {
+        commit,
+        ref,
+        approvals,
+        actor: operator().actor,
+        ...(policyNow ? { policyNow } : {}),
+      }))
+    } finally {
+      await runner.close()
+    }
+    const text = options.format !== 'json'
+    if (!text && !options.wait) io.stdout(`${JSON.stringify({ id })}\n`)
+    if (text) io.stdout(`Started rollout ${id} of ${ref} (${commit.slice(0, 12)}).\n`)
+    if (!options.wait) {
+      if (text) io.stdout(`Run it with: flotilla rollout resume ${id} --wait\n`)
+      return 0
+    }
+    const state = await runHere(opened, repoDir, id, io, text)
+    if (text) io.stdout(formatStatus(await rolloutStatus(opened.store.db, id)))
+    else io.stdout(`${JSON.stringify({ id, state }, null, 2)}\n`)
+    return waitExitCode(state)
+  })
+}
+
+export interface RolloutStatusOptions extends Common {
+  readonly repo?: string
+}
+
+/** `flotilla rollout status [ID]`: stages, waves, targets, gates and why it halted. */
+export async function rolloutStatusCommand(
+  id: string | undefined,
+  options: RolloutStatusOptions,
+  io: CliIo,
+): Promise<number> {
+  return withStore(options, io, async (opened) => {
+    const rolloutId = id ?? (await latestRollout(opened.store.db))?.id
+    if (!rolloutId) {
+      io.stdout(
+        options.format === 'json'
+          ? 'null\n'
+          : 'No rollouts yet. Start one with: flotilla rollout start --wait\n',
+      )
+      return 0
+    }
+    const status = await rolloutStatus(opened.store.db, rolloutId)
+    io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
+    return 0
+  })
+}
+
+/** The text rendering of a rollout's status. */
+export function formatStatus(status: RolloutStatus): string {
+  const lines = [
+    `Rollout ${status.id}: ${status.state} (revision ${status.revision.slice(0, 12)}, by ${status.createdBy})`,
+  ]
+  if (status.haltReason) lines.push(`  why: ${status.haltReason}`)
+  for (const stage of status.stages) {
+    const count = stage.waves.reduce((n, w) => n + w.targets.length, 0)
+    const done = stage.waves.reduce((n, w) => n + w.targets.filter((t) => t.state === 'succeeded').length, 0)
+    const approval =
+      stage.approval === 'required'
+        ? `, approval ${stage.approvedBy ? `by ${stage.approvedBy}` : 'required'}`
+        : ''
+    lines.push(
+      `  ${stage.name.padEnd(10)} ${stage.state.padEnd(16)} ${done}/${count} targets in ${stage.waves.length} ${stage.waves.length === 1 ? 'wave' : 'waves'}${approval}`,
+    )
+    for (const wave of stage.waves) {
+      for (const target of wave.targets) {
+        if (target.state === 'succeeded' || target.state === 'pending') continue
+        lines.push(
+          `    wave ${wave.index}  ${target.id}  ${target.state}${target.reason ? `: ${target.reason}` : ''}`,
+        )
+      }
+    }
+    for (const gate of stage.gates.filter((g) => g.state === 'failed'))
+      lines.push(`    gate ${gate.name} failed: ${gate.detail}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export interface RolloutControlOptions extends Common {
+  readonly repo?: string
+  readonly wait?: boolean
+}
+
+/** `flotilla rollout pause|resume|abort|approve|retry|skip ID [TARGET]`. */
+export async function rolloutControlCommand(
+  action: 'pause' | 'resume' | 'abort' | 'approve' | 'retry' | 'skip',
+  id: string,
+  target: string | undefined,
+  options: RolloutControlOptions,
+  io: CliIo,
+): Promise<number> {
+  const repoDir = resolve(io.cwd, options.repo ?? '.')
+  return withStore(options, io, async (opened) => {
+    const db = opened.store.db
+    const who = operator()
+    switch (action) {
+      case 'pause':
+        await pauseRollout(db, id, who)
+        break
+      case 'resume':
+        await resumeRollout(db, id, who)
+        break
+      case 'abort':
+        await abortRollout(db, id, who)
+        break
+      case 'approve':
+        io.stdout(`Approved stage ${await approveStage(db, id, who)} of ${id}.\n`)
+        break
+      case 'retry':
+      case 'skip': {
+        if (target === undefined) throw new InputError(`rollout ${action} needs the TARGET to ${action}`)
+        await (action === 'retry' ? retryTarget : skipTarget)(db, id, target, who)
+        break
+      }
+    }
+    if (
+      options.wait &&
+      (action === 'resume' || action === 'approve' || action === 'retry' || action === 'skip')
+    ) {
+      const state = await runHere(opened, repoDir, id, io, options.format !== 'json')
+      const status = await rolloutStatus(db, id)
+      io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
+      return waitExitCode(state)
+    }
+    const status = await rolloutStatus(db, id)
+    io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
+    return 0
+  })
+}
+
+/** `flotilla stop --reason TEXT`: pauses every running rollout at once. */
+export async function stopCommand(options: Common & { readonly reason: string }, io: CliIo): Promise<number> {
+  return withStore(options, io, async (opened) => {
+    const paused = await stopFleet(opened.store.db, options.reason, operator())
+    io.stdout(
+      options.format === 'json'
+        ? `${JSON.stringify({ stopped: true, paused })}\n`
+        : `Fleet-wide stop: ${paused.length} ${paused.length === 1 ? 'rollout' : 'rollouts'} paused${paused.length ? ` (${paused.join(', ')})` : ''}. Nothing starts until "flotilla unstop".\n`,
+    )
+    return 0
+  })
+}
+
+/** `flotilla unstop`: releases the fleet-wide stop; the rollouts it paused run again. */
+export async function unstopCommand(options: Common, io: CliIo): Promise<number> {
+  return withStore(options, io, async (opened) => {
+    const resumed = await unstopFleet(opened.store.db, operator())
+    io.stdout(
+      options.format === 'json'
+        ? `${JSON.stringify({ stopped: false, resumed })}\n`
+        : `Fleet-wide stop released; ${resumed.length} ${resumed.length === 1 ? 'rollout' : 'rollouts'} resumed${resumed.length ? ` (${resumed.join(', ')}); run each with "flotilla rollout resume ID --wait"` : ''}.\n`,
+    )
+    return 0
+  })
+}

@@ -1,0 +1,224 @@
+/**
+ * Operator controls of rollouts: pause, resume, abort, approve, retry, skip, and the fleet-wide
+ * stop. Each is a stored transition with its event and an audit entry; the process running the
+ * rollout notices it before its next target.
+ */
+import type { Kysely } from 'kysely'
+import { ConflictError, NotFoundError } from '../core/errors.ts'
+import { appendAuditEntry } from '../store/audit.ts'
+import type { Database } from '../store/tables.ts'
+import { FINAL_STATES, type RolloutState } from './rollout-model.ts'
+import {
+  fleetStop,
+  loadRollout,
+  loadTargets,
+  type RolloutRow,
+  releaseLocks,
+  setFleetStop,
+  updateRollout,
+  updateTarget,
+} from './rollout-store.ts'
+
+/** Who asks, and from where (`cli`, `api`, `portal`). */
+export interface Operator {
+  readonly actor: string
+  readonly source: string
+}
+
+async function existing(db: Kysely<Database>, id: string): Promise<RolloutRow> {
+  const rollout = await loadRollout(db, id)
+  if (!rollout) throw new NotFoundError(`no rollout ${id}; run "flotilla rollout status" to see the latest`)
+  return rollout
+}
+
+function expect(rollout: RolloutRow, allowed: readonly RolloutState[], what: string): void {
+  if (!allowed.includes(rollout.state)) {
+    throw new ConflictError(
+      `cannot ${what} rollout ${rollout.id}: it is ${rollout.state} (only ${allowed.join(' or ')} can be)`,
+    )
+  }
+}
+
+async function audit(
+  db: Kysely<Database>,
+  who: Operator,
+  action: string,
+  subject: string,
+  detail: Record<string, unknown> = {},
+) {
+  await appendAuditEntry(db, {
+    actor: who.actor,
+    action,
+    subject,
+    source: who.source,
+    detail: detail as never,
+  })
+}
+
+/** Pauses a rollout: it finishes the target steps under way and starts no new one. */
+export async function pauseRollout(db: Kysely<Database>, id: string, who: Operator): Promise<void> {
+  const rollout = await existing(db, id)
+  expect(rollout, ['running', 'waiting-approval', 'queued'], 'pause')
+  await updateRollout(
+    db,
+    id,
+    { state: 'paused', haltReason: `paused by ${who.actor}` },
+    { type: 'paused', detail: { by: who.actor } },
+  )
+  await audit(db, who, 'rollout-pause', id)
+}
+
+/** Resumes a paused rollout (run it again to continue). */
+export async function resumeRollout(db: Kysely<Database>, id: string, who: Operator): Promise<void> {
+  const rollout = await existing(db, id)
+  expect(rollout, ['paused', 'running'], 'resume')
+  const stop = await fleetStop(db)
+  if (stop)
+    throw new ConflictError(
+      `the fleet-wide stop is on (${stop.reason}, by ${stop.by}); "flotilla unstop" first`,
+    )
+  await updateRollout(
+    db,
+    id,
+    { state: 'running', haltReason: null },
+    { type: 'resumed', detail: { by: who.actor } },
+  )
+  await audit(db, who, 'rollout-resume', id)
+}
+
+/** Aborts a rollout: nothing more is applied, its locks are released, nothing is rolled back. */
+export async function abortRollout(db: Kysely<Database>, id: string, who: Operator): Promise<void> {
+  const rollout = await existing(db, id)
+  if (FINAL_STATES.has(rollout.state)) throw new ConflictError(`rollout ${id} is already ${rollout.state}`)
+  await updateRollout(
+    db,
+    id,
+    { state: 'aborted', haltReason: `aborted by ${who.actor}` },
+    { type: 'aborted', detail: { by: who.actor } },
+  )
+  await releaseLocks(db, id)
+  await audit(db, who, 'rollout-abort', id)
+}
+
+/**
+ * Approves the stage a rollout waits for. The author of a rollout cannot approve its stages
+ * alone: a second person looks before production changes.
+ */
+export async function approveStage(db: Kysely<Database>, id: string, who: Operator): Promise<string> {
+  const rollout = await existing(db, id)
+  expect(rollout, ['waiting-approval'], 'approve')
+  const stage = rollout.schedule.stages[rollout.stageIndex]!
+  if (who.actor === rollout.createdBy) {
+    throw new ConflictError(
+      `${who.actor} started rollout ${id} and cannot also approve its stage ${stage.name}: someone else must`,
+    )
+  }
+  await updateRollout(
+    db,
+    id,
+    { state: 'running', stageApprovals: { ...rollout.stageApprovals, [stage.name]: who.actor } },
+    { type: 'stage-approved', detail: { stage: stage.name, by: who.actor } },
+  )
+  await audit(db, who, 'rollout-approve', id, { stage: stage.name })
+  return stage.name
+}
+
+/** Gives a failed target another attempt; a halted rollout runs again. */
+export async function retryTarget(
+  db: Kysely<Database>,
+  id: string,
+  target: string,
+  who: Operator,
+): Promise<void> {
+  await changeFailedTarget(db, id, target, who, 'pending', 'target-retry')
+}
+
+/** Skips a failed target; a halted rollout runs again without it. */
+export async function skipTarget(
+  db: Kysely<Database>,
+  id: string,
+  target: string,
+  who: Operator,
+): Promise<void> {
+  await changeFailedTarget(db, id, target, who, 'skipped', 'target-skipped')
+}
+
+async function changeFailedTarget(
+  db: Kysely<Database>,
+  id: string,
+  target: string,
+  who: Operator,
+  state: 'pending' | 'skipped',
+  type: string,
+) {
+  const rollout = await existing(db, id)
+  expect(
+    rollout,
+    ['halted', 'running', 'paused'],
+    type === 'target-retry' ? 'retry a target of' : 'skip a target of',
+  )
+  const row = (await loadTargets(db, id)).find((t) => t.target === target)
+  if (!row) throw new NotFoundError(`rollout ${id} has no target ${target}`)
+  if (row.state !== 'failed')
+    throw new ConflictError(
+      `target ${target} of rollout ${id} is ${row.state}; only a failed target can be retried or skipped`,
+    )
+  await updateTarget(
+    db,
+    id,
+    target,
+    { state, reason: state === 'skipped' ? `skipped by ${who.actor}` : null },
+    { type, detail: { by: who.actor } },
+  )
+  if (rollout.state === 'halted') {
+    // Back to the start of the stage's waves: the wave of the target runs again.
+    await updateRollout(
+      db,
+      id,
+      { state: 'running', haltReason: null, waveIndex: row.wave, phase: 'waves' },
+      { type: 'resumed', detail: { by: who.actor } },
+    )
+  }
+  await audit(db, who, type === 'target-retry' ? 'rollout-retry' : 'rollout-skip', id, { target })
+}
+
+/** Pulls the emergency brake: every running rollout pauses at once. Returns the rollouts paused. */
+export async function stopFleet(db: Kysely<Database>, reason: string, who: Operator): Promise<string[]> {
+  await setFleetStop(db, { reason, by: who.actor })
+  const active = await db
+    .selectFrom('rollouts')
+    .select('id')
+    .where('state', 'in', ['running', 'waiting-approval', 'queued'])
+    .execute()
+  for (const { id } of active) {
+    await updateRollout(
+      db,
+      id,
+      { state: 'paused', haltReason: `fleet-wide stop: ${reason}` },
+      { type: 'paused', detail: { by: who.actor, reason, stop: true } },
+    )
+  }
+  await audit(db, who, 'stop', 'fleet', { reason, paused: active.map((r) => r.id) })
+  return active.map((r) => r.id)
+}
+
+/** Releases the brake; rollouts the stop paused run again. Returns them. */
+export async function unstopFleet(db: Kysely<Database>, who: Operator): Promise<string[]> {
+  await setFleetStop(db, null)
+  const paused = await db
+    .selectFrom('rollouts')
+    .select('id')
+    .where('state', '=', 'paused')
+    .where('halt_reason', 'like', 'fleet-wide stop:%')
+    .execute()
+  for (const { id } of paused) {
+    await updateRollout(
+      db,
+      id,
+      { state: 'running', haltReason: null },
+      { type: 'resumed', detail: { by: who.actor, unstop: true } },
+    )
+  }
+  await audit(db, who, 'unstop', 'fleet', { resumed: paused.map((r) => r.id) })
+  return paused.map((r) => r.id)
+}

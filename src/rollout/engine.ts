@@ -1,0 +1,735 @@
+/**
+ * The rollout engine: takes one allowed plan through the stages and waves of `rollout.yaml`.
+ *
+ * Durable by construction: every step is a transition of stored state, recorded (with its event)
+ * before the work it announces and again after it. `runRollout` reads where the rollout stands
+ * and continues from there, so a process killed at any moment is replaced by running it again:
+ * a target found `applying` is applied again — which changes nothing that was already applied,
+ * because applying a desired state is idempotent — and nothing is lost or done twice.
+ */
+import { hostname } from 'node:os'
+import type { Kysely } from 'kysely'
+import { ConflictError, NotFoundError, PolicyError } from '../core/errors.ts'
+import type { Fleet, Target } from '../core/model/fleet-model.ts'
+import { diffManifests } from '../core/plan/diff-manifests.ts'
+import { diffStacks } from '../core/plan/diff-stacks.ts'
+import { fleetState, planFleet, strictestSettings, targetPlanOf } from '../core/plan/plan-fleet.ts'
+import type { Plan } from '../core/plan/plan-model.ts'
+import { protectedTypes } from '../core/plan/protected.ts'
+import type { Approval } from '../core/policy/approvals.ts'
+import { policyRegistry } from '../core/policy/policy-rules.ts'
+import { fingerprintsOf } from '../core/provider/fingerprint.ts'
+import type { Provider, SettleStatus } from '../core/provider/port.ts'
+import type { ProviderRegistry } from '../core/provider/registry.ts'
+import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
+import { recordApplied, recordIntended } from '../operations/applied-states.ts'
+import { approvedAddresses } from '../operations/apply-target.ts'
+import { observeFleet } from '../operations/observed-fleet.ts'
+import { appendRolloutEvent } from '../store/events.ts'
+import type { Database, Json } from '../store/tables.ts'
+import { FINAL_STATES, type GateOutcome, type RolloutState, type RolloutStatus } from './rollout-model.ts'
+import {
+  fleetStop,
+  loadRollout,
+  loadTargetDetail,
+  loadTargets,
+  newRolloutId,
+  type PlannedTarget,
+  type PreviousState,
+  type RolloutRow,
+  type RolloutTargetRow,
+  releaseLocks,
+  updateRollout,
+  updateTarget,
+} from './rollout-store.ts'
+import { type ScheduledStage, scheduleRollout } from './schedule.ts'
+
+/** Runs a stage's gates for one target. */
+export type GateRunner = (
+  stage: ScheduledStage,
+  target: Target,
+  fleet: Fleet,
+) => Promise<readonly GateOutcome[]>
+
+/** What the engine works with. */
+export interface EngineDeps {
+  readonly db: Kysely<Database>
+  readonly registry: ProviderRegistry
+  /** Loads the fleet at a commit (the rollout's revision). */
+  readonly loadRevision: (commit: string) => Promise<Fleet>
+  readonly runGates: GateRunner
+  /** @default the current time */
+  readonly now?: () => Date
+  /** How long to wait for one target to settle. @default 30 minutes */
+  readonly settleTimeoutMs?: number
+  readonly retry?: RetryOptions
+  /** Receives every event as it is stored. */
+  readonly onEvent?: (event: { type: string; target?: string; detail?: Json }) => void
+}
+
+/** What `startRollout` needs besides the engine's dependencies. */
+export interface StartOptions {
+  /** The commit to roll out. */
+  readonly commit: string
+  /** The ref it was named by (`HEAD`, a branch), for messages. */
+  readonly ref: string
+  readonly approvals: readonly Approval[]
+  readonly actor: string
+  /** What policies see as `now`. */
+  readonly policyNow?: Date
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Starts a rollout of a commit: plans it against the observed fleet, requires the verdict
+ * `allowed` (with the approvals given), fixes the schedule, takes a lock on every target, and
+ * records what each target has now (for rollback). Nothing is applied yet: `runRollout` does.
+ */
+export async function startRollout(
+  deps: EngineDeps,
+  options: StartOptions,
+): Promise<{ id: string; plan: Plan }> {
+  const { db, registry } = deps
+  const now = deps.now?.() ?? new Date()
+  const fleet = await deps.loadRevision(options.commit)
+  const observed = await observeFleet(fleet, registry, db)
+  const outcome = planFleet({
+    base: observed.state,
+    head: fleetState(fleet),
+    ...strictestSettings(fleet.settings, fleet.settings),
+    rules: policyRegistry(fleet),
+    approvals: options.approvals,
+    ...(options.policyNow ? { now: options.policyNow } : {}),
+  })
+  if (!outcome.ok)
+    throw new PolicyError(`${options.ref} cannot be planned: ${outcome.errors[0]?.message ?? 'invalid'}`)
+  const { plan } = outcome
+  if (plan.verdict === 'no-changes')
+    throw new ConflictError(
+      `${options.ref} (${options.commit.slice(0, 12)}) changes nothing: the fleet already is what it says`,
+    )
+  if (plan.verdict !== 'allowed') {
+    const why =
+      plan.verdict === 'denied'
+        ? plan.findings
+            .filter((f) => f.effect === 'deny')
+            .map((f) => f.message)
+            .join('; ')
+        : `approvals missing: ${(plan.approvals?.unmet ?? plan.approvalsRequired).join(', ')}`
+    throw new PolicyError(`the plan of ${options.ref} is ${plan.verdict}, a rollout needs it allowed: ${why}`)
+  }
+  const schedule = scheduleRollout(fleet, plan)
+  const approved = [...approvedAddresses(plan.findings, plan.approvals?.unmet ?? [])]
+  const id = newRolloutId(now)
+  const planId = `p-${id.slice(2)}`
+  const byId = new Map(fleet.targets.map((t) => [t.id, t]))
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('plans')
+      .values({
+        id: planId,
+        base: 'observed',
+        head: options.commit,
+        verdict: plan.verdict,
+        document: JSON.stringify(plan),
+      })
+      .execute()
+    await trx
+      .insertInto('rollouts')
+      .values({
+        id,
+        plan_id: planId,
+        state: 'running',
+        revision: options.commit,
+        created_by: options.actor,
+        schedule: JSON.stringify(schedule),
+        phase: 'approval',
+      })
+      .execute()
+    const held = await trx
+      .selectFrom('locks')
+      .innerJoin('rollouts', 'rollouts.id', 'locks.rollout_id')
+      .select(['locks.target', 'locks.rollout_id', 'rollouts.state'])
+      .where(
+        'locks.target',
+        'in',
+        plan.targets.map((t) => t.id),
+      )
+      .execute()
+    for (const lock of held) {
+      if (lock.state !== 'queued') {
+        throw new ConflictError(
+          `${lock.target} is being changed by rollout ${lock.rollout_id} (${lock.state}); wait for it, or abort it, before starting another`,
+        )
+      }
+      await trx
+        .updateTable('rollouts')
+        .set({ state: 'aborted', halt_reason: `superseded by ${id}` })
+        .where('id', '=', lock.rollout_id)
+        .execute()
+      await trx.deleteFrom('locks').where('rollout_id', '=', lock.rollout_id).execute()
+    }
+    await trx
+      .insertInto('locks')
+      .values(plan.targets.map((t) => ({ target: t.id, rollout_id: id })))
+      .execute()
+    const rows = schedule.stages.flatMap((stage, stageIndex) =>
+      stage.waves.flatMap((wave, waveIndex) =>
+        wave.map((targetId, position) => {
+          const targetPlan = plan.targets.find((t) => t.id === targetId)!
+          const seen = observed.observed.get(targetId)
+          const planned: PlannedTarget = {
+            // What a provider checks an apply against (address, action, type, protected); the
+            // property diffs stay in the stored plan document, not in every target row.
+            changes: targetPlan.changes.map((change) => ({ ...change, properties: [] })),
+            observed: seen ? fingerprintsOf(seen) : {},
+            desired: fingerprintsOf(fleet.desired.get(targetId) ?? { stacks: [], manifests: [] }),
+            approved: approved.filter((a) => a.startsWith(`${targetId}/`)),
+          }
+          const previous: PreviousState = { stacks: seen?.stacks ?? [], manifests: seen?.manifests ?? [] }
+          return {
+            rollout_id: id,
+            target: targetId,
+            stage: stage.name,
+            stage_index: stageIndex,
+            wave: waveIndex,
+            position,
+            state: 'pending',
+            planned: JSON.stringify(planned),
+            previous: JSON.stringify(previous),
+          }
+        }),
+      ),
+    )
+    for (let at = 0; at < rows.length; at += 200)
+      await trx
+        .insertInto('rollout_targets')
+        .values(rows.slice(at, at + 200))
+        .execute()
+    await appendRolloutEvent(trx, {
+      rolloutId: id,
+      type: 'rollout-started',
+      detail: {
+        revision: options.commit,
+        ref: options.ref,
+        by: options.actor,
+        stages: schedule.stages.map((s) => s.name),
+        targets: rows.length,
+      },
+    })
+    void byId
+  })
+  deps.onEvent?.({ type: 'rollout-started' })
+  return { id, plan }
+}
+
+/** The process that runs rollouts here, for the lease. */
+const RUNNER = `${hostname()}:${process.pid}`
+const LEASE_MS = 10_000
+
+/** Takes (or renews) the right to run a rollout; false when a live process holds it. */
+async function claim(db: Kysely<Database>, id: string): Promise<boolean> {
+  const until = new Date(Date.now() + LEASE_MS)
+  const result = await db
+    .updateTable('rollouts')
+    .set({ runner: RUNNER, lease_until: until })
+    .where('id', '=', id)
+    .where((eb) =>
+      eb.or([eb('runner', 'is', null), eb('runner', '=', RUNNER), eb('lease_until', '<', new Date())]),
+    )
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+/**
+ * Runs a rollout from where it stands until it ends, halts, pauses or waits for an approval, and
+ * returns that state. Safe to call again at any time (after a crash, to resume): it continues.
+ * While another live process runs the rollout, it returns at once with the stored state.
+ */
+export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutState> {
+  const { db } = deps
+  const first = await loadRollout(db, id)
+  if (!first) throw new NotFoundError(`no rollout ${id}; run "flotilla rollout status" to see the latest`)
+  if (first.state !== 'running') return first.state
+  if (!(await claim(db, id))) return first.state
+  const lease = setInterval(() => void claim(db, id).catch(() => {}), LEASE_MS / 3)
+  try {
+    const fleet = await deps.loadRevision(first.revision)
+    for (;;) {
+      const rollout = (await loadRollout(db, id))!
+      if (rollout.state !== 'running') return rollout.state
+      const stop = await fleetStop(db)
+      if (stop) {
+        await updateRollout(
+          db,
+          id,
+          { state: 'paused', haltReason: `fleet-wide stop: ${stop.reason}` },
+          { type: 'paused', detail: { by: stop.by, reason: stop.reason, stop: true } },
+        )
+        return 'paused'
+      }
+      const stage = rollout.schedule.stages[rollout.stageIndex]
+      if (!stage) {
+        await releaseLocks(db, id)
+        await updateRollout(db, id, { state: 'succeeded', haltReason: null }, { type: 'succeeded' })
+        return 'succeeded'
+      }
+      await step(deps, fleet, rollout, stage)
+    }
+  } finally {
+    clearInterval(lease)
+    await db
+      .updateTable('rollouts')
+      .set({ runner: null, lease_until: null })
+      .where('id', '=', id)
+      .where('runner', '=', RUNNER)
+      .execute()
+  }
+}
+
+/** Does the next thing the current stage needs. */
+async function step(
+  deps: EngineDeps,
+  fleet: Fleet,
+  rollout: RolloutRow,
+  stage: ScheduledStage,
+): Promise<void> {
+  const { db } = deps
+  const id = rollout.id
+  const now = () => deps.now?.() ?? new Date()
+  switch (rollout.phase) {
+    case 'approval': {
+      if (stage.approval && !rollout.stageApprovals[stage.name]) {
+        await updateRollout(
+          db,
+          id,
+          { state: 'waiting-approval' },
+          { type: 'waiting-approval', detail: { stage: stage.name } },
+        )
+        return
+      }
+      await updateRollout(
+        db,
+        id,
+        { phase: 'waves', waveIndex: 0 },
+        { type: 'stage-started', detail: { stage: stage.name } },
+      )
+      return
+    }
+    case 'waves': {
+      const targets = (await loadTargets(db, id)).filter((t) => t.stageIndex === rollout.stageIndex)
+      const wave = targets.filter((t) => t.wave === rollout.waveIndex)
+      if (wave.length === 0) {
+        const bakeUntil = new Date(now().getTime() + stage.bakeMs)
+        await updateRollout(
+          db,
+          id,
+          { phase: 'bake', bakeUntil },
+          { type: 'bake-started', detail: { stage: stage.name, until: bakeUntil.toISOString() } },
+        )
+        return
+      }
+      await runWave(deps, fleet, rollout, stage, wave)
+      const after = (await loadTargets(db, id)).filter((t) => t.stageIndex === rollout.stageIndex)
+      const failed = after.filter((t) => t.state === 'failed')
+      if (failed.length > stage.failureTolerance) {
+        await halt(
+          deps,
+          fleet,
+          rollout,
+          stage,
+          after,
+          `${failed.length} ${failed.length === 1 ? 'target' : 'targets'} failed in stage ${stage.name} (tolerance ${stage.failureTolerance}): ${failed.map((t) => `${t.target}: ${t.reason}`).join('; ')}`,
+        )
+        return
+      }
+      const current = await loadRollout(db, id)
+      if (current?.state !== 'running') return // paused or stopped during the wave: resume continues it
+      await updateRollout(
+        db,
+        id,
+        { waveIndex: rollout.waveIndex + 1 },
+        { type: 'wave-succeeded', detail: { stage: stage.name, wave: rollout.waveIndex } },
+      )
+      return
+    }
+    case 'bake': {
+      const remaining = (rollout.bakeUntil?.getTime() ?? 0) - now().getTime()
+      if (remaining > 0) {
+        await sleep(Math.min(remaining, 1000)) // wake up to notice pause, abort and stop
+        return
+      }
+      await updateRollout(
+        db,
+        id,
+        { phase: 'gates' },
+        { type: 'bake-finished', detail: { stage: stage.name } },
+      )
+      return
+    }
+    case 'gates': {
+      const targets = (await loadTargets(db, id)).filter(
+        (t) => t.stageIndex === rollout.stageIndex && t.state === 'succeeded',
+      )
+      const byId = new Map(fleet.targets.map((t) => [t.id, t]))
+      for (const row of targets) {
+        const outcomes = await deps.runGates(stage, byId.get(row.target)!, fleet)
+        const failedGates = outcomes.filter((g) => g.state === 'failed')
+        if (failedGates.length > 0) {
+          await updateTarget(
+            db,
+            id,
+            row.target,
+            {
+              state: 'failed',
+              reason: `after bake: ${failedGates.map((g) => g.detail).join('; ')}`,
+              gates: outcomes,
+            },
+            { type: 'target-failed', detail: { stage: stage.name, gates: outcomes as unknown as Json } },
+          )
+        }
+      }
+      const after = (await loadTargets(db, id)).filter((t) => t.stageIndex === rollout.stageIndex)
+      const failed = after.filter((t) => t.state === 'failed')
+      if (failed.length > stage.failureTolerance) {
+        await halt(
+          deps,
+          fleet,
+          rollout,
+          stage,
+          after,
+          `the gates of stage ${stage.name} failed after its bake for ${failed.length} ${failed.length === 1 ? 'target' : 'targets'}: ${failed.map((t) => `${t.target}: ${t.reason}`).join('; ')}`,
+        )
+        return
+      }
+      await updateRollout(
+        db,
+        id,
+        { stageIndex: rollout.stageIndex + 1, waveIndex: 0, phase: 'approval', bakeUntil: null },
+        { type: 'stage-succeeded', detail: { stage: stage.name } },
+      )
+      return
+    }
+  }
+}
+
+/** Runs the unfinished targets of a wave, at most `maxParallel` at once. */
+async function runWave(
+  deps: EngineDeps,
+  fleet: Fleet,
+  rollout: RolloutRow,
+  stage: ScheduledStage,
+  wave: readonly RolloutTargetRow[],
+): Promise<void> {
+  const queue = wave.filter((t) => t.state === 'pending' || t.state === 'applying' || t.state === 'verifying')
+  const byId = new Map(fleet.targets.map((t) => [t.id, t]))
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      const current = await loadRollout(deps.db, rollout.id)
+      if (current?.state !== 'running' || (await fleetStop(deps.db))) return
+      await runTarget(deps, fleet, rollout, stage, byId.get(row.target)!, row)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, stage.maxParallel) }, worker))
+}
+
+/** One target step: apply → settle → gates, each transition stored before the work it starts. */
+async function runTarget(
+  deps: EngineDeps,
+  fleet: Fleet,
+  rollout: RolloutRow,
+  stage: ScheduledStage,
+  target: Target,
+  row: RolloutTargetRow,
+): Promise<void> {
+  const { db } = deps
+  const id = rollout.id
+  const fail = (reason: string) =>
+    updateTarget(
+      db,
+      id,
+      target.id,
+      { state: 'failed', reason },
+      { type: 'target-failed', detail: { stage: stage.name, reason } },
+    )
+  let state = row.state
+  if (state === 'pending') {
+    await updateTarget(
+      db,
+      id,
+      target.id,
+      { state: 'applying', attempts: row.attempts + 1 },
+      { type: 'target-applying', detail: { stage: stage.name, wave: row.wave } },
+    )
+    state = 'applying'
+  }
+  const provider = deps.registry.forTarget(target)
+  if (state === 'applying') {
+    const problem = await applyAsPlanned(deps, fleet, target, provider, row, rollout.revision)
+    if (problem) {
+      await fail(problem)
+      return
+    }
+    await updateTarget(
+      db,
+      id,
+      target.id,
+      { state: 'verifying' },
+      { type: 'target-applied', detail: { stage: stage.name } },
+    )
+  }
+  const gates = await deps.runGates(stage, target, fleet)
+  const failed = gates.filter((g) => g.state === 'failed')
+  if (failed.length > 0) {
+    await updateTarget(
+      db,
+      id,
+      target.id,
+      { state: 'failed', reason: failed.map((g) => g.detail).join('; '), gates },
+      { type: 'target-failed', detail: { stage: stage.name, gates: gates as unknown as Json } },
+    )
+    return
+  }
+  await updateTarget(
+    db,
+    id,
+    target.id,
+    { state: 'succeeded', reason: null, gates },
+    { type: 'target-succeeded', detail: { stage: stage.name, gates: gates as unknown as Json } },
+  )
+}
+
+/**
+ * Applies exactly what the plan showed: first checks that the target still is what the plan was
+ * computed against (each stack or object as observed then, or already as this rollout makes it —
+ * a resumed rollout finds its own earlier work), then applies and waits until it settled.
+ * Returns why it could not, or undefined.
+ */
+async function applyAsPlanned(
+  deps: EngineDeps,
+  fleet: Fleet,
+  target: Target,
+  provider: Provider,
+  row: RolloutTargetRow,
+  revision: string,
+): Promise<string | undefined> {
+  const { db } = deps
+  const seen = (await provider.observe([target])).get(target.id)
+  const now = seen ? fingerprintsOf(seen) : {}
+  const { planned } = await loadTargetDetail(db, row.rolloutId, row.target)
+  const { observed, desired } = planned
+  const changed = [...new Set([...Object.keys(now), ...Object.keys(observed)])].filter(
+    (address) => now[address] !== observed[address] && now[address] !== desired[address],
+  )
+  if (changed.length > 0) {
+    return `changed since the plan (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}); nothing unreviewed is applied — plan again and start a new rollout`
+  }
+  const state = fleet.desired.get(target.id) ?? { target, stacks: [], manifests: [] }
+  try {
+    await recordIntended(db, target.id, provider.name, revision, planned.desired)
+    await withRetries(
+      () =>
+        provider.apply({
+          target,
+          desired: state,
+          plan: targetPlanOf(target, row.stage, planned.changes),
+          approvedDestruction: new Set(planned.approved),
+          revision,
+        }),
+      deps.retry,
+    )
+    const settle = await waitSettled(provider, target, deps.settleTimeoutMs ?? 30 * 60_000)
+    if (settle.state !== 'settled') {
+      return `${settle.state === 'in-progress' ? 'did not settle in time' : 'failed'}: ${settle.items
+        .slice(0, 3)
+        .map((i) => `${i.address} ${i.status} (${i.reason})`)
+        .join('; ')}`
+    }
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ProviderError') return error.message
+    throw error
+  }
+  await recordApplied(db, {
+    target: target.id,
+    provider: provider.name,
+    revision,
+    fingerprints: planned.desired,
+  })
+  return undefined
+}
+
+async function waitSettled(provider: Provider, target: Target, timeoutMs: number): Promise<SettleStatus> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const status = await withRetries(() => provider.settled(target))
+    if (status.state !== 'in-progress' || Date.now() >= deadline) return status
+    await sleep(200)
+  }
+}
+
+/**
+ * Halts the rollout. With `onFailure: rollback`, every target the stage changed is brought back to
+ * what it had before — a destroyed zone restored from its snapshot first — and the rollout ends
+ * `rolled-back`; with `halt`, it stays `halted` for an operator.
+ */
+async function halt(
+  deps: EngineDeps,
+  fleet: Fleet,
+  rollout: RolloutRow,
+  stage: ScheduledStage,
+  targets: readonly RolloutTargetRow[],
+  reason: string,
+): Promise<void> {
+  const { db } = deps
+  if (stage.onFailure !== 'rollback') {
+    await updateRollout(
+      db,
+      rollout.id,
+      { state: 'halted', haltReason: reason },
+      { type: 'halted', detail: { stage: stage.name, reason } },
+    )
+    return
+  }
+  await updateRollout(
+    db,
+    rollout.id,
+    { haltReason: reason },
+    { type: 'rolling-back', detail: { stage: stage.name, reason } },
+  )
+  const byId = new Map(fleet.targets.map((t) => [t.id, t]))
+  const isProtected = protectedTypes(fleet.settings.protect)
+  const problems: string[] = []
+  for (const row of targets) {
+    if (row.state === 'pending' || row.state === 'rolled-back' || row.state === 'skipped') continue
+    const target = byId.get(row.target)!
+    const provider = deps.registry.forTarget(target)
+    const { previous } = await loadTargetDetail(db, row.rolloutId, row.target)
+    try {
+      // Zones this rollout destroyed come back first, with every record, so the previous stacks adopt them.
+      const snapshots = await db
+        .selectFrom('snapshots')
+        .select('id')
+        .where('target', '=', target.id)
+        .where('created_at', '>=', rollout.createdAt)
+        .where('restored_at', 'is', null)
+        .execute()
+      for (const snapshot of snapshots) await provider.restore(snapshot.id)
+      const seen = (await provider.observe([target])).get(target.id)
+      const changes =
+        target.kind === 'account'
+          ? diffStacks(seen?.stacks ?? [], previous.stacks, isProtected)
+          : diffManifests(seen?.manifests ?? [], previous.manifests, isProtected)
+      if (changes.length > 0) {
+        await withRetries(
+          () =>
+            provider.apply({
+              target,
+              desired: { target, stacks: previous.stacks, manifests: previous.manifests },
+              plan: targetPlanOf(target, row.stage, changes),
+              // The rollback undoes what this rollout did: its destructions are covered by the halt.
+              approvedDestruction: new Set(changes.map((c) => c.address)),
+              revision: `rollback of ${rollout.id}`,
+            }),
+          deps.retry,
+        )
+        const settle = await waitSettled(provider, target, deps.settleTimeoutMs ?? 30 * 60_000)
+        if (settle.state !== 'settled')
+          throw new Error(`did not settle: ${settle.items.map((i) => i.address).join(', ')}`)
+      }
+      await recordApplied(db, {
+        target: target.id,
+        provider: provider.name,
+        revision: `rollback of ${rollout.id}`,
+        fingerprints: fingerprintsOf(previous),
+      })
+      await updateTarget(
+        db,
+        rollout.id,
+        target.id,
+        { state: 'rolled-back' },
+        { type: 'target-rolled-back', detail: { stage: stage.name, restored: snapshots.map((s) => s.id) } },
+      )
+    } catch (error) {
+      if (!(error instanceof Error)) throw error
+      problems.push(`${target.id}: ${error.message}`)
+    }
+  }
+  await releaseLocks(db, rollout.id)
+  if (problems.length > 0) {
+    await updateRollout(
+      db,
+      rollout.id,
+      { state: 'halted', haltReason: `${reason}; rollback incomplete: ${problems.join('; ')}` },
+      { type: 'halted', detail: { stage: stage.name, reason, rollbackProblems: problems } },
+    )
+    return
+  }
+  await updateRollout(
+    db,
+    rollout.id,
+    { state: 'rolled-back' },
+    { type: 'rolled-back', detail: { stage: stage.name, reason } },
+  )
+}
+
+/** The status document of a rollout (`plan.md`). */
+export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<RolloutStatus> {
+  const rollout = await loadRollout(db, id)
+  if (!rollout) throw new NotFoundError(`no rollout ${id}`)
+  const targets = await loadTargets(db, id)
+  return {
+    id: rollout.id,
+    revision: rollout.revision,
+    state: rollout.state,
+    createdBy: rollout.createdBy,
+    createdAt: rollout.createdAt.toISOString(),
+    stages: rollout.schedule.stages.map((stage, index) => {
+      const mine = targets.filter((t) => t.stageIndex === index)
+      const waves = stage.waves.map((_, wave) => {
+        const list = mine.filter((t) => t.wave === wave)
+        const state = list.some((t) => t.state === 'failed' || t.state === 'rolled-back')
+          ? ('failed' as const)
+          : list.every((t) => t.state === 'succeeded' || t.state === 'skipped')
+            ? ('succeeded' as const)
+            : list.some((t) => t.state !== 'pending')
+              ? ('running' as const)
+              : ('pending' as const)
+        return {
+          index: wave,
+          state,
+          targets: list.map((t) => ({
+            id: t.target,
+            state: t.state,
+            attempts: t.attempts,
+            reason: t.reason,
+          })),
+        }
+      })
+      const stageState =
+        index < rollout.stageIndex
+          ? ('succeeded' as const)
+          : waves.some((w) => w.state === 'failed')
+            ? ('failed' as const)
+            : index === rollout.stageIndex && rollout.state === 'waiting-approval'
+              ? ('waiting-approval' as const)
+              : index === rollout.stageIndex && !FINAL_STATES.has(rollout.state)
+                ? ('running' as const)
+                : index === rollout.stageIndex && rollout.state === 'succeeded'
+                  ? ('succeeded' as const)
+                  : ('pending' as const)
+      const gates = new Map<string, GateOutcome>()
+      for (const t of mine)
+        for (const g of t.gates) if (!gates.has(g.name) || g.state === 'failed') gates.set(g.name, g)
+      return {
+        name: stage.name,
+        state: stageState,
+        approval: stage.approval ? ('required' as const) : ('none' as const),
+        approvedBy: rollout.stageApprovals[stage.name] ?? null,
+        waves,
+        gates: [...gates.values()],
+      }
+    }),
+    haltReason: rollout.haltReason,
+  }
+}

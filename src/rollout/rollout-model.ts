@@ -1,0 +1,69 @@
+/** The states of a rollout, of its targets, and the status document (`plan.md`, Rollout status). */
+
+/** `queued` … `aborted`, as `plan.md` lists them. */
+export const ROLLOUT_STATES = [
+  'queued',
+  'running',
+  'waiting-approval',
+  'paused',
+  'halted',
+  'rolled-back',
+  'succeeded',
+  'aborted',
+] as const
+export type RolloutState = (typeof ROLLOUT_STATES)[number]
+
+/** States a rollout does not leave. */
+export const FINAL_STATES: ReadonlySet<RolloutState> = new Set([
+  'halted',
+  'rolled-back',
+  'succeeded',
+  'aborted',
+])
+
+/** `pending` … `skipped`, as `plan.md` lists them. */
+export type TargetState =
+  | 'pending'
+  | 'applying'
+  | 'verifying'
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back'
+  | 'skipped'
+
+/** What a stage does next. */
+export type StagePhase = 'approval' | 'waves' | 'bake' | 'gates'
+
+/** A gate's result, as stored and shown. */
+export interface GateOutcome {
+  readonly name: string
+  readonly state: 'passed' | 'failed'
+  readonly detail: string
+}
+
+/** `flotilla rollout status --format json` (and the API). */
+export interface RolloutStatus {
+  readonly id: string
+  readonly revision: string
+  readonly state: RolloutState
+  readonly createdBy: string
+  readonly createdAt: string
+  readonly stages: readonly {
+    readonly name: string
+    readonly state: 'pending' | 'waiting-approval' | 'running' | 'succeeded' | 'failed'
+    readonly approval: 'required' | 'none'
+    readonly approvedBy: string | null
+    readonly waves: readonly {
+      readonly index: number
+      readonly state: 'pending' | 'running' | 'succeeded' | 'failed'
+      readonly targets: readonly {
+        readonly id: string
+        readonly state: TargetState
+        readonly attempts: number
+        readonly reason: string | null
+      }[]
+    }[]
+    readonly gates: readonly GateOutcome[]
+  }[]
+  readonly haltReason: string | null
+}

@@ -1,0 +1,254 @@
+/** The rollout engine's rows: rollouts, their targets, events, locks and the fleet-wide stop. */
+import { randomBytes } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Change } from '../core/plan/plan-model.ts'
+import type { RenderedManifest, RenderedStack } from '../core/render/desired-state.ts'
+import { appendRolloutEvent } from '../store/events.ts'
+import type { Database, Json } from '../store/tables.ts'
+import type { GateOutcome, RolloutState, StagePhase, TargetState } from './rollout-model.ts'
+import type { Schedule } from './schedule.ts'
+
+/** A rollout row, parsed. */
+export interface RolloutRow {
+  readonly id: string
+  readonly planId: string
+  readonly revision: string
+  readonly state: RolloutState
+  readonly createdBy: string
+  readonly createdAt: Date
+  readonly schedule: Schedule
+  readonly haltReason: string | null
+  readonly stageIndex: number
+  readonly waveIndex: number
+  readonly phase: StagePhase
+  readonly bakeUntil: Date | null
+  readonly stageApprovals: Readonly<Record<string, string>>
+}
+
+/** What the plan showed for one target, and what it was computed against. */
+export interface PlannedTarget {
+  readonly changes: readonly Change[]
+  /** Fingerprints of the observed state the plan was computed against, by address. */
+  readonly observed: Readonly<Record<string, string>>
+  /** Fingerprints of what the rollout applies, by address. */
+  readonly desired: Readonly<Record<string, string>>
+  /** Addresses whose destruction the plan's approvals cover. */
+  readonly approved: readonly string[]
+}
+
+/** What a target had before the rollout: what a rollback brings back. */
+export interface PreviousState {
+  readonly stacks: readonly RenderedStack[]
+  readonly manifests: readonly RenderedManifest[]
+}
+
+/** A target row, parsed (without its plan and previous state: see {@link loadTargetDetail}). */
+export interface RolloutTargetRow {
+  readonly rolloutId: string
+  readonly target: string
+  readonly stage: string
+  readonly stageIndex: number
+  readonly wave: number
+  readonly position: number
+  readonly state: TargetState
+  readonly attempts: number
+  readonly reason: string | null
+  readonly gates: readonly GateOutcome[]
+}
+
+/** A new id: `r-20261125-3f9a1c`. */
+export function newRolloutId(now: Date): string {
+  return `r-${now.toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`
+}
+
+/** Loads a rollout, or undefined. */
+export async function loadRollout(db: Kysely<Database>, id: string): Promise<RolloutRow | undefined> {
+  const row = await db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirst()
+  return row ? toRollout(row) : undefined
+}
+
+/** The newest rollout. */
+export async function latestRollout(db: Kysely<Database>): Promise<RolloutRow | undefined> {
+  const row = await db
+    .selectFrom('rollouts')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .executeTakeFirst()
+  return row ? toRollout(row) : undefined
+}
+
+function toRollout(row: Record<string, unknown>): RolloutRow {
+  return {
+    id: row.id as string,
+    planId: row.plan_id as string,
+    revision: row.revision as string,
+    state: row.state as RolloutState,
+    createdBy: row.created_by as string,
+    createdAt: row.created_at as Date,
+    schedule: row.schedule as unknown as Schedule,
+    haltReason: (row.halt_reason as string | null) ?? null,
+    stageIndex: row.stage_index as number,
+    waveIndex: row.wave_index as number,
+    phase: row.phase as StagePhase,
+    bakeUntil: (row.bake_until as Date | null) ?? null,
+    stageApprovals: (row.stage_approvals ?? {}) as Record<string, string>,
+  }
+}
+
+/** The targets of a rollout, in schedule order. */
+export async function loadTargets(db: Kysely<Database>, rolloutId: string): Promise<RolloutTargetRow[]> {
+  const rows = await db
+    .selectFrom('rollout_targets')
+    .select([
+      'rollout_id',
+      'target',
+      'stage',
+      'stage_index',
+      'wave',
+      'position',
+      'state',
+      'attempts',
+      'reason',
+      'gates',
+    ])
+    .where('rollout_id', '=', rolloutId)
+    .orderBy('stage_index')
+    .orderBy('wave')
+    .orderBy('position')
+    .execute()
+  return rows.map((row) => ({
+    rolloutId: row.rollout_id,
+    target: row.target,
+    stage: row.stage,
+    stageIndex: row.stage_index,
+    wave: row.wave,
+    position: row.position,
+    state: row.state as TargetState,
+    attempts: row.attempts,
+    reason: row.reason,
+    gates: row.gates as unknown as GateOutcome[],
+  }))
+}
+
+/**
+ * What the plan showed for one target and what it had before: read only for the target being
+ * applied or rolled back (they hold whole templates; reading them for every target on every step
+ * would make a 3000-target rollout quadratic).
+ */
+export async function loadTargetDetail(
+  db: Kysely<Database>,
+  rolloutId: string,
+  target: string,
+): Promise<{ planned: PlannedTarget; previous: PreviousState }> {
+  const row = await db
+    .selectFrom('rollout_targets')
+    .select(['planned', 'previous'])
+    .where('rollout_id', '=', rolloutId)
+    .where('target', '=', target)
+    .executeTakeFirstOrThrow()
+  return {
+    planned: row.planned as unknown as PlannedTarget,
+    previous: row.previous as unknown as PreviousState,
+  }
+}
+
+/** Changes a rollout's columns and records the event of it, in one transaction. */
+export async function updateRollout(
+  db: Kysely<Database>,
+  id: string,
+  changes: Partial<{
+    state: RolloutState
+    haltReason: string | null
+    stageIndex: number
+    waveIndex: number
+    phase: StagePhase
+    bakeUntil: Date | null
+    stageApprovals: Record<string, string>
+  }>,
+  event?: { type: string; target?: string; detail?: Json },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('rollouts')
+      .set({
+        updated_at: new Date(),
+        ...(changes.state !== undefined ? { state: changes.state } : {}),
+        ...(changes.haltReason !== undefined ? { halt_reason: changes.haltReason } : {}),
+        ...(changes.stageIndex !== undefined ? { stage_index: changes.stageIndex } : {}),
+        ...(changes.waveIndex !== undefined ? { wave_index: changes.waveIndex } : {}),
+        ...(changes.phase !== undefined ? { phase: changes.phase } : {}),
+        ...(changes.bakeUntil !== undefined ? { bake_until: changes.bakeUntil } : {}),
+        ...(changes.stageApprovals !== undefined
+          ? { stage_approvals: JSON.stringify(changes.stageApprovals) }
+          : {}),
+      })
+      .where('id', '=', id)
+      .execute()
+    if (event) await appendRolloutEvent(trx, { rolloutId: id, ...event })
+  })
+}
+
+/** Changes a target's row and records the event of it, in one transaction. */
+export async function updateTarget(
+  db: Kysely<Database>,
+  rolloutId: string,
+  target: string,
+  changes: Partial<{
+    state: TargetState
+    attempts: number
+    reason: string | null
+    gates: readonly GateOutcome[]
+  }>,
+  event: { type: string; detail?: Json },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('rollout_targets')
+      .set({
+        updated_at: new Date(),
+        ...(changes.state !== undefined ? { state: changes.state } : {}),
+        ...(changes.attempts !== undefined ? { attempts: changes.attempts } : {}),
+        ...(changes.reason !== undefined ? { reason: changes.reason } : {}),
+        ...(changes.gates !== undefined ? { gates: JSON.stringify(changes.gates) } : {}),
+      })
+      .where('rollout_id', '=', rolloutId)
+      .where('target', '=', target)
+      .execute()
+    await appendRolloutEvent(trx, { rolloutId, target, ...event })
+  })
+}
+
+/** The fleet-wide stop, if pulled. */
+export async function fleetStop(
+  db: Kysely<Database>,
+): Promise<{ reason: string; by: string; at: string } | undefined> {
+  const row = await db
+    .selectFrom('fleet_controls')
+    .select('value')
+    .where('key', '=', 'stop')
+    .executeTakeFirst()
+  return row ? (row.value as { reason: string; by: string; at: string }) : undefined
+}
+
+/** Pulls or releases the fleet-wide stop. */
+export async function setFleetStop(
+  db: Kysely<Database>,
+  stop: { reason: string; by: string } | null,
+): Promise<void> {
+  if (stop === null) {
+    await db.deleteFrom('fleet_controls').where('key', '=', 'stop').execute()
+    return
+  }
+  const value = JSON.stringify({ ...stop, at: new Date().toISOString() })
+  await db
+    .insertInto('fleet_controls')
+    .values({ key: 'stop', value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
+    .execute()
+}
+
+/** Releases every lock a rollout holds. */
+export async function releaseLocks(db: Kysely<Database>, rolloutId: string): Promise<void> {
+  await db.deleteFrom('locks').where('rollout_id', '=', rolloutId).execute()
+}

@@ -1,0 +1,168 @@
+/**
+ * Helpers of the rollout engine's tests: the example fleet repository with a `rollout.yaml` fit
+ * for tests (no bakes of minutes, no Prometheus on a fixed port), edits to its inventory, git
+ * commits, and the engine wired to a store the way `runner.ts` wires it for the CLI.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Kysely } from 'kysely'
+import { parse, parseDocument, stringify } from 'yaml'
+import { ProviderRegistry } from '../../src/core/provider/registry.ts'
+import { git } from '../../src/core/source/git.ts'
+import { writeExampleFleet } from '../../src/example/write-example.ts'
+import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
+import { type EngineDeps, runRollout, startRollout } from '../../src/rollout/engine.ts'
+import type { RolloutState } from '../../src/rollout/rollout-model.ts'
+import { openRunner } from '../../src/rollout/runner.ts'
+import type { Database, Json } from '../../src/store/tables.ts'
+import { GIT_IDENTITY } from './git-fixture.ts'
+import { NOW } from './sim-cli.ts'
+
+/** A stage of `rollout.yaml` as the tests edit it. */
+export interface StageYaml {
+  name: string
+  select: string
+  description?: string
+  waves?: (number | string)[]
+  gates?: string[]
+  approval?: 'required' | 'none'
+  maxParallel?: number
+  failureTolerance?: number
+  bake?: string
+  onFailure?: 'rollback' | 'halt'
+}
+
+/** `rollout.yaml` as the tests edit it. */
+export interface RolloutYaml {
+  defaults: Record<string, unknown>
+  stages: StageYaml[]
+  gates: Record<string, Record<string, unknown>>
+}
+
+/** Writes the example fleet (20 accounts, 15 clusters, seed 7) into a new temporary directory. */
+export async function exampleRepo(): Promise<{ repo: string; dispose(): void }> {
+  const parent = mkdtempSync(join(tmpdir(), 'flotilla-rollout-'))
+  const repo = join(parent, 'fleet')
+  await writeExampleFleet(repo, { accounts: 20, clusters: 15, seed: '7' })
+  return { repo, dispose: () => rmSync(parent, { recursive: true, force: true }) }
+}
+
+/** Rewrites the repository's `rollout.yaml` through `edit` (comments are not kept). */
+export function editRollout(repo: string, edit: (rollout: RolloutYaml) => void): void {
+  const path = join(repo, 'rollout.yaml')
+  const rollout = parse(readFileSync(path, 'utf8')) as RolloutYaml
+  edit(rollout)
+  writeFileSync(path, stringify(rollout))
+}
+
+/**
+ * The example's stages made fast for tests: every bake `0s`, and the `errors` gate (Prometheus on
+ * 127.0.0.1:9090, which nothing serves in a test) taken out of every stage.
+ */
+export function quickStages(rollout: RolloutYaml): void {
+  rollout.defaults.bake = '0s'
+  for (const stage of rollout.stages) {
+    if (stage.bake !== undefined) stage.bake = '0s'
+    if (stage.gates) stage.gates = stage.gates.filter((gate) => gate !== 'errors')
+  }
+}
+
+/** The stage of `rollout.yaml` named `name`. */
+export function stageNamed(rollout: RolloutYaml, name: string): StageYaml {
+  const stage = rollout.stages.find((s) => s.name === name)
+  if (!stage) throw new Error(`rollout.yaml has no stage ${name}`)
+  return stage
+}
+
+/** Merges `config` into the `config` of cluster `id` in `inventory/clusters.yaml`, keeping comments. */
+export function editClusterConfig(repo: string, id: string, config: Record<string, unknown>): void {
+  const path = join(repo, 'inventory', 'clusters.yaml')
+  const document = parseDocument(readFileSync(path, 'utf8'))
+  const clusters = document.toJS() as { id: string }[]
+  const index = clusters.findIndex((cluster) => cluster.id === id)
+  if (index < 0) throw new Error(`inventory/clusters.yaml has no cluster ${id}`)
+  for (const [key, value] of Object.entries(config)) document.setIn([index, 'config', key], value)
+  writeFileSync(path, document.toString())
+}
+
+/** Commits everything in the repository; returns the commit id. */
+export async function commitAll(repo: string, message: string): Promise<string> {
+  await git(repo, ['add', '-A'])
+  await git(repo, ['commit', '-q', '--no-verify', '-m', message], undefined, GIT_IDENTITY)
+  return (await git(repo, ['rev-parse', 'HEAD'])).toString().trim()
+}
+
+/** A loopback TCP port that nothing listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** An event as the engine reports it through `onEvent`. */
+export interface ReportedEvent {
+  readonly type: string
+  readonly target?: string
+  readonly detail?: Json
+}
+
+/** The engine wired to a store and the repository, as the CLI wires it, with the simulated fleet. */
+export interface EngineHarness {
+  readonly sim: SimProvider
+  readonly deps: EngineDeps
+  /** Every event `onEvent` received, in order. */
+  readonly events: ReportedEvent[]
+  /** Starts a rollout of `commit` (policies see {@link NOW}); returns its id. */
+  start(commit: string, actor?: string): Promise<string>
+  /** Runs a rollout until it ends, halts, pauses or waits. */
+  run(id: string): Promise<RolloutState>
+  close(): Promise<void>
+}
+
+/**
+ * Opens the engine on `db` for the repository at `repo`: the simulated provider (latency scale
+ * `latencyScale`), the runner's gates with its DNS server, and the fleet of `seedCommit` seeded
+ * into the simulated fleet.
+ */
+export async function openEngine(
+  repo: string,
+  db: Kysely<Database>,
+  options: { latencyScale?: number; seedCommit: string; deps?: Partial<EngineDeps> },
+): Promise<EngineHarness> {
+  const sim = new SimProvider({ db })
+  const registry = new ProviderRegistry([sim])
+  await sim.updateSettings({ latencyScale: options.latencyScale ?? 0 })
+  const events: ReportedEvent[] = []
+  const runner = await openRunner({
+    repoDir: repo,
+    db,
+    registry,
+    sim,
+    onEvent: (event) => events.push(event),
+    settleTimeoutMs: 60_000,
+  })
+  const deps: EngineDeps = { ...runner.deps, retry: { baseMs: 50, maxMs: 500 }, ...options.deps }
+  await sim.seed((await deps.loadRevision(options.seedCommit)).targets)
+  return {
+    sim,
+    deps,
+    events,
+    start: async (commit, actor = 'alice') =>
+      (
+        await startRollout(deps, {
+          commit,
+          ref: commit.slice(0, 12),
+          approvals: [],
+          actor,
+          policyNow: new Date(NOW),
+        })
+      ).id,
+    run: (id) => runRollout(deps, id),
+    close: () => runner.close(),
+  }
+}
