@@ -9,11 +9,13 @@ import { loadFleet } from '../src/core/load/load-fleet.ts'
 import { readRevisionSource } from '../src/core/source/git.ts'
 import type { FleetSource } from '../src/core/source/source.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
+import type { StoreConfig } from '../src/store/database.ts'
 import { celEnginesPerSecond } from './cel-engines.ts'
 import { dnsQueriesPerSecond } from './dns.ts'
 import { fullPipeline, parseOnly } from './load-pipeline.ts'
 import { interleavedMediansMs, ms, printTable, type Row } from './measure.ts'
 import { commitEdit, offlinePlan, policyCost, warmPlan } from './plan-pipeline.ts'
+import { benchFleet, benchRollout, type RolloutBench } from './rollout.ts'
 import { pgliteConfig, postgresConfig, type SeedApplyResult, seedAndApply } from './sim-apply.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-'))
@@ -105,6 +107,51 @@ async function simRows(): Promise<Row[]> {
     })
   }
   return rowsOut
+}
+
+/**
+ * The rollout engine on the simulated fleet, zero latency, zero bake, no gates, bootstrapping an
+ * empty fleet: its own overhead per target step (one target at a time, wall time minus the time
+ * inside the provider, after the start), and a rollout over about 3000 targets — on PGlite and,
+ * when a server is configured, on PostgreSQL.
+ */
+async function rolloutRows(): Promise<Row[]> {
+  const out: Row[] = []
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
+  const backends: { name: string; open: () => Promise<{ config: StoreConfig; cleanup: () => unknown }> }[] = [
+    { name: 'PGlite', open: async () => pgliteConfig() },
+    ...(url ? [{ name: 'PostgreSQL', open: () => postgresConfig(url) }] : []),
+  ]
+  const measure = async (fleet: Parameters<typeof benchRollout>[0]) => {
+    const results: [string, RolloutBench][] = []
+    for (const backend of backends) {
+      const store = await backend.open()
+      try {
+        results.push([backend.name, await benchRollout(fleet, store.config)])
+      } finally {
+        await store.cleanup()
+      }
+    }
+    return results
+  }
+  for (const [name, r] of await measure(benchFleet(60, 50, 1))) {
+    const overhead = (r.wallMs - r.startMs - r.providerMs) / r.targets
+    out.push({
+      name: `rollout engine overhead per target step, ${name} (${r.targets} targets one at a time; wall − provider time)`,
+      value: `${overhead.toFixed(1)} ms`,
+      target: name === 'PGlite' ? '< 20 ms' : '',
+      ...(name === 'PGlite' ? { pass: overhead < 20 && r.state === 'succeeded' } : {}),
+    })
+  }
+  for (const [name, r] of await measure(benchFleet(1700, 1300, undefined))) {
+    out.push({
+      name: `rollout of ${r.targets.toLocaleString('en')} targets from empty, ${name} (start: plan + schedule ${ms(r.startMs)})`,
+      value: `${(r.wallMs / 1000).toFixed(1)} s ${r.state}`,
+      target: name === 'PGlite' ? '< 120 s' : '',
+      ...(name === 'PGlite' ? { pass: r.wallMs < 120_000 && r.state === 'succeeded' } : {}),
+    })
+  }
+  return out
 }
 
 const rows: Row[] = []
@@ -215,6 +262,7 @@ try {
   }
 
   rows.push(...(await simRows()))
+  rows.push(...(await rolloutRows()))
 
   const qps = await dnsQueriesPerSecond(2000)
   rows.push({
