@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { planExitCode } from '../src/cli/commands/plan.ts'
+import { waitExitCode } from '../src/cli/commands/rollout.ts'
 import { buildProgram, EXIT, runCli } from '../src/cli/main.ts'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { compileExpression, ExpressionError } from '../src/core/expr/cel.ts'
@@ -34,6 +35,8 @@ import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
+import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
+import { ROLLOUT_STATES } from '../src/rollout/rollout-model.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
 
@@ -1514,6 +1517,56 @@ describe('simulated-fleet.md: the walkthrough, run in order in one repository', 
     const rows = tableRows(page.split('### The sim commands')[1]!.split('\n## ')[0]!).slice(1)
     expect(rows.map(([command]) => /^`flotilla sim (\w+)/.exec(command!)?.[1])).toEqual(
       sim.commands.map((c) => c.name()),
+    )
+  })
+})
+
+describe('rollouts.md', () => {
+  const page = read('rollouts.md')
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTTY: false, cwd: ROOT }, () => {})
+
+  test('the operations table lists every rollout subcommand but start, and stop and unstop', () => {
+    const rows = tableRows(page.split('## Following and operating it')[1]!.split('\n## ')[0]!).slice(1)
+    const shown = rows.map(([command]) => /^`flotilla (rollout \w+|\w+)/.exec(command!)?.[1])
+    const rollout = program.commands.find((c) => c.name() === 'rollout')!
+    expect(shown).toEqual([
+      ...rollout.commands.filter((c) => c.name() !== 'start').map((c) => `rollout ${c.name()}`),
+      'stop',
+      'unstop',
+    ])
+  })
+
+  test('the options of rollout start are those of the command', () => {
+    const rows = tableRows(page.split('## Starting one')[1]!.split('\n## ')[0]!).slice(1)
+    const shown = rows.map(([option]) => /^`(--[\w-]+)/.exec(option!)?.[1]).sort()
+    const start = program.commands
+      .find((c) => c.name() === 'rollout')!
+      .commands.find((c) => c.name() === 'start')!
+    const real = start.options.map((o) => o.long!).filter((o) => !['--repo', '--data'].includes(o))
+    expect(shown).toEqual(real.sort())
+  })
+
+  test('the states table lists every rollout state, and the exit codes are those of --wait', () => {
+    const rows = tableRows(page.split('## States')[1]!.split('\n## ')[0]!).slice(1)
+    expect(rows.map(([state]) => state)).toEqual(ROLLOUT_STATES.map((s) => `\`${s}\``))
+    expect([
+      waitExitCode('succeeded'),
+      waitExitCode('halted'),
+      waitExitCode('rolled-back'),
+      waitExitCode('aborted'),
+      waitExitCode('waiting-approval'),
+    ]).toEqual([0, 3, 3, 3, 5])
+    expect(page).toContain(
+      'exits with `0` when the rollout succeeded, `3` when it halted, rolled back or was\naborted, and `5` when it waits for an approval',
+    )
+  })
+
+  test('the gates table names every gate type and its default timeout', () => {
+    const rows = tableRows(page.split('## Gates')[1]!.split('\n## ')[0]!).slice(1)
+    const seconds = (ms: number) =>
+      ms > 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`
+    expect(rows.map(([type, , timeout]) => [type, timeout])).toEqual(
+      Object.entries(DEFAULT_GATE_TIMEOUT_MS).map(([type, ms]) => [`\`${type}\``, seconds(ms)]),
     )
   })
 })
