@@ -77,19 +77,25 @@ export async function resumeRollout(db: Kysely<Database>, id: string, who: Opera
     throw new ConflictError(
       `the fleet-wide stop is on (${stop.reason}, by ${stop.by}); "flotilla unstop" first`,
     )
+  // A running rollout (its process died) may be rolling back: keep why.
   await updateRollout(
     db,
     id,
-    { state: 'running', haltReason: null },
+    { state: 'running', ...(rollout.state === 'paused' ? { haltReason: null } : {}) },
     { type: 'resumed', detail: { by: who.actor } },
   )
   await audit(db, who, 'rollout-resume', id)
 }
 
-/** Aborts a rollout: nothing more is applied, its locks are released, nothing is rolled back. */
+/**
+ * Aborts a rollout: nothing more is applied, its locks are released, nothing is rolled back. A
+ * halted rollout can be aborted too (it holds its targets' locks while it waits for a retry or a
+ * skip).
+ */
 export async function abortRollout(db: Kysely<Database>, id: string, who: Operator): Promise<void> {
   const rollout = await existing(db, id)
-  if (FINAL_STATES.has(rollout.state)) throw new ConflictError(`rollout ${id} is already ${rollout.state}`)
+  if (FINAL_STATES.has(rollout.state) && rollout.state !== 'halted')
+    throw new ConflictError(`rollout ${id} is already ${rollout.state}`)
   await updateRollout(
     db,
     id,
@@ -157,11 +163,21 @@ async function changeFailedTarget(
     ['halted', 'running', 'paused'],
     type === 'target-retry' ? 'retry a target of' : 'skip a target of',
   )
+  if (rollout.phase === 'rollback')
+    throw new ConflictError(
+      `rollout ${id} stopped while rolling back (${rollout.haltReason ?? 'halted'}); it let go of its targets and cannot go on: abort it`,
+    )
   const row = (await loadTargets(db, id)).find((t) => t.target === target)
   if (!row) throw new NotFoundError(`rollout ${id} has no target ${target}`)
   if (row.state !== 'failed')
     throw new ConflictError(
       `target ${target} of rollout ${id} is ${row.state}; only a failed target can be retried or skipped`,
+    )
+  // The engine only runs the targets of the stage it is in: one of a stage it has left would
+  // stay pending for ever.
+  if (row.stageIndex !== rollout.stageIndex)
+    throw new ConflictError(
+      `target ${target} failed in stage ${row.stage}, which rollout ${id} has left; start a new rollout to change it`,
     )
   await updateTarget(
     db,

@@ -4,6 +4,10 @@
  * of `runner.ts`. The tests of one backend share a store and a repository and build on each
  * other in order: the first bootstraps the empty fleet, the later ones change it.
  */
+import { spawnSync } from 'node:child_process'
+import { rmSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   closedPort,
@@ -14,29 +18,31 @@ import {
   exampleRepo,
   openEngine,
   quickStages,
+  setLogExpiry,
   stageNamed,
 } from '../../test/support/rollout-fleet.ts'
-import { NOW } from '../../test/support/sim-cli.ts'
+import { NOW, pollUntil, within } from '../../test/support/sim-cli.ts'
 import { ConflictError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
 import { policyRegistry } from '../core/policy/policy-rules.ts'
+import { ProviderRegistry } from '../core/provider/registry.ts'
 import { git } from '../core/source/git.ts'
 import { observeFleet } from '../operations/observed-fleet.ts'
+import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import { listRolloutEvents } from '../store/events.ts'
 import { testBackends, useTestStore } from '../store/test-store.ts'
 import {
   abortRollout,
   approveStage,
-  pauseRollout,
   resumeRollout,
   retryTarget,
   skipTarget,
   stopFleet,
   unstopFleet,
 } from './controls.ts'
-import { rolloutStatus } from './engine.ts'
-import { loadRollout, loadTargets } from './rollout-store.ts'
+import { type EngineDeps, rolloutStatus, runRollout } from './engine.ts'
+import { loadRollout, loadTargets, setFleetStop } from './rollout-store.ts'
 
 const alice = { actor: 'alice', source: 'test' }
 const bob = { actor: 'bob', source: 'test' }
@@ -77,6 +83,13 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     return outcome.plan
   }
   const eventsOf = async (id: string) => listRolloutEvents(db(), id)
+  /** rollout.yaml as the suite started, for a test to change (the next commit has it). */
+  const resetRollout = () => git(repo, ['checkout', base, '--', 'rollout.yaml'])
+  /** The stacks of an account in the simulated fleet, as stored. */
+  const stacksOf = (target: string) =>
+    db().selectFrom('sim_stacks').selectAll().where('target', '=', target).orderBy('address').execute()
+  const stackEventCount = async (target: string) =>
+    (await db().selectFrom('sim_stack_events').select('id').where('target', '=', target).execute()).length
 
   test('bootstraps the empty fleet through every stage; a second person approves production', async () => {
     const fleet = await fleetAt(base)
@@ -94,15 +107,19 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     const stable = waiting.stages.at(-1)!
     expect(stable.waves.flatMap((w) => w.targets).every((t) => t.state === 'pending')).toBe(true)
 
-    await expect(approveStage(db(), id, alice)).rejects.toThrow(
-      'alice started rollout',
-    )
+    await expect(approveStage(db(), id, alice)).rejects.toThrow('alice started rollout')
     await expect(approveStage(db(), id, alice)).rejects.toBeInstanceOf(ConflictError)
     expect(await approveStage(db(), id, bob)).toBe('stable')
     expect(await engine.run(id)).toBe('succeeded')
 
     const status = await rolloutStatus(db(), id)
-    expect(status).toMatchObject({ id, revision: base, state: 'succeeded', createdBy: 'alice', haltReason: null })
+    expect(status).toMatchObject({
+      id,
+      revision: base,
+      state: 'succeeded',
+      createdBy: 'alice',
+      haltReason: null,
+    })
     // Every target that has something to run, each in the stage rollout.yaml puts it in, once.
     const scheduled = status.stages.flatMap((s) => s.waves.flatMap((w) => w.targets.map((t) => t.id)))
     const wanted = fleet.targets.filter((t) => {
@@ -157,29 +174,496 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     expect(types.indexOf('stage-approved')).toBeLessThan(
       events.findIndex((e) => e.type === 'target-applying' && stageOfEvent(e, fleet) === 'stable'),
     )
-    // onEvent reports every stored event, in the order stored.
-    expect(engine.events.map((e) => e.type)).toEqual(types.filter((t) => t !== 'stage-approved'))
+    // onEvent reports every event the engine stored (the approval was stored by the control).
+    const reported = engine.events.map((e) => `${e.type} ${e.target ?? ''}`)
+    const stored = events.filter((e) => e.type !== 'stage-approved').map((e) => `${e.type} ${e.target ?? ''}`)
+    expect(reported.sort()).toEqual(stored.sort())
     // Locks are released once it succeeded.
     expect(await db().selectFrom('locks').selectAll().execute()).toEqual([])
   })
+
+  test('the fleet-wide stop pauses two running rollouts at once; after unstop both finish', async () => {
+    const fleet = await fleetAt(base)
+    // Two changes of disjoint targets, each on a branch of its own from the bootstrapped commit.
+    const first = clustersOf(fleet, 'alpha', 'beta').slice(0, 4)
+    const second = clustersOf(fleet, 'dev', 'ops').slice(0, 3)
+    expect(first.length).toBe(4)
+    expect(second.length).toBe(3)
+    for (const id of first) editClusterConfig(repo, id, { ingress_replicas: 7 })
+    const commitA = await commitAll(repo, 'More ingress replicas in alpha and beta')
+    await git(repo, ['branch', 'ingress-alpha-beta'])
+    await git(repo, ['reset', '-q', '--hard', base])
+    for (const id of second) editClusterConfig(repo, id, { ingress_replicas: 7 })
+    const commitB = await commitAll(repo, 'More ingress replicas in dev and ops')
+    const a = await engine.start(commitA)
+    const b = await engine.start(commitB)
+
+    await engine.sim.updateSettings({ latencyScale: 1 }) // a Deployment takes 2 s to be ready
+    let stoppedAt = 0
+    try {
+      const runs = Promise.all([engine.run(a), engine.run(b)])
+      const underWay = await pollUntil(
+        async () =>
+          Promise.all(
+            [a, b].map(async (id) =>
+              (await loadTargets(db(), id)).some((t) => t.state === 'applying' || t.state === 'verifying'),
+            ),
+          ),
+        (both) => both.every(Boolean),
+        20_000,
+      )
+      expect(underWay).toEqual([true, true])
+      expect((await stopFleet(db(), 'an incident', bob)).sort()).toEqual([a, b].sort())
+      stoppedAt = (await eventsOf(a)).at(-1)!.id
+      expect(await within(runs, 20_000, 'both rollouts to pause')).toEqual(['paused', 'paused'])
+    } finally {
+      await engine.sim.updateSettings({ latencyScale: 0 })
+    }
+    for (const id of [a, b]) {
+      const status = await rolloutStatus(db(), id)
+      expect(status).toMatchObject({ state: 'paused', haltReason: 'fleet-wide stop: an incident' })
+      const targets = status.stages.flatMap((s) => s.waves.flatMap((w) => w.targets))
+      // Stopped mid-way: what was under way finished, nothing new started.
+      expect(targets.some((t) => t.state === 'succeeded')).toBe(true)
+      expect(targets.some((t) => t.state === 'pending')).toBe(true)
+      expect(targets.every((t) => t.state === 'succeeded' || t.state === 'pending')).toBe(true)
+      const later = (await eventsOf(id)).filter((e) => e.id > stoppedAt && e.type === 'target-applying')
+      expect(later).toEqual([])
+    }
+    // While the stop is on, nothing resumes and running does nothing.
+    await expect(resumeRollout(db(), a, alice)).rejects.toThrow(
+      'the fleet-wide stop is on (an incident, by bob)',
+    )
+    expect(await engine.run(a)).toBe('paused')
+
+    expect((await unstopFleet(db(), bob)).sort()).toEqual([a, b].sort())
+    expect(await Promise.all([engine.run(a), engine.run(b)])).toEqual(['succeeded', 'succeeded'])
+    for (const [id, targets] of [
+      [a, first],
+      [b, second],
+    ] as const) {
+      const succeeded = (await eventsOf(id)).filter((e) => e.type === 'target-succeeded').map((e) => e.target)
+      expect(succeeded.sort(), id).toEqual([...targets].sort())
+    }
+    // Both changes are in the fleet: with the first merged, the repository plans no changes.
+    for (const id of first) editClusterConfig(repo, id, { ingress_replicas: 7 })
+    const merged = await commitAll(repo, 'Merge the ingress replicas of alpha and beta')
+    expect((await planNow(merged)).verdict).toBe('no-changes')
+  })
+
+  test('a stop noticed between two targets of a wave leaves the rest of the wave for after unstop', async () => {
+    const fleet = await fleetAt(base)
+    const [first, second] = clustersOf(fleet, 'ops') as [string, string]
+    await resetRollout()
+    for (const id of [first, second]) editClusterConfig(repo, id, { ingress_replicas: 13 })
+    const id = await engine.start(await commitAll(repo, 'More ingress replicas in ops'))
+    // ops runs one target at a time. The stop is pulled while the first one's gates run, and
+    // the rollout is not paused yet (as between the two steps of `stopFleet`).
+    const stopping: EngineDeps = {
+      ...engine.deps,
+      runGates: async (stage, target, at) => {
+        const outcomes = await engine.deps.runGates(stage, target, at)
+        if (target.id === first) await setFleetStop(db(), { reason: 'halfway', by: 'bob' })
+        return outcomes
+      },
+    }
+    expect(await runRollout(stopping, id)).toBe('paused')
+    expect(Object.fromEntries((await loadTargets(db(), id)).map((t) => [t.target, t.state]))).toEqual({
+      [first]: 'succeeded',
+      [second]: 'pending',
+    })
+    expect((await eventsOf(id)).map((e) => e.type)).not.toContain('wave-succeeded')
+    expect(await unstopFleet(db(), bob)).toEqual([id])
+    expect(await engine.run(id)).toBe('succeeded')
+    expect((await loadTargets(db(), id)).map((t) => t.state)).toEqual(['succeeded', 'succeeded'])
+  })
+
+  test("a stage whose gate's data source is down halts, fail closed; retry, abort and skip", async () => {
+    const fleet = await fleetAt(base)
+    const devCluster = fleet.targets.find(
+      (t) => t.kind === 'cluster' && fleet.stageOf.get(t.id) === 'dev',
+    )!.id
+    const stableCluster = fleet.targets.find(
+      (t) => t.kind === 'cluster' && fleet.stageOf.get(t.id) === 'stable',
+    )!.id
+    const port = await closedPort()
+    await resetRollout()
+    editRollout(repo, (rollout) => {
+      rollout.gates.errors!.url = `http://127.0.0.1:${port}`
+      Object.assign(stageNamed(rollout, 'dev'), { gates: ['healthy', 'errors'], onFailure: 'halt' })
+    })
+    editClusterConfig(repo, devCluster, { ingress_replicas: 8 })
+    editClusterConfig(repo, stableCluster, { ingress_replicas: 8 })
+    const commit = await commitAll(repo, 'More ingress replicas; the errors gate in dev, its Prometheus down')
+
+    const id = await engine.start(commit)
+    expect(await engine.run(id)).toBe('halted')
+    const halted = await rolloutStatus(db(), id)
+    expect(halted.stages.map((s) => [s.name, s.state])).toEqual([
+      ['dev', 'failed'],
+      ['stable', 'pending'],
+    ])
+    const [dev, stable] = halted.stages
+    expect(dev!.waves[0]!.targets).toEqual([
+      {
+        id: devCluster,
+        state: 'failed',
+        attempts: 1,
+        reason: expect.stringContaining('prometheus gate "errors" failed'),
+      },
+    ])
+    expect(dev!.waves[0]!.targets[0]!.reason).toContain(`127.0.0.1:${port}`)
+    expect(dev!.gates.find((g) => g.name === 'errors')).toMatchObject({ state: 'failed' })
+    expect(dev!.gates.find((g) => g.name === 'healthy')).toMatchObject({ state: 'passed' })
+    expect(halted.haltReason).toMatch(
+      new RegExp(`^1 target failed in stage dev \\(tolerance 0\\): ${devCluster}: `),
+    )
+    expect(stable!.waves.flatMap((w) => w.targets).map((t) => t.state)).toEqual(['pending'])
+
+    // Halted, it keeps its targets: another rollout of them is refused until it is aborted.
+    await expect(engine.start(commit)).rejects.toThrow(
+      new RegExp(
+        `^(${devCluster}|${stableCluster}) is being changed by rollout ${id} \\(halted\\); wait for it, or abort it`,
+      ),
+    )
+    // A retry runs the target again; the data source is still down, so it halts again.
+    await expect(retryTarget(db(), id, stableCluster, bob)).rejects.toThrow(
+      `target ${stableCluster} of rollout ${id} is pending; only a failed target can be retried or skipped`,
+    )
+    await expect(retryTarget(db(), id, 'no-such-target', bob)).rejects.toThrow(
+      `rollout ${id} has no target no-such-target`,
+    )
+    await retryTarget(db(), id, devCluster, bob)
+    expect((await loadRollout(db(), id))!.state).toBe('running')
+    expect(await engine.run(id)).toBe('halted')
+    expect((await loadTargets(db(), id)).find((t) => t.target === devCluster)).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+    })
+    await abortRollout(db(), id, alice)
+    expect(await loadRollout(db(), id)).toMatchObject({ state: 'aborted', haltReason: 'aborted by alice' })
+    expect(await db().selectFrom('locks').selectAll().where('rollout_id', '=', id).execute()).toEqual([])
+    await expect(abortRollout(db(), id, alice)).rejects.toThrow(`rollout ${id} is already aborted`)
+
+    // Skipped, the failed target stays as it is and the rollout goes on without it.
+    editClusterConfig(repo, devCluster, { ingress_replicas: 9 })
+    const again = await engine.start(await commitAll(repo, 'Even more ingress replicas in dev'))
+    expect(await engine.run(again)).toBe('halted')
+    await skipTarget(db(), again, devCluster, bob)
+    expect(await engine.run(again)).toBe('waiting-approval')
+    await approveStage(db(), again, bob)
+    expect(await engine.run(again)).toBe('succeeded')
+    const skipped = await rolloutStatus(db(), again)
+    expect(skipped.stages[0]!.waves[0]).toMatchObject({
+      state: 'succeeded',
+      targets: [{ id: devCluster, state: 'skipped', attempts: 1, reason: 'skipped by bob' }],
+    })
+    expect(skipped.stages[1]!.waves.flatMap((w) => w.targets)).toEqual([
+      { id: stableCluster, state: 'succeeded', attempts: 1, reason: null },
+    ])
+    const events = (await eventsOf(again)).map((e) => e.type)
+    expect(events).toContain('target-skipped')
+    expect(events.filter((t) => t === 'target-succeeded')).toHaveLength(1)
+  })
+
+  test('a target changed since the plan fails with nothing applied to it; the rollback leaves it alone', async () => {
+    const fleet = await fleetAt(base)
+    const alpha = accountsOf(fleet, 'alpha')
+    const beta = accountsOf(fleet, 'beta')[0]!
+    expect(alpha.length).toBeGreaterThan(2)
+    await resetRollout()
+    setLogExpiry(repo, Object.fromEntries([...alpha, beta].map((id) => [id, 31])))
+    const commit = await commitAll(repo, 'Test and staging logs for a month')
+    const id = await engine.start(commit)
+
+    // Someone edits a stack of a pending target in the console, after the plan.
+    const drifted = alpha[1]!
+    const target = fleet.targets.find((t) => t.id === drifted)!
+    const { drifted: address } = await engine.sim.addFault(
+      { scope: { kind: 'target', id: drifted }, kind: 'drift' },
+      [target],
+    )
+    const stacksBefore = await stacksOf(drifted)
+    const eventsBefore = await stackEventCount(drifted)
+
+    expect(await engine.run(id)).toBe('rolled-back')
+    const status = await rolloutStatus(db(), id)
+    const alphaTargets = status.stages.find((s) => s.name === 'alpha')!.waves.flatMap((w) => w.targets)
+    expect(alphaTargets.find((t) => t.id === drifted)).toEqual({
+      id: drifted,
+      state: 'failed',
+      attempts: 1,
+      reason: `changed since the plan (${address}); nothing unreviewed is applied — plan again and start a new rollout`,
+    })
+    for (const other of alphaTargets.filter((t) => t.id !== drifted))
+      expect(other, other.id).toMatchObject({ state: 'rolled-back', attempts: 1 })
+    expect(status.haltReason).toContain(`${drifted}: changed since the plan`)
+    // Nothing applied to it, not even by the rollback: its stacks are as the console left them.
+    expect(await stacksOf(drifted)).toEqual(stacksBefore)
+    expect(await stackEventCount(drifted)).toBe(eventsBefore)
+    // The next stage was not touched.
+    expect(status.stages.find((s) => s.name === 'beta')!.waves.flatMap((w) => w.targets)).toEqual([
+      { id: beta, state: 'pending', attempts: 0, reason: null },
+    ])
+    expect((await eventsOf(id)).filter((e) => e.target === beta)).toEqual([])
+    // The others are back where they were: the plan still has their change.
+    const again = new Set((await planNow(commit)).targets.map((t) => t.id))
+    for (const each of [...alpha, beta]) expect(again.has(each), each).toBe(true)
+  })
+
+  test('a process that dies while rolling back finishes the rollback when the rollout runs again', async () => {
+    const fleet = await fleetAt(base)
+    const devAccount = accountsOf(fleet, 'dev')[0]!
+    const devCluster = clustersOf(fleet, 'dev')[0]!
+    // Accounts fail this gate, clusters pass it: the stage fails with one target it changed left to undo.
+    await resetRollout()
+    editRollout(repo, (rollout) => {
+      rollout.gates['not-accounts'] = { type: 'command', run: 'test {{ target.kind }} != account' }
+      stageNamed(rollout, 'dev').gates = ['healthy', 'not-accounts']
+    })
+    setLogExpiry(repo, { [devAccount]: 33 })
+    editClusterConfig(repo, devCluster, { ingress_replicas: 10 })
+    const commit = await commitAll(repo, 'Dev changes, and a gate dev accounts fail')
+    const id = await engine.start(commit)
+
+    const killed = { killed: 'as by kill -9' } // not an Error: nothing in the engine takes it for a failure
+    let rolledBack = 0
+    const dying: EngineDeps = {
+      ...engine.deps,
+      onEvent: (event) => {
+        if (event.type === 'target-rolled-back' && ++rolledBack === 1) throw killed
+      },
+    }
+    await expect(runRollout(dying, id)).rejects.toBe(killed)
+    const devRows = async () =>
+      Object.fromEntries(
+        (await loadTargets(db(), id)).filter((t) => t.stage === 'dev').map((t) => [t.target, t.state]),
+      )
+    expect(await devRows()).toEqual({ [devAccount]: 'rolled-back', [devCluster]: 'succeeded' })
+    expect(await loadRollout(db(), id)).toMatchObject({ state: 'running', phase: 'rollback' })
+
+    // `rollout resume` of the dead process's rollout keeps why it is rolling back.
+    await resumeRollout(db(), id, bob)
+    expect(await engine.run(id)).toBe('rolled-back')
+    expect((await loadRollout(db(), id))!.haltReason).toMatch(
+      new RegExp(
+        `^1 target failed in stage dev \\(tolerance 0\\): ${devAccount}: command gate "not-accounts" failed`,
+      ),
+    )
+    expect(await devRows()).toEqual({ [devAccount]: 'rolled-back', [devCluster]: 'rolled-back' })
+    const others = (await loadTargets(db(), id)).filter((t) => t.stage !== 'dev')
+    expect(others.every((t) => t.state === 'pending')).toBe(true)
+    const applying = (await eventsOf(id)).filter((e) => e.type === 'target-applying').map((e) => e.target)
+    expect(applying.sort()).toEqual([devAccount, devCluster].sort())
+    const planned = new Set((await planNow(commit)).targets.map((t) => t.id))
+    expect(planned.has(devAccount) && planned.has(devCluster)).toBe(true)
+  })
+
+  test('a target whose process died mid-apply is finished when the rollout runs again, not applied twice', async () => {
+    const fleet = await fleetAt(base)
+    const account = accountsOf(fleet, 'dev')[0]!
+    await resetRollout()
+    setLogExpiry(repo, { [account]: 36 })
+    const id = await engine.start(await commitAll(repo, 'Dev logs for 36 days'))
+    const stackEvents = () =>
+      db()
+        .selectFrom('sim_stack_events')
+        .select(['stack', 'status'])
+        .where('target', '=', account)
+        .where('resource_type', '=', 'AWS::CloudFormation::Stack')
+        .orderBy('id')
+        .execute()
+    const eventsBefore = (await stackEvents()).length
+    // The provider takes the apply, then the process dies before it hears back.
+    const killed = { killed: 'as by kill -9' }
+    const dying: EngineDeps = {
+      ...engine.deps,
+      registry: new ProviderRegistry([
+        Object.assign(Object.create(engine.sim) as SimProvider, {
+          apply: async (request: Parameters<SimProvider['apply']>[0]) => {
+            await engine.sim.apply(request)
+            throw killed
+          },
+        }),
+      ]),
+    }
+    await engine.sim.updateSettings({ latencyScale: 1 }) // the logging stack's update takes 1.5 s
+    try {
+      await expect(runRollout(dying, id)).rejects.toBe(killed)
+    } finally {
+      await engine.sim.updateSettings({ latencyScale: 0 })
+    }
+    expect((await loadTargets(db(), id))[0]).toMatchObject({ target: account, state: 'applying' })
+    // Run again at once, while the stack is still being updated; retries of a busy stack would not last.
+    const impatient: EngineDeps = { ...engine.deps, retry: { attempts: 2, baseMs: 10, maxMs: 10 } }
+    expect(await runRollout(impatient, id)).toBe('succeeded')
+    const updates = (await stackEvents()).slice(eventsBefore)
+    expect(updates.map((e) => e.status)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'])
+    expect(updates[0]!.stack).toMatch(/\/logging$/)
+    expect((await loadTargets(db(), id))[0]).toMatchObject({ state: 'succeeded', attempts: 1 })
+  })
+
+  test('a rollback that cannot finish halts and says why; the rollout then can only be aborted', async () => {
+    const fleet = await fleetAt(base)
+    const devCluster = clustersOf(fleet, 'dev')[0]!
+    await resetRollout()
+    editRollout(repo, (rollout) => {
+      rollout.gates.fails = { type: 'command', run: 'false' }
+      stageNamed(rollout, 'dev').gates = ['healthy', 'fails']
+    })
+    editClusterConfig(repo, devCluster, { ingress_replicas: 12 })
+    const commit = await commitAll(repo, 'Dev change, and a gate that fails')
+    const id = await engine.start(commit)
+    // Killed as the rollback begins; meanwhile the cluster's API fails every call.
+    const killed = { killed: 'as by kill -9' }
+    const dying: EngineDeps = {
+      ...engine.deps,
+      onEvent: (event) => {
+        if (event.type === 'rolling-back') throw killed
+      },
+    }
+    await expect(runRollout(dying, id)).rejects.toBe(killed)
+    const { fault } = await engine.sim.addFault({
+      scope: { kind: 'target', id: devCluster },
+      kind: 'api-errors',
+    })
+    try {
+      expect(await engine.run(id)).toBe('halted')
+    } finally {
+      await engine.sim.clearFaults({ id: fault!.id })
+    }
+    const rollout = (await loadRollout(db(), id))!
+    expect(rollout.haltReason).toMatch(
+      new RegExp(
+        `; rollback incomplete: ${devCluster}: InternalFailure: the service failed \\(simulated fault`,
+      ),
+    )
+    expect(await db().selectFrom('locks').selectAll().where('rollout_id', '=', id).execute()).toEqual([])
+    // It let go of its targets: running a target again would change them without a lock.
+    for (const control of [retryTarget, skipTarget])
+      await expect(control(db(), id, devCluster, bob)).rejects.toThrow(
+        new RegExp(
+          `^rollout ${id} stopped while rolling back \\(\\d+ targets? failed in stage dev .*: abort it$`,
+        ),
+      )
+    await abortRollout(db(), id, bob)
+    expect((await loadRollout(db(), id))!.state).toBe('aborted')
+  })
+
+  test('one process runs a rollout: a live lease elsewhere holds it, a killed process of this host does not', async () => {
+    const fleet = await fleetAt(base)
+    await resetRollout()
+    editClusterConfig(repo, clustersOf(fleet, 'alpha')[0]!, { ingress_replicas: 11 })
+    const id = await engine.start(await commitAll(repo, 'More ingress replicas in alpha'))
+    const lease = (runner: string) =>
+      db()
+        .updateTable('rollouts')
+        .set({ runner, lease_until: new Date(Date.now() + 60_000) })
+        .where('id', '=', id)
+        .execute()
+
+    await lease('elsewhere.example:4242')
+    expect(await engine.run(id)).toBe('running')
+    expect((await eventsOf(id)).map((e) => e.type)).toEqual(['rollout-started'])
+
+    const gone = spawnSync(process.execPath, ['-e', '']).pid
+    await lease(`${hostname()}:${gone}`)
+    // Two calls in this process at once: one runs the rollout, the other returns at once.
+    const states = await Promise.all([engine.run(id), engine.run(id)])
+    expect(states.sort()).toEqual(['running', 'succeeded'])
+    const events = await eventsOf(id)
+    const applying = events.filter((e) => e.type === 'target-applying').map((e) => e.target)
+    expect(applying.length).toBeGreaterThan(0)
+    expect(new Set(applying).size).toBe(applying.length)
+    expect(
+      await db().selectFrom('rollouts').select(['runner', 'lease_until']).where('id', '=', id).execute(),
+    ).toEqual([{ runner: null, lease_until: null }])
+  })
+
+  test('retry and skip: a target retried while its stage goes on runs again; one of a stage left behind cannot be', async () => {
+    const fleet = await fleetAt(base)
+    const alpha = accountsOf(fleet, 'alpha')
+    const [first, second] = alpha as [string, string]
+    const third = accountsOf(fleet, 'beta')[0]!
+    const flag = (target: string) => join(repo, '..', `fail-${target}`)
+    await resetRollout()
+    editRollout(repo, (rollout) => {
+      rollout.gates.flag = { type: 'command', run: 'test ! -e ../fail-{{ target.id }}' }
+      Object.assign(stageNamed(rollout, 'alpha'), {
+        waves: [1, '100%'],
+        maxParallel: 1,
+        failureTolerance: 2,
+        gates: ['healthy', 'flag'],
+      })
+      Object.assign(stageNamed(rollout, 'beta'), { gates: ['healthy', 'flag'], onFailure: 'halt' })
+    })
+    setLogExpiry(repo, Object.fromEntries([...alpha, third].map((id) => [id, 34])))
+    const id = await engine.start(
+      await commitAll(repo, 'Logs for 34 days; a gate that fails flagged targets'),
+    )
+    const schedule = await rolloutStatus(db(), id)
+    expect(
+      schedule.stages.find((s) => s.name === 'alpha')!.waves.map((w) => w.targets.map((t) => t.id)),
+    ).toEqual([[first], alpha.slice(1)])
+
+    for (const target of [first, second, third]) writeFileSync(flag(target), '')
+    let retried: Promise<void> | undefined
+    const operator: EngineDeps = {
+      ...engine.deps,
+      onEvent: (event) => {
+        // The operator fixes what failed and retries it while the stage goes on (it tolerates two failures).
+        if (event.type !== 'target-failed' || event.target !== first || retried) return
+        rmSync(flag(first))
+        retried = retryTarget(db(), id, first, bob)
+      },
+    }
+    expect(await runRollout(operator, id)).toBe('halted')
+    await retried
+    const states = async () => new Map((await loadTargets(db(), id)).map((t) => [t.target, t]))
+    const halted = await states()
+    expect(halted.get(first)).toMatchObject({ state: 'succeeded', attempts: 2 })
+    expect(halted.get(second)).toMatchObject({ state: 'failed', attempts: 1 })
+    expect(halted.get(third)).toMatchObject({ state: 'failed', attempts: 1 })
+    const mine = (await eventsOf(id)).filter((e) => e.target === first).map((e) => e.type)
+    expect(mine).toEqual([
+      'target-applying',
+      'target-applied',
+      'target-failed',
+      'target-retry',
+      'target-applying',
+      'target-applied',
+      'target-succeeded',
+    ])
+
+    // Halted in beta: a failure alpha tolerated is not the rollout's to retry any more.
+    for (const control of [retryTarget, skipTarget])
+      await expect(control(db(), id, second, bob)).rejects.toThrow(
+        `target ${second} failed in stage alpha, which rollout ${id} has left; start a new rollout to change it`,
+      )
+    rmSync(flag(third))
+    await retryTarget(db(), id, third, bob)
+    expect(await engine.run(id)).toBe('succeeded')
+    expect((await states()).get(third)).toMatchObject({ state: 'succeeded', attempts: 2 })
+    rmSync(flag(second))
+  })
 })
+
+/** The accounts of a stage that have stacks. */
+function accountsOf(fleet: Fleet, stage: string): string[] {
+  return fleet.targets
+    .filter((t) => t.kind === 'account' && fleet.stageOf.get(t.id) === stage)
+    .filter((t) => (fleet.desired.get(t.id)?.stacks.length ?? 0) > 0)
+    .map((t) => t.id)
+}
+
+/** The clusters of a stage that have objects. */
+function clustersOf(fleet: Fleet, ...stages: string[]): string[] {
+  return fleet.targets
+    .filter((t) => t.kind === 'cluster' && stages.includes(fleet.stageOf.get(t.id) ?? ''))
+    .filter((t) => (fleet.desired.get(t.id)?.manifests.length ?? 0) > 0)
+    .map((t) => t.id)
+}
 
 function stageOfEvent(event: { target: string | null }, fleet: Fleet): string | undefined {
   return event.target ? fleet.stageOf.get(event.target) : undefined
 }
-
-void [
-  abortRollout,
-  pauseRollout,
-  resumeRollout,
-  retryTarget,
-  skipTarget,
-  stopFleet,
-  unstopFleet,
-  loadRollout,
-  loadTargets,
-  closedPort,
-  editClusterConfig,
-  stageNamed,
-  git,
-]

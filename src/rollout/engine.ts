@@ -81,6 +81,42 @@ export interface StartOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** An event as the engine stores and reports it. */
+type EngineEvent = { type: string; target?: string; detail?: Json }
+
+/** Stores a transition of a rollout with its event, then reports the event (`onEvent`). */
+async function recordRollout(
+  deps: EngineDeps,
+  id: string,
+  changes: Parameters<typeof updateRollout>[2],
+  event: EngineEvent,
+): Promise<void> {
+  await updateRollout(deps.db, id, changes, event)
+  deps.onEvent?.(event)
+}
+
+/** Stores a transition of a target with its event, then reports the event (`onEvent`). */
+async function recordTarget(
+  deps: EngineDeps,
+  id: string,
+  target: string,
+  changes: Parameters<typeof updateTarget>[3],
+  event: { type: string; detail?: Json },
+): Promise<void> {
+  await updateTarget(deps.db, id, target, changes, event)
+  deps.onEvent?.({ ...event, target })
+}
+
+/**
+ * How the reason of a target starts when it was found changed since the plan: nothing was
+ * applied to it, so a rollback leaves it as it is (bringing back what it had at the plan would
+ * overwrite the change someone made, unreviewed).
+ */
+const CHANGED_SINCE_PLAN = 'changed since the plan'
+
+/** Target states that still have work to do. */
+const UNFINISHED: ReadonlySet<string> = new Set(['pending', 'applying', 'verifying'])
+
 /**
  * Starts a rollout of a commit: plans it against the observed fleet, requires the verdict
  * `allowed` (with the approvals given), fixes the schedule, takes a lock on every target, and
@@ -123,7 +159,6 @@ export async function startRollout(
   const approved = [...approvedAddresses(plan.findings, plan.approvals?.unmet ?? [])]
   const id = newRolloutId(now)
   const planId = `p-${id.slice(2)}`
-  const byId = new Map(fleet.targets.map((t) => [t.id, t]))
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('plans')
@@ -218,9 +253,11 @@ export async function startRollout(
         targets: rows.length,
       },
     })
-    void byId
   })
-  deps.onEvent?.({ type: 'rollout-started' })
+  deps.onEvent?.({
+    type: 'rollout-started',
+    detail: { revision: options.commit, ref: options.ref, by: options.actor },
+  })
   return { id, plan }
 }
 
@@ -228,18 +265,47 @@ export async function startRollout(
 const RUNNER = `${hostname()}:${process.pid}`
 const LEASE_MS = 10_000
 
-/** Takes (or renews) the right to run a rollout; false when a live process holds it. */
+/** Rollouts a `runRollout` of this process is running: a second call for one of them returns. */
+const runningHere = new Set<string>()
+
+/**
+ * Takes (or renews) the right to run a rollout; false when a live process holds it. A lease of
+ * a process of this host that no longer exists (killed) is taken over at once, not after it
+ * expires.
+ */
 async function claim(db: Kysely<Database>, id: string): Promise<boolean> {
   const until = new Date(Date.now() + LEASE_MS)
+  const row = await db.selectFrom('rollouts').select('runner').where('id', '=', id).executeTakeFirst()
+  const held = row?.runner ?? null
+  const dead = held !== null && held !== RUNNER && deadLocalRunner(held)
   const result = await db
     .updateTable('rollouts')
     .set({ runner: RUNNER, lease_until: until })
     .where('id', '=', id)
     .where((eb) =>
-      eb.or([eb('runner', 'is', null), eb('runner', '=', RUNNER), eb('lease_until', '<', new Date())]),
+      eb.or([
+        eb('runner', 'is', null),
+        eb('runner', '=', RUNNER),
+        eb('lease_until', '<', new Date()),
+        ...(dead ? [eb('runner', '=', held)] : []),
+      ]),
     )
     .executeTakeFirst()
   return Number(result.numUpdatedRows) > 0
+}
+
+/** Whether `runner` (`host:pid`) names a process of this host that is gone. */
+function deadLocalRunner(runner: string): boolean {
+  const at = runner.lastIndexOf(':')
+  if (runner.slice(0, at) !== hostname()) return false
+  const pid = Number(runner.slice(at + 1))
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
 }
 
 /**
@@ -251,8 +317,15 @@ export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutS
   const { db } = deps
   const first = await loadRollout(db, id)
   if (!first) throw new NotFoundError(`no rollout ${id}; run "flotilla rollout status" to see the latest`)
-  if (first.state !== 'running') return first.state
-  if (!(await claim(db, id))) return first.state
+  if (first.state !== 'running' || runningHere.has(id)) return first.state
+  runningHere.add(id)
+  let claimed = false
+  try {
+    claimed = await claim(db, id)
+  } finally {
+    if (!claimed) runningHere.delete(id)
+  }
+  if (!claimed) return first.state
   const lease = setInterval(() => void claim(db, id).catch(() => {}), LEASE_MS / 3)
   try {
     const fleet = await deps.loadRevision(first.revision)
@@ -261,8 +334,8 @@ export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutS
       if (rollout.state !== 'running') return rollout.state
       const stop = await fleetStop(db)
       if (stop) {
-        await updateRollout(
-          db,
+        await recordRollout(
+          deps,
           id,
           { state: 'paused', haltReason: `fleet-wide stop: ${stop.reason}` },
           { type: 'paused', detail: { by: stop.by, reason: stop.reason, stop: true } },
@@ -272,13 +345,14 @@ export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutS
       const stage = rollout.schedule.stages[rollout.stageIndex]
       if (!stage) {
         await releaseLocks(db, id)
-        await updateRollout(db, id, { state: 'succeeded', haltReason: null }, { type: 'succeeded' })
+        await recordRollout(deps, id, { state: 'succeeded', haltReason: null }, { type: 'succeeded' })
         return 'succeeded'
       }
       await step(deps, fleet, rollout, stage)
     }
   } finally {
     clearInterval(lease)
+    runningHere.delete(id)
     await db
       .updateTable('rollouts')
       .set({ runner: null, lease_until: null })
@@ -301,16 +375,16 @@ async function step(
   switch (rollout.phase) {
     case 'approval': {
       if (stage.approval && !rollout.stageApprovals[stage.name]) {
-        await updateRollout(
-          db,
+        await recordRollout(
+          deps,
           id,
           { state: 'waiting-approval' },
           { type: 'waiting-approval', detail: { stage: stage.name } },
         )
         return
       }
-      await updateRollout(
-        db,
+      await recordRollout(
+        deps,
         id,
         { phase: 'waves', waveIndex: 0 },
         { type: 'stage-started', detail: { stage: stage.name } },
@@ -321,9 +395,20 @@ async function step(
       const targets = (await loadTargets(db, id)).filter((t) => t.stageIndex === rollout.stageIndex)
       const wave = targets.filter((t) => t.wave === rollout.waveIndex)
       if (wave.length === 0) {
+        // A target retried after its wave was done runs before the stage bakes: back to its wave.
+        const retried = targets.find((t) => UNFINISHED.has(t.state))
+        if (retried) {
+          await recordRollout(
+            deps,
+            id,
+            { waveIndex: retried.wave },
+            { type: 'wave-restarted', detail: { stage: stage.name, wave: retried.wave } },
+          )
+          return
+        }
         const bakeUntil = new Date(now().getTime() + stage.bakeMs)
-        await updateRollout(
-          db,
+        await recordRollout(
+          deps,
           id,
           { phase: 'bake', bakeUntil },
           { type: 'bake-started', detail: { stage: stage.name, until: bakeUntil.toISOString() } },
@@ -344,10 +429,13 @@ async function step(
         )
         return
       }
+      // Paused, stopped (or paused and resumed) during the wave, or a target retried meanwhile: the
+      // wave is not done until each of its targets is. The next step sees why and continues it.
+      if (after.some((t) => t.wave === rollout.waveIndex && UNFINISHED.has(t.state))) return
       const current = await loadRollout(db, id)
       if (current?.state !== 'running') return // paused or stopped during the wave: resume continues it
-      await updateRollout(
-        db,
+      await recordRollout(
+        deps,
         id,
         { waveIndex: rollout.waveIndex + 1 },
         { type: 'wave-succeeded', detail: { stage: stage.name, wave: rollout.waveIndex } },
@@ -360,12 +448,17 @@ async function step(
         await sleep(Math.min(remaining, 1000)) // wake up to notice pause, abort and stop
         return
       }
-      await updateRollout(
-        db,
+      await recordRollout(
+        deps,
         id,
         { phase: 'gates' },
         { type: 'bake-finished', detail: { stage: stage.name } },
       )
+      return
+    }
+    case 'rollback': {
+      const targets = (await loadTargets(db, id)).filter((t) => t.stageIndex === rollout.stageIndex)
+      await rollBack(deps, fleet, rollout, stage, targets, rollout.haltReason ?? 'halted')
       return
     }
     case 'gates': {
@@ -377,8 +470,8 @@ async function step(
         const outcomes = await deps.runGates(stage, byId.get(row.target)!, fleet)
         const failedGates = outcomes.filter((g) => g.state === 'failed')
         if (failedGates.length > 0) {
-          await updateTarget(
-            db,
+          await recordTarget(
+            deps,
             id,
             row.target,
             {
@@ -403,8 +496,8 @@ async function step(
         )
         return
       }
-      await updateRollout(
-        db,
+      await recordRollout(
+        deps,
         id,
         { stageIndex: rollout.stageIndex + 1, waveIndex: 0, phase: 'approval', bakeUntil: null },
         { type: 'stage-succeeded', detail: { stage: stage.name } },
@@ -443,11 +536,10 @@ async function runTarget(
   target: Target,
   row: RolloutTargetRow,
 ): Promise<void> {
-  const { db } = deps
   const id = rollout.id
   const fail = (reason: string) =>
-    updateTarget(
-      db,
+    recordTarget(
+      deps,
       id,
       target.id,
       { state: 'failed', reason },
@@ -455,8 +547,8 @@ async function runTarget(
     )
   let state = row.state
   if (state === 'pending') {
-    await updateTarget(
-      db,
+    await recordTarget(
+      deps,
       id,
       target.id,
       { state: 'applying', attempts: row.attempts + 1 },
@@ -471,8 +563,8 @@ async function runTarget(
       await fail(problem)
       return
     }
-    await updateTarget(
-      db,
+    await recordTarget(
+      deps,
       id,
       target.id,
       { state: 'verifying' },
@@ -482,8 +574,8 @@ async function runTarget(
   const gates = await deps.runGates(stage, target, fleet)
   const failed = gates.filter((g) => g.state === 'failed')
   if (failed.length > 0) {
-    await updateTarget(
-      db,
+    await recordTarget(
+      deps,
       id,
       target.id,
       { state: 'failed', reason: failed.map((g) => g.detail).join('; '), gates },
@@ -491,8 +583,8 @@ async function runTarget(
     )
     return
   }
-  await updateTarget(
-    db,
+  await recordTarget(
+    deps,
     id,
     target.id,
     { state: 'succeeded', reason: null, gates },
@@ -515,7 +607,13 @@ async function applyAsPlanned(
   revision: string,
 ): Promise<string | undefined> {
   const { db } = deps
-  const seen = (await provider.observe([target])).get(target.id)
+  let seen = (await provider.observe([target])).get(target.id)
+  if ((seen?.busy.length ?? 0) > 0) {
+    // An apply of a process that was killed is still under way: let it finish (it is this
+    // rollout's own work, or it shows as a change below) instead of failing on busy stacks.
+    await waitSettled(provider, target, deps.settleTimeoutMs ?? 30 * 60_000)
+    seen = (await provider.observe([target])).get(target.id)
+  }
   const now = seen ? fingerprintsOf(seen) : {}
   const { planned } = await loadTargetDetail(db, row.rolloutId, row.target)
   const { observed, desired } = planned
@@ -523,7 +621,7 @@ async function applyAsPlanned(
     (address) => now[address] !== observed[address] && now[address] !== desired[address],
   )
   if (changed.length > 0) {
-    return `changed since the plan (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}); nothing unreviewed is applied — plan again and start a new rollout`
+    return `${CHANGED_SINCE_PLAN} (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}); nothing unreviewed is applied — plan again and start a new rollout`
   }
   const state = fleet.desired.get(target.id) ?? { target, stacks: [], manifests: [] }
   try {
@@ -581,27 +679,46 @@ async function halt(
   targets: readonly RolloutTargetRow[],
   reason: string,
 ): Promise<void> {
-  const { db } = deps
   if (stage.onFailure !== 'rollback') {
-    await updateRollout(
-      db,
+    await recordRollout(
+      deps,
       rollout.id,
       { state: 'halted', haltReason: reason },
       { type: 'halted', detail: { stage: stage.name, reason } },
     )
     return
   }
-  await updateRollout(
-    db,
+  // Recorded first: a process killed during the rollback finishes it when the rollout runs again,
+  // instead of finding the failed targets rolled back and carrying on with the next wave.
+  await recordRollout(
+    deps,
     rollout.id,
-    { haltReason: reason },
+    { haltReason: reason, phase: 'rollback' },
     { type: 'rolling-back', detail: { stage: stage.name, reason } },
   )
+  await rollBack(deps, fleet, rollout, stage, targets, reason)
+}
+
+/**
+ * Brings every target the stage changed back to what it had before the rollout, releases the
+ * locks and ends the rollout `rolled-back` (or `halted` when a target could not be rolled back).
+ * Targets already rolled back are left alone, so running it again continues it.
+ */
+async function rollBack(
+  deps: EngineDeps,
+  fleet: Fleet,
+  rollout: RolloutRow,
+  stage: ScheduledStage,
+  targets: readonly RolloutTargetRow[],
+  reason: string,
+): Promise<void> {
+  const { db } = deps
   const byId = new Map(fleet.targets.map((t) => [t.id, t]))
   const isProtected = protectedTypes(fleet.settings.protect)
   const problems: string[] = []
   for (const row of targets) {
     if (row.state === 'pending' || row.state === 'rolled-back' || row.state === 'skipped') continue
+    if (row.state === 'failed' && row.reason?.startsWith(CHANGED_SINCE_PLAN)) continue // nothing applied
     const target = byId.get(row.target)!
     const provider = deps.registry.forTarget(target)
     const { previous } = await loadTargetDetail(db, row.rolloutId, row.target)
@@ -643,8 +760,8 @@ async function halt(
         revision: `rollback of ${rollout.id}`,
         fingerprints: fingerprintsOf(previous),
       })
-      await updateTarget(
-        db,
+      await recordTarget(
+        deps,
         rollout.id,
         target.id,
         { state: 'rolled-back' },
@@ -657,16 +774,16 @@ async function halt(
   }
   await releaseLocks(db, rollout.id)
   if (problems.length > 0) {
-    await updateRollout(
-      db,
+    await recordRollout(
+      deps,
       rollout.id,
       { state: 'halted', haltReason: `${reason}; rollback incomplete: ${problems.join('; ')}` },
       { type: 'halted', detail: { stage: stage.name, reason, rollbackProblems: problems } },
     )
     return
   }
-  await updateRollout(
-    db,
+  await recordRollout(
+    deps,
     rollout.id,
     { state: 'rolled-back' },
     { type: 'rolled-back', detail: { stage: stage.name, reason } },

@@ -31,8 +31,8 @@ export type TargetState =
   | 'rolled-back'
   | 'skipped'
 
-/** What a stage does next. */
-export type StagePhase = 'approval' | 'waves' | 'bake' | 'gates'
+/** What a stage does next (`rollback`: the stage failed and its targets are being rolled back). */
+export type StagePhase = 'approval' | 'waves' | 'bake' | 'gates' | 'rollback'
 
 /** A gate's result, as stored and shown. */
 export interface GateOutcome {

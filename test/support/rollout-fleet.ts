@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { parse, parseDocument, stringify } from 'yaml'
+import { type FleetStore, openFleetStore } from '../../src/cli/fleet-store.ts'
 import { ProviderRegistry } from '../../src/core/provider/registry.ts'
 import { git } from '../../src/core/source/git.ts'
 import { writeExampleFleet } from '../../src/example/write-example.ts'
@@ -18,7 +19,8 @@ import type { RolloutState } from '../../src/rollout/rollout-model.ts'
 import { openRunner } from '../../src/rollout/runner.ts'
 import type { Database, Json } from '../../src/store/tables.ts'
 import { GIT_IDENTITY } from './git-fixture.ts'
-import { NOW } from './sim-cli.ts'
+import type { CliRun } from './run-cli.ts'
+import { NOW, type SimFleet } from './sim-cli.ts'
 
 /** A stage of `rollout.yaml` as the tests edit it. */
 export interface StageYaml {
@@ -164,5 +166,51 @@ export async function openEngine(
       ).id,
     run: (id) => runRollout(deps, id),
     close: () => runner.close(),
+  }
+}
+
+/**
+ * Sets how many days the log buckets of some accounts keep their logs (`stacks/logging.yaml`,
+ * on top of what earlier calls set): an in-place update of exactly those accounts' `logging`
+ * stacks, allowed by every policy of the example.
+ */
+export function setLogExpiry(repo: string, days: Readonly<Record<string, number>>): void {
+  const path = join(repo, 'stacks', 'logging.yaml')
+  const text = readFileSync(path, 'utf8')
+  const line = /ExpirationInDays: "\{\{ (.*) \}\}"/.exec(text)
+  if (!line) throw new Error('stacks/logging.yaml has no ExpirationInDays line')
+  const earlier = Object.fromEntries(
+    [...line[1]!.matchAll(/account\.id == '(\d+)' \? (\d+) : /g)].map((m) => [m[1]!, Number(m[2])]),
+  )
+  let expression = "account.environment == 'production' ? 400 : 30"
+  for (const [id, n] of Object.entries({ ...earlier, ...days }))
+    expression = `account.id == '${id}' ? ${n} : (${expression})`
+  writeFileSync(path, text.replace(line[0], `ExpirationInDays: "{{ ${expression} }}"`))
+}
+
+/**
+ * Opens the store of a {@link SimFleet} in this process (between CLI runs: the embedded store
+ * takes one process at a time), gives it to `use`, and closes it.
+ */
+export function inFleetStore<T>(sim: SimFleet, use: (opened: FleetStore) => Promise<T>): Promise<T> {
+  return sim.inProcess(async () => {
+    const opened = await openFleetStore({ repo: sim.repo }, process.cwd())
+    try {
+      return await use(opened)
+    } finally {
+      await opened.close()
+    }
+  })
+}
+
+/** Runs the CLI of `sim` in this process as `actor` (`FLOTILLA_ACTOR`). */
+export async function cliAs(sim: SimFleet, actor: string, ...argv: string[]): Promise<CliRun> {
+  const saved = process.env.FLOTILLA_ACTOR
+  process.env.FLOTILLA_ACTOR = actor
+  try {
+    return await sim.cli(...argv)
+  } finally {
+    if (saved === undefined) delete process.env.FLOTILLA_ACTOR
+    else process.env.FLOTILLA_ACTOR = saved
   }
 }

@@ -49,7 +49,15 @@ async function withStore<T>(
   }
 }
 
-/** Runs a rollout in this process until it ends or waits, printing its events as they happen. */
+/** How often `--wait` asks again whether the process running a rollout let go of it. */
+const LEASE_POLL_MS = 1000
+
+/**
+ * Runs a rollout in this process until it ends or waits, printing its events as they happen.
+ * While another process runs it (or a killed one's lease has not expired yet), follows its events
+ * and takes over once that process lets go: `--wait` returns only when the rollout ended, waits
+ * for an approval or was paused.
+ */
 async function runHere(
   opened: FleetStore,
   repoDir: string,
@@ -80,7 +88,12 @@ async function runHere(
     }
   })()
   try {
-    return await runRollout(runner.deps, id)
+    for (;;) {
+      const state = await runRollout(runner.deps, id)
+      // `running` comes back only when another process holds the rollout's lease.
+      if (state !== 'running') return state
+      await new Promise((r) => setTimeout(r, LEASE_POLL_MS))
+    }
   } finally {
     done = true
     await ticker
@@ -238,9 +251,11 @@ export async function rolloutControlCommand(
       case 'abort':
         await abortRollout(db, id, who)
         break
-      case 'approve':
-        io.stdout(`Approved stage ${await approveStage(db, id, who)} of ${id}.\n`)
+      case 'approve': {
+        const stage = await approveStage(db, id, who)
+        if (options.format !== 'json') io.stdout(`Approved stage ${stage} of ${id}.\n`)
         break
+      }
       case 'retry':
       case 'skip': {
         if (target === undefined) throw new InputError(`rollout ${action} needs the TARGET to ${action}`)
