@@ -331,6 +331,9 @@ describe('rollout gates', () => {
       expect(result.output).toBe('started\n')
       expect(result.durationMs).toBeLessThan(2_000)
       const pid = Number(readFileSync(join(workdir, 'background.pid'), 'utf8'))
+      // The kill is sent when the shell exits; the process may take a moment to be gone.
+      const deadline = Date.now() + 3_000
+      while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
       expect(isRunning(pid)).toBe(false)
     })
 
