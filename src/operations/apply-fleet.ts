@@ -14,6 +14,7 @@ import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import { withRetries } from '../core/provider/retry.ts'
+import { waitUntilSettled } from '../core/provider/settle.ts'
 import type { Database } from '../store/tables.ts'
 import { recordApplied, recordIntended } from './applied-states.ts'
 import { approvedAddresses } from './apply-target.ts'
@@ -41,8 +42,6 @@ export interface ApplyFleetResult {
   /** Set when the plan was denied or needs approvals: nothing was applied. */
   readonly blocked?: string
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Plans the fleet against its observed state and applies every changed target. */
 export async function applyFleet(options: ApplyFleetOptions): Promise<ApplyFleetResult> {
@@ -84,12 +83,11 @@ export async function applyFleet(options: ApplyFleetOptions): Promise<ApplyFleet
             revision: options.revision,
           }),
         )
-        const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000)
-        let settle = await withRetries(() => provider.settled(target))
-        while (settle.state === 'in-progress' && Date.now() < deadline) {
-          await sleep(200)
-          settle = await withRetries(() => provider.settled(target))
-        }
+        const settle = await waitUntilSettled(
+          provider,
+          target,
+          options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+        )
         if (settle.state !== 'settled') {
           failed.set(
             target.id,

@@ -15,6 +15,7 @@ import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ApplyReport, Health, ProviderEvent, SettleStatus } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
+import { DEFAULT_SETTLE_TIMEOUT_MS, waitUntilSettled } from '../core/provider/settle.ts'
 import { appendAuditEntry } from '../store/audit.ts'
 import type { Database } from '../store/tables.ts'
 import { recordApplied, recordIntended } from './applied-states.ts'
@@ -65,22 +66,20 @@ export interface ApplyTargetResult {
   readonly reason?: string
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 /** Plans, checks and applies one target. See the module comment. */
 export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTargetResult> {
   const { head, target, registry, db } = options
+  const settleOptions = {
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    pollMs: options.pollMs ?? 250,
+  }
   const include = (t: Target) => t.id === target.id
   const provider = registry.forTarget(target)
   let observed = await observeFleet(head, registry, db, include)
   if ((observed.observed.get(target.id)?.busy.length ?? 0) > 0) {
     // An earlier apply (one that was killed, or another process's) is still changing the target:
     // plan against what it ends up as, instead of failing on its busy stacks after a few retries.
-    await waitUntilSettled(
-      () => provider.settled(target),
-      options.timeoutMs ?? 30 * 60_000,
-      options.pollMs ?? 250,
-    )
+    await waitUntilSettled(provider, target, settleOptions)
     observed = await observeFleet(head, registry, db, include)
   }
   const outcome = planFleet({
@@ -152,15 +151,11 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
     return { outcome: 'failed', plan, reason: error.message }
   }
 
-  const settle = await waitUntilSettled(
-    () => provider.settled(target),
-    options.timeoutMs ?? 30 * 60_000,
-    options.pollMs ?? 250,
-  )
+  const settle = await waitUntilSettled(provider, target, settleOptions)
   if (settle.state !== 'settled') {
     const reason =
       settle.state === 'in-progress'
-        ? `did not settle within ${Math.round((options.timeoutMs ?? 30 * 60_000) / 1000)} s: ${describeItems(settle)}`
+        ? `did not settle within ${Math.round((options.timeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS) / 1000)} s: ${describeItems(settle)}`
         : `the provider reports a failure: ${describeItems(settle)}`
     await audit('apply-failed', { reason, operations: report.operations.length })
     return { outcome: 'failed', plan, report, settle, reason }
@@ -178,19 +173,6 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
     healthy: health.healthy,
   })
   return { outcome: 'applied', plan, report, settle, health }
-}
-
-async function waitUntilSettled(
-  check: () => Promise<SettleStatus>,
-  timeoutMs: number,
-  pollMs: number,
-): Promise<SettleStatus> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const status = await withRetries(check)
-    if (status.state !== 'in-progress' || Date.now() >= deadline) return status
-    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())))
-  }
 }
 
 function describeItems(settle: SettleStatus): string {

@@ -19,9 +19,10 @@ import { protectedTypes } from '../core/plan/protected.ts'
 import type { Approval } from '../core/policy/approvals.ts'
 import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
-import type { Provider, SettleStatus } from '../core/provider/port.ts'
+import type { Provider } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
+import { waitUntilSettled } from '../core/provider/settle.ts'
 import { recordApplied, recordIntended } from '../operations/applied-states.ts'
 import { approvedAddresses } from '../operations/apply-target.ts'
 import { observeFleet } from '../operations/observed-fleet.ts'
@@ -78,6 +79,10 @@ export interface StartOptions {
   /** What policies see as `now`. */
   readonly policyNow?: Date
 }
+
+/** How long to wait for a target to settle, as the engine was told. */
+const settleOptions = (deps: EngineDeps) =>
+  deps.settleTimeoutMs === undefined ? {} : { timeoutMs: deps.settleTimeoutMs }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -611,7 +616,7 @@ async function applyAsPlanned(
   if ((seen?.busy.length ?? 0) > 0) {
     // An apply of a process that was killed is still under way: let it finish (it is this
     // rollout's own work, or it shows as a change below) instead of failing on busy stacks.
-    await waitSettled(provider, target, deps.settleTimeoutMs ?? 30 * 60_000)
+    await waitUntilSettled(provider, target, settleOptions(deps))
     seen = (await provider.observe([target])).get(target.id)
   }
   const now = seen ? fingerprintsOf(seen) : {}
@@ -637,7 +642,7 @@ async function applyAsPlanned(
         }),
       deps.retry,
     )
-    const settle = await waitSettled(provider, target, deps.settleTimeoutMs ?? 30 * 60_000)
+    const settle = await waitUntilSettled(provider, target, settleOptions(deps))
     if (settle.state !== 'settled') {
       return `${settle.state === 'in-progress' ? 'did not settle in time' : 'failed'}: ${settle.items
         .slice(0, 3)
@@ -655,15 +660,6 @@ async function applyAsPlanned(
     fingerprints: planned.desired,
   })
   return undefined
-}
-
-async function waitSettled(provider: Provider, target: Target, timeoutMs: number): Promise<SettleStatus> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const status = await withRetries(() => provider.settled(target))
-    if (status.state !== 'in-progress' || Date.now() >= deadline) return status
-    await sleep(200)
-  }
 }
 
 /**
@@ -750,7 +746,7 @@ async function rollBack(
             }),
           deps.retry,
         )
-        const settle = await waitSettled(provider, target, deps.settleTimeoutMs ?? 30 * 60_000)
+        const settle = await waitUntilSettled(provider, target, settleOptions(deps))
         if (settle.state !== 'settled')
           throw new Error(`did not settle: ${settle.items.map((i) => i.address).join(', ')}`)
       }

@@ -10,12 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { loadValidFleet } from '../../src/cli/repository.ts'
 import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
 import { writeExampleFleet } from '../../src/example/write-example.ts'
 import { DATABASE_URL_VARIABLE } from '../../src/store/database.ts'
-import type { TestBackend } from '../../src/store/test-store.ts'
+import { type TestBackend, withClient } from '../../src/store/test-store.ts'
 import { type CliRun, runCaptured } from './run-cli.ts'
 
 /** The installed entry point, as `npx flotilla` runs it. */
@@ -259,16 +258,6 @@ export interface SimStatusJson {
   readonly services: { total: number; healthy: number; down: string[] }
   readonly faults: { id: string; kind: string }[]
   readonly snapshots: number
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await use(client)
-  } finally {
-    await client.end()
-  }
 }
 
 /** Calls `probe` every 100 ms until `done` holds for its value or `timeoutMs` passed; returns the last value. */

@@ -86,14 +86,8 @@ const FAILED: Record<StackOperation, string> = {
 const isBuiltinProtected = protectedTypes([])
 
 /** The stacks of a target, by address. */
-export async function loadStacks(db: Kysely<Database>, target: string): Promise<SimStack[]> {
-  const rows = await db
-    .selectFrom('sim_stacks')
-    .selectAll()
-    .where('target', '=', target)
-    .orderBy('address')
-    .execute()
-  return rows.map(toSimStack)
+export function loadStacks(db: Kysely<Database>, target: string): Promise<SimStack[]> {
+  return loadStacksOf(db, [target])
 }
 
 /** The stacks of many targets at once (for a fleet-wide observe). */
