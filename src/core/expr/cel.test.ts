@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import {
   type CompiledExpression,
+  celTimestamp,
   compileExpression,
   ExpressionError,
   fromCel,
@@ -108,5 +109,22 @@ describe('toCel and fromCel', () => {
     expect(fromCel(new Map<unknown, unknown>([['a', 1n]]))).toEqual({ a: 1 })
     expect(fromCel(new Date('2026-01-02T03:04:05Z'))).toBe('2026-01-02T03:04:05.000Z')
     expect(fromCel(new Uint8Array([104, 105]))).toBe('aGk=')
+  })
+})
+
+describe('celTimestamp', () => {
+  test('answers time-zone accessors as the plain instant does, in every zone asked', () => {
+    const e = compiled(
+      "[now.getDayOfWeek('Europe/Berlin'), now.getHours('America/New_York'), now.getHours('Asia/Tokyo'), now.getHours()]",
+      'policy-plan',
+    )
+    // Saturday 23:30 UTC is Sunday in Berlin and Tokyo, still Saturday evening in New York.
+    const instant = new Date('2026-11-14T23:30:00Z')
+    const memo = celTimestamp(instant)
+    const vars = (now: Date) => ({ now, plan: toCel({ summary: {}, findings: [] }), fleet: toCel({}) })
+    expect(e.evaluate(vars(memo))).toEqual(e.evaluate(vars(instant)))
+    expect(e.evaluate(vars(memo))).toEqual([0n, 18n, 8n, 23n])
+    expect(memo.getTime()).toBe(instant.getTime())
+    expect(memo).toBeInstanceOf(Date)
   })
 })

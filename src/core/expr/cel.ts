@@ -243,3 +243,27 @@ export function fromCel(value: unknown): unknown {
   }
   return value
 }
+
+/**
+ * A timestamp for CEL that is read many times, such as a policy's `now` evaluated once per change.
+ * CEL's time-zone accessors (`now.getDayOfWeek('Europe/Berlin')`) convert with
+ * `toLocaleString(…, { timeZone })`, which costs about 0.15 ms a call — seconds over a plan of
+ * ten thousand changes. The conversion of one instant is always the same, so this Date remembers
+ * it; it stays a plain `Date` (CEL accepts no subclass as a timestamp).
+ */
+export function celTimestamp(instant: Date): Date {
+  const timestamp = new Date(instant.getTime())
+  const converted = new Map<string, string>()
+  Object.defineProperty(timestamp, 'toLocaleString', {
+    value(locales?: Intl.LocalesArgument, options?: Intl.DateTimeFormatOptions): string {
+      const key = JSON.stringify([locales, options])
+      let text = converted.get(key)
+      if (text === undefined) {
+        text = Date.prototype.toLocaleString.call(timestamp, locales, options)
+        converted.set(key, text)
+      }
+      return text
+    },
+  })
+  return timestamp
+}

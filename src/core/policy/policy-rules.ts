@@ -1,5 +1,5 @@
 import { formatDiagnostic } from '../diagnostics.ts'
-import { toCel } from '../expr/cel.ts'
+import { celTimestamp, toCel } from '../expr/cel.ts'
 import type { Fleet, LoadedPolicyRule } from '../model/fleet-model.ts'
 import type { Finding } from '../plan/plan-model.ts'
 import { fleetVariable, targetVariable } from '../render/contexts.ts'
@@ -59,7 +59,7 @@ function changeRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
     evaluate(context) {
       const fired: string[] = []
       const failed = new Map<string, string[]>()
-      const now = context.now
+      const now = celTimestamp(context.now)
       for (const { target, change } of allChanges(context)) {
         if (change.action === 'no-op') continue
         const inventory = context.head.targets.get(target.id) ?? context.base.targets.get(target.id)
@@ -122,7 +122,7 @@ function planRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
       }) as Record<string, unknown>
       let result: unknown
       try {
-        result = rule.condition.expression.evaluate({ plan, now: context.now, fleet })
+        result = rule.condition.expression.evaluate({ plan, now: celTimestamp(context.now), fleet })
       } catch (error) {
         return [policyError(rule, (error as Error).message, [planApprovalAddress(rule.name)])]
       }
