@@ -36,6 +36,7 @@ import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
 import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
+import { RolloutMetrics } from '../src/rollout/metrics.ts'
 import { ROLLOUT_STATES } from '../src/rollout/rollout-model.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
@@ -1527,9 +1528,9 @@ describe('rollouts.md', () => {
 
   test('the operations table lists every rollout subcommand but start, and stop and unstop', () => {
     const rows = tableRows(page.split('## Following and operating it')[1]!.split('\n## ')[0]!).slice(1)
-    const shown = rows.map(([command]) => /^`flotilla (rollout \w+|\w+)/.exec(command!)?.[1])
+    const shown = new Set(rows.map(([command]) => /^`flotilla (rollout \w+|\w+)/.exec(command!)?.[1]))
     const rollout = program.commands.find((c) => c.name() === 'rollout')!
-    expect(shown).toEqual([
+    expect([...shown]).toEqual([
       ...rollout.commands.filter((c) => c.name() !== 'start').map((c) => `rollout ${c.name()}`),
       'stop',
       'unstop',
@@ -1549,16 +1550,27 @@ describe('rollouts.md', () => {
   test('the states table lists every rollout state, and the exit codes are those of --wait', () => {
     const rows = tableRows(page.split('## States')[1]!.split('\n## ')[0]!).slice(1)
     expect(rows.map(([state]) => state)).toEqual(ROLLOUT_STATES.map((s) => `\`${s}\``))
-    expect([
-      waitExitCode('succeeded'),
-      waitExitCode('halted'),
-      waitExitCode('rolled-back'),
-      waitExitCode('aborted'),
-      waitExitCode('waiting-approval'),
-    ]).toEqual([0, 3, 3, 3, 5])
+    expect(
+      Object.fromEntries(ROLLOUT_STATES.filter((s) => s !== 'running').map((s) => [s, waitExitCode(s)])),
+    ).toEqual({
+      succeeded: 0,
+      'waiting-approval': 5,
+      halted: 3,
+      'rolled-back': 3,
+      aborted: 3,
+      paused: 3,
+      queued: 3,
+    })
     expect(page).toContain(
-      'exits with `0` when the rollout succeeded, `3` when it halted, rolled back or was\naborted, and `5` when it waits for an approval',
+      '`--wait` exits with `0` when the rollout succeeded, `5` when it waits for an approval, and `3`\nfor every other end: halted, rolled back, aborted — and also paused',
     )
+  })
+
+  test('the metrics table lists every metric the engine exports', () => {
+    const rows = tableRows(page.split('## Metrics')[1]!.split('\n## ')[0]!).slice(1)
+    const shown = rows.map(([name]) => /^`(\w+)/.exec(name!)?.[1])
+    const metrics = new RolloutMetrics(undefined as never) // only the names are read
+    expect(shown).toEqual(metrics.registry.getMetricsAsArray().map((m) => m.name))
   })
 
   test('the gates table names every gate type and its default timeout', () => {

@@ -12,6 +12,7 @@ import type { RolloutStatus } from '../src/rollout/rollout-model.ts'
 import { testBackends } from '../src/store/test-store.ts'
 import {
   cliAs,
+  closedPort,
   commitAll,
   editClusterConfig,
   editRollout,
@@ -22,6 +23,7 @@ import {
 } from './support/rollout-fleet.ts'
 import {
   NOW,
+  pollUntil,
   replaceOnce,
   type SimFleet,
   shopAccount,
@@ -208,11 +210,16 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect(started.code, started.stderr).toBe(0)
     expect(started.stdout).toMatch(/^\{"id":"r-\d{8}-[0-9a-f]{6}"\}\n$/)
     const { id } = JSON.parse(started.stdout) as { id: string }
-    const locked = await sim.cli('rollout', 'start', '--now', NOW)
-    expect(locked.code).toBe(1)
-    expect(locked.stderr).toMatch(
-      new RegExp(`^error: \\S+ is being changed by rollout ${id} \\(running\\); wait for it, or abort it`),
+    // Its targets are held: another rollout of them queues behind it.
+    const queued = await sim.cli('rollout', 'start', '--now', NOW)
+    expect(queued.code, queued.stderr).toBe(0)
+    expect(queued.stdout).toMatch(
+      new RegExp(
+        `^Queued rollout r-\\d{8}-[0-9a-f]{6} of HEAD \\([0-9a-f]{12}\\) behind ${id}: it plans again and starts when nothing else holds its targets\\.\nRun it with: flotilla rollout resume r-`,
+      ),
     )
+    const queuedId = /^Queued rollout (\S+)/.exec(queued.stdout)![1]!
+    expect((await statusOf(queuedId)).state).toBe('queued')
 
     const expectError = async (argv: string[], message: string) => {
       const run = await sim.cli(...argv)
@@ -244,7 +251,10 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect((await sim.cli('rollout', 'resume', id)).code).toBe(0)
     expect((await statusOf(id)).state).toBe('running')
     const stop = await cliAs(sim, 'carol', 'stop', '--reason', 'an incident', '--format', 'json')
-    expect(stop).toMatchObject({ code: 0, stdout: `${JSON.stringify({ stopped: true, paused: [id] })}\n` })
+    expect(stop).toMatchObject({
+      code: 0,
+      stdout: `${JSON.stringify({ stopped: true, paused: [id, queuedId] })}\n`,
+    })
     expect(await statusOf(id)).toMatchObject({ state: 'paused', haltReason: 'fleet-wide stop: an incident' })
     await expectError(
       ['rollout', 'resume', id],
@@ -253,9 +263,10 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     const unstop = await sim.cli('unstop', '--format', 'json')
     expect(unstop).toMatchObject({
       code: 0,
-      stdout: `${JSON.stringify({ stopped: false, resumed: [id] })}\n`,
+      stdout: `${JSON.stringify({ stopped: false, resumed: [id, queuedId] })}\n`,
     })
     expect((await statusOf(id)).state).toBe('running')
+    expect((await statusOf(queuedId)).state).toBe('queued') // back in the queue, not running past it
 
     const aborted = await cliAs(sim, 'alice', 'rollout', 'abort', id)
     expect(aborted.code).toBe(0)
@@ -264,13 +275,17 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     await expectError(['rollout', 'abort', id], `rollout ${id} is already aborted`)
     await expectError(
       ['rollout', 'resume', id],
-      `cannot resume rollout ${id}: it is aborted (only paused or running can be)`,
+      `cannot resume rollout ${id}: it is aborted (only paused or running or queued can be)`,
     )
 
     // Aborted, it let go of its targets: the next rollout of them runs to the end.
     const next = await cliAs(sim, 'alice', 'rollout', 'start', '--format', 'json', '--now', NOW)
     expect(next.code, next.stderr).toBe(0)
     const { id: nextId } = JSON.parse(next.stdout) as { id: string }
+    expect(await statusOf(queuedId)).toMatchObject({
+      state: 'aborted',
+      haltReason: `superseded by ${nextId}`,
+    })
     // Another process holds it for 2 s more: resume --wait waits for it to let go, then runs it.
     await inFleetStore(sim, (opened) =>
       opened.store.db
@@ -309,21 +324,83 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     const none = await sim.cli('rollout', 'status', '--format', 'json')
     expect((JSON.parse(none.stdout) as RolloutStatus).state).toBe('succeeded') // nothing new was recorded
   })
+
+  test('status --follow prints every event until the rollout ends; --metrics-port serves the engine metrics while --wait runs', {
+    timeout: 60_000,
+  }, async () => {
+    const devAccount = sim.fleet.targets.find(
+      (t) => t.kind === 'account' && sim.fleet.stageOf.get(t.id) === 'dev',
+    )!
+    // (The shop account back to what it has: the change of the test before was never rolled out.)
+    setLogExpiry(sim.repo, { [devAccount.id]: 37, [shop.account.id]: 401 })
+    await commitAll(sim.repo, 'Log expiry of a dev account')
+    // Stacks take seconds again, so that the rollout is still running while it is scraped.
+    expect((await sim.cli('sim', 'settings', '--latency-scale', '1')).code).toBe(0)
+    try {
+      const port = await closedPort()
+      const run = sim.spawn('rollout', 'start', '--wait', '--now', NOW, '--metrics-port', String(port))
+      const id = /^Started rollout (\S+) /.exec(await run.firstStdoutLine(30_000))?.[1]
+      expect(id, run.stderr()).toBeDefined()
+      const url = `http://127.0.0.1:${port}/metrics`
+      const running = await pollUntil(
+        () =>
+          fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+            (r) => r.text(),
+            () => '',
+          ),
+        (text) => /^flotilla_rollouts\{state="running"\} [1-9]/m.test(text),
+        20_000,
+      )
+      expect(running).toMatch(/^flotilla_rollouts\{state="running"\} 1$/m)
+      expect(running).toMatch(/^flotilla_fleet_stopped 0$/m)
+      expect(running).toContain('# TYPE flotilla_rollout_gate_duration_seconds histogram')
+      // With PostgreSQL another process can follow it while it runs; the embedded store is one
+      // process's, so there it is followed once the --wait let go.
+      const follow = async () => sim.cli('rollout', 'status', id!, '--follow', '--format', 'json')
+      const followed = backend === 'postgres' ? await follow() : undefined
+      const end = await within(run.exited, 40_000, 'the rollout')
+      expect(end, run.stdout() + run.stderr()).toEqual({ code: 0, signal: null })
+      expect(run.stdout()).toContain(`Metrics: ${url}\n`)
+      for (const result of [followed ?? (await follow()), await follow()]) {
+        expect(result.code, result.stderr).toBe(0)
+        const lines = result.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+        const status = lines.at(-1) as unknown as RolloutStatus
+        expect(status).toMatchObject({ id, state: 'succeeded' })
+        const events = lines.slice(0, -1)
+        const ids = events.map((e) => e.id as number)
+        expect(ids).toEqual([...ids].sort((a, b) => a - b))
+        expect(events.map((e) => e.type)).toEqual(
+          expect.arrayContaining(['rollout-started', 'target-applying', 'target-succeeded', 'succeeded']),
+        )
+        expect(events.at(-1)).toMatchObject({ type: 'succeeded', rolloutId: id })
+      }
+      // In text: the status, the events, the status again.
+      const text = await sim.cli('rollout', 'status', id!, '--follow')
+      expect(text.code).toBe(0)
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `^Rollout ${id}: succeeded[^]*  target-succeeded ${devAccount.id} \\(dev\\)\n[^]*Rollout ${id}: succeeded`,
+        ),
+      )
+    } finally {
+      expect((await sim.cli('sim', 'settings', '--latency-scale', '0')).code).toBe(0)
+    }
+  })
 })
 
 describe.each(testBackends)('a rollout killed with SIGKILL, on %s', (backend) => {
   let sim: SimFleet
   beforeAll(async () => {
     sim = await simFleet(backend)
-    const opsAccounts = sim.fleet.targets.filter((t) => t.kind === 'account' && t.group === 'ops').length
     editRollout(sim.repo, (rollout) => {
       quickStages(rollout)
       for (const stage of rollout.stages) {
         stage.maxParallel = 20
         delete stage.approval
       }
-      // A cluster's dns gate needs its account's zone: the ops accounts go in a wave before their clusters.
-      stageNamed(rollout, 'ops').waves = [opsAccounts, '100%']
       stageNamed(rollout, 'stable').waves = ['50%', '100%']
     })
     await commitAll(sim.repo, 'Every stage at once and without approvals')

@@ -53,6 +53,21 @@ const dataOption = () =>
     'where the embedded store keeps its data (ignored when FLOTILLA_DATABASE_URL is set)',
   ).default(undefined, '<repo>/.flotilla')
 
+/** `--metrics-port`: where a `--wait` serves the engine's Prometheus metrics. */
+function metricsPortOption(): Option {
+  return new Option(
+    '--metrics-port <port>',
+    "with --wait: serve the rollout engine's Prometheus metrics on http://127.0.0.1:PORT/metrics while it runs",
+  ).argParser(port)
+}
+
+function port(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('expected a TCP port, 1 to 65535')
+  return n
+}
+
 function seconds(value: string): number {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0')
@@ -159,7 +174,7 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
   rollout
     .command('start')
     .description(
-      'plan a commit against the observed fleet and, if allowed, start rolling it out (with --wait: run it here; exit 0 succeeded, 3 halted, rolled back or aborted, 5 waiting for an approval)',
+      'plan a commit against the observed fleet and, if allowed, start rolling it out (with --wait: run it here; exit 0 succeeded, 5 waiting for an approval, 3 anything else: halted, rolled back, aborted, paused)',
     )
     .option('--rev <rev>', 'the git revision to roll out (default: HEAD)')
     .addOption(
@@ -170,6 +185,7 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .option('--approvals <file>', 'a YAML list of approvals')
     .option('--now <time>', 'the time policies see as now, in ISO 8601')
     .option('--wait', 'run the rollout in this process until it ends or waits for an approval')
+    .addOption(metricsPortOption())
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
@@ -178,6 +194,10 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .command('status')
     .description('show a rollout (the latest by default): stages, waves, targets, gates, why it halted')
     .argument('[id]', 'rollout id')
+    .option(
+      '--follow',
+      'print its events as they happen until it ends, then its status (exit 0 succeeded, 3 otherwise)',
+    )
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
@@ -196,6 +216,7 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
       .argument('<id>', 'rollout id')
       .argument(action === 'retry' || action === 'skip' ? '<target>' : '[target]', 'target id (retry, skip)')
       .option('--wait', 'then run the rollout in this process until it ends or waits')
+      .addOption(metricsPortOption())
       .addOption(repoOption())
       .addOption(textJsonOption())
       .addOption(dataOption())

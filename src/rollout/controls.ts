@@ -39,6 +39,29 @@ function expect(rollout: RolloutRow, allowed: readonly RolloutState[], what: str
   }
 }
 
+/**
+ * Makes a transition that was checked against the state read a moment ago, only if the rollout
+ * is still in one of `from` (compare-and-set); otherwise someone or something else changed it in
+ * between, and the operator is told to look again instead of overwriting that.
+ */
+async function transition(
+  db: Kysely<Database>,
+  rollout: RolloutRow,
+  from: readonly RolloutState[],
+  changes: Parameters<typeof updateRollout>[2],
+  event: Parameters<typeof updateRollout>[3],
+): Promise<void> {
+  if (!(await updateRollout(db, rollout.id, changes, event, { from }))) {
+    const now = (await loadRollout(db, rollout.id))?.state ?? 'gone'
+    throw new ConflictError(
+      `rollout ${rollout.id} changed while you asked (it was ${rollout.state}, it is ${now}); look again with "flotilla rollout status ${rollout.id}"`,
+    )
+  }
+}
+
+/** The state a paused rollout goes back to: `queued` when it had not left the queue yet. */
+const unpaused = (rollout: RolloutRow): RolloutState => (rollout.phase === 'queue' ? 'queued' : 'running')
+
 async function audit(
   db: Kysely<Database>,
   who: Operator,
@@ -58,30 +81,37 @@ async function audit(
 /** Pauses a rollout: it finishes the target steps under way and starts no new one. */
 export async function pauseRollout(db: Kysely<Database>, id: string, who: Operator): Promise<void> {
   const rollout = await existing(db, id)
-  expect(rollout, ['running', 'waiting-approval', 'queued'], 'pause')
-  await updateRollout(
+  const from: RolloutState[] = ['running', 'waiting-approval', 'queued']
+  expect(rollout, from, 'pause')
+  await transition(
     db,
-    id,
+    rollout,
+    from,
     { state: 'paused', haltReason: `paused by ${who.actor}` },
     { type: 'paused', detail: { by: who.actor } },
   )
   await audit(db, who, 'rollout-pause', id)
 }
 
-/** Resumes a paused rollout (run it again to continue). */
+/**
+ * Resumes a paused rollout (run it again to continue); one paused in the queue goes back to it.
+ * A running or queued rollout keeps its state (its process may have died: run it again).
+ */
 export async function resumeRollout(db: Kysely<Database>, id: string, who: Operator): Promise<void> {
   const rollout = await existing(db, id)
-  expect(rollout, ['paused', 'running'], 'resume')
+  expect(rollout, ['paused', 'running', 'queued'], 'resume')
   const stop = await fleetStop(db)
   if (stop)
     throw new ConflictError(
       `the fleet-wide stop is on (${stop.reason}, by ${stop.by}); "flotilla unstop" first`,
     )
-  // A running rollout (its process died) may be rolling back: keep why.
-  await updateRollout(
+  // Running or queued, its process may have died: the state stays (a running rollout may be
+  // rolling back: its halt reason says why), and the event shows who picked it up.
+  await transition(
     db,
-    id,
-    { state: 'running', ...(rollout.state === 'paused' ? { haltReason: null } : {}) },
+    rollout,
+    [rollout.state],
+    rollout.state === 'paused' ? { state: unpaused(rollout), haltReason: null } : {},
     { type: 'resumed', detail: { by: who.actor } },
   )
   await audit(db, who, 'rollout-resume', id)
@@ -96,9 +126,10 @@ export async function abortRollout(db: Kysely<Database>, id: string, who: Operat
   const rollout = await existing(db, id)
   if (FINAL_STATES.has(rollout.state) && rollout.state !== 'halted')
     throw new ConflictError(`rollout ${id} is already ${rollout.state}`)
-  await updateRollout(
+  await transition(
     db,
-    id,
+    rollout,
+    [rollout.state],
     { state: 'aborted', haltReason: `aborted by ${who.actor}` },
     { type: 'aborted', detail: { by: who.actor } },
   )
@@ -119,9 +150,10 @@ export async function approveStage(db: Kysely<Database>, id: string, who: Operat
       `${who.actor} started rollout ${id} and cannot also approve its stage ${stage.name}: someone else must`,
     )
   }
-  await updateRollout(
+  await transition(
     db,
-    id,
+    rollout,
+    ['waiting-approval'],
     { state: 'running', stageApprovals: { ...rollout.stageApprovals, [stage.name]: who.actor } },
     { type: 'stage-approved', detail: { stage: stage.name, by: who.actor } },
   )
@@ -179,18 +211,22 @@ async function changeFailedTarget(
     throw new ConflictError(
       `target ${target} failed in stage ${row.stage}, which rollout ${id} has left; start a new rollout to change it`,
     )
-  await updateTarget(
+  const changed = await updateTarget(
     db,
     id,
     target,
     { state, reason: state === 'skipped' ? `skipped by ${who.actor}` : null },
     { type, detail: { by: who.actor } },
+    { from: ['failed'] },
   )
+  if (!changed)
+    throw new ConflictError(`target ${target} of rollout ${id} changed while you asked; look again`)
   if (rollout.state === 'halted') {
     // Back to the start of the stage's waves: the wave of the target runs again.
-    await updateRollout(
+    await transition(
       db,
-      id,
+      rollout,
+      ['halted'],
       { state: 'running', haltReason: null, waveIndex: row.wave, phase: 'waves' },
       { type: 'resumed', detail: { by: who.actor } },
     )
@@ -205,17 +241,22 @@ export async function stopFleet(db: Kysely<Database>, reason: string, who: Opera
     .selectFrom('rollouts')
     .select('id')
     .where('state', 'in', ['running', 'waiting-approval', 'queued'])
+    .orderBy('created_at')
+    .orderBy('id')
     .execute()
+  const paused: string[] = []
   for (const { id } of active) {
-    await updateRollout(
+    const changed = await updateRollout(
       db,
       id,
       { state: 'paused', haltReason: `fleet-wide stop: ${reason}` },
       { type: 'paused', detail: { by: who.actor, reason, stop: true } },
+      { from: ['running', 'waiting-approval', 'queued'] },
     )
+    if (changed) paused.push(id) // one that ended in between needs no pausing
   }
-  await audit(db, who, 'stop', 'fleet', { reason, paused: active.map((r) => r.id) })
-  return active.map((r) => r.id)
+  await audit(db, who, 'stop', 'fleet', { reason, paused })
+  return paused
 }
 
 /** Releases the brake; rollouts the stop paused run again. Returns them. */
@@ -223,18 +264,23 @@ export async function unstopFleet(db: Kysely<Database>, who: Operator): Promise<
   await setFleetStop(db, null)
   const paused = await db
     .selectFrom('rollouts')
-    .select('id')
+    .select(['id', 'phase'])
     .where('state', '=', 'paused')
     .where('halt_reason', 'like', 'fleet-wide stop:%')
+    .orderBy('created_at')
+    .orderBy('id')
     .execute()
-  for (const { id } of paused) {
-    await updateRollout(
+  const resumed: string[] = []
+  for (const { id, phase } of paused) {
+    const changed = await updateRollout(
       db,
       id,
-      { state: 'running', haltReason: null },
+      { state: phase === 'queue' ? 'queued' : 'running', haltReason: null },
       { type: 'resumed', detail: { by: who.actor, unstop: true } },
+      { from: ['paused'] },
     )
+    if (changed) resumed.push(id)
   }
-  await audit(db, who, 'unstop', 'fleet', { resumed: paused.map((r) => r.id) })
-  return paused.map((r) => r.id)
+  await audit(db, who, 'unstop', 'fleet', { resumed })
+  return resumed
 }

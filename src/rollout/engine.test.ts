@@ -42,7 +42,7 @@ import {
   unstopFleet,
 } from './controls.ts'
 import { type EngineDeps, rolloutStatus, runRollout } from './engine.ts'
-import { loadRollout, loadTargets, setFleetStop } from './rollout-store.ts'
+import { loadRollout, loadTargets, setFleetStop, updateRollout } from './rollout-store.ts'
 
 const alice = { actor: 'alice', source: 'test' }
 const bob = { actor: 'bob', source: 'test' }
@@ -169,6 +169,27 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     for (const target of wanted) {
       const mine = events.filter((e) => e.target === target.id).map((e) => e.type)
       expect(mine, target.id).toEqual(['target-applying', 'target-applied', 'target-succeeded'])
+    }
+    // A cluster in a wave with its account starts only after the account's step ended (its DNS
+    // records go into the account's zones); accounts come first in every wave.
+    const waveOf = new Map(
+      status.stages.flatMap((s) =>
+        s.waves.flatMap((w) => w.targets.map((t) => [t.id, `${s.name}/${w.index}`])),
+      ),
+    )
+    const byTarget = new Map(fleet.targets.map((t) => [t.id, t]))
+    let together = 0
+    for (const cluster of wanted.filter((t) => t.kind === 'cluster')) {
+      if (waveOf.get(cluster.id) !== waveOf.get(cluster.account)) continue
+      together++
+      const ended = events.find((e) => e.target === cluster.account && e.type === 'target-succeeded')!.id
+      const began = events.find((e) => e.target === cluster.id && e.type === 'target-applying')!.id
+      expect(began, cluster.id).toBeGreaterThan(ended)
+    }
+    expect(together).toBeGreaterThan(0)
+    for (const wave of status.stages.flatMap((s) => s.waves)) {
+      const kinds = wave.targets.map((t) => byTarget.get(t.id)!.kind)
+      expect(kinds).toEqual([...kinds].sort()) // 'account' < 'cluster'
     }
     expect(types.filter((t) => t === 'stage-approved')).toHaveLength(1)
     expect(types.indexOf('stage-approved')).toBeLessThan(
@@ -320,12 +341,28 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     )
     expect(stable!.waves.flatMap((w) => w.targets).map((t) => t.state)).toEqual(['pending'])
 
-    // Halted, it keeps its targets: another rollout of them is refused until it is aborted.
-    await expect(engine.start(commit)).rejects.toThrow(
-      new RegExp(
-        `^(${devCluster}|${stableCluster}) is being changed by rollout ${id} \\(halted\\); wait for it, or abort it`,
-      ),
-    )
+    // Halted, it keeps its targets: another rollout of them queues behind it, and does not leave
+    // the queue while the halted one holds them; a newer rollout supersedes the queued one.
+    const queued = await engine.start(commit)
+    expect(await loadRollout(db(), queued)).toMatchObject({
+      state: 'queued',
+      phase: 'queue',
+      haltReason: `queued behind ${id}: it plans again and starts when that rollout lets go of its targets`,
+    })
+    expect(await engine.run(queued)).toBe('queued')
+    // Planned against the fleet as it is: the dev cluster already has what the commit says.
+    expect((await rolloutStatus(db(), queued)).stages.map((s) => [s.name, s.state])).toEqual([
+      ['stable', 'pending'],
+    ])
+    const newer = await engine.start(commit)
+    expect(await loadRollout(db(), queued)).toMatchObject({
+      state: 'aborted',
+      haltReason: `superseded by ${newer}`,
+    })
+    expect((await eventsOf(queued)).map((e) => e.type)).toEqual(['rollout-started', 'superseded'])
+    expect(await db().selectFrom('locks').select('rollout_id').distinct().execute()).toEqual([
+      { rollout_id: id },
+    ])
     // A retry runs the target again; the data source is still down, so it halts again.
     await expect(retryTarget(db(), id, stableCluster, bob)).rejects.toThrow(
       `target ${stableCluster} of rollout ${id} is pending; only a failed target can be retried or skipped`,
@@ -345,9 +382,14 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     expect(await db().selectFrom('locks').selectAll().where('rollout_id', '=', id).execute()).toEqual([])
     await expect(abortRollout(db(), id, alice)).rejects.toThrow(`rollout ${id} is already aborted`)
 
-    // Skipped, the failed target stays as it is and the rollout goes on without it.
+    // Skipped, the failed target stays as it is and the rollout goes on without it. (The rollout
+    // still queued from above is superseded by it.)
     editClusterConfig(repo, devCluster, { ingress_replicas: 9 })
     const again = await engine.start(await commitAll(repo, 'Even more ingress replicas in dev'))
+    expect(await loadRollout(db(), newer)).toMatchObject({
+      state: 'aborted',
+      haltReason: `superseded by ${again}`,
+    })
     expect(await engine.run(again)).toBe('halted')
     await skipTarget(db(), again, devCluster, bob)
     expect(await engine.run(again)).toBe('waiting-approval')
@@ -645,6 +687,88 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     expect(await engine.run(id)).toBe('succeeded')
     expect((await states()).get(third)).toMatchObject({ state: 'succeeded', attempts: 2 })
     rmSync(flag(second))
+  })
+
+  test('queued behind a running rollout, a rollout plans again when it leaves the queue; the same change twice ends with nothing left to change', async () => {
+    const fleet = await fleetAt(base)
+    const [devAccount] = accountsOf(fleet, 'dev') as [string]
+    const [alphaAccount] = accountsOf(fleet, 'alpha') as [string]
+    await resetRollout()
+    setLogExpiry(repo, { [devAccount]: 40 })
+    const first = await commitAll(repo, 'Logs for 40 days in a dev account')
+    setLogExpiry(repo, { [devAccount]: 40, [alphaAccount]: 40 })
+    const second = await commitAll(repo, 'Logs for 40 days in an alpha account too')
+
+    // Two rollouts started at the same moment: the lock-taking is serialized, so one runs and the
+    // other queues behind it — never two rollouts on one target, and no error for the second.
+    const [a, b] = await Promise.all([engine.start(first), engine.start(first)])
+    const states = [(await loadRollout(db(), a))!.state, (await loadRollout(db(), b))!.state].sort()
+    expect(states).toEqual(['queued', 'running'])
+    const [running, waiting] = (await loadRollout(db(), a))!.state === 'running' ? [a, b] : [b, a]
+    // A newer commit supersedes the queued one and queues in its place.
+    const newer = await engine.start(second)
+    expect(await loadRollout(db(), waiting)).toMatchObject({
+      state: 'aborted',
+      haltReason: `superseded by ${newer}`,
+    })
+    expect(await loadRollout(db(), newer)).toMatchObject({ state: 'queued' })
+    expect(await engine.run(newer)).toBe('queued')
+
+    expect(await engine.run(running)).toBe('succeeded')
+    // It left the queue, planned against the fleet the first rollout left: only the alpha account is left.
+    expect(await engine.run(newer)).toBe('succeeded')
+    const status = await rolloutStatus(db(), newer)
+    expect(status.stages.map((s) => [s.name, s.waves.flatMap((w) => w.targets.map((t) => t.id))])).toEqual([
+      ['alpha', [alphaAccount]],
+    ])
+    const types = (await eventsOf(newer)).map((e) => e.type)
+    expect(types.slice(0, 3)).toEqual(['rollout-started', 'left-queue', 'stage-started'])
+    expect(types.at(-1)).toBe('succeeded')
+
+    // Queued behind a rollout of the same commit, a rollout finds nothing left to change.
+    setLogExpiry(repo, { [devAccount]: 41 })
+    const third = await commitAll(repo, 'Logs for 41 days in a dev account')
+    const ahead = await engine.start(third)
+    const behind = await engine.start(third)
+    expect(await engine.run(ahead)).toBe('succeeded')
+    expect(await engine.run(behind)).toBe('succeeded')
+    expect((await eventsOf(behind)).map((e) => e.type)).toEqual(['rollout-started', 'nothing-left-to-change'])
+    expect((await rolloutStatus(db(), behind)).stages).toEqual([])
+    expect(await db().selectFrom('locks').selectAll().execute()).toEqual([])
+  })
+
+  test('an abort while the engine works stops it after the target under way; its transitions are compare-and-set', async () => {
+    const fleet = await fleetAt(base)
+    const [devAccount] = accountsOf(fleet, 'dev') as [string]
+    await resetRollout()
+    setLogExpiry(repo, { [devAccount]: 42 })
+    const id = await engine.start(await commitAll(repo, 'Logs for 42 days in a dev account'))
+    let aborted: Promise<void> | undefined
+    const operator: EngineDeps = {
+      ...engine.deps,
+      onEvent: (event) => {
+        if (event.type === 'target-applying' && !aborted) aborted = abortRollout(db(), id, alice)
+      },
+    }
+    expect(await runRollout(operator, id)).toBe('aborted')
+    await aborted
+    const types = (await eventsOf(id)).map((e) => e.type)
+    expect(types).toContain('aborted')
+    // After the abort, the engine finished the target under way but moved the rollout no further.
+    expect(types.slice(types.indexOf('aborted'))).not.toContain('wave-succeeded')
+    expect(types).not.toContain('succeeded')
+    expect(await loadRollout(db(), id)).toMatchObject({ state: 'aborted', haltReason: 'aborted by alice' })
+    // The engine's transitions hold only while the rollout runs: one that lost a race changes nothing.
+    const late = await updateRollout(
+      db(),
+      id,
+      { state: 'succeeded' },
+      { type: 'succeeded' },
+      { from: ['running'] },
+    )
+    expect(late).toBe(false)
+    expect(await loadRollout(db(), id)).toMatchObject({ state: 'aborted' })
+    expect((await eventsOf(id)).map((e) => e.type)).not.toContain('succeeded')
   })
 })
 

@@ -8,7 +8,7 @@
  * because applying a desired state is idempotent — and nothing is lost or done twice.
  */
 import { hostname } from 'node:os'
-import type { Kysely } from 'kysely'
+import type { Insertable, Kysely } from 'kysely'
 import { ConflictError, NotFoundError, PolicyError } from '../core/errors.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
 import { diffManifests } from '../core/plan/diff-manifests.ts'
@@ -27,23 +27,32 @@ import { recordApplied, recordIntended } from '../operations/applied-states.ts'
 import { approvedAddresses } from '../operations/apply-target.ts'
 import { observeFleet } from '../operations/observed-fleet.ts'
 import { appendRolloutEvent } from '../store/events.ts'
-import type { Database, Json } from '../store/tables.ts'
-import { FINAL_STATES, type GateOutcome, type RolloutState, type RolloutStatus } from './rollout-model.ts'
+import type { Database, Json, RolloutTargetsTable } from '../store/tables.ts'
+import {
+  FINAL_STATES,
+  type GateOutcome,
+  type RolloutRequest,
+  type RolloutState,
+  type RolloutStatus,
+} from './rollout-model.ts'
 import {
   fleetStop,
   loadRollout,
   loadTargetDetail,
   loadTargets,
+  lockHolders,
   newRolloutId,
   type PlannedTarget,
   type PreviousState,
+  queuedRollouts,
   type RolloutRow,
   type RolloutTargetRow,
   releaseLocks,
+  serializeLocking,
   updateRollout,
   updateTarget,
 } from './rollout-store.ts'
-import { type ScheduledStage, scheduleRollout } from './schedule.ts'
+import { type Schedule, type ScheduledStage, scheduleRollout } from './schedule.ts'
 
 /** Runs a stage's gates for one target. */
 export type GateRunner = (
@@ -96,8 +105,8 @@ async function recordRollout(
   changes: Parameters<typeof updateRollout>[2],
   event: EngineEvent,
 ): Promise<void> {
-  await updateRollout(deps.db, id, changes, event)
-  deps.onEvent?.(event)
+  // Only while it runs: a pause, abort or stop that came in meanwhile is not overwritten.
+  if (await updateRollout(deps.db, id, changes, event, { from: ['running'] })) deps.onEvent?.(event)
 }
 
 /** Stores a transition of a target with its event, then reports the event (`onEvent`). */
@@ -122,34 +131,52 @@ const CHANGED_SINCE_PLAN = 'changed since the plan'
 /** Target states that still have work to do. */
 const UNFINISHED: ReadonlySet<string> = new Set(['pending', 'applying', 'verifying'])
 
+/** A revision planned for a rollout: the plan, its schedule and one row per target. */
+type Prepared =
+  | {
+      readonly ok: true
+      readonly plan: Plan
+      readonly schedule: Schedule
+      readonly rows: (id: string) => Insertable<RolloutTargetsTable>[]
+    }
+  | {
+      readonly ok: false
+      readonly verdict: 'invalid' | 'no-changes' | 'denied' | 'requires-approval'
+      readonly why: string
+    }
+
 /**
- * Starts a rollout of a commit: plans it against the observed fleet, requires the verdict
- * `allowed` (with the approvals given), fixes the schedule, takes a lock on every target, and
- * records what each target has now (for rollback). Nothing is applied yet: `runRollout` does.
+ * Plans a revision against the observed fleet and, when the verdict is `allowed`, fixes its
+ * schedule and what each target is to get and had before (for rollback).
  */
-export async function startRollout(
+async function prepare(
   deps: EngineDeps,
-  options: StartOptions,
-): Promise<{ id: string; plan: Plan }> {
-  const { db, registry } = deps
-  const now = deps.now?.() ?? new Date()
-  const fleet = await deps.loadRevision(options.commit)
-  const observed = await observeFleet(fleet, registry, db)
+  fleet: Fleet,
+  commit: string,
+  request: RolloutRequest,
+): Promise<Prepared> {
+  const observed = await observeFleet(fleet, deps.registry, deps.db)
   const outcome = planFleet({
     base: observed.state,
     head: fleetState(fleet),
     ...strictestSettings(fleet.settings, fleet.settings),
     rules: policyRegistry(fleet),
-    approvals: options.approvals,
-    ...(options.policyNow ? { now: options.policyNow } : {}),
+    approvals: request.approvals,
+    ...(request.policyNow ? { now: new Date(request.policyNow) } : {}),
   })
   if (!outcome.ok)
-    throw new PolicyError(`${options.ref} cannot be planned: ${outcome.errors[0]?.message ?? 'invalid'}`)
+    return {
+      ok: false,
+      verdict: 'invalid',
+      why: `${request.ref} cannot be planned: ${outcome.errors[0]?.message ?? 'invalid'}`,
+    }
   const { plan } = outcome
   if (plan.verdict === 'no-changes')
-    throw new ConflictError(
-      `${options.ref} (${options.commit.slice(0, 12)}) changes nothing: the fleet already is what it says`,
-    )
+    return {
+      ok: false,
+      verdict: 'no-changes',
+      why: `${request.ref} (${commit.slice(0, 12)}) changes nothing: the fleet already is what it says`,
+    }
   if (plan.verdict !== 'allowed') {
     const why =
       plan.verdict === 'denied'
@@ -158,71 +185,24 @@ export async function startRollout(
             .map((f) => f.message)
             .join('; ')
         : `approvals missing: ${(plan.approvals?.unmet ?? plan.approvalsRequired).join(', ')}`
-    throw new PolicyError(`the plan of ${options.ref} is ${plan.verdict}, a rollout needs it allowed: ${why}`)
+    return {
+      ok: false,
+      verdict: plan.verdict,
+      why: `the plan of ${request.ref} is ${plan.verdict}, a rollout needs it allowed: ${why}`,
+    }
   }
   const schedule = scheduleRollout(fleet, plan)
   const approved = [...approvedAddresses(plan.findings, plan.approvals?.unmet ?? [])]
-  const id = newRolloutId(now)
-  const planId = `p-${id.slice(2)}`
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('plans')
-      .values({
-        id: planId,
-        base: 'observed',
-        head: options.commit,
-        verdict: plan.verdict,
-        document: JSON.stringify(plan),
-      })
-      .execute()
-    await trx
-      .insertInto('rollouts')
-      .values({
-        id,
-        plan_id: planId,
-        state: 'running',
-        revision: options.commit,
-        created_by: options.actor,
-        schedule: JSON.stringify(schedule),
-        phase: 'approval',
-      })
-      .execute()
-    const held = await trx
-      .selectFrom('locks')
-      .innerJoin('rollouts', 'rollouts.id', 'locks.rollout_id')
-      .select(['locks.target', 'locks.rollout_id', 'rollouts.state'])
-      .where(
-        'locks.target',
-        'in',
-        plan.targets.map((t) => t.id),
-      )
-      .execute()
-    for (const lock of held) {
-      if (lock.state !== 'queued') {
-        throw new ConflictError(
-          `${lock.target} is being changed by rollout ${lock.rollout_id} (${lock.state}); wait for it, or abort it, before starting another`,
-        )
-      }
-      await trx
-        .updateTable('rollouts')
-        .set({ state: 'aborted', halt_reason: `superseded by ${id}` })
-        .where('id', '=', lock.rollout_id)
-        .execute()
-      await trx.deleteFrom('locks').where('rollout_id', '=', lock.rollout_id).execute()
-    }
-    await trx
-      .insertInto('locks')
-      .values(plan.targets.map((t) => ({ target: t.id, rollout_id: id })))
-      .execute()
-    const rows = schedule.stages.flatMap((stage, stageIndex) =>
+  const byId = new Map(plan.targets.map((t) => [t.id, t]))
+  const rows = (id: string) =>
+    schedule.stages.flatMap((stage, stageIndex) =>
       stage.waves.flatMap((wave, waveIndex) =>
         wave.map((targetId, position) => {
-          const targetPlan = plan.targets.find((t) => t.id === targetId)!
           const seen = observed.observed.get(targetId)
           const planned: PlannedTarget = {
             // What a provider checks an apply against (address, action, type, protected); the
             // property diffs stay in the stored plan document, not in every target row.
-            changes: targetPlan.changes.map((change) => ({ ...change, properties: [] })),
+            changes: byId.get(targetId)!.changes.map((change) => ({ ...change, properties: [] })),
             observed: seen ? fingerprintsOf(seen) : {},
             desired: fingerprintsOf(fleet.desired.get(targetId) ?? { stacks: [], manifests: [] }),
             approved: approved.filter((a) => a.startsWith(`${targetId}/`)),
@@ -242,11 +222,94 @@ export async function startRollout(
         }),
       ),
     )
-    for (let at = 0; at < rows.length; at += 200)
+  return { ok: true, plan, schedule, rows }
+}
+
+/** Inserts a rollout's target rows, in batches (a statement has at most 65,535 parameters). */
+async function insertTargetRows(
+  trx: Kysely<Database>,
+  rows: readonly Insertable<RolloutTargetsTable>[],
+): Promise<void> {
+  for (let at = 0; at < rows.length; at += 200)
+    await trx
+      .insertInto('rollout_targets')
+      .values(rows.slice(at, at + 200))
+      .execute()
+}
+
+/**
+ * Starts a rollout of a commit: plans it against the observed fleet, requires the verdict
+ * `allowed` (with the approvals given), fixes the schedule and records what each target has now
+ * (for rollback). When no other rollout holds any of its targets, it takes a lock on each and is
+ * `running`; otherwise it is `queued` behind them, and plans again when it leaves the queue. Either
+ * way it supersedes (aborts) any queued rollout of the same targets. Nothing is applied yet:
+ * `runRollout` does.
+ */
+export async function startRollout(
+  deps: EngineDeps,
+  options: StartOptions,
+): Promise<{ id: string; plan: Plan; state: 'running' | 'queued'; queuedBehind: readonly string[] }> {
+  const { db } = deps
+  const now = deps.now?.() ?? new Date()
+  const request: RolloutRequest = {
+    ref: options.ref,
+    approvals: options.approvals,
+    ...(options.policyNow ? { policyNow: options.policyNow.toISOString() } : {}),
+  }
+  const fleet = await deps.loadRevision(options.commit)
+  const prepared = await prepare(deps, fleet, options.commit, request)
+  if (!prepared.ok) {
+    if (prepared.verdict === 'no-changes') throw new ConflictError(prepared.why)
+    throw new PolicyError(prepared.why)
+  }
+  const { plan, schedule } = prepared
+  const id = newRolloutId(now)
+  const planId = `p-${id.slice(2)}`
+  const targetIds = plan.targets.map((t) => t.id)
+  const rows = prepared.rows(id)
+  let queuedBehind: string[] = []
+  await db.transaction().execute(async (trx) => {
+    await serializeLocking(trx)
+    await trx
+      .insertInto('plans')
+      .values({
+        id: planId,
+        base: 'observed',
+        head: options.commit,
+        verdict: plan.verdict,
+        document: JSON.stringify(plan),
+      })
+      .execute()
+    queuedBehind = (await lockHolders(trx, targetIds)).map((h) => h.rolloutId)
+    const queued = queuedBehind.length > 0
+    await trx
+      .insertInto('rollouts')
+      .values({
+        id,
+        plan_id: planId,
+        state: queued ? 'queued' : 'running',
+        revision: options.commit,
+        created_by: options.actor,
+        schedule: JSON.stringify(schedule),
+        phase: queued ? 'queue' : 'approval',
+        halt_reason: queued ? queuedReason(queuedBehind) : null,
+        request: JSON.stringify(request),
+      })
+      .execute()
+    for (const older of await queuedRollouts(trx, targetIds, id)) {
       await trx
-        .insertInto('rollout_targets')
-        .values(rows.slice(at, at + 200))
+        .updateTable('rollouts')
+        .set({ state: 'aborted', halt_reason: `superseded by ${id}`, updated_at: new Date() })
+        .where('id', '=', older)
         .execute()
+      await appendRolloutEvent(trx, { rolloutId: older, type: 'superseded', detail: { by: id } })
+    }
+    if (!queued)
+      await trx
+        .insertInto('locks')
+        .values(targetIds.map((target) => ({ target, rollout_id: id })))
+        .execute()
+    await insertTargetRows(trx, rows)
     await appendRolloutEvent(trx, {
       rolloutId: id,
       type: 'rollout-started',
@@ -256,6 +319,7 @@ export async function startRollout(
         by: options.actor,
         stages: schedule.stages.map((s) => s.name),
         targets: rows.length,
+        ...(queued ? { queuedBehind } : {}),
       },
     })
   })
@@ -263,7 +327,90 @@ export async function startRollout(
     type: 'rollout-started',
     detail: { revision: options.commit, ref: options.ref, by: options.actor },
   })
-  return { id, plan }
+  return { id, plan, state: queuedBehind.length > 0 ? 'queued' : 'running', queuedBehind }
+}
+
+/** Why a rollout waits in the queue. */
+const queuedReason = (behind: readonly string[]) =>
+  `queued behind ${behind.join(', ')}: it plans again and starts when ${behind.length === 1 ? 'that rollout lets' : 'they let'} go of its targets`
+
+/**
+ * Takes a queued rollout out of the queue when no other rollout holds any of its targets: plans
+ * its revision again against the fleet as it is now (what the rollouts before it changed is what
+ * it must be compared with — a queued Terraform run plans when it reaches the front, too), takes
+ * the locks and runs; ends it `aborted` when the new plan is not `allowed` (say, the approvals
+ * given no longer cover it) and `succeeded` when nothing is left to change.
+ */
+async function leaveQueue(deps: EngineDeps, fleet: Fleet, rollout: RolloutRow): Promise<void> {
+  const { db } = deps
+  const waitingFor = async (targets: readonly string[]) =>
+    (await lockHolders(db, targets)).map((h) => h.rolloutId)
+  const before = await waitingFor((await loadTargets(db, rollout.id)).map((t) => t.target))
+  if (before.length > 0) {
+    if (rollout.haltReason !== queuedReason(before))
+      await updateRollout(db, rollout.id, { haltReason: queuedReason(before) }, undefined, {
+        from: ['queued'],
+      })
+    return
+  }
+  const prepared = await prepare(deps, fleet, rollout.revision, rollout.request)
+  const event = await db.transaction().execute(async (trx): Promise<EngineEvent | undefined> => {
+    await serializeLocking(trx)
+    const row = await trx
+      .selectFrom('rollouts')
+      .select('state')
+      .where('id', '=', rollout.id)
+      .executeTakeFirst()
+    if (row?.state !== 'queued') return undefined
+    if (!prepared.ok) {
+      const ended = prepared.verdict === 'no-changes' ? 'succeeded' : 'aborted'
+      // Nothing of the first plan is done or to be done: its schedule and rows would only mislead.
+      await trx.deleteFrom('rollout_targets').where('rollout_id', '=', rollout.id).execute()
+      await trx
+        .updateTable('rollouts')
+        .set({
+          state: ended,
+          halt_reason: ended === 'aborted' ? `left the queue, planned again: ${prepared.why}` : null,
+          schedule: JSON.stringify({ stages: [] }),
+          updated_at: new Date(),
+        })
+        .where('id', '=', rollout.id)
+        .execute()
+      const type = ended === 'succeeded' ? 'nothing-left-to-change' : 'aborted'
+      await appendRolloutEvent(trx, { rolloutId: rollout.id, type, detail: { reason: prepared.why } })
+      return { type, detail: { reason: prepared.why } }
+    }
+    const targets = prepared.plan.targets.map((t) => t.id)
+    if ((await lockHolders(trx, targets)).length > 0) return undefined // another got there first
+    await trx
+      .updateTable('plans')
+      .set({ verdict: prepared.plan.verdict, document: JSON.stringify(prepared.plan) })
+      .where('id', '=', rollout.planId)
+      .execute()
+    await trx
+      .updateTable('rollouts')
+      .set({
+        state: 'running',
+        phase: 'approval',
+        halt_reason: null,
+        schedule: JSON.stringify(prepared.schedule),
+        stage_index: 0,
+        wave_index: 0,
+        updated_at: new Date(),
+      })
+      .where('id', '=', rollout.id)
+      .execute()
+    await trx.deleteFrom('rollout_targets').where('rollout_id', '=', rollout.id).execute()
+    await insertTargetRows(trx, prepared.rows(rollout.id))
+    await trx
+      .insertInto('locks')
+      .values(targets.map((target) => ({ target, rollout_id: rollout.id })))
+      .execute()
+    const detail = { targets: targets.length, stages: prepared.schedule.stages.map((s) => s.name) }
+    await appendRolloutEvent(trx, { rolloutId: rollout.id, type: 'left-queue', detail })
+    return { type: 'left-queue', detail }
+  })
+  if (event) deps.onEvent?.(event)
 }
 
 /** The process that runs rollouts here, for the lease. */
@@ -316,13 +463,15 @@ function deadLocalRunner(runner: string): boolean {
 /**
  * Runs a rollout from where it stands until it ends, halts, pauses or waits for an approval, and
  * returns that state. Safe to call again at any time (after a crash, to resume): it continues.
- * While another live process runs the rollout, it returns at once with the stored state.
+ * While another live process runs the rollout, it returns at once with the stored state. A queued
+ * rollout leaves the queue when nothing holds its targets any more; while something does, it
+ * returns `queued`.
  */
 export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutState> {
   const { db } = deps
   const first = await loadRollout(db, id)
   if (!first) throw new NotFoundError(`no rollout ${id}; run "flotilla rollout status" to see the latest`)
-  if (first.state !== 'running' || runningHere.has(id)) return first.state
+  if ((first.state !== 'running' && first.state !== 'queued') || runningHere.has(id)) return first.state
   runningHere.add(id)
   let claimed = false
   try {
@@ -334,6 +483,7 @@ export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutS
   const lease = setInterval(() => void claim(db, id).catch(() => {}), LEASE_MS / 3)
   try {
     const fleet = await deps.loadRevision(first.revision)
+    if (first.state === 'queued' && !(await fleetStop(db))) await leaveQueue(deps, fleet, first)
     for (;;) {
       const rollout = (await loadRollout(db, id))!
       if (rollout.state !== 'running') return rollout.state
@@ -378,6 +528,8 @@ async function step(
   const id = rollout.id
   const now = () => deps.now?.() ?? new Date()
   switch (rollout.phase) {
+    case 'queue':
+      throw new Error(`rollout ${id} runs while its phase says it is queued`) // a bug: leaveQueue sets both
     case 'approval': {
       if (stage.approval && !rollout.stageApprovals[stage.name]) {
         await recordRollout(
@@ -512,7 +664,10 @@ async function step(
   }
 }
 
-/** Runs the unfinished targets of a wave, at most `maxParallel` at once. */
+/**
+ * Runs the unfinished targets of a wave, at most `maxParallel` at once, a cluster only after its
+ * account when both are in the wave.
+ */
 async function runWave(
   deps: EngineDeps,
   fleet: Fleet,
@@ -522,11 +677,28 @@ async function runWave(
 ): Promise<void> {
   const queue = wave.filter((t) => t.state === 'pending' || t.state === 'applying' || t.state === 'verifying')
   const byId = new Map(fleet.targets.map((t) => [t.id, t]))
+  // A cluster's records go into its account's zones: when both are in this wave, the cluster
+  // waits for its account's step (accounts come first in every wave, so it has begun).
+  // Each step is registered in the same tick its row is taken from the queue, so a cluster taken
+  // later always finds its account's step.
+  const accountSteps = new Map<string, Promise<unknown>>()
   const worker = async () => {
     for (let row = queue.shift(); row; row = queue.shift()) {
-      const current = await loadRollout(deps.db, rollout.id)
-      if (current?.state !== 'running' || (await fleetStop(deps.db))) return
-      await runTarget(deps, fleet, rollout, stage, byId.get(row.target)!, row)
+      const target = byId.get(row.target)!
+      const account = target.kind === 'cluster' ? accountSteps.get(target.account) : undefined
+      const step = (async () => {
+        await account
+        const current = await loadRollout(deps.db, rollout.id)
+        if (current?.state !== 'running' || (await fleetStop(deps.db))) return false
+        await runTarget(deps, fleet, rollout, stage, target, row)
+        return true
+      })()
+      if (target.kind === 'account')
+        accountSteps.set(
+          target.id,
+          step.catch(() => {}),
+        )
+      if (!(await step)) return
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, stage.maxParallel) }, worker))
@@ -824,13 +996,15 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
           ? ('succeeded' as const)
           : waves.some((w) => w.state === 'failed')
             ? ('failed' as const)
-            : index === rollout.stageIndex && rollout.state === 'waiting-approval'
-              ? ('waiting-approval' as const)
-              : index === rollout.stageIndex && !FINAL_STATES.has(rollout.state)
-                ? ('running' as const)
-                : index === rollout.stageIndex && rollout.state === 'succeeded'
-                  ? ('succeeded' as const)
-                  : ('pending' as const)
+            : rollout.phase === 'queue'
+              ? ('pending' as const)
+              : index === rollout.stageIndex && rollout.state === 'waiting-approval'
+                ? ('waiting-approval' as const)
+                : index === rollout.stageIndex && !FINAL_STATES.has(rollout.state)
+                  ? ('running' as const)
+                  : index === rollout.stageIndex && rollout.state === 'succeeded'
+                    ? ('succeeded' as const)
+                    : ('pending' as const)
       const gates = new Map<string, GateOutcome>()
       for (const t of mine)
         for (const g of t.gates) if (!gates.has(g.name) || g.state === 'failed') gates.set(g.name, g)

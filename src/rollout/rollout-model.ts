@@ -1,4 +1,14 @@
 /** The states of a rollout, of its targets, and the status document (`plan.md`, Rollout status). */
+import type { Approval } from '../core/policy/approvals.ts'
+
+/** How a rollout was asked for; kept with it, so that a queued rollout plans again the same way. */
+export interface RolloutRequest {
+  /** The ref the commit was named by (`HEAD`, a branch), for messages. */
+  readonly ref: string
+  readonly approvals: readonly Approval[]
+  /** What policies see as `now` (ISO 8601), when not the real time. */
+  readonly policyNow?: string
+}
 
 /** `queued` … `aborted`, as `plan.md` lists them. */
 export const ROLLOUT_STATES = [
@@ -31,14 +41,24 @@ export type TargetState =
   | 'rolled-back'
   | 'skipped'
 
-/** What a stage does next (`rollback`: the stage failed and its targets are being rolled back). */
-export type StagePhase = 'approval' | 'waves' | 'bake' | 'gates' | 'rollback'
+/**
+ * What a rollout does next: `queue` — wait until no other rollout holds its targets (it has not
+ * started); then per stage `approval`, `waves`, `bake`, `gates`; `rollback` — the stage failed and
+ * its targets are being rolled back.
+ */
+export type StagePhase = 'queue' | 'approval' | 'waves' | 'bake' | 'gates' | 'rollback'
 
 /** A gate's result, as stored and shown. */
 export interface GateOutcome {
   readonly name: string
   readonly state: 'passed' | 'failed'
   readonly detail: string
+  /** The gate's type (`health`, `dns`, `command`, `http`, `prometheus`; `unknown` for an undefined name). */
+  readonly type?: string
+  /** How long it took, in milliseconds. */
+  readonly durationMs?: number
+  /** A command's output (its last 64 KiB), or the start of an unexpected HTTP answer. */
+  readonly output?: string
 }
 
 /** `flotilla rollout status --format json` (and the API). */

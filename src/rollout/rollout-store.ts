@@ -1,11 +1,11 @@
 /** The rollout engine's rows: rollouts, their targets, events, locks and the fleet-wide stop. */
 import { randomBytes } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Change } from '../core/plan/plan-model.ts'
 import type { RenderedManifest, RenderedStack } from '../core/render/desired-state.ts'
 import { appendRolloutEvent } from '../store/events.ts'
 import type { Database, Json } from '../store/tables.ts'
-import type { GateOutcome, RolloutState, StagePhase, TargetState } from './rollout-model.ts'
+import type { GateOutcome, RolloutRequest, RolloutState, StagePhase, TargetState } from './rollout-model.ts'
 import type { Schedule } from './schedule.ts'
 
 /** A rollout row, parsed. */
@@ -23,6 +23,7 @@ export interface RolloutRow {
   readonly phase: StagePhase
   readonly bakeUntil: Date | null
   readonly stageApprovals: Readonly<Record<string, string>>
+  readonly request: RolloutRequest
 }
 
 /** What the plan showed for one target, and what it was computed against. */
@@ -93,6 +94,11 @@ function toRollout(row: Record<string, unknown>): RolloutRow {
     phase: row.phase as StagePhase,
     bakeUntil: (row.bake_until as Date | null) ?? null,
     stageApprovals: (row.stage_approvals ?? {}) as Record<string, string>,
+    request: {
+      approvals: [],
+      ...(row.request as object),
+      ref: (row.request as { ref?: string })?.ref ?? 'HEAD',
+    },
   }
 }
 
@@ -153,7 +159,11 @@ export async function loadTargetDetail(
   }
 }
 
-/** Changes a rollout's columns and records the event of it, in one transaction. */
+/**
+ * Changes a rollout's columns and records the event of it, in one transaction. With `from`, only
+ * while the rollout is in one of those states (compare-and-set: an operator's abort between
+ * reading a rollout and changing it is not overwritten); returns whether it changed.
+ */
 export async function updateRollout(
   db: Kysely<Database>,
   id: string,
@@ -167,9 +177,10 @@ export async function updateRollout(
     stageApprovals: Record<string, string>
   }>,
   event?: { type: string; target?: string; detail?: Json },
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx
+  options: { readonly from?: readonly RolloutState[] } = {},
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    let update = trx
       .updateTable('rollouts')
       .set({
         updated_at: new Date(),
@@ -184,12 +195,15 @@ export async function updateRollout(
           : {}),
       })
       .where('id', '=', id)
-      .execute()
+    if (options.from) update = update.where('state', 'in', [...options.from])
+    const result = await update.executeTakeFirst()
+    if (Number(result.numUpdatedRows) === 0) return false
     if (event) await appendRolloutEvent(trx, { rolloutId: id, ...event })
+    return true
   })
 }
 
-/** Changes a target's row and records the event of it, in one transaction. */
+/** Changes a target's row and records the event of it, in one transaction; `from` as for {@link updateRollout}. */
 export async function updateTarget(
   db: Kysely<Database>,
   rolloutId: string,
@@ -201,9 +215,10 @@ export async function updateTarget(
     gates: readonly GateOutcome[]
   }>,
   event: { type: string; detail?: Json },
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx
+  options: { readonly from?: readonly TargetState[] } = {},
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    let update = trx
       .updateTable('rollout_targets')
       .set({
         updated_at: new Date(),
@@ -214,8 +229,11 @@ export async function updateTarget(
       })
       .where('rollout_id', '=', rolloutId)
       .where('target', '=', target)
-      .execute()
+    if (options.from) update = update.where('state', 'in', [...options.from])
+    const result = await update.executeTakeFirst()
+    if (Number(result.numUpdatedRows) === 0) return false
     await appendRolloutEvent(trx, { rolloutId, target, ...event })
+    return true
   })
 }
 
@@ -251,4 +269,55 @@ export async function setFleetStop(
 /** Releases every lock a rollout holds. */
 export async function releaseLocks(db: Kysely<Database>, rolloutId: string): Promise<void> {
   await db.deleteFrom('locks').where('rollout_id', '=', rolloutId).execute()
+}
+
+/**
+ * Makes the transactions that take target locks (starting a rollout, leaving the queue) wait for
+ * each other, so two of them never both find a target free. Held until the transaction ends.
+ */
+export async function serializeLocking(trx: Kysely<Database>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('flotilla:rollout-locks'))`.execute(trx)
+}
+
+/** The rollouts holding a lock on any of `targets`, with their states. */
+export async function lockHolders(
+  db: Kysely<Database>,
+  targets: readonly string[],
+): Promise<{ rolloutId: string; state: RolloutState }[]> {
+  if (targets.length === 0) return []
+  const rows = await db
+    .selectFrom('locks')
+    .innerJoin('rollouts', 'rollouts.id', 'locks.rollout_id')
+    .select(['locks.rollout_id', 'rollouts.state'])
+    .distinct()
+    .where('locks.target', 'in', [...targets])
+    .orderBy('locks.rollout_id')
+    .execute()
+  return rows.map((r) => ({ rolloutId: r.rollout_id, state: r.state as RolloutState }))
+}
+
+/** Rollouts other than `except` that wait in the queue (or were paused there) for any of `targets`. */
+export async function queuedRollouts(
+  db: Kysely<Database>,
+  targets: readonly string[],
+  except: string,
+): Promise<string[]> {
+  if (targets.length === 0) return []
+  const rows = await db
+    .selectFrom('rollouts')
+    .select('id')
+    .where('phase', '=', 'queue')
+    .where('state', 'in', ['queued', 'paused'])
+    .where('id', '!=', except)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('rollout_targets')
+          .select('target')
+          .whereRef('rollout_targets.rollout_id', '=', 'rollouts.id')
+          .where('rollout_targets.target', 'in', [...targets]),
+      ),
+    )
+    .execute()
+  return rows.map((r) => r.id)
 }

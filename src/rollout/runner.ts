@@ -72,7 +72,16 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
         dnsServers: [dns.address],
         cwd: options.repoDir,
       })
-      return results.map((r): GateOutcome => ({ name: r.name, state: r.state, detail: r.detail }))
+      return results.map(
+        (r): GateOutcome => ({
+          name: r.name,
+          state: r.state,
+          detail: r.detail,
+          type: r.type,
+          durationMs: r.durationMs,
+          ...(r.output !== undefined ? { output: r.output } : {}),
+        }),
+      )
     },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.settleTimeoutMs !== undefined ? { settleTimeoutMs: options.settleTimeoutMs } : {}),

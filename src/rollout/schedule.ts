@@ -50,7 +50,10 @@ export function scheduleRollout(fleet: Fleet, plan: Plan): Schedule {
   const changed = new Set(plan.targets.map((t) => t.id))
   const stages: ScheduledStage[] = []
   for (const stage of fleet.rollout.stages) {
-    const targets = fleet.targets.filter((t) => changed.has(t.id) && fleet.stageOf.get(t.id) === stage.name)
+    // Accounts before clusters (the inventory's order): a cluster's DNS records need its account's zones.
+    const targets = fleet.targets
+      .filter((t) => changed.has(t.id) && fleet.stageOf.get(t.id) === stage.name)
+      .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'account' ? -1 : 1))
     if (targets.length === 0) continue
     const ids = targets.map((t) => t.id)
     let start = 0

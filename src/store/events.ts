@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Database, Json } from './tables.ts'
 
 /** A rollout event as stored. */
@@ -21,11 +21,20 @@ export interface NewRolloutEvent {
   at?: Date
 }
 
-/** Appends an event to a rollout's history and returns it as stored. */
+/**
+ * Appends an event to a rollout's history and returns it as stored.
+ *
+ * The events of one rollout get their ids in the order they are committed: a reader that follows
+ * a rollout with `afterId` must never see id 11 before id 10 commits and then skip 10. Parallel
+ * target steps write events in concurrent transactions, so the id is drawn under a lock per
+ * rollout that is held until the transaction ends (the event is the last thing those write).
+ */
 export async function appendRolloutEvent(
   db: Kysely<Database>,
   event: NewRolloutEvent,
 ): Promise<RolloutEvent> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => appendRolloutEvent(trx, event))
+  await sql`select pg_advisory_xact_lock(hashtext(${`flotilla:events:${event.rolloutId}`}))`.execute(db)
   const row = await db
     .insertInto('rollout_events')
     .values({

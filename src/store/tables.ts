@@ -51,7 +51,7 @@ export interface RolloutsTable {
   /** Where it stands: the stage, the wave, and the phase within the stage. */
   stage_index: ColumnType<number, number | undefined, number>
   wave_index: ColumnType<number, number | undefined, number>
-  /** `approval`, `waves`, `bake`, `gates`: what the current stage does next. */
+  /** `queue`, `approval`, `waves`, `bake`, `gates`, `rollback`: what the rollout does next. */
   phase: ColumnType<string, string | undefined, string>
   bake_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   /** Stage name → who approved it. */
@@ -59,6 +59,8 @@ export interface RolloutsTable {
   /** The process running the rollout, and until when its lease holds. */
   runner: ColumnType<string | null, string | null | undefined, string | null>
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** How it was asked for (ref, approvals, the policies' `now`): a queued rollout plans again with it. */
+  request: JsonColumnWithDefault
 }
 
 /** One target of a rollout: where it is in the schedule and how it went. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { InputError } from '../../core/errors.ts'
 import { resolveCommit } from '../../core/source/git.ts'
+import { startMetricsServer } from '../../providers/sim/metrics-server.ts'
 import {
   abortRollout,
   approveStage,
@@ -13,8 +14,10 @@ import {
   unstopFleet,
 } from '../../rollout/controls.ts'
 import { rolloutStatus, runRollout, startRollout } from '../../rollout/engine.ts'
+import { RolloutMetrics } from '../../rollout/metrics.ts'
 import type { RolloutState, RolloutStatus } from '../../rollout/rollout-model.ts'
-import { latestRollout } from '../../rollout/rollout-store.ts'
+import { FINAL_STATES } from '../../rollout/rollout-model.ts'
+import { latestRollout, loadRollout, loadTargets, lockHolders } from '../../rollout/rollout-store.ts'
 import { openRunner } from '../../rollout/runner.ts'
 import { listRolloutEvents, type RolloutEvent } from '../../store/events.ts'
 import { type FleetStore, openFleetStore, type StoreOptions } from '../fleet-store.ts'
@@ -26,12 +29,16 @@ interface Common extends StoreOptions {
   readonly format?: 'text' | 'json'
 }
 
-/** Exit codes of `--wait` (cli.md): 0 succeeded, 3 halted/rolled back/aborted, 5 waiting for an approval. */
+/**
+ * Exit codes of `--wait` (cli.md): 0 succeeded, 5 waiting for an approval, 3 halted, rolled back
+ * or aborted — and, failing closed, 3 as well for a rollout that stopped short of the end for any
+ * other reason (paused by an operator or the fleet-wide stop, or queued behind a rollout that
+ * waits for a person): a script that goes on after `--wait` must never take those for success.
+ */
 export function waitExitCode(state: RolloutState): number {
   if (state === 'succeeded') return 0
   if (state === 'waiting-approval') return 5
-  if (state === 'halted' || state === 'rolled-back' || state === 'aborted') return 3
-  return 0 // paused (the stop, an operator) or running elsewhere: not a failure of this command
+  return 3
 }
 
 const operator = (): Operator => ({ actor: process.env.FLOTILLA_ACTOR ?? cliActor(), source: 'cli' })
@@ -64,12 +71,18 @@ async function runHere(
   id: string,
   io: CliIo,
   text: boolean,
+  metricsPort: number | undefined,
 ): Promise<RolloutState> {
+  const metrics = new RolloutMetrics(opened.store.db)
+  const endpoint =
+    metricsPort === undefined ? undefined : await startMetricsServer({ metrics, port: metricsPort })
+  if (endpoint && text) io.stdout(`Metrics: ${endpoint.url}\n`)
   const runner = await openRunner({
     repoDir,
     db: opened.store.db,
     registry: opened.registry,
     sim: opened.sim,
+    onEvent: (event) => metrics.observe(event),
   })
   let last = 0
   const seen = await listRolloutEvents(opened.store.db, id)
@@ -88,10 +101,18 @@ async function runHere(
     }
   })()
   try {
+    let told = ''
     for (;;) {
       const state = await runRollout(runner.deps, id)
-      // `running` comes back only when another process holds the rollout's lease.
-      if (state !== 'running') return state
+      // `running` comes back only when another process holds the rollout's lease; `queued` while
+      // other rollouts hold its targets — worth waiting for only while those run by themselves.
+      if (state === 'queued') {
+        const blockers = await queueBlockers(opened, id)
+        const why = blockers.map((b) => `${b.rolloutId} (${b.state})`).join(', ')
+        if (text && why !== told) io.stdout(`Queued behind ${why}.\n`)
+        told = why
+        if (blockers.length > 0 && blockers.every((b) => NEEDS_A_PERSON.has(b.state))) return state
+      } else if (state !== 'running') return state
       await new Promise((r) => setTimeout(r, LEASE_POLL_MS))
     }
   } finally {
@@ -99,7 +120,17 @@ async function runHere(
     await ticker
     await print()
     await runner.close()
+    await endpoint?.close()
   }
+}
+
+/** States of a rollout that change only when someone acts: a rollout queued behind it waits for that person. */
+const NEEDS_A_PERSON: ReadonlySet<RolloutState> = new Set(['paused', 'halted', 'waiting-approval'])
+
+/** The rollouts holding the targets of a queued rollout. */
+async function queueBlockers(opened: FleetStore, id: string) {
+  const targets = (await loadTargets(opened.store.db, id)).map((t) => t.target)
+  return lockHolders(opened.store.db, targets)
 }
 
 function formatEvent(event: RolloutEvent): string {
@@ -120,6 +151,7 @@ export interface RolloutStartOptions extends Common {
   readonly approvals?: string
   readonly now?: string
   readonly wait?: boolean
+  readonly metricsPort?: number
 }
 
 /**
@@ -140,28 +172,35 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
       registry: opened.registry,
       sim: opened.sim,
     })
-    let id: string
+    let started: Awaited<ReturnType<typeof startRollout>>
     try {
       const fleet = await runner.deps.loadRevision(commit)
       await opened.sim.seed(fleet.targets)
-      ;({ id } = await startRollout(runner.deps, {
+      started = await startRollout(runner.deps, {
         commit,
         ref,
         approvals,
         actor: operator().actor,
         ...(policyNow ? { policyNow } : {}),
-      }))
+      })
     } finally {
       await runner.close()
     }
+    const { id } = started
     const text = options.format !== 'json'
     if (!text && !options.wait) io.stdout(`${JSON.stringify({ id })}\n`)
-    if (text) io.stdout(`Started rollout ${id} of ${ref} (${commit.slice(0, 12)}).\n`)
+    if (text) {
+      io.stdout(
+        started.state === 'queued'
+          ? `Queued rollout ${id} of ${ref} (${commit.slice(0, 12)}) behind ${started.queuedBehind.join(', ')}: it plans again and starts when nothing else holds its targets.\n`
+          : `Started rollout ${id} of ${ref} (${commit.slice(0, 12)}).\n`,
+      )
+    }
     if (!options.wait) {
       if (text) io.stdout(`Run it with: flotilla rollout resume ${id} --wait\n`)
       return 0
     }
-    const state = await runHere(opened, repoDir, id, io, text)
+    const state = await runHere(opened, repoDir, id, io, text, options.metricsPort)
     if (text) io.stdout(formatStatus(await rolloutStatus(opened.store.db, id)))
     else io.stdout(`${JSON.stringify({ id, state }, null, 2)}\n`)
     return waitExitCode(state)
@@ -170,9 +209,37 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
 
 export interface RolloutStatusOptions extends Common {
   readonly repo?: string
+  readonly follow?: boolean
 }
 
-/** `flotilla rollout status [ID]`: stages, waves, targets, gates and why it halted. */
+/** How often `status --follow` looks for new events. */
+const FOLLOW_POLL_MS = 500
+
+/**
+ * `--follow`: prints each event of the rollout as it is stored (a JSON line each with `--format
+ * json`) until the rollout ends, then its status; exit 0 when it succeeded, 3 otherwise. It only
+ * reads: whoever runs the rollout (a `--wait`, the server) is unaffected.
+ */
+async function follow(opened: FleetStore, id: string, io: CliIo, json: boolean): Promise<number> {
+  const db = opened.store.db
+  if (!json) io.stdout(formatStatus(await rolloutStatus(db, id)))
+  let last = 0
+  for (;;) {
+    // The state first, then the events: an ending's event is stored with the state, so it is printed.
+    const state = (await loadRollout(db, id))!.state
+    for (const event of await listRolloutEvents(db, id, { afterId: last })) {
+      last = event.id
+      io.stdout(json ? `${JSON.stringify(event)}\n` : `${formatEvent(event)}\n`)
+    }
+    if (FINAL_STATES.has(state)) break
+    await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS))
+  }
+  const status = await rolloutStatus(db, id)
+  io.stdout(json ? `${JSON.stringify(status)}\n` : formatStatus(status))
+  return waitExitCode(status.state)
+}
+
+/** `flotilla rollout status [ID] [--follow]`: stages, waves, targets, gates and why it halted. */
 export async function rolloutStatusCommand(
   id: string | undefined,
   options: RolloutStatusOptions,
@@ -188,6 +255,7 @@ export async function rolloutStatusCommand(
       )
       return 0
     }
+    if (options.follow) return follow(opened, rolloutId, io, options.format === 'json')
     const status = await rolloutStatus(opened.store.db, rolloutId)
     io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
     return 0
@@ -227,6 +295,7 @@ export function formatStatus(status: RolloutStatus): string {
 export interface RolloutControlOptions extends Common {
   readonly repo?: string
   readonly wait?: boolean
+  readonly metricsPort?: number
 }
 
 /** `flotilla rollout pause|resume|abort|approve|retry|skip ID [TARGET]`. */
@@ -267,7 +336,7 @@ export async function rolloutControlCommand(
       options.wait &&
       (action === 'resume' || action === 'approve' || action === 'retry' || action === 'skip')
     ) {
-      const state = await runHere(opened, repoDir, id, io, options.format !== 'json')
+      const state = await runHere(opened, repoDir, id, io, options.format !== 'json', options.metricsPort)
       const status = await rolloutStatus(db, id)
       io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
       return waitExitCode(state)

@@ -143,7 +143,14 @@ export interface MetricsServerOptions {
   readonly host?: string
   /** The TCP port; 0 picks a free one (read it from the result). @default 0 */
   readonly port?: number
-  readonly metrics: Pick<SimServiceMetrics, 'scrape' | 'contentType'>
+  /** What is served: the simulated services' metrics, the rollout engine's, or any other registry. */
+  readonly metrics: MetricsSource
+}
+
+/** Metrics in the Prometheus text format, read anew at each scrape. */
+export interface MetricsSource {
+  scrape(): Promise<string>
+  readonly contentType: string
 }
 
 /** A running metrics endpoint. */
@@ -190,7 +197,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 }
 
 async function respond(
-  metrics: MetricsServerOptions['metrics'],
+  metrics: MetricsSource,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely'
 import * as initial from './0001-initial.ts'
 import * as providersAndSim from './0002-providers-and-sim.ts'
 import * as rolloutEngine from './0003-rollout-engine.ts'
+import * as rolloutQueue from './0004-rollout-queue.ts'
 
 /**
  * Every migration, by name; Kysely applies them in name order. Add a file `NNNN-what.ts` and
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-providers-and-sim': providersAndSim,
   '0003-rollout-engine': rolloutEngine,
+  '0004-rollout-queue': rolloutQueue,
 }
