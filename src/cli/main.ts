@@ -17,6 +17,7 @@ import {
   stopCommand,
   unstopCommand,
 } from './commands/rollout.ts'
+import { serveCommand } from './commands/serve.ts'
 import {
   simFaultCommand,
   simResetCommand,
@@ -239,6 +240,19 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .addOption(textJsonOption())
     .addOption(dataOption())
     .action((options) => run(unstopCommand(options, io)))
+
+  program
+    .command('serve')
+    .description(
+      'serve the API and the portal, and run rollouts in the background, until stopped (SIGINT, SIGTERM)',
+    )
+    .option('--port <port>', 'the TCP port (default: 8080)', port)
+    .option('--host <address>', 'the address to listen on (default: 127.0.0.1)')
+    .option('--branch <ref>', 'the branch (or ref) shown and rolled out by default (default: HEAD)')
+    .option('--now <time>', 'the time policies see unless a request says, in ISO 8601 (drills, demos)')
+    .addOption(repoOption())
+    .addOption(dataOption())
+    .action((options) => run(serveCommand(options, io)))
 
   program
     .command('snapshots')

@@ -1,12 +1,14 @@
-// npm start: the product on its embedded defaults. Until the server exists, it creates the example
-// fleet repository (once), validates it from its git revision and shows what one account and one
-// cluster receive, so that a newcomer sees the whole pipeline work in one command.
+// npm start: the product on its embedded defaults. Creates the example fleet repository (once),
+// seeds the simulated fleet from it in the embedded store, applies the example revision to it
+// (on the first start), and serves the portal and the API on http://localhost:8080 — printing the
+// URL and, on the first start, the admin token.
 import { existsSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
-import { loadFleet } from '../core/load/load-fleet.ts'
-import type { Fleet, Target } from '../core/model/fleet-model.ts'
-import { readRevisionSource } from '../core/source/git.ts'
+import { resolveCommit } from '../core/source/git.ts'
 import { writeExampleFleet } from '../example/write-example.ts'
+import { applyFleet } from '../operations/apply-fleet.ts'
+import { loadCommit } from '../rollout/runner.ts'
+import { openFleetStore } from './fleet-store.ts'
 import { processIo } from './io.ts'
 import { runCli } from './main.ts'
 
@@ -18,37 +20,33 @@ if (!existsSync(dir)) {
   const { commit } = await writeExampleFleet(dir)
   io.stdout(`Committed ${commit.slice(0, 7)}.\n`)
 }
-io.stdout(`\n$ flotilla validate --repo ${shown} --rev HEAD\n`)
-const code = await runCli(['validate', '--repo', dir, '--rev', 'HEAD'], io)
-if (code === 0) {
-  const result = loadFleet(await readRevisionSource(dir, 'HEAD'))
-  if (result.ok) {
-    const { fleet } = result
-    const account = fleet.targets.find(
-      (t) => t.kind === 'account' && t.environment === 'production' && received(fleet, t) > 0,
-    )
-    const cluster = fleet.targets.find((t) => t.kind === 'cluster' && received(fleet, t) > 0)
-    for (const target of [account, cluster]) if (target) describe(fleet, target)
+const opened = await openFleetStore({ repo: dir }, io.cwd)
+try {
+  const commit = await resolveCommit(dir, 'HEAD')
+  const fleet = await loadCommit(dir, commit)
+  await opened.sim.seed(fleet.targets)
+  const applied = await opened.store.db.selectFrom('applied_states').select('target').limit(1).execute()
+  if (applied.length === 0) {
     io.stdout(
-      `\nThe full rendering of a target: npx flotilla render --repo ${shown} --target ${account?.name ?? '<id>'}\nEvery command: npx flotilla --help · the guide: docs/getting-started.md\n`,
+      `Applying ${shown} (${commit.slice(0, 7)}) to the simulated fleet: ${fleet.targets.length} targets …\n`,
     )
+    const started = Date.now()
+    const result = await applyFleet({
+      head: fleet,
+      registry: opened.registry,
+      db: opened.store.db,
+      revision: commit,
+      // Policies see an ordinary weekday: creating the simulation is not a change to a running
+      // fleet, and the example's freeze windows and weekend rule would otherwise refuse it.
+      now: new Date('2026-11-10T10:00:00Z'),
+    })
+    if (result.blocked) io.stdout(`Not applied: the plan is ${result.blocked}.\n`)
+    else
+      io.stdout(
+        `Applied ${result.applied} targets in ${((Date.now() - started) / 1000).toFixed(1)} s${result.failed.size > 0 ? `; ${result.failed.size} failed` : ''}.\n`,
+      )
   }
+} finally {
+  await opened.close()
 }
-process.exitCode = code
-
-function received(fleet: Fleet, target: Target): number {
-  const state = fleet.desired.get(target.id)
-  return (state?.stacks.length ?? 0) + (state?.manifests.length ?? 0)
-}
-
-function describe(fleet: Fleet, target: Target): void {
-  const state = fleet.desired.get(target.id)!
-  const addresses =
-    target.kind === 'account' ? state.stacks.map((s) => s.address) : state.manifests.map((m) => m.address)
-  const what = target.kind === 'account' ? 'stacks' : 'Kubernetes objects'
-  io.stdout(
-    `\n${target.kind} ${target.name} (${target.id}, ${target.environment}, stage ${fleet.stageOf.get(target.id)}) receives ${addresses.length} ${what}:\n`,
-  )
-  for (const address of addresses.slice(0, 8)) io.stdout(`  ${address}\n`)
-  if (addresses.length > 8) io.stdout(`  … and ${addresses.length - 8} more\n`)
-}
+process.exitCode = await runCli(['serve', '--repo', dir, '--port', process.env.PORT ?? '8080'], io)

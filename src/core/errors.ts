@@ -6,7 +6,7 @@ import { type Diagnostic, formatDiagnostic } from './diagnostics.ts'
  * exactly one place.
  */
 export abstract class FlotillaError extends Error {
-  abstract readonly kind: 'input' | 'not-found' | 'conflict' | 'policy'
+  abstract readonly kind: 'input' | 'not-found' | 'conflict' | 'policy' | 'forbidden'
 }
 
 /** Bad input: an invalid repository, a bad argument. Carries every diagnostic found, not just the first. */
@@ -48,5 +48,14 @@ export class PolicyError extends FlotillaError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options)
     this.name = 'PolicyError'
+  }
+}
+
+/** The one asking may not do this (access control): who they are is known, what they asked is not theirs. */
+export class ForbiddenError extends FlotillaError {
+  readonly kind = 'forbidden'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ForbiddenError'
   }
 }

@@ -75,6 +75,11 @@ export interface EngineDeps {
   readonly retry?: RetryOptions
   /** Receives every event as it is stored. */
   readonly onEvent?: (event: { type: string; target?: string; detail?: Json }) => void
+  /**
+   * Asks `runRollout` to let go (a server shutting down): it returns after the step under way,
+   * leaving the rollout as stored for the next process to continue.
+   */
+  readonly signal?: AbortSignal
 }
 
 /** What `startRollout` needs besides the engine's dependencies. */
@@ -87,6 +92,8 @@ export interface StartOptions {
   readonly actor: string
   /** What policies see as `now`. */
   readonly policyNow?: Date
+  /** Checks the plan before anything is recorded (access control: whose targets it touches); throws to refuse. */
+  readonly authorize?: (plan: Plan) => void | Promise<void>
 }
 
 /** How long to wait for a target to settle, as the engine was told. */
@@ -263,6 +270,7 @@ export async function startRollout(
     throw new PolicyError(prepared.why)
   }
   const { plan, schedule } = prepared
+  await options.authorize?.(plan)
   const id = newRolloutId(now)
   const planId = `p-${id.slice(2)}`
   const targetIds = plan.targets.map((t) => t.id)
@@ -486,7 +494,7 @@ export async function runRollout(deps: EngineDeps, id: string): Promise<RolloutS
     if (first.state === 'queued' && !(await fleetStop(db))) await leaveQueue(deps, fleet, first)
     for (;;) {
       const rollout = (await loadRollout(db, id))!
-      if (rollout.state !== 'running') return rollout.state
+      if (rollout.state !== 'running' || deps.signal?.aborted) return rollout.state
       const stop = await fleetStop(db)
       if (stop) {
         await recordRollout(
@@ -689,7 +697,7 @@ async function runWave(
       const step = (async () => {
         await account
         const current = await loadRollout(deps.db, rollout.id)
-        if (current?.state !== 'running' || (await fleetStop(deps.db))) return false
+        if (current?.state !== 'running' || deps.signal?.aborted || (await fleetStop(deps.db))) return false
         await runTarget(deps, fleet, rollout, stage, target, row)
         return true
       })()

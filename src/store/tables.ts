@@ -238,6 +238,46 @@ export interface SimMetaTable {
   value: JsonColumn
 }
 
+/** A user of the server, and their role (`viewer`, `member`, `admin`); teams come from the inventory. */
+export interface UsersTable {
+  name: string
+  role: string
+  created_at: CreatedAt
+  created_by: string
+}
+
+/** An API token: `id` is public (it is part of the token), `hash` is the SHA-256 of its secret. */
+export interface ApiTokensTable {
+  id: string
+  user_name: string
+  hash: string
+  label: string
+  created_at: CreatedAt
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+/** A portal session, like a token (public id, hashed secret), with the secret its forms carry (CSRF). */
+export interface SessionsTable {
+  id: string
+  hash: string
+  user_name: string
+  csrf: string
+  created_at: CreatedAt
+  expires_at: Timestamp
+}
+
+/** An emergency elevation to admin: granted by an admin, with a reason, until it expires. */
+export interface ElevationsTable {
+  id: Generated<number>
+  user_name: string
+  granted_by: string
+  reason: string
+  created_at: CreatedAt
+  expires_at: Timestamp
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
 /** Every table of the store, for `Kysely<Database>`. */
 export interface Database {
   rollout_targets: RolloutTargetsTable
@@ -258,4 +298,8 @@ export interface Database {
   locks: LocksTable
   snapshots: SnapshotsTable
   audit_log: AuditLogTable
+  users: UsersTable
+  api_tokens: ApiTokensTable
+  sessions: SessionsTable
+  elevations: ElevationsTable
 }

@@ -3,6 +3,7 @@ import * as initial from './0001-initial.ts'
 import * as providersAndSim from './0002-providers-and-sim.ts'
 import * as rolloutEngine from './0003-rollout-engine.ts'
 import * as rolloutQueue from './0004-rollout-queue.ts'
+import * as access from './0005-access.ts'
 
 /**
  * Every migration, by name; Kysely applies them in name order. Add a file `NNNN-what.ts` and
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0002-providers-and-sim': providersAndSim,
   '0003-rollout-engine': rolloutEngine,
   '0004-rollout-queue': rolloutQueue,
+  '0005-access': access,
 }

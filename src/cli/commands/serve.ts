@@ -1,0 +1,83 @@
+/**
+ * `flotilla serve`: the API, the portal and the background worker that runs rollouts, over the
+ * repository (`--repo`, the branch `--branch`) and the store, until SIGINT or SIGTERM.
+ */
+import { resolve } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { ConflictError, InputError } from '../../core/errors.ts'
+import { startServer } from '../../server/serve.ts'
+import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
+import type { CliIo } from '../io.ts'
+import { parseNow } from './plan.ts'
+
+export interface ServeOptions extends StoreOptions {
+  readonly port?: number
+  readonly host?: string
+  readonly branch?: string
+  readonly now?: string
+}
+
+/** How often the simulated fleet settles what came due while the server runs. */
+const SETTLE_MS = 1000
+
+/** Serves until a signal (or `signal`) stops it; prints the URL and, on first start, the admin token. */
+export async function serveCommand(options: ServeOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
+  const repoDir = resolve(io.cwd, options.repo ?? '.')
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    const host = options.host ?? '127.0.0.1'
+    const port = options.port ?? 8080
+    const server = await startServer({
+      db: opened.store.db,
+      registry: opened.registry,
+      sim: opened.sim,
+      repoDir,
+      ...(options.branch ? { ref: options.branch } : {}),
+      ...(options.now ? { policyNow: parseNow(options.now) } : {}),
+      host,
+      port,
+      log: (line) => io.stderr(`${line}\n`),
+    }).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException | undefined)?.code
+      if (code === 'EADDRINUSE')
+        throw new ConflictError(`port ${port} on ${host} is in use; choose another with --port`, {
+          cause: error,
+        })
+      if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+        throw new InputError(
+          `cannot listen on ${host}:${port} (${code}); choose another --host or --port`,
+          [],
+          { cause: error },
+        )
+      throw error
+    })
+    io.stdout(`Flotilla is serving ${repoDir} (${options.branch ?? 'HEAD'}) on ${server.url}\n`)
+    io.stdout(`Store: ${opened.location}\n`)
+    if (server.adminToken) io.stdout(`Admin token: ${server.adminToken}\n`)
+    else
+      io.stdout(
+        'Admin token: shown on the first start only (it is stored hashed); mint another with POST /api/users/admin/tokens\n',
+      )
+    const stop = new AbortController()
+    const onSignal = () => stop.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    signal?.addEventListener('abort', onSignal, { once: true })
+    if (signal?.aborted) stop.abort()
+    try {
+      while (!stop.signal.aborted) {
+        await delay(SETTLE_MS, undefined, { signal: stop.signal }).catch((error: unknown) => {
+          if (!stop.signal.aborted) throw error
+        })
+        if (!stop.signal.aborted) await opened.sim.settle()
+      }
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      await server.close()
+    }
+    return 0
+  } finally {
+    await opened.close()
+  }
+}

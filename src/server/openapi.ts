@@ -1,0 +1,308 @@
+/**
+ * The API's OpenAPI 3.1 document, served at `/api/openapi.json` and checked in as
+ * `schema/openapi.json` (a test keeps the two equal and the paths equal to the routes). Request
+ * bodies come from the same zod schemas that validate them.
+ */
+import { z } from 'zod'
+import { elevationBody, tokenBody, userBody } from './api/access.ts'
+import { faultBody, stopBody } from './api/fleet.ts'
+import { startBody, targetBody } from './api/rollouts.ts'
+
+type Operation = {
+  summary: string
+  parameters?: object[]
+  requestBody?: object
+  responses: Record<string, object>
+}
+
+const json = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
+})
+const ok = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+})
+const errors = {
+  '400': { $ref: '#/components/responses/BadRequest' },
+  '401': { $ref: '#/components/responses/Unauthorized' },
+}
+const changes = {
+  ...errors,
+  '403': { $ref: '#/components/responses/Forbidden' },
+  '409': { $ref: '#/components/responses/Conflict' },
+}
+const path = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string' },
+})
+const query = (name: string, description: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: { type: 'string' },
+})
+const rolloutId = path('id', 'rollout id, r-YYYYMMDD-xxxxxx')
+
+const controls = Object.fromEntries(
+  (['pause', 'resume', 'abort', 'approve', 'retry', 'skip'] as const).map((action) => [
+    `/api/rollouts/{id}/${action}`,
+    {
+      post: {
+        summary: `${action} a rollout${action === 'retry' || action === 'skip' ? "'s failed target" : ''}`,
+        parameters: [rolloutId],
+        ...(action === 'retry' || action === 'skip' ? { requestBody: json(targetBody) } : {}),
+        responses: {
+          '200': ok('the rollout status'),
+          ...changes,
+          '404': { $ref: '#/components/responses/NotFound' },
+        },
+      } satisfies Operation,
+    },
+  ]),
+)
+
+/** The document. */
+export function openApiDocument(): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Flotilla API',
+      version: '1',
+      description:
+        'The fleet, its plans and rollouts. Authenticate with "Authorization: Bearer <token>". Errors are {"error": "<message>"} with 400 bad input, 401 not signed in, 403 not allowed, 404 unknown, 409 conflict with the current state, 413 body too large, 422 forbidden by policy.',
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/me': {
+        get: {
+          summary: 'who is signed in: role, teams, emergency access',
+          responses: { '200': ok('the principal'), ...errors },
+        },
+      },
+      '/api/teams': {
+        get: { summary: 'the teams of the inventory', responses: { '200': ok('teams'), ...errors } },
+      },
+      '/api/accounts': {
+        get: {
+          summary: 'accounts, filtered and sorted',
+          parameters: [
+            'environment',
+            'criticality',
+            'costCenter',
+            'team',
+            'channel',
+            'group',
+            'q',
+            'sort',
+            'order',
+          ].map((name) =>
+            query(
+              name,
+              name === 'q'
+                ? 'text search in name, id, team, cost center'
+                : name === 'order'
+                  ? 'asc or desc'
+                  : `filter or sort key: ${name}`,
+            ),
+          ),
+          responses: { '200': ok('accounts'), ...errors },
+        },
+      },
+      '/api/accounts/{id}': {
+        get: {
+          summary: 'one account: its stacks and recent rollouts',
+          parameters: [path('id', 'account id or name')],
+          responses: {
+            '200': ok('the account'),
+            ...errors,
+            '404': { $ref: '#/components/responses/NotFound' },
+          },
+        },
+      },
+      '/api/clusters': {
+        get: {
+          summary: 'clusters, filtered',
+          parameters: ['environment', 'channel', 'team', 'q'].map((n) => query(n, `filter: ${n}`)),
+          responses: { '200': ok('clusters'), ...errors },
+        },
+      },
+      '/api/clusters/{id}': {
+        get: {
+          summary: 'one cluster: manifests, health, recent rollouts',
+          parameters: [path('id', 'cluster id or alias')],
+          responses: {
+            '200': ok('the cluster'),
+            ...errors,
+            '404': { $ref: '#/components/responses/NotFound' },
+          },
+        },
+      },
+      '/api/plans': {
+        get: {
+          summary: 'the plan of a revision against the observed fleet',
+          parameters: [
+            query('rev', 'git revision (default: the branch served)'),
+            query('approve', 'an approval (repeatable)'),
+            query('now', 'the time policies see (ISO 8601)'),
+          ],
+          responses: { '200': ok('{ revision, base, plan }'), ...errors },
+        },
+      },
+      '/api/rollouts': {
+        get: {
+          summary: 'rollouts, newest first',
+          parameters: [query('state', 'a rollout state'), query('limit', '1 to 500 (default 50)')],
+          responses: { '200': ok('rollouts'), ...errors },
+        },
+        post: {
+          summary: 'start a rollout (it runs in the server)',
+          requestBody: json(startBody),
+          responses: {
+            '201': ok('{ id, state, queuedBehind }'),
+            ...changes,
+            '422': { $ref: '#/components/responses/Policy' },
+          },
+        },
+      },
+      '/api/rollouts/{id}': {
+        get: {
+          summary: 'a rollout status (plan.md)',
+          parameters: [rolloutId],
+          responses: {
+            '200': ok('the status'),
+            ...errors,
+            '404': { $ref: '#/components/responses/NotFound' },
+          },
+        },
+      },
+      ...controls,
+      '/api/rollouts/{id}/events': {
+        get: {
+          summary:
+            'the events of a rollout as Server-Sent Events (event: rollout-event, id: the event id; then event: end); resumes after Last-Event-ID',
+          parameters: [rolloutId, query('after', 'resume after this event id')],
+          responses: {
+            '200': {
+              description: 'text/event-stream',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/api/stop': {
+        get: { summary: 'the fleet-wide stop, if pulled', responses: { '200': ok('{ stop }'), ...errors } },
+        post: {
+          summary: 'pull the emergency brake: every running rollout pauses (anyone signed in)',
+          requestBody: json(stopBody),
+          responses: { '200': ok('{ stopped, paused }'), ...changes },
+        },
+      },
+      '/api/unstop': {
+        post: {
+          summary: 'release the fleet-wide stop (admins)',
+          responses: { '200': ok('{ stopped, resumed }'), ...changes },
+        },
+      },
+      '/api/snapshots': {
+        get: {
+          summary: 'snapshots of destroyed protected resources',
+          responses: { '200': ok('snapshots'), ...errors },
+        },
+      },
+      '/api/snapshots/{id}/restore': {
+        post: {
+          summary: 'restore a snapshot',
+          parameters: [path('id', 'snapshot id')],
+          responses: {
+            '200': ok('what was restored'),
+            ...changes,
+            '404': { $ref: '#/components/responses/NotFound' },
+          },
+        },
+      },
+      '/api/sim/faults': {
+        get: { summary: 'faults of the simulated fleet', responses: { '200': ok('faults'), ...errors } },
+        post: {
+          summary: 'inject a fault into a simulated target',
+          requestBody: json(faultBody),
+          responses: { '201': ok('the fault'), ...changes },
+        },
+        delete: {
+          summary: "clear a target's faults",
+          parameters: [query('target', 'target id')],
+          responses: { '200': ok('{ cleared }'), ...changes },
+        },
+      },
+      '/api/audit': {
+        get: {
+          summary: 'the audit log, newest first',
+          parameters: ['actor', 'action', 'subject', 'limit'].map((n) => query(n, `filter: ${n}`)),
+          responses: { '200': ok('entries'), ...errors },
+        },
+      },
+      '/api/users': {
+        get: { summary: 'users (admins)', responses: { '200': ok('users'), ...changes } },
+        post: {
+          summary: 'create a user (admins)',
+          requestBody: json(userBody),
+          responses: { '201': ok('the user'), ...changes },
+        },
+      },
+      '/api/users/{name}/tokens': {
+        post: {
+          summary: 'mint an API token, shown once (admins, or the user for themselves)',
+          parameters: [path('name', 'user name')],
+          requestBody: json(tokenBody),
+          responses: { '201': ok('{ id, token }'), ...changes },
+        },
+      },
+      '/api/tokens/{id}': {
+        delete: {
+          summary: 'revoke a token (admins)',
+          parameters: [path('id', 'token id')],
+          responses: { '204': { description: 'revoked' }, ...changes },
+        },
+      },
+      '/api/users/{name}/elevations': {
+        post: {
+          summary: 'grant emergency access: admin rights until it expires, with a reason (admins; audited)',
+          parameters: [path('name', 'user name')],
+          requestBody: json(elevationBody),
+          responses: { '201': ok('{ user, until, reason }'), ...changes },
+        },
+      },
+      '/api/openapi.json': {
+        get: { summary: 'this document', security: [], responses: { '200': ok('OpenAPI 3.1') } },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token, flt_…' } },
+      responses: Object.fromEntries(
+        [
+          ['BadRequest', 'bad input: the message names the field or parameter and what it should be'],
+          ['Unauthorized', 'not signed in'],
+          ['Forbidden', 'not allowed: the message says why'],
+          ['NotFound', 'unknown id'],
+          ['Conflict', 'clashes with the current state'],
+          ['Policy', 'a deployment policy forbids it, or approvals are missing'],
+        ].map(([name, description]) => [
+          name,
+          {
+            description,
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] },
+              },
+            },
+          },
+        ]),
+      ),
+    },
+  }
+}

@@ -1,0 +1,180 @@
+/** Portal pages of the inventory: the accounts table (filters, search, sorting), accounts and clusters. */
+import { html } from 'hono/html'
+import type { Health } from '../../core/provider/port.ts'
+import {
+  type AccountFilters,
+  type AccountRow,
+  type AccountSort,
+  type ClusterRow,
+  distinct,
+} from '../inventory-view.ts'
+import { bar, type Html, pill } from './layout.ts'
+
+/** The accounts page: filters on the left, a search box, a sortable table; every state is a URL. */
+export function accountsPage(
+  all: readonly AccountRow[],
+  shown: readonly AccountRow[],
+  filters: AccountFilters,
+  sort: AccountSort,
+  desc: boolean,
+): Html {
+  const select = (
+    name: keyof AccountFilters & string,
+    label: string,
+    column: Parameters<typeof distinct>[1],
+  ) => html`
+    <label for="f-${name}">${label}</label>
+    <select id="f-${name}" name="${name}">
+      <option value="">All</option>
+      ${distinct(all, column).map((v) => html`<option value="${v}" ${filters[name] === v ? 'selected' : ''}>${v}</option>`)}
+    </select>`
+  const link = (column: AccountSort, label: string) => {
+    const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][])
+    params.set('sort', column)
+    if (sort === column && !desc) params.set('order', 'desc')
+    const arrow = sort === column ? (desc ? ' ↓' : ' ↑') : ''
+    return html`<a href="/accounts?${params.toString()}" aria-sort="${sort === column ? (desc ? 'descending' : 'ascending') : 'none'}">${label}${arrow}</a>`
+  }
+  return html`
+    <h1>Cloud Infrastructure</h1>
+    <div class="sub">AWS Accounts <span class="count">(${shown.length} of ${all.length})</span></div>
+    <div class="layout">
+      <form class="filters" method="get" action="/accounts" role="search" aria-label="Filter accounts">
+        <label for="f-q">Search</label>
+        <input id="f-q" name="q" type="search" value="${filters.q ?? ''}" placeholder="name, id, team, cost center" />
+        ${select('environment', 'Environment', 'environment')}
+        ${select('criticality', 'Criticality', 'criticality')}
+        ${select('costCenter', 'Cost Center', 'costCenter')}
+        ${select('team', 'Team', 'team')}
+        <input type="hidden" name="sort" value="${sort}" />
+        ${desc ? html`<input type="hidden" name="order" value="desc" />` : ''}
+        <p><button class="primary" type="submit">Apply</button> <a href="/accounts">Clear</a></p>
+      </form>
+      <table id="accounts">
+        <thead>
+          <tr>
+            <th>${link('name', 'Account')}</th>
+            <th>${link('environment', 'Environment')}</th>
+            <th>${link('criticality', 'Criticality')}</th>
+            <th>${link('costCenter', 'Cost Center')}</th>
+            <th>${link('group', 'Account Group')}</th>
+            <th>${link('channel', 'Channel')}</th>
+            <th>${link('team', 'Team')}</th>
+            <th>${link('tagCompliance', 'Tag Compliance')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${shown.map(
+            (a) => html`<tr>
+              <td><a href="/accounts/${a.id}">${a.name}</a><div class="id">${a.id}</div></td>
+              <td>${a.environment}</td>
+              <td>${a.criticality}</td>
+              <td>${a.costCenter}</td>
+              <td>${a.group}</td>
+              <td>${a.channel}</td>
+              <td>${a.team}</td>
+              <td>${a.tagCompliance} %${bar(a.tagCompliance, 100, a.tagCompliance < 100)}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`
+}
+
+/** One recent rollout of a target, as listed on its page. */
+export interface TargetRollout {
+  readonly id: string
+  readonly state: string
+  readonly revision: string
+  readonly createdAt: string
+  readonly targetState: string
+}
+
+/** The page of one account. */
+export function accountPage(
+  account: AccountRow,
+  stacks: readonly { address: string; stackName: string; region: string; resources: readonly string[] }[],
+  rollouts: readonly TargetRollout[],
+): Html {
+  return html`
+    <h1>${account.name}</h1>
+    <div class="sub">${account.id} · team ${account.team} · ${account.environment} · ${account.criticality} · cost center ${account.costCenter} · group ${account.group} · channel ${account.channel} · stage ${account.stage ?? 'none'}</div>
+    <div class="cards">
+      <div class="card"><b>Tag compliance</b> ${account.tagCompliance} %${bar(account.tagCompliance, 100, account.tagCompliance < 100)}${
+        account.missingTags.length > 0
+          ? html`<div class="muted">missing: ${account.missingTags.join(', ')}</div>`
+          : ''
+      }</div>
+      <div class="card"><b>Regions</b> ${account.regions.join(', ')}<br /><b>Clusters</b> ${
+        account.clusters.length > 0
+          ? account.clusters.map((c) => html`<a href="/clusters/${encodeURIComponent(c)}">${c}</a> `)
+          : 'none'
+      }</div>
+    </div>
+    <h2>Stacks <span class="count">(${stacks.length})</span></h2>
+    <table><thead><tr><th>Stack</th><th>Region</th><th>Resources</th></tr></thead><tbody>
+      ${stacks.map((s) => html`<tr><td>${s.stackName}<div class="id">${s.address}</div></td><td>${s.region}</td><td>${s.resources.join(', ')}</td></tr>`)}
+    </tbody></table>
+    ${recentRollouts(rollouts)}`
+}
+
+/** The page of one cluster. */
+export function clusterPage(
+  cluster: ClusterRow,
+  manifests: readonly string[],
+  health: Health | undefined,
+  rollouts: readonly TargetRollout[],
+): Html {
+  return html`
+    <h1>${cluster.alias}</h1>
+    <div class="sub">${cluster.id} · account <a href="/accounts/${cluster.account}">${cluster.accountName}</a> · ${cluster.environment} · channel ${cluster.channel} · Kubernetes ${cluster.kubernetesVersion} · ${cluster.lifecycle}</div>
+    <div class="cards">
+      <div class="card"><b>Health</b> ${
+        health
+          ? health.healthy
+            ? pill('passed')
+            : html`${pill('failed')} ${health.checks
+                .filter((c) => !c.healthy)
+                .slice(0, 5)
+                .map((c) => html`<div>${c.name}: ${c.detail}</div>`)}`
+          : 'unknown'
+      }</div>
+      <div class="card"><b>Node pools</b> ${cluster.nodePools.map((p) => html`<div>${p.name} (${p.profile}): ${p.instanceTypes.join(', ')}, ${p.min}–${p.max}</div>`)}</div>
+    </div>
+    <h2>Objects <span class="count">(${manifests.length})</span></h2>
+    <table><tbody>${manifests.slice(0, 200).map((m) => html`<tr><td><code>${m}</code></td></tr>`)}</tbody></table>
+    ${recentRollouts(rollouts)}`
+}
+
+/** The clusters page. */
+export function clustersPage(rows: readonly ClusterRow[], q: string | undefined): Html {
+  return html`
+    <h1>Clusters <span class="count">(${rows.length})</span></h1>
+    <form class="inline" method="get" action="/clusters" role="search"><input type="search" name="q" value="${q ?? ''}" placeholder="alias, id, account, team" aria-label="Search clusters" /><button type="submit">Search</button></form>
+    <p></p>
+    <table id="clusters">
+      <thead><tr><th>Cluster</th><th>Account</th><th>Environment</th><th>Channel</th><th>Kubernetes</th><th>Node pools</th><th>Lifecycle</th></tr></thead>
+      <tbody>
+        ${rows.map(
+          (c) => html`<tr>
+            <td><a href="/clusters/${encodeURIComponent(c.id)}">${c.alias}</a><div class="id">${c.id}</div></td>
+            <td><a href="/accounts/${c.account}">${c.accountName}</a></td>
+            <td>${c.environment}</td><td>${c.channel}</td><td>${c.kubernetesVersion}</td>
+            <td>${c.nodePools.map((p) => `${p.name} ${p.min}–${p.max}`).join(', ')}</td>
+            <td>${c.lifecycle}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>`
+}
+
+function recentRollouts(rollouts: readonly TargetRollout[]): Html {
+  return html`<h2>Recent rollouts</h2>
+    ${
+      rollouts.length === 0
+        ? html`<p class="muted">None yet.</p>`
+        : html`<table><thead><tr><th>Rollout</th><th>State</th><th>Here</th><th>Revision</th><th>Started</th></tr></thead><tbody>
+          ${rollouts.map((r) => html`<tr><td><a href="/rollouts/${r.id}">${r.id}</a></td><td>${pill(r.state)}</td><td>${pill(r.targetState)}</td><td><code>${r.revision.slice(0, 12)}</code></td><td>${r.createdAt.slice(0, 16).replace('T', ' ')}</td></tr>`)}
+        </tbody></table>`
+    }`
+}

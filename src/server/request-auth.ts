@@ -1,0 +1,80 @@
+/**
+ * Who is asking: an API token (`Authorization: Bearer flt_…`) or a portal session (cookie), made
+ * into a {@link Principal} with the teams the inventory lists them in and any active emergency
+ * elevation. Requests that change something must be authenticated; those that come with a
+ * session cookie must also carry the session's CSRF secret (a form field or a header), which a
+ * page of another site cannot know. Tokens are never logged.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
+import type { Kysely } from 'kysely'
+import type { Fleet } from '../core/model/fleet-model.ts'
+import type { Database } from '../store/tables.ts'
+import { csrfMatches } from './access/credentials.ts'
+import type { Principal } from './access/permissions.ts'
+import { activeElevation, sessionOf, tokenUser, userRole } from './access/users-store.ts'
+
+/** The cookie of a portal session. */
+export const SESSION_COOKIE = 'flotilla_session'
+
+/** What the middleware leaves on the context. */
+export interface AuthVariables {
+  principal: Principal | undefined
+  /** The CSRF secret of the session, for the portal's forms. */
+  csrf: string | undefined
+  sessionId: string | undefined
+  /** `api` (token) or `portal` (session), and the peer address: the audit log's "from where". */
+  source: string
+}
+
+/** The teams whose `members` list `user`. */
+export function teamsOf(fleet: Fleet, user: string): Set<string> {
+  return new Set([...fleet.teams.values()].filter((t) => t.members.includes(user)).map((t) => t.id))
+}
+
+/** The principal of a user name, or undefined when the user does not exist. */
+export async function principalOf(
+  db: Kysely<Database>,
+  fleet: Fleet,
+  user: string,
+): Promise<Principal | undefined> {
+  const role = await userRole(db, user)
+  if (!role) return undefined
+  return { name: user, role, teams: teamsOf(fleet, user), elevation: await activeElevation(db, user) }
+}
+
+/** Resolves the principal of a request (or leaves it undefined) and records where it came from. */
+export function authenticate(
+  db: Kysely<Database>,
+  fleet: () => Promise<Fleet>,
+  peer: (c: Context) => string,
+): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const header = c.req.header('authorization')
+    let user: string | undefined
+    let via = 'api'
+    if (header?.startsWith('Bearer ')) {
+      user = await tokenUser(db, header.slice(7).trim())
+    } else {
+      const cookie = getCookie(c, SESSION_COOKIE)
+      const session = cookie ? await sessionOf(db, cookie) : undefined
+      if (session) {
+        user = session.user
+        via = 'portal'
+        c.set('csrf', session.csrf)
+        c.set('sessionId', session.id)
+      }
+    }
+    c.set('source', `${via} ${peer(c)}`)
+    c.set('principal', user ? await principalOf(db, await fleet(), user) : undefined)
+    await next()
+  }
+}
+
+/** Whether a mutating request made with a session cookie carries the session's CSRF secret. */
+export function csrfValid(c: Context<{ Variables: AuthVariables }>, formValue: string | undefined): boolean {
+  const expected = c.get('csrf')
+  if (expected === undefined) return true // a token, not a cookie: nothing a foreign page can send
+  const given = formValue ?? c.req.header('x-csrf-token') ?? ''
+  return csrfMatches(given, expected)
+}

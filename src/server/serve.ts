@@ -1,0 +1,99 @@
+/**
+ * Starts the server: the HTTP application on a port, and the background worker that runs
+ * rollouts. Closing it stops taking requests, lets the worker put down its rollouts after their
+ * current step, and stops the engine's DNS server.
+ */
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import type { Kysely } from 'kysely'
+import type { ProviderRegistry } from '../core/provider/registry.ts'
+import type { SimProvider } from '../providers/sim/sim-provider.ts'
+import { openRunner } from '../rollout/runner.ts'
+import type { Database } from '../store/tables.ts'
+import { bootstrapAdmin } from './access/users-store.ts'
+import { createApp } from './app.ts'
+import { FleetView } from './fleet-view.ts'
+import { startRolloutWorker } from './rollout-worker.ts'
+
+/** What {@link startServer} needs. */
+export interface ServerOptions {
+  readonly db: Kysely<Database>
+  readonly registry: ProviderRegistry
+  readonly sim: SimProvider
+  readonly repoDir: string
+  /** The ref the server shows and rolls out by default. @default HEAD */
+  readonly ref?: string
+  /** @default 127.0.0.1 */
+  readonly host?: string
+  /** 0 picks a free port. @default 8080 */
+  readonly port?: number
+  readonly log?: (line: string) => void
+  /** The time policies see unless a request says (for drills and demos). @default the real time */
+  readonly policyNow?: Date
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port` */
+  readonly url: string
+  /** The first admin's token, when this start created it (shown once). */
+  readonly adminToken: string | undefined
+  close(): Promise<void>
+}
+
+/** Starts the server (see the module comment). */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const fleets = new FleetView(options.repoDir, options.ref ?? 'HEAD')
+  await fleets.snapshot() // an invalid repository is an error now, not at the first request
+  const runner = await openRunner({
+    repoDir: options.repoDir,
+    db: options.db,
+    registry: options.registry,
+    sim: options.sim,
+  })
+  const worker = startRolloutWorker(runner.deps, (error) =>
+    log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  )
+  const adminToken = await bootstrapAdmin(options.db)
+  const app = createApp(
+    {
+      db: options.db,
+      registry: options.registry,
+      sim: options.sim,
+      fleets,
+      engine: runner.deps,
+      kick: () => worker.kick(),
+      ...(options.policyNow ? { policyNow: options.policyNow } : {}),
+    },
+    {
+      peer: (c) => {
+        try {
+          return getConnInfo(c).remote.address ?? 'unknown'
+        } catch {
+          return 'unknown' // a request made in-process (tests)
+        }
+      },
+      log,
+    },
+  )
+  const host = options.host ?? '127.0.0.1'
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8080 }, () => resolve(s))
+    s.once('error', reject)
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    adminToken,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+      })
+      await worker.stop()
+      await runner.close()
+    },
+  }
+}
