@@ -20,7 +20,7 @@ import { loadRollout } from '../../rollout/rollout-store.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { operate, startFor } from '../actions.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
-import { changer, enforce, jsonBody, limitParam, oneOf, signedIn } from './http-helpers.ts'
+import { changer, jsonBody, limitParam, oneOf, signedIn } from './http-helpers.ts'
 
 export const startBody = z.strictObject({
   rev: z

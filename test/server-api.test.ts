@@ -1,0 +1,342 @@
+/**
+ * The HTTP API end to end on loopback, on PGlite and (with TEST_DATABASE_URL) PostgreSQL:
+ * authentication, access by team and role, rollouts started through the API and run by the
+ * server's worker, their events as Server-Sent Events, the stop, bad input, emergency access,
+ * the audit log, and the OpenAPI document.
+ */
+import { readFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createApp } from '../src/server/app.ts'
+import { openApiDocument } from '../src/server/openapi.ts'
+import { testBackends, useTestStore } from '../src/store/test-store.ts'
+import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
+import { type ServerFleet, serverFleet } from './support/server-fleet.ts'
+import { pollUntil } from './support/sim-cli.ts'
+
+describe.each(testBackends)('the API, on %s', (backend) => {
+  const testStore = useTestStore(backend)
+  let f: ServerFleet
+  beforeAll(async () => {
+    f = await serverFleet(testStore.store.db)
+  }, 120_000)
+  afterAll(async () => {
+    await f?.close()
+  })
+  const json = async (response: Response) => ({
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+  })
+
+  test('nothing without a valid token; who am I; the inventory with filters; bad filters are a 400', async () => {
+    expect((await fetch(`${f.server.url}/api/accounts`)).status).toBe(401)
+    const forged = await fetch(`${f.server.url}/api/accounts`, {
+      headers: { authorization: `Bearer ${f.alice.token.slice(0, -2)}xx` },
+    })
+    expect(forged.status).toBe(401)
+    expect(await json(await f.alice.api('/api/me'))).toMatchObject({
+      status: 200,
+      body: {
+        name: f.alice.name,
+        role: 'member',
+        effectiveRole: 'member',
+        teams: expect.arrayContaining([f.team]),
+        elevation: null,
+      },
+    })
+    const all = await json(await f.viewer.api('/api/accounts'))
+    expect(all.status).toBe(200)
+    const accounts = all.body.accounts as {
+      environment: string
+      team: string
+      tagCompliance: number
+      name: string
+    }[]
+    expect(accounts.length).toBe(all.body.total)
+    const prod = await json(await f.viewer.api('/api/accounts?environment=production&sort=name&order=desc'))
+    const rows = prod.body.accounts as typeof accounts
+    expect(rows.length).toBe(accounts.filter((a) => a.environment === 'production').length)
+    expect(rows.map((r) => r.name)).toEqual(
+      rows
+        .map((r) => r.name)
+        .sort()
+        .reverse(),
+    )
+    const mine = await json(
+      await f.viewer.api(
+        `/api/accounts?team=${f.team}&q=${encodeURIComponent(accounts.find((a) => a.team === f.team)!.name.slice(0, 6))}`,
+      ),
+    )
+    expect((mine.body.accounts as typeof accounts).every((a) => a.team === f.team)).toBe(true)
+    expect(await json(await f.viewer.api('/api/accounts?environment=prod'))).toEqual({
+      status: 400,
+      body: { error: 'query parameter environment="prod" is not one of production, staging, test' },
+    })
+    expect((await json(await f.viewer.api('/api/accounts/000000000000'))).status).toBe(404)
+    expect((await json(await f.viewer.api(`/api/accounts/${f.devAccount}`))).body).toMatchObject({
+      account: { id: f.devAccount },
+    })
+    expect((await json(await f.viewer.api('/api/rollouts/r-20260101-000000'))).status).toBe(404)
+    expect((await json(await f.viewer.api('/api/nothing-here'))).status).toBe(404)
+  })
+
+  test("a member rolls out their team's change; another team's member and a viewer are refused; the worker runs it; its events stream", async () => {
+    setLogExpiry(f.repo, { [f.devAccount]: 33 })
+    await commitAll(f.repo, 'Logs for 33 days in a dev account')
+    const refused = await json(await f.mallory.api('/api/rollouts', { method: 'POST', body: {} }))
+    expect(refused.status).toBe(403)
+    expect(refused.body.error).toMatch(
+      new RegExp(
+        `^${f.mallory.name.replace('.', '\\.')} cannot roll out [0-9a-f]{12}: it touches team ${f.team}, and ${f.mallory.name.replace('.', '\\.')} is a member of `,
+      ),
+    )
+    expect((await json(await f.viewer.api('/api/rollouts', { method: 'POST', body: {} }))).status).toBe(403)
+    expect(
+      await json(await f.alice.api('/api/rollouts', { method: 'POST', body: { approvals: 'all' } })),
+    ).toEqual({
+      status: 400,
+      body: { error: 'invalid body: approvals: Invalid input: expected array, received string' },
+    })
+    expect(
+      (await json(await f.alice.api('/api/rollouts', { method: 'POST', body: { nope: 1 } }))).status,
+    ).toBe(400)
+    expect(
+      (await json(await f.alice.api('/api/rollouts', { method: 'POST', body: '{not json' }))).status,
+    ).toBe(400)
+    expect(await postRaw(`${f.server.url}/api/rollouts`, f.alice.token, 'x'.repeat(300 * 1024))).toBe(413)
+    expect(
+      (await json(await f.alice.api('/api/rollouts', { method: 'POST', body: { rev: 'no-such-branch' } })))
+        .status,
+    ).toBe(404)
+
+    const started = await json(await f.alice.api('/api/rollouts', { method: 'POST', body: {} }))
+    expect(started).toMatchObject({ status: 201, body: { state: 'running' } })
+    const id = started.body.id as string
+    // Another team's member may not operate it either.
+    expect((await json(await f.mallory.api(`/api/rollouts/${id}/pause`, { method: 'POST' }))).status).toBe(
+      403,
+    )
+
+    const stream = await f.viewer.api(`/api/rollouts/${id}/events`)
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const text = await stream.text() // the stream ends with the rollout
+    const events = [...text.matchAll(/^event: rollout-event\ndata: (.*)\nid: (\d+)$/gm)].map(
+      (m) => JSON.parse(m[1]!) as { type: string; id: number },
+    )
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['rollout-started', 'target-applying', 'target-succeeded', 'succeeded']),
+    )
+    expect(events.map((e) => e.id)).toEqual(events.map((e) => e.id).sort((a, b) => a - b))
+    expect(text).toMatch(/event: end\ndata: \{"state":"succeeded"\}/)
+    // Resuming after the last event gives only the end.
+    const rest = await (
+      await f.viewer.api(`/api/rollouts/${id}/events`, {
+        headers: { 'last-event-id': String(events.at(-1)!.id) },
+      })
+    ).text()
+    expect(rest).not.toContain('rollout-event')
+    const status = await json(await f.viewer.api(`/api/rollouts/${id}`))
+    expect(status.body).toMatchObject({ id, state: 'succeeded', createdBy: f.alice.name })
+    const list = await json(await f.viewer.api('/api/rollouts?state=succeeded'))
+    expect((list.body.rollouts as { id: string }[]).map((r) => r.id)).toContain(id)
+    expect((await json(await f.viewer.api('/api/rollouts?state=done'))).status).toBe(400)
+  })
+
+  test('anyone signed in may pull the stop; only an admin releases it; both are audited with who and from where', async () => {
+    expect(
+      await json(await f.viewer.api('/api/stop', { method: 'POST', body: { reason: 'incident 42' } })),
+    ).toMatchObject({ status: 200, body: { stopped: true } })
+    expect((await json(await f.viewer.api('/api/stop'))).body).toMatchObject({
+      stop: { reason: 'incident 42', by: 'vic.viewer' },
+    })
+    // A rollout started while the fleet is stopped waits, paused, until the stop is released.
+    setLogExpiry(f.repo, { [f.devAccount]: 34 })
+    await commitAll(f.repo, 'Logs for 34 days in a dev account')
+    const started = await json(await f.alice.api('/api/rollouts', { method: 'POST', body: {} }))
+    expect(started.status).toBe(201)
+    const id = started.body.id as string
+    const state = async () => (await json(await f.viewer.api(`/api/rollouts/${id}`))).body.state as string
+    expect(await pollUntil(state, (s) => s === 'paused', 10_000)).toBe('paused')
+    expect((await json(await f.alice.api('/api/unstop', { method: 'POST' }))).status).toBe(403)
+    expect(await json(await f.admin.api('/api/unstop', { method: 'POST' }))).toMatchObject({
+      status: 200,
+      body: { stopped: false, resumed: [id] },
+    })
+    expect(await pollUntil(state, (s) => s === 'succeeded', 20_000)).toBe('succeeded')
+    const audit = await json(await f.viewer.api('/api/audit?limit=20'))
+    const entries = audit.body.entries as { actor: string; action: string; source: string }[]
+    expect(entries.find((e) => e.action === 'stop')).toMatchObject({
+      actor: 'vic.viewer',
+      source: 'api 127.0.0.1',
+    })
+    expect(entries.find((e) => e.action === 'unstop')).toMatchObject({ actor: 'admin' })
+    expect(entries.find((e) => e.action === 'rollout-start')).toMatchObject({ actor: f.alice.name })
+  })
+
+  test('emergency access: an admin grants it with a reason; it makes the holder an admin until it expires, loudly audited', async () => {
+    expect(
+      (
+        await json(
+          await f.alice.api(`/api/users/${f.mallory.name}/elevations`, {
+            method: 'POST',
+            body: { reason: 'dns outage in prod', minutes: 30 },
+          }),
+        )
+      ).status,
+    ).toBe(403)
+    expect(
+      (
+        await json(
+          await f.admin.api(`/api/users/${f.mallory.name}/elevations`, {
+            method: 'POST',
+            body: { reason: 'short', minutes: 30 },
+          }),
+        )
+      ).status,
+    ).toBe(400)
+    const granted = await json(
+      await f.admin.api(`/api/users/${f.mallory.name}/elevations`, {
+        method: 'POST',
+        body: { reason: 'shop DNS outage, INC-7', minutes: 30 },
+      }),
+    )
+    expect(granted.status).toBe(201)
+    expect((await json(await f.mallory.api('/api/me'))).body).toMatchObject({
+      role: 'member',
+      effectiveRole: 'admin',
+      elevation: { reason: 'shop DNS outage, INC-7', grantedBy: 'admin' },
+    })
+    const audit = (await json(await f.viewer.api('/api/audit?action=emergency-access-granted'))).body
+      .entries as { subject: string }[]
+    expect(audit.map((e) => e.subject)).toEqual([f.mallory.name])
+    // Expired, it is gone.
+    await testStore.store.db
+      .updateTable('elevations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .execute()
+    expect((await json(await f.mallory.api('/api/me'))).body).toMatchObject({
+      effectiveRole: 'member',
+      elevation: null,
+    })
+  })
+
+  test('users and tokens: admins create them; a token is shown once and stored only as a hash; a revoked token stops working; tokens are never logged', async () => {
+    expect(
+      (
+        await json(
+          await f.alice.api('/api/users', { method: 'POST', body: { name: 'new.user', role: 'member' } }),
+        )
+      ).status,
+    ).toBe(403)
+    expect(
+      (
+        await json(
+          await f.admin.api('/api/users', { method: 'POST', body: { name: 'New User', role: 'member' } }),
+        )
+      ).status,
+    ).toBe(400)
+    expect(
+      (
+        await json(
+          await f.admin.api('/api/users', { method: 'POST', body: { name: 'new.user', role: 'member' } }),
+        )
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await json(
+          await f.admin.api('/api/users', { method: 'POST', body: { name: 'new.user', role: 'member' } }),
+        )
+      ).status,
+    ).toBe(409)
+    const minted = await json(
+      await f.admin.api('/api/users/new.user/tokens', { method: 'POST', body: { label: 'laptop' } }),
+    )
+    const token = minted.body.token as string
+    expect(token).toMatch(/^flt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/)
+    const stored = await testStore.store.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', minted.body.id as string)
+      .executeTakeFirstOrThrow()
+    expect(stored.hash).not.toContain(token.slice(17))
+    expect(
+      JSON.stringify(await testStore.store.db.selectFrom('api_tokens').selectAll().execute()),
+    ).not.toContain(token.slice(17))
+    const me = await fetch(`${f.server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect(me.status).toBe(200)
+    expect((await f.admin.api(`/api/tokens/${minted.body.id as string}`, { method: 'DELETE' })).status).toBe(
+      204,
+    )
+    expect(
+      (await fetch(`${f.server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(401)
+    for (const line of f.logs) expect(line).not.toMatch(/flt_|fls_/)
+  })
+
+  test('the server keeps serving while a provider fails', async () => {
+    const fault = await json(
+      await f.alice.api('/api/sim/faults', {
+        method: 'POST',
+        body: { target: f.devAccount, kind: 'api-errors', rate: 1 },
+      }),
+    )
+    expect(fault.status).toBe(201)
+    expect(
+      (
+        await json(
+          await f.mallory.api('/api/sim/faults', {
+            method: 'POST',
+            body: { target: f.devAccount, kind: 'api-errors', rate: 1 },
+          }),
+        )
+      ).status,
+    ).toBe(403)
+    const cluster = (
+      (await json(await f.viewer.api('/api/clusters'))).body.clusters as { id: string; account: string }[]
+    )[0]!
+    expect((await f.viewer.api(`/api/clusters/${encodeURIComponent(cluster.id)}`)).status).toBe(200)
+    expect((await f.viewer.api('/api/accounts')).status).toBe(200)
+    expect(
+      (await json(await f.alice.api(`/api/sim/faults?target=${f.devAccount}`, { method: 'DELETE' }))).body,
+    ).toEqual({ cleared: 1 })
+  })
+
+  test('the OpenAPI document is served, checked in, and lists every route of the API', async () => {
+    const served = await json(await fetch(`${f.server.url}/api/openapi.json`))
+    expect(served.body).toEqual(openApiDocument())
+    expect(JSON.parse(readFileSync(new URL('../schema/openapi.json', import.meta.url), 'utf8'))).toEqual(
+      openApiDocument(),
+    )
+    // Every route under /api/ is in the document, and the document has no route the API lacks.
+    const app = createApp({} as never, { peer: () => '', log: () => {} })
+    const routes = app.routes
+      .filter((r) => r.path.startsWith('/api/') && r.path !== '/api/*' && r.method !== 'ALL')
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`)
+    const documented = Object.entries((openApiDocument() as { paths: Record<string, object> }).paths).flatMap(
+      ([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`),
+    )
+    expect([...new Set(routes)].sort()).toEqual(documented.sort())
+  })
+})
+
+/**
+ * POSTs a body and returns the status, also when the server answers before reading the whole
+ * body and closes the connection (as it does for one that is too large).
+ */
+function postRaw(url: string, token: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers = {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    }
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', (error) => reject(error))
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')))
+    req.end(body)
+  })
+}

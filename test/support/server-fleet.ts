@@ -1,0 +1,120 @@
+/**
+ * A server on the simulated example fleet for tests: an example repository with quick stages,
+ * the fleet applied to the simulated fleet, users of two teams and a viewer with their tokens,
+ * and `startServer` on a free loopback port.
+ */
+import type { Kysely } from 'kysely'
+import { ProviderRegistry } from '../../src/core/provider/registry.ts'
+import { applyFleet } from '../../src/operations/apply-fleet.ts'
+import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
+import { loadCommit } from '../../src/rollout/runner.ts'
+import { createUser, mintToken } from '../../src/server/access/users-store.ts'
+import { type RunningServer, startServer } from '../../src/server/serve.ts'
+import type { Database } from '../../src/store/tables.ts'
+import { commitAll, editRollout, exampleRepo, quickStages } from './rollout-fleet.ts'
+import { NOW } from './sim-cli.ts'
+
+/** A signed-up user of a test server. */
+export interface TestUser {
+  readonly name: string
+  readonly token: string
+  /** `fetch` on the server as this user (JSON bodies). */
+  api(
+    path: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>
+}
+
+/** A running test server and its users. */
+export interface ServerFleet {
+  readonly repo: string
+  readonly server: RunningServer
+  readonly sim: SimProvider
+  readonly admin: TestUser
+  /** A member of `team`, the owner of {@link ServerFleet.devAccount}. */
+  readonly alice: TestUser
+  /** A member of another team only. */
+  readonly mallory: TestUser
+  readonly viewer: TestUser
+  readonly team: string
+  /** An account of alice's team in the first stage (dev). */
+  readonly devAccount: string
+  readonly logs: string[]
+  close(): Promise<void>
+}
+
+/** Starts the server (see the module comment). */
+export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
+  const { repo, dispose } = await exampleRepo()
+  editRollout(repo, quickStages)
+  const commit = await commitAll(repo, 'Rollouts without bakes and without the Prometheus gate')
+  const fleet = await loadCommit(repo, commit)
+  const sim = new SimProvider({ db })
+  await sim.updateSettings({ latencyScale: 0 })
+  const registry = new ProviderRegistry([sim])
+  await sim.seed(fleet.targets)
+  await applyFleet({ head: fleet, registry, db, revision: commit, now: new Date(NOW) })
+  const logs: string[] = []
+  const server = await startServer({
+    db,
+    registry,
+    sim,
+    repoDir: repo,
+    port: 0,
+    policyNow: new Date(NOW),
+    log: (line) => logs.push(line),
+  })
+  const user = (name: string, token: string): TestUser => ({
+    name,
+    token,
+    api: (path, init = {}) =>
+      fetch(server.url + path, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
+        },
+        ...(init.body !== undefined
+          ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
+          : {}),
+        signal: AbortSignal.timeout(30_000),
+      }),
+  })
+  const admin = user('admin', server.adminToken!)
+  // alice: a member of the team of a dev account; mallory: a member of a team that owns no dev account.
+  const dev = fleet.targets.find(
+    (t) =>
+      t.kind === 'account' &&
+      fleet.stageOf.get(t.id) === 'dev' &&
+      (fleet.desired.get(t.id)?.stacks.length ?? 0) > 0,
+  )!
+  const team = fleet.teams.get(dev.team)!
+  const other = [...fleet.teams.values()].find(
+    (t) => t.id !== team.id && t.members.length > 0 && !t.members.includes(team.members[0]!),
+  )!
+  const system = { name: 'test', source: 'test' }
+  const signUp = async (name: string, role: 'viewer' | 'member') => {
+    await createUser(db, name, role, system)
+    return user(name, (await mintToken(db, name, 'test', system)).token)
+  }
+  const alice = await signUp(team.members[0]!, 'member')
+  const mallory = await signUp(other.members[0]!, 'member')
+  const viewer = await signUp('vic.viewer', 'viewer')
+  return {
+    repo,
+    server,
+    sim,
+    admin,
+    alice,
+    mallory,
+    viewer,
+    team: team.id,
+    devAccount: dev.id,
+    logs,
+    async close() {
+      await server.close()
+      dispose()
+    },
+  }
+}
