@@ -38,6 +38,8 @@ import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
 import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
 import { RolloutMetrics } from '../src/rollout/metrics.ts'
 import { ROLLOUT_STATES } from '../src/rollout/rollout-model.ts'
+import { ROLES } from '../src/server/access/permissions.ts'
+import { openApiDocument } from '../src/server/openapi.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
 
@@ -766,19 +768,51 @@ describe('getting-started.md: the commands it shows', () => {
     expect((await flotilla('validate', '--repo', 'my-fleet', '--rev', 'HEAD~1')).code).toBe(0)
   })
 
-  test('npm start: the example fleet validates as shown and the account it renders', async () => {
+  test('npm start: creates the example, applies it to the simulated fleet and serves, printing what the page shows', {
+    timeout: 120_000,
+  }, async () => {
     const dir = join(cwd, 'example-fleet')
-    await writeExampleFleet(dir)
-    const { code, stdout } = await flotilla('validate', '--repo', dir, '--rev', 'HEAD')
-    expect(code).toBe(0)
-    const block = shown('$ npm start')
-    expect(block).toContain(normal(stdout).trimEnd())
-    const result = loadFleet(await readRevisionSource(dir, 'HEAD'))
-    const fleet = expectValid(result, false)
-    const first = fleet.targets.find(
-      (t) => t.kind === 'account' && fleet.desired.get(t.id)!.stacks.length > 0,
-    )!
-    expect(block).toContain(`$ flotilla render --repo …/example-fleet --rev HEAD --target ${first.name}`)
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'start.ts')], {
+      cwd,
+      env: { ...process.env, FLOTILLA_EXAMPLE_DIR: dir, PORT: '0', FLOTILLA_DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      out += text
+    })
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      err += text
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    try {
+      const deadline = Date.now() + 100_000
+      while (!out.includes('Admin token: ') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 200))
+      expect(out, err).toContain('Admin token: ')
+      // Line for line as the page shows it, but for what differs from run to run: time, port, token.
+      const vary = (text: string) =>
+        normal(text)
+          .replace(/in \d+\.\d s\./, 'in N s.')
+          .replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT')
+          .replace(/flt_\S+/, 'flt_…')
+      const printed = vary(out.split('Admin token: ')[0]! + 'Admin token: flt_…').split('\n')
+      expect(printed).toEqual(shown('$ npm start').map(vary))
+      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!
+      const token = /Admin token: (\S+)/.exec(out)![1]!
+      const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } })
+      expect(await me.json()).toMatchObject({ name: 'admin', role: 'admin' })
+      const accounts = (await (
+        await fetch(`${url}/api/accounts`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { total: number }
+      expect(accounts.total).toBe(300)
+      const page = await fetch(`${url}/accounts`, { headers: { authorization: `Bearer ${token}` } })
+      expect(await page.text()).toContain('Cloud Infrastructure')
+    } finally {
+      child.kill('SIGTERM')
+      expect(await exited, err).toBe(0)
+    }
   })
 
   test('the help lists the commands', async () => {
@@ -1580,5 +1614,33 @@ describe('rollouts.md', () => {
     expect(rows.map(([type, , timeout]) => [type, timeout])).toEqual(
       Object.entries(DEFAULT_GATE_TIMEOUT_MS).map(([type, ms]) => [`\`${type}\``, seconds(ms)]),
     )
+  })
+})
+
+describe('server.md', () => {
+  const page = read('server.md')
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTTY: false, cwd: ROOT }, () => {})
+
+  test('the endpoint table lists exactly the operations of the OpenAPI document', () => {
+    const rows = tableRows(page.split('## The API')[1]!).slice(1)
+    const shown = rows.map(([endpoint]) =>
+      /^`(\w+) (\S+)`/.exec(endpoint!)!.slice(1, 3).join(' ').toLowerCase(),
+    )
+    const documented = Object.entries((openApiDocument() as { paths: Record<string, object> }).paths).flatMap(
+      ([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`.toLowerCase()),
+    )
+    expect(shown.sort()).toEqual(documented.sort())
+  })
+
+  test('the options of serve are those of the command', () => {
+    const rows = tableRows(page.split('## Running it')[1]!.split('\n## ')[0]!).slice(1)
+    const shown = rows.map(([option]) => /^`(--[\w-]+)/.exec(option!)?.[1]).sort()
+    const serve = program.commands.find((c) => c.name() === 'serve')!
+    expect(shown).toEqual(serve.options.map((o) => o.long!).sort())
+  })
+
+  test('the roles table names every role', () => {
+    const rows = tableRows(page.split('## Signing in, users and roles')[1]!.split('\n## ')[0]!).slice(1)
+    expect(rows.map(([role]) => role)).toEqual(ROLES.map((r) => `\`${r}\``))
   })
 })

@@ -64,8 +64,8 @@ function metricsPortOption(): Option {
 
 function port(value: string): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new InvalidArgumentError('expected a TCP port, 1 to 65535')
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a TCP port, 1 to 65535 (or 0 for any free one)')
   return n
 }
 
@@ -246,7 +246,7 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .description(
       'serve the API and the portal, and run rollouts in the background, until stopped (SIGINT, SIGTERM)',
     )
-    .option('--port <port>', 'the TCP port (default: 8080)', port)
+    .option('--port <port>', 'the TCP port; 0 picks a free one (default: 8080)', port)
     .option('--host <address>', 'the address to listen on (default: 127.0.0.1)')
     .option('--branch <ref>', 'the branch (or ref) shown and rolled out by default (default: HEAD)')
     .option('--now <time>', 'the time policies see unless a request says, in ISO 8601 (drills, demos)')

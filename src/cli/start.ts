@@ -3,7 +3,7 @@
 // (on the first start), and serves the portal and the API on http://localhost:8080 — printing the
 // URL and, on the first start, the admin token.
 import { existsSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { resolveCommit } from '../core/source/git.ts'
 import { writeExampleFleet } from '../example/write-example.ts'
 import { applyFleet } from '../operations/apply-fleet.ts'
@@ -14,9 +14,8 @@ import { runCli } from './main.ts'
 
 const io = processIo()
 const dir = resolve(io.cwd, process.env.FLOTILLA_EXAMPLE_DIR ?? 'example-fleet')
-const shown = relative(io.cwd, dir) || '.'
 if (!existsSync(dir)) {
-  io.stdout(`Creating the example fleet in ${shown} …\n`)
+  io.stdout(`Creating the example fleet in ${dir} …\n`)
   const { commit } = await writeExampleFleet(dir)
   io.stdout(`Committed ${commit.slice(0, 7)}.\n`)
 }
@@ -28,9 +27,12 @@ try {
   const applied = await opened.store.db.selectFrom('applied_states').select('target').limit(1).execute()
   if (applied.length === 0) {
     io.stdout(
-      `Applying ${shown} (${commit.slice(0, 7)}) to the simulated fleet: ${fleet.targets.length} targets …\n`,
+      `Applying ${dir} (${commit.slice(0, 7)}) to the simulated fleet: ${fleet.targets.length} targets …\n`,
     )
     const started = Date.now()
+    // Built at once, not at the simulated clouds' pace (minutes); later changes take their time.
+    const { latencyScale } = await opened.sim.settings()
+    await opened.sim.updateSettings({ latencyScale: 0 })
     const result = await applyFleet({
       head: fleet,
       registry: opened.registry,
@@ -39,7 +41,9 @@ try {
       // Policies see an ordinary weekday: creating the simulation is not a change to a running
       // fleet, and the example's freeze windows and weekend rule would otherwise refuse it.
       now: new Date('2026-11-10T10:00:00Z'),
+      concurrency: 8,
     })
+    await opened.sim.updateSettings({ latencyScale })
     if (result.blocked) io.stdout(`Not applied: the plan is ${result.blocked}.\n`)
     else
       io.stdout(
