@@ -32,7 +32,14 @@ export async function benchServer(work: string): Promise<ServerBench> {
   try {
     await migrateToLatest(store.db)
     const sim = new SimProvider({ db: store.db })
-    const server = await startServer({ db: store.db, registry: new ProviderRegistry([sim]), sim, repoDir: repo, port: 0, log: () => {} })
+    const server = await startServer({
+      db: store.db,
+      registry: new ProviderRegistry([sim]),
+      sim,
+      repoDir: repo,
+      port: 0,
+      log: () => {},
+    })
     try {
       const headers = { authorization: `Bearer ${server.adminToken}` }
       const url = `${server.url}/api/accounts?environment=production&criticality=tier-2&q=a&sort=tagCompliance&order=desc`

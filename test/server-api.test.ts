@@ -7,12 +7,13 @@
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { loadCommit } from '../src/rollout/runner.ts'
 import { createApp } from '../src/server/app.ts'
 import { openApiDocument } from '../src/server/openapi.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
 import { type ServerFleet, serverFleet } from './support/server-fleet.ts'
-import { pollUntil } from './support/sim-cli.ts'
+import { pollUntil, replaceOnce } from './support/sim-cli.ts'
 
 describe.each(testBackends)('the API, on %s', (backend) => {
   const testStore = useTestStore(backend)
@@ -140,6 +141,60 @@ describe.each(testBackends)('the API, on %s', (backend) => {
     const list = await json(await f.viewer.api('/api/rollouts?state=succeeded'))
     expect((list.body.rollouts as { id: string }[]).map((r) => r.id)).toContain(id)
     expect((await json(await f.viewer.api('/api/rollouts?state=done'))).status).toBe(400)
+  })
+
+  test("a protected destruction starts only with an approval by someone other than the rollout's author", async () => {
+    const fleet = await loadCommit(f.repo, 'HEAD')
+    // An account of alice's team with a DNS zone, outside production.
+    const account = fleet.targets.find(
+      (t) =>
+        t.kind === 'account' &&
+        t.team === f.team &&
+        t.environment !== 'production' &&
+        fleet.desired.get(t.id)!.stacks.some((s) => s.stackName === 'route53-hostedzones'),
+    )!
+    const domain = String(account.config.dns_domain)
+    replaceOnce(f.repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
+    await commitAll(f.repo, 'A new zone for a dev account: the old one is destroyed')
+    const plan = (await json(await f.alice.api('/api/plans'))).body.plan as {
+      verdict: string
+      approvalsRequired: string[]
+    }
+    expect(plan.verdict).toBe('requires-approval')
+    const required = plan.approvalsRequired
+    expect(required.length).toBeGreaterThan(0)
+    // The author's own approvals do not count for a protected destruction.
+    const alone = await json(
+      await f.alice.api('/api/rollouts', { method: 'POST', body: { approvals: required } }),
+    )
+    expect(alone.status).toBe(403)
+    expect(alone.body.error).toContain(
+      `needs an approval by someone other than ${f.alice.name}, who starts the rollout: ${required[0]}`,
+    )
+    await f.alice.api('/api/approvals', { method: 'POST', body: { approvals: required } })
+    expect((await json(await f.alice.api('/api/rollouts', { method: 'POST', body: {} }))).status).toBe(403)
+    // A viewer cannot approve; a malformed approval is a 400; bob, of the same team, approves.
+    expect(
+      (await json(await f.viewer.api('/api/approvals', { method: 'POST', body: { approvals: required } })))
+        .status,
+    ).toBe(403)
+    expect(
+      (await json(await f.bob.api('/api/approvals', { method: 'POST', body: { approvals: ['a/*'] } })))
+        .status,
+    ).toBe(400)
+    expect(
+      (await json(await f.bob.api('/api/approvals', { method: 'POST', body: { approvals: required } })))
+        .status,
+    ).toBe(201)
+    const recorded = (await json(await f.viewer.api('/api/approvals'))).body.approvals as {
+      givenBy: string
+    }[]
+    expect(new Set(recorded.map((a) => a.givenBy))).toEqual(new Set([f.alice.name, f.bob.name]))
+    const started = await json(await f.alice.api('/api/rollouts', { method: 'POST', body: {} }))
+    expect(started.status, JSON.stringify(started.body)).toBe(201)
+    const id = started.body.id as string
+    const state = async () => (await json(await f.viewer.api(`/api/rollouts/${id}`))).body.state as string
+    expect(await pollUntil(state, (s) => !['running', 'queued'].includes(s), 30_000)).toBe('succeeded')
   })
 
   test('anyone signed in may pull the stop; only an admin releases it; both are audited with who and from where', async () => {

@@ -2,10 +2,10 @@
  * What the API and the portal's forms both do, with the same access checks and audit entries:
  * start a rollout, operate one, pull and release the stop.
  */
-import { NotFoundError } from '../core/errors.ts'
+import { ForbiddenError, NotFoundError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Plan } from '../core/plan/plan-model.ts'
-import { parseApproval } from '../core/policy/approvals.ts'
+import { applyApprovals, parseApproval } from '../core/policy/approvals.ts'
 import { resolveCommit } from '../core/source/git.ts'
 import {
   abortRollout,
@@ -33,6 +33,69 @@ function teamsOfPlan(fleet: Fleet, plan: Plan): string[] {
   return plan.targets.map((t) => byId.get(t.id)?.team ?? '?')
 }
 
+/** The approvals recorded for a commit, with who gave them. */
+export async function approvalsOf(
+  deps: ServerDeps,
+  commit: string,
+): Promise<{ approval: string; givenBy: string; at: Date }[]> {
+  const rows = await deps.db
+    .selectFrom('approvals')
+    .selectAll()
+    .where('commit', '=', commit)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ approval: r.approval, givenBy: r.given_by, at: r.created_at }))
+}
+
+/**
+ * Records approvals of a commit's plan by `principal` (a viewer may not approve). Each is checked
+ * for its form now, so a typo is a 400 and not a silent miss at the start of the rollout.
+ */
+export async function approveFor(
+  deps: ServerDeps,
+  principal: Principal,
+  source: string,
+  rev: string,
+  approvals: readonly string[],
+): Promise<string> {
+  enforce(mayChange(principal, [], 'approve changes'))
+  const commit = await resolveCommit(deps.fleets.repoDir, rev)
+  for (const approval of approvals) parseApproval(approval)
+  await deps.db
+    .insertInto('approvals')
+    .values(approvals.map((approval) => ({ commit, approval, given_by: principal.name })))
+    .execute()
+  await appendAuditEntry(deps.db, {
+    actor: principal.name,
+    action: 'approve',
+    subject: commit,
+    source,
+    detail: { approvals: [...approvals] },
+  })
+  return commit
+}
+
+/**
+ * A protected destruction needs an approval by someone other than the rollout's author
+ * (`plan.md`): the author's own approvals — given with the start, or recorded — do not count for it.
+ */
+function checkProtectedApprovals(
+  plan: Plan,
+  author: string,
+  recorded: readonly { approval: string; givenBy: string }[],
+): void {
+  const protectedFindings = plan.findings.filter(
+    (f) => f.rule === 'protected-destroy' && f.effect === 'require-approval',
+  )
+  if (protectedFindings.length === 0) return
+  const byOthers = recorded.filter((r) => r.givenBy !== author).map((r) => parseApproval(r.approval))
+  const { unmet } = applyApprovals(protectedFindings, byOthers)
+  if (unmet.length > 0)
+    throw new ForbiddenError(
+      `destroying protected resources needs an approval by someone other than ${author}, who starts the rollout: ${unmet.join(', ')}; ask a teammate to approve them (POST /api/approvals, or the plan page)`,
+    )
+}
+
 /** Starts a rollout for `principal`: refused (403) when it would touch another team's targets. */
 export async function startFor(
   deps: ServerDeps,
@@ -44,14 +107,17 @@ export async function startFor(
   const commit = await resolveCommit(deps.fleets.repoDir, ref)
   const fleet = await deps.engine.loadRevision(commit)
   await deps.sim.seed(fleet.targets)
+  const recorded = await approvalsOf(deps, commit)
   const started = await startRollout(deps.engine, {
     commit,
     ref,
-    approvals: request.approvals.map(parseApproval),
+    approvals: [...request.approvals, ...recorded.map((r) => r.approval)].map(parseApproval),
     actor: principal.name,
     ...((request.now ?? deps.policyNow) ? { policyNow: (request.now ?? deps.policyNow)! } : {}),
-    authorize: (plan) =>
-      enforce(mayChange(principal, teamsOfPlan(fleet, plan), `roll out ${commit.slice(0, 12)}`)),
+    authorize: (plan) => {
+      enforce(mayChange(principal, teamsOfPlan(fleet, plan), `roll out ${commit.slice(0, 12)}`))
+      checkProtectedApprovals(plan, principal.name, recorded)
+    },
   })
   await appendAuditEntry(deps.db, {
     actor: principal.name,

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { elevationBody, tokenBody, userBody } from './api/access.ts'
 import { faultBody, stopBody } from './api/fleet.ts'
-import { startBody, targetBody } from './api/rollouts.ts'
+import { approvalsBody, startBody, targetBody } from './api/rollouts.ts'
 
 type Operation = {
   summary: string
@@ -151,6 +151,19 @@ export function openApiDocument(): object {
             query('now', 'the time policies see (ISO 8601)'),
           ],
           responses: { '200': ok('{ revision, base, plan }'), ...errors },
+        },
+      },
+      '/api/approvals': {
+        get: {
+          summary: "the approvals recorded for a revision's plan, with who gave them",
+          parameters: [query('rev', 'git revision (default: the branch served)')],
+          responses: { '200': ok('approvals'), ...errors },
+        },
+        post: {
+          summary:
+            "approve (part of) a revision's plan; a protected destruction needs an approval by someone other than the rollout's author",
+          requestBody: json(approvalsBody),
+          responses: { '201': ok('the approvals recorded'), ...changes },
         },
       },
       '/api/rollouts': {

@@ -278,6 +278,16 @@ export interface ElevationsTable {
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
+/** An approval of (part of) a commit's plan, by someone: what a rollout of that commit may use. */
+export interface ApprovalsTable {
+  id: Generated<number>
+  commit: string
+  /** As written: an address, or `PATTERN (expected N)`. */
+  approval: string
+  given_by: string
+  created_at: CreatedAt
+}
+
 /** Every table of the store, for `Kysely<Database>`. */
 export interface Database {
   rollout_targets: RolloutTargetsTable
@@ -302,4 +312,5 @@ export interface Database {
   api_tokens: ApiTokensTable
   sessions: SessionsTable
   elevations: ElevationsTable
+  approvals: ApprovalsTable
 }

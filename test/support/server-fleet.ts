@@ -35,6 +35,8 @@ export interface ServerFleet {
   readonly alice: TestUser
   /** A member of another team only. */
   readonly mallory: TestUser
+  /** Another member of alice's team. */
+  readonly bob: TestUser
   readonly viewer: TestUser
   readonly team: string
   /** An account of alice's team in the first stage (dev). */
@@ -100,6 +102,10 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
   }
   const alice = await signUp(team.members[0]!, 'member')
   const mallory = await signUp(other.members[0]!, 'member')
+  const bob = await signUp(
+    team.members.find((m) => m !== alice.name && !other.members.includes(m))!,
+    'member',
+  )
   const viewer = await signUp('vic.viewer', 'viewer')
   return {
     repo,
@@ -108,6 +114,7 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
     admin,
     alice,
     mallory,
+    bob,
     viewer,
     team: team.id,
     devAccount: dev.id,

@@ -110,7 +110,11 @@ export async function tokenUser(db: Kysely<Database>, token: string): Promise<st
   const now = Date.now()
   if (now - (lastUseWritten.get(parsed.id) ?? 0) > 60_000) {
     lastUseWritten.set(parsed.id, now)
-    await db.updateTable('api_tokens').set({ last_used_at: new Date(now) }).where('id', '=', parsed.id).execute()
+    await db
+      .updateTable('api_tokens')
+      .set({ last_used_at: new Date(now) })
+      .where('id', '=', parsed.id)
+      .execute()
   }
   return row.user_name
 }

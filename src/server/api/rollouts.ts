@@ -18,7 +18,7 @@ import { rolloutStatus } from '../../rollout/engine.ts'
 import { FINAL_STATES, ROLLOUT_STATES } from '../../rollout/rollout-model.ts'
 import { loadRollout } from '../../rollout/rollout-store.ts'
 import { listRolloutEvents } from '../../store/events.ts'
-import { operate, startFor } from '../actions.ts'
+import { approvalsOf, approveFor, operate, startFor } from '../actions.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
 import { changer, jsonBody, limitParam, oneOf, signedIn } from './http-helpers.ts'
 
@@ -32,6 +32,17 @@ export const startBody = z.strictObject({
   now: z.iso.datetime({ offset: true }).optional().describe('The time policies see, in ISO 8601.'),
 })
 export const targetBody = z.strictObject({ target: z.string().min(1) })
+export const approvalsBody = z.strictObject({
+  rev: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The git revision approved; the branch the server follows by default.'),
+  approvals: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe('Addresses, or "PATTERN (expected N)", as the plan lists them.'),
+})
 
 /** How often the event stream looks for new events. */
 const STREAM_POLL_MS = 500
@@ -73,6 +84,25 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
       now ? parseInstant(now) : undefined,
     )
     return c.json({ revision: commit, base: 'observed', plan })
+  })
+
+  app.get('/approvals', async (c) => {
+    signedIn(c)
+    const commit = await resolveCommit(deps.fleets.repoDir, c.req.query('rev') ?? deps.fleets.ref)
+    const approvals = await approvalsOf(deps, commit)
+    return c.json({ revision: commit, approvals: approvals.map((a) => ({ ...a, at: a.at.toISOString() })) })
+  })
+  app.post('/approvals', async (c) => {
+    const principal = changer(c)
+    const body = await jsonBody(c, approvalsBody)
+    const commit = await approveFor(
+      deps,
+      principal,
+      c.get('source'),
+      body.rev ?? deps.fleets.ref,
+      body.approvals,
+    )
+    return c.json({ revision: commit, approvals: body.approvals, givenBy: principal.name }, 201)
   })
 
   app.get('/rollouts', async (c) => {
