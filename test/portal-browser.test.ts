@@ -6,9 +6,11 @@
 import { existsSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { loadCommit } from '../src/rollout/runner.ts'
 import { useTestStore } from '../src/store/test-store.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
 import { type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
+import { replaceOnce } from './support/sim-cli.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const haveBrowser = existsSync(CHROMIUM)
@@ -148,5 +150,39 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     expect(status).toBe(403)
     expect(await f.viewer.api('/api/stop').then((r) => r.json())).toEqual({ stop: null })
     await page.context().close()
+  })
+
+  test('a protected destruction: the author alone cannot start it; a teammate approves it on the plan page; then it starts', async () => {
+    const fleet = await loadCommit(f.repo, 'HEAD')
+    const account = fleet.targets.find(
+      (t) =>
+        t.kind === 'account' &&
+        t.team === f.team &&
+        t.environment !== 'production' &&
+        fleet.desired.get(t.id)!.stacks.some((s) => s.stackName === 'route53-hostedzones'),
+    )!
+    const domain = String(account.config.dns_domain)
+    replaceOnce(f.repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
+    await commitAll(f.repo, 'A new zone for an account: the old one is destroyed')
+    const alice = await signIn(f.alice)
+    await alice.goto(`${f.server.url}/plans`)
+    expect(await alice.locator('p', { hasText: 'Verdict:' }).locator('.pill').textContent()).toBe(
+      'requires-approval',
+    )
+    await alice.click('button:has-text("Approve all")') // her own approval does not count for the zone
+    await alice.click('button:has-text("Start a rollout")')
+    await expect
+      .poll(() => alice.textContent('[role=alert]'))
+      .toContain(`needs an approval by someone other than ${f.alice.name}`)
+    const bob = await signIn(f.bob)
+    await bob.goto(`${f.server.url}/plans`)
+    await bob.click('button:has-text("Approve all")')
+    await expect.poll(() => bob.textContent('#approvals')).toContain(f.bob.name)
+    await alice.goto(`${f.server.url}/plans`)
+    await alice.click('button:has-text("Start a rollout")')
+    await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+    await expect.poll(() => alice.textContent('#live'), { timeout: 60_000 }).toMatch(/State: succeeded/)
+    await alice.context().close()
+    await bob.context().close()
   })
 })

@@ -39,6 +39,7 @@ export function planPage(
   rev: string,
   csrf: string | undefined,
   mayStart: boolean,
+  recorded: readonly { approval: string; givenBy: string }[],
 ): Html {
   const chart = (title: string, counts: Readonly<Record<string, number>>) => {
     const max = Math.max(1, ...Object.values(counts))
@@ -64,10 +65,30 @@ export function planPage(
         ? html`<h2>Findings</h2><ul>${plan.findings.map((f) => html`<li>${pill(f.effect === 'deny' ? 'denied' : f.effect === 'require-approval' ? 'requires-approval' : 'warn')} <b>${f.rule}</b>: ${f.message} <span class="muted">(${f.addresses.length})</span></li>`)}</ul>`
         : ''
     }
+    ${
+      plan.approvalsRequired.length > 0
+        ? html`<h2>Approvals</h2>
+          <table id="approvals"><thead><tr><th>Required</th><th>Given by</th></tr></thead><tbody>
+            ${plan.approvalsRequired.map(
+              (a) =>
+                html`<tr><td><code>${a}</code></td><td>${recorded
+                  .filter((r) => r.approval === a)
+                  .map((r) => r.givenBy)
+                  .join(', ')}</td></tr>`,
+            )}
+          </tbody></table>
+          ${
+            mayStart
+              ? html`<form class="inline" method="post" action="/approvals">${csrfField(csrf)}<input type="hidden" name="rev" value="${revision}" />${plan.approvalsRequired.map((a) => html`<input type="hidden" name="approval" value="${a}" />`)}<button type="submit">Approve all ${plan.approvalsRequired.length}</button></form>
+                <p class="muted">A protected destruction also needs an approval by someone other than the one who starts the rollout.</p>`
+              : ''
+          }`
+        : ''
+    }
     <h2>Blast radius</h2>
     <div class="cards">${chart('By environment', plan.summary.byEnvironment)}${chart('By criticality', plan.summary.byCriticality)}${chart('Actions', plan.summary.actions)}</div>
     ${
-      plan.verdict === 'allowed' && mayStart
+      (plan.verdict === 'allowed' || plan.verdict === 'requires-approval') && mayStart
         ? html`<h2>Roll it out</h2><form class="inline" method="post" action="/rollouts">${csrfField(csrf)}<input type="hidden" name="rev" value="${rev}" /><button class="primary" type="submit">Start a rollout of ${rev}</button></form>`
         : ''
     }

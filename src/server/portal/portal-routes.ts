@@ -9,12 +9,22 @@ import { Hono } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
 import { ForbiddenError, NotFoundError } from '../../core/errors.ts'
+import { resolveCommit } from '../../core/source/git.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { fleetStop, loadRollout } from '../../rollout/rollout-store.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { effectiveRole } from '../access/permissions.ts'
 import { closeSession, openSession, SESSION_TTL_MS, tokenUser } from '../access/users-store.ts'
-import { mayOperate, operate, type RolloutAction, startFor, stopFor, unstopFor } from '../actions.ts'
+import {
+  approvalsOf,
+  approveFor,
+  mayOperate,
+  operate,
+  type RolloutAction,
+  startFor,
+  stopFor,
+  unstopFor,
+} from '../actions.ts'
 import { parseInstant, planRevision } from '../api/rollouts.ts'
 import { ACCOUNT_SORTS, type AccountFilters, filterAccounts } from '../inventory-view.ts'
 import { csrfValid, SESSION_COOKIE } from '../request-auth.ts'
@@ -196,14 +206,12 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     render(c, 'Plan', 'plans', async () => {
       const rev = c.req.query('rev') || deps.fleets.ref
       const now = c.req.query('now')
-      const { plan, commit } = await planRevision(
-        deps,
-        rev,
-        c.req.queries('approve') ?? [],
-        now ? parseInstant(now) : undefined,
-      )
+      const commit = await resolveCommit(deps.fleets.repoDir, rev)
+      const recorded = await approvalsOf(deps, commit)
+      const given = [...(c.req.queries('approve') ?? []), ...recorded.map((r) => r.approval)]
+      const { plan } = await planRevision(deps, commit, given, now ? parseInstant(now) : undefined)
       const principal = c.get('principal')!
-      return planPage(plan, commit, rev, c.get('csrf'), effectiveRole(principal) !== 'viewer')
+      return planPage(plan, commit, rev, c.get('csrf'), effectiveRole(principal) !== 'viewer', recorded)
     }),
   )
   app.get('/rollouts', (c) =>
@@ -296,6 +304,24 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       }),
     )
   }
+  app.post('/approvals', async (c) => {
+    const body = await c.req.parseBody({ all: true })
+    const principal = c.get('principal')
+    if (!principal) return c.redirect('/login')
+    if (!csrfValid(c, String(body._csrf ?? '')))
+      throw new ForbiddenError(
+        'the form is stale or not from this portal (CSRF check failed); reload the page and try again',
+      )
+    const approvals = ([] as unknown[]).concat(body.approval ?? []).map(String)
+    const commit = await approveFor(
+      deps,
+      principal,
+      c.get('source'),
+      String(body.rev ?? deps.fleets.ref),
+      approvals,
+    )
+    return c.redirect(`/plans?rev=${commit}`, 303)
+  })
   app.post(
     '/stop',
     form(async (c, body) => {
