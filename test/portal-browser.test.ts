@@ -6,11 +6,9 @@
 import { existsSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { loadCommit } from '../src/rollout/runner.ts'
 import { useTestStore } from '../src/store/test-store.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
-import { type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
-import { replaceOnce } from './support/sim-cli.ts'
+import { moveZone, type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const haveBrowser = existsSync(CHROMIUM)
@@ -153,17 +151,7 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
   })
 
   test('a protected destruction: the author alone cannot start it; a teammate approves it on the plan page; then it starts', async () => {
-    const fleet = await loadCommit(f.repo, 'HEAD')
-    const account = fleet.targets.find(
-      (t) =>
-        t.kind === 'account' &&
-        t.team === f.team &&
-        t.environment !== 'production' &&
-        fleet.desired.get(t.id)!.stacks.some((s) => s.stackName === 'route53-hostedzones'),
-    )!
-    const domain = String(account.config.dns_domain)
-    replaceOnce(f.repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
-    await commitAll(f.repo, 'A new zone for an account: the old one is destroyed')
+    await moveZone(f)
     const alice = await signIn(f.alice)
     await alice.goto(`${f.server.url}/plans`)
     expect(await alice.locator('p', { hasText: 'Verdict:' }).locator('.pill').textContent()).toBe(

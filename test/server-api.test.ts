@@ -7,13 +7,12 @@
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { loadCommit } from '../src/rollout/runner.ts'
 import { createApp } from '../src/server/app.ts'
 import { openApiDocument } from '../src/server/openapi.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
-import { type ServerFleet, serverFleet } from './support/server-fleet.ts'
-import { pollUntil, replaceOnce } from './support/sim-cli.ts'
+import { moveZone, type ServerFleet, serverFleet } from './support/server-fleet.ts'
+import { pollUntil } from './support/sim-cli.ts'
 
 describe.each(testBackends)('the API, on %s', (backend) => {
   const testStore = useTestStore(backend)
@@ -144,18 +143,7 @@ describe.each(testBackends)('the API, on %s', (backend) => {
   })
 
   test("a protected destruction starts only with an approval by someone other than the rollout's author", async () => {
-    const fleet = await loadCommit(f.repo, 'HEAD')
-    // An account of alice's team with a DNS zone, outside production.
-    const account = fleet.targets.find(
-      (t) =>
-        t.kind === 'account' &&
-        t.team === f.team &&
-        t.environment !== 'production' &&
-        fleet.desired.get(t.id)!.stacks.some((s) => s.stackName === 'route53-hostedzones'),
-    )!
-    const domain = String(account.config.dns_domain)
-    replaceOnce(f.repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
-    await commitAll(f.repo, 'A new zone for a dev account: the old one is destroyed')
+    await moveZone(f)
     const plan = (await json(await f.alice.api('/api/plans'))).body.plan as {
       verdict: string
       approvalsRequired: string[]

@@ -12,7 +12,7 @@ import { createUser, mintToken } from '../../src/server/access/users-store.ts'
 import { type RunningServer, startServer } from '../../src/server/serve.ts'
 import type { Database } from '../../src/store/tables.ts'
 import { commitAll, editRollout, exampleRepo, quickStages } from './rollout-fleet.ts'
-import { NOW } from './sim-cli.ts'
+import { NOW, replaceOnce } from './sim-cli.ts'
 
 /** A signed-up user of a test server. */
 export interface TestUser {
@@ -124,4 +124,23 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
       dispose()
     },
   }
+}
+
+/**
+ * Commits a change that destroys a protected resource: a new DNS zone for an account of alice's
+ * team outside production (the old zone goes). Returns the account.
+ */
+export async function moveZone(f: ServerFleet) {
+  const fleet = await loadCommit(f.repo, 'HEAD')
+  const account = fleet.targets.find(
+    (t) =>
+      t.kind === 'account' &&
+      t.team === f.team &&
+      t.environment !== 'production' &&
+      fleet.desired.get(t.id)!.stacks.some((s) => s.stackName === 'route53-hostedzones'),
+  )!
+  const domain = String(account.config.dns_domain)
+  replaceOnce(f.repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
+  await commitAll(f.repo, `A new zone for ${account.name}: the old one is destroyed`)
+  return account
 }
