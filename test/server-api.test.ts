@@ -317,6 +317,15 @@ describe.each(testBackends)('the API, on %s', (backend) => {
     for (const line of f.logs) expect(line).not.toMatch(/flt_|fls_/)
   })
 
+  test("the clusters list carries each cluster's health, refreshed in the background", async () => {
+    type Row = { id: string; health: { state: string; detail: string; at: string | null } }
+    const clusters = async () => (await json(await f.viewer.api('/api/clusters'))).body.clusters as Row[]
+    const rows = await pollUntil(clusters, (list) => list.every((r) => r.health.state !== 'unknown'), 30_000)
+    expect(rows.filter((r) => r.health.state === 'unknown')).toEqual([])
+    expect(rows.filter((r) => r.health.state === 'healthy').length).toBeGreaterThan(0)
+    for (const row of rows) expect(Date.parse(row.health.at!)).toBeGreaterThan(0)
+  })
+
   test('the server keeps serving while a provider fails', async () => {
     const fault = await json(
       await f.alice.api('/api/sim/faults', {

@@ -14,6 +14,7 @@ import type { Database } from '../store/tables.ts'
 import { bootstrapAdmin } from './access/users-store.ts'
 import { createApp } from './app.ts'
 import { FleetView } from './fleet-view.ts'
+import { HealthCache } from './health-cache.ts'
 import { startRolloutWorker } from './rollout-worker.ts'
 
 /** What {@link startServer} needs. */
@@ -57,6 +58,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   )
   const adminToken = await bootstrapAdmin(options.db)
+  const health = new HealthCache()
+  health.start(fleets, options.registry)
   const app = createApp(
     {
       db: options.db,
@@ -65,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       fleets,
       engine: runner.deps,
       kick: () => worker.kick(),
+      health,
       ...(options.policyNow ? { policyNow: options.policyNow } : {}),
     },
     {
@@ -92,7 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.close(() => resolve())
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
-      await worker.stop()
+      await Promise.all([worker.stop(), health.stop()])
       await runner.close()
     },
   }

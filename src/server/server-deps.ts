@@ -5,6 +5,7 @@ import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import type { EngineDeps } from '../rollout/engine.ts'
 import type { Database } from '../store/tables.ts'
 import type { FleetView } from './fleet-view.ts'
+import type { HealthCache } from './health-cache.ts'
 import type { AuthVariables } from './request-auth.ts'
 
 /** The store, the providers, the repository and the rollout engine of one server. */
@@ -18,6 +19,8 @@ export interface ServerDeps {
   readonly kick: () => void
   /** The time policies see when a request does not say (`flotilla serve --now`, for drills and demos). */
   readonly policyNow?: Date
+  /** The clusters' health, refreshed in the background. */
+  readonly health: HealthCache
 }
 
 /** The Hono environment of every route. */

@@ -76,7 +76,15 @@ export function inventoryRoutes(deps: ServerDeps): Hono<ServerEnv> {
         (!q.q ||
           [r.alias, r.id, r.accountName, r.team].some((f) => f.toLowerCase().includes(q.q!.toLowerCase()))),
     )
-    return c.json({ revision: commit, total: clusters.length, count: rows.length, clusters: rows })
+    return c.json({
+      revision: commit,
+      total: clusters.length,
+      count: rows.length,
+      clusters: rows.map((r) => {
+        const h = deps.health.get(r.id)
+        return { ...r, health: { ...h, at: h.at?.toISOString() ?? null } }
+      }),
+    })
   })
   app.get('/clusters/:id', async (c) => {
     signedIn(c)

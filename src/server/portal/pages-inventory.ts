@@ -1,6 +1,7 @@
 /** Portal pages of the inventory: the accounts table (filters, search, sorting), accounts and clusters. */
 import { html } from 'hono/html'
 import type { Health } from '../../core/provider/port.ts'
+import type { CachedHealth } from '../health-cache.ts'
 import {
   type AccountFilters,
   type AccountRow,
@@ -147,13 +148,17 @@ export function clusterPage(
 }
 
 /** The clusters page. */
-export function clustersPage(rows: readonly ClusterRow[], q: string | undefined): Html {
+export function clustersPage(
+  rows: readonly ClusterRow[],
+  q: string | undefined,
+  health: (id: string) => CachedHealth,
+): Html {
   return html`
     <h1>Clusters <span class="count">(${rows.length})</span></h1>
     <form class="inline" method="get" action="/clusters" role="search"><input type="search" name="q" value="${q ?? ''}" placeholder="alias, id, account, team" aria-label="Search clusters" /><button type="submit">Search</button></form>
     <p></p>
     <table id="clusters">
-      <thead><tr><th>Cluster</th><th>Account</th><th>Environment</th><th>Channel</th><th>Kubernetes</th><th>Node pools</th><th>Lifecycle</th></tr></thead>
+      <thead><tr><th>Cluster</th><th>Account</th><th>Environment</th><th>Channel</th><th>Kubernetes</th><th>Node pools</th><th>Lifecycle</th><th>Health</th></tr></thead>
       <tbody>
         ${rows.map(
           (c) => html`<tr>
@@ -162,10 +167,19 @@ export function clustersPage(rows: readonly ClusterRow[], q: string | undefined)
             <td>${c.environment}</td><td>${c.channel}</td><td>${c.kubernetesVersion}</td>
             <td>${c.nodePools.map((p) => `${p.name} ${p.min}–${p.max}`).join(', ')}</td>
             <td>${c.lifecycle}</td>
+            <td>${healthCell(health(c.id))}</td>
           </tr>`,
         )}
       </tbody>
     </table>`
+}
+
+/** A cluster's cached health: a pill, why when it is not healthy, and how old it is. */
+function healthCell(h: CachedHealth): Html {
+  const label = h.state === 'healthy' ? 'passed' : h.state === 'unhealthy' ? 'failed' : 'unknown'
+  return html`<span class="pill ${label}" title="${h.detail}${h.at ? ` (as of ${h.at.toISOString().slice(11, 19)} UTC)` : ''}">${h.state}</span>${
+    h.state === 'unhealthy' ? html`<div class="muted">${h.detail}</div>` : ''
+  }`
 }
 
 function recentRollouts(rollouts: readonly TargetRollout[]): Html {

@@ -181,6 +181,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
             )
           : clusters,
         q,
+        (id) => deps.health.get(id),
       )
     }),
   )
