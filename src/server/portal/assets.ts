@@ -27,6 +27,7 @@ input, select { font:inherit; border:1px solid var(--line); border-radius:6px; p
 .banner { padding:10px 14px; border-radius:6px; margin-bottom:14px; }
 .banner.stopped { background:var(--bad-soft); border:1px solid var(--bad); color:var(--bad); font-weight:600; }
 .banner.info { background:var(--accent-soft); }
+.banner.freeze { background:#fff4e0; border:1px solid #e0b060; color:var(--warn); }
 h1 { font-size:20px; margin:8px 0 4px; } h2 { font-size:16px; margin:22px 0 8px; }
 .sub { color:var(--muted); margin-bottom:14px; }
 .layout { display:grid; grid-template-columns: 220px 1fr; gap:20px; align-items:start; }

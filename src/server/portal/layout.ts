@@ -1,6 +1,7 @@
 /** The frame of every portal page: the sidebar, the top bar with the stop button, the banners. */
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
+import type { PolicyInForce } from '../../core/policy/in-force.ts'
 import { effectiveRole, type Principal } from '../access/permissions.ts'
 
 /** A piece of escaped HTML. */
@@ -15,6 +16,8 @@ export interface Frame {
   readonly csrf: string | undefined
   /** The fleet-wide stop, when pulled. */
   readonly stop: { reason: string; by: string; at: string } | undefined
+  /** Time-bound policies in force now (a change freeze). */
+  readonly inForce: readonly PolicyInForce[]
   readonly revision?: string
 }
 
@@ -83,6 +86,10 @@ export function page(frame: Frame, content: Html): Html {
             </div>`
           : ''
       }
+      ${frame.inForce.map(
+        (p) =>
+          html`<div class="banner freeze" role="status">In force now: ${p.description} <span class="muted">(policy ${p.name}, ${p.effect})</span></div>`,
+      )}
       ${content}
     </main>
   </body>

@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
 import { ForbiddenError, NotFoundError } from '../../core/errors.ts'
+import { timePoliciesInForce } from '../../core/policy/in-force.ts'
 import { resolveCommit } from '../../core/source/git.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { fleetStop, loadRollout } from '../../rollout/rollout-store.ts'
@@ -47,6 +48,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     principal: c.get('principal'),
     csrf: c.get('csrf'),
     stop: await fleetStop(deps.db),
+    inForce: timePoliciesInForce((await deps.fleets.snapshot()).fleet, deps.policyNow ?? new Date()),
   })
   /** Renders a page for a signed-in user; others are sent to the sign-in page. */
   const render = async (
