@@ -37,8 +37,11 @@ table { width:100%; border-collapse:collapse; background:var(--card); border:1px
 th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { background:#fafbfc; font-weight:600; white-space:nowrap; } th a { color:var(--ink); }
 td .id { color:var(--muted); font-size:12px; font-variant-numeric: tabular-nums; }
-meter { width:100%; min-width:60px; height:10px; }
-meter.bad::-webkit-meter-optimum-value { background:var(--bad); }
+meter { width:100%; min-width:60px; height:8px; }
+meter::-webkit-meter-bar { background:var(--line); border:0; border-radius:4px; }
+meter::-webkit-meter-optimum-value, meter::-webkit-meter-suboptimum-value, meter::-webkit-meter-even-less-good-value { background:var(--accent); border-radius:4px; }
+meter.bad::-webkit-meter-optimum-value, meter.bad::-webkit-meter-suboptimum-value, meter.bad::-webkit-meter-even-less-good-value { background:var(--bad); }
+meter::-moz-meter-bar { background:var(--accent); } meter.bad::-moz-meter-bar { background:var(--bad); }
 .pill { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; background:#eef1f4; }
 .pill.succeeded, .pill.passed, .pill.allowed, .pill.no-changes { background:#e6f4ea; color:var(--ok); }
 .pill.failed, .pill.denied, .pill.halted, .pill.rolled-back, .pill.aborted { background:var(--bad-soft); color:var(--bad); }

@@ -48,7 +48,7 @@ export function planPage(
         .sort((a, b) => b[1] - a[1])
         .map(
           ([k, n]) =>
-            html`<span>${k}</span>${bar(n, max, k === 'production' || k === 'tier-1')}<span>${n}</span>`,
+            html`<span>${k}</span>${bar(n, max, k === 'delete' || k === 'replace')}<span>${n}</span>`,
         )}
     </div></div>`
   }
