@@ -82,7 +82,16 @@ describe.each(testBackends)('the API, on %s', (backend) => {
 
   test("a member rolls out their team's change; another team's member and a viewer are refused; the worker runs it; its events stream", async () => {
     setLogExpiry(f.repo, { [f.devAccount]: 33 })
-    await commitAll(f.repo, 'Logs for 33 days in a dev account')
+    const commit = await commitAll(f.repo, 'Logs for 33 days in a dev account')
+    // The account's page says what is about to change in it, and what it has now.
+    type Detail = {
+      applied: { revision: string } | null
+      pending: { revision: string; verdict: string; changes: { action: string; address: string }[] }
+    }
+    const before = (await json(await f.viewer.api(`/api/accounts/${f.devAccount}`))).body as unknown as Detail
+    expect(before.pending).toMatchObject({ revision: commit, verdict: 'allowed' })
+    expect(before.pending.changes.map((c) => c.action)).toContain('update')
+    expect(before.applied?.revision).not.toBe(commit)
     const refused = await json(await f.mallory.api('/api/rollouts', { method: 'POST', body: {} }))
     expect(refused.status).toBe(403)
     expect(refused.body.error).toMatch(
@@ -140,6 +149,9 @@ describe.each(testBackends)('the API, on %s', (backend) => {
     const list = await json(await f.viewer.api('/api/rollouts?state=succeeded'))
     expect((list.body.rollouts as { id: string }[]).map((r) => r.id)).toContain(id)
     expect((await json(await f.viewer.api('/api/rollouts?state=done'))).status).toBe(400)
+    const after = (await json(await f.viewer.api(`/api/accounts/${f.devAccount}`))).body as unknown as Detail
+    expect(after.applied?.revision).toBe(commit)
+    expect(after.pending.changes).toEqual([])
   })
 
   test("a protected destruction starts only with an approval by someone other than the rollout's author", async () => {

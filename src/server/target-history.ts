@@ -1,5 +1,33 @@
-/** What happened to a target: the rollouts that had it in their schedule. */
+/** What happened to a target and what is about to: its rollouts, the revision applied, the pending plan. */
+import type { Change, Verdict } from '../core/plan/plan-model.ts'
+import { planRevision } from './api/rollouts.ts'
 import type { ServerDeps } from './server-deps.ts'
+
+/** The revision last applied to a target, and when; null when nothing was. */
+export async function appliedRevision(
+  deps: ServerDeps,
+  target: string,
+): Promise<{ revision: string; at: Date } | null> {
+  const row = await deps.db
+    .selectFrom('applied_states')
+    .select(['revision', 'applied_at'])
+    .where('target', '=', target)
+    .executeTakeFirst()
+  return row ? { revision: row.revision, at: row.applied_at } : null
+}
+
+/** What the branch the server follows would change in one target: the pending plan. */
+export async function pendingChanges(
+  deps: ServerDeps,
+  target: string,
+): Promise<{ revision: string; verdict: Verdict; changes: readonly Change[] }> {
+  const { plan, commit } = await planRevision(deps, deps.fleets.ref, [], undefined, target)
+  return {
+    revision: commit,
+    verdict: plan.verdict,
+    changes: plan.targets.find((t) => t.id === target)?.changes ?? [],
+  }
+}
 
 /** The last rollouts that had a target in their schedule. */
 export async function targetRollouts(deps: ServerDeps, target: string) {

@@ -4,7 +4,7 @@ import { NotFoundError } from '../../core/errors.ts'
 import { ENVIRONMENTS } from '../../core/model/common.ts'
 import { ACCOUNT_SORTS, filterAccounts } from '../inventory-view.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
-import { targetRollouts } from '../target-history.ts'
+import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
 import { oneOf, signedIn } from './http-helpers.ts'
 
 /** `GET /api/teams`, `/api/accounts`, `/api/accounts/:id`, `/api/clusters`, `/api/clusters/:id`. */
@@ -62,6 +62,8 @@ export function inventoryRoutes(deps: ServerDeps): Hono<ServerEnv> {
         resources: Object.keys((s.template as { Resources?: object }).Resources ?? {}),
       })),
       rollouts: recent,
+      applied: await appliedRevision(deps, row.id),
+      pending: await pendingChanges(deps, row.id),
     })
   })
   app.get('/clusters', async (c) => {
@@ -101,6 +103,8 @@ export function inventoryRoutes(deps: ServerDeps): Hono<ServerEnv> {
       manifests: (fleet.desired.get(row.id)?.manifests ?? []).map((m) => m.address),
       health,
       rollouts: await targetRollouts(deps, row.id),
+      applied: await appliedRevision(deps, row.id),
+      pending: await pendingChanges(deps, row.id),
     })
   })
   return app

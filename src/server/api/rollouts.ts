@@ -47,18 +47,24 @@ export const approvalsBody = z.strictObject({
 /** How often the event stream looks for new events. */
 const STREAM_POLL_MS = 500
 
-/** `flotilla`'s plan of a revision against the observed fleet, as `flotilla plan` without `--base` makes it. */
+/**
+ * The plan of a revision against the observed fleet, as `flotilla plan` without `--base` makes it;
+ * with `only`, of that one target (`--target`).
+ */
 export async function planRevision(
   deps: ServerDeps,
   rev: string,
   approvals: readonly string[],
   now: Date | undefined,
+  only?: string,
 ): Promise<{ commit: string; fleet: Fleet; plan: Plan }> {
   const commit = await resolveCommit(deps.fleets.repoDir, rev)
   const fleet = await deps.engine.loadRevision(commit)
   await deps.sim.seed(fleet.targets)
-  const observed = await observeFleet(fleet, deps.registry, deps.db)
+  const include = only === undefined ? () => true : (t: { id: string }) => t.id === only
+  const observed = await observeFleet(fleet, deps.registry, deps.db, include)
   const outcome = planFleet({
+    includeTarget: include,
     base: observed.state,
     head: fleetState(fleet),
     ...strictestSettings(fleet.settings, fleet.settings),

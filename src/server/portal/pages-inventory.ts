@@ -1,5 +1,6 @@
 /** Portal pages of the inventory: the accounts table (filters, search, sorting), accounts and clusters. */
 import { html } from 'hono/html'
+import type { Change } from '../../core/plan/plan-model.ts'
 import type { Health } from '../../core/provider/port.ts'
 import type { CachedHealth } from '../health-cache.ts'
 import {
@@ -91,11 +92,33 @@ export interface TargetRollout {
   readonly targetState: string
 }
 
+/** What was applied to a target and what its branch would change now. */
+export interface TargetState {
+  readonly applied: { revision: string; at: Date } | null
+  readonly pending: { revision: string; verdict: string; changes: readonly Change[] }
+}
+
+/** The applied revision and the pending changes of a target. */
+function targetState(state: TargetState, targetId: string): Html {
+  const changes = state.pending.changes.filter((c) => c.action !== 'no-op')
+  return html`<div class="card"><b>Applied</b> ${
+    state.applied
+      ? html`<code>${state.applied.revision.slice(0, 12)}</code> at ${state.applied.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+      : 'nothing yet'
+  }<br /><b>About to change</b> (<code>${state.pending.revision.slice(0, 12)}</code>): ${
+    changes.length === 0
+      ? 'nothing'
+      : html`${changes.length} ${changes.length === 1 ? 'change' : 'changes'}, ${pill(state.pending.verdict)}
+        <ul>${changes.slice(0, 20).map((c) => html`<li class="${c.action === 'delete' || c.action === 'replace' ? 'destructive' : ''}">${c.action} <code>${c.address.slice(targetId.length + 1)}</code></li>`)}</ul>`
+  }</div>`
+}
+
 /** The page of one account. */
 export function accountPage(
   account: AccountRow,
   stacks: readonly { address: string; stackName: string; region: string; resources: readonly string[] }[],
   rollouts: readonly TargetRollout[],
+  state: TargetState,
 ): Html {
   return html`
     <h1>${account.name}</h1>
@@ -111,6 +134,7 @@ export function accountPage(
           ? account.clusters.map((c) => html`<a href="/clusters/${encodeURIComponent(c)}">${c}</a> `)
           : 'none'
       }</div>
+      ${targetState(state, account.id)}
     </div>
     <h2>Stacks <span class="count">(${stacks.length})</span></h2>
     <table><thead><tr><th>Stack</th><th>Region</th><th>Resources</th></tr></thead><tbody>
@@ -125,6 +149,7 @@ export function clusterPage(
   manifests: readonly string[],
   health: Health | undefined,
   rollouts: readonly TargetRollout[],
+  state: TargetState,
 ): Html {
   return html`
     <h1>${cluster.alias}</h1>
@@ -141,6 +166,7 @@ export function clusterPage(
           : 'unknown'
       }</div>
       <div class="card"><b>Node pools</b> ${cluster.nodePools.map((p) => html`<div>${p.name} (${p.profile}): ${p.instanceTypes.join(', ')}, ${p.min}–${p.max}</div>`)}</div>
+      ${targetState(state, cluster.id)}
     </div>
     <h2>Objects <span class="count">(${manifests.length})</span></h2>
     <table><tbody>${manifests.slice(0, 200).map((m) => html`<tr><td><code>${m}</code></td></tr>`)}</tbody></table>

@@ -30,13 +30,18 @@ import { parseInstant, planRevision } from '../api/rollouts.ts'
 import { ACCOUNT_SORTS, type AccountFilters, filterAccounts } from '../inventory-view.ts'
 import { csrfValid, SESSION_COOKIE } from '../request-auth.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
-import { targetRollouts } from '../target-history.ts'
+import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
 import { PORTAL_CSS, PORTAL_JS } from './assets.ts'
 import { type Frame, type Html, page } from './layout.ts'
 import { accountPage, accountsPage, clusterPage, clustersPage } from './pages-inventory.ts'
 import { auditPage, planPage, rolloutPage, rolloutStatusFragment, rolloutsPage } from './pages-rollouts.ts'
 
 type C = Context<ServerEnv>
+
+/** What was applied to a target, and what the branch served would change in it. */
+async function stateOf(deps: ServerDeps, target: string) {
+  return { applied: await appliedRevision(deps, target), pending: await pendingChanges(deps, target) }
+}
 
 /** The portal's routes. */
 export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
@@ -169,7 +174,12 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
         region: s.region,
         resources: Object.keys((s.template as { Resources?: object }).Resources ?? {}),
       }))
-      return accountPage(account, stacks, await targetRollouts(deps, account.id))
+      return accountPage(
+        account,
+        stacks,
+        await targetRollouts(deps, account.id),
+        await stateOf(deps, account.id),
+      )
     }),
   )
   app.get('/clusters', (c) =>
@@ -202,6 +212,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
         (fleet.desired.get(cluster.id)?.manifests ?? []).map((m) => m.address),
         health,
         await targetRollouts(deps, cluster.id),
+        await stateOf(deps, cluster.id),
       )
     }),
   )
