@@ -132,6 +132,8 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     await expect.poll(() => admin.locator('.banner.stopped').count()).toBe(0)
     await admin.goto(`${f.server.url}/audit?action=stop`)
     expect(await admin.textContent('#audit tbody')).toContain('vic.viewer')
+    await admin.goto(`${f.server.url}/audit?action=sign-in&actor=vic.viewer`)
+    expect(await admin.textContent('#audit tbody')).toMatch(/sign-in\s*vic\.viewer\s*portal 127\.0\.0\.1/)
     await admin.context().close()
     await page.context().close()
   })

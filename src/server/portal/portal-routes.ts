@@ -13,6 +13,7 @@ import { timePoliciesInForce } from '../../core/policy/in-force.ts'
 import { resolveCommit } from '../../core/source/git.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { fleetStop, loadRollout } from '../../rollout/rollout-store.ts'
+import { appendAuditEntry } from '../../store/audit.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { effectiveRole } from '../access/permissions.ts'
 import { closeSession, openSession, SESSION_TTL_MS, tokenUser } from '../access/users-store.ts'
@@ -131,6 +132,12 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/accounts'
     if (!user) return c.redirect(`/login?failed&next=${encodeURIComponent(safeNext)}`, 303)
     const session = await openSession(deps.db, user)
+    await appendAuditEntry(deps.db, {
+      actor: user,
+      action: 'sign-in',
+      subject: user,
+      source: c.get('source').replace(/^api /, 'portal '),
+    })
     setCookie(c, SESSION_COOKIE, session.cookie, {
       httpOnly: true,
       sameSite: 'Strict',
