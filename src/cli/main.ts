@@ -250,6 +250,15 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .option('--host <address>', 'the address to listen on (default: 127.0.0.1)')
     .option('--branch <ref>', 'the branch (or ref) shown and rolled out by default (default: HEAD)')
     .option('--now <time>', 'the time policies see unless a request says, in ISO 8601 (drills, demos)')
+    .option(
+      '--follow <repo>',
+      'follow a repository (a path or any URL git can fetch): roll out each new commit of --branch (default: main) that policy allows',
+    )
+    .option(
+      '--poll-interval <seconds>',
+      'with --follow: how often to fetch (default: 30); POST /api/webhook fetches at once',
+      seconds,
+    )
     .addOption(repoOption())
     .addOption(dataOption())
     .action((options) => run(serveCommand(options, io)))

@@ -138,8 +138,8 @@ const CHANGED_SINCE_PLAN = 'changed since the plan'
 /** Target states that still have work to do. */
 const UNFINISHED: ReadonlySet<string> = new Set(['pending', 'applying', 'verifying'])
 
-/** A revision planned for a rollout: the plan, its schedule and one row per target. */
-type Prepared =
+/** A revision planned for a rollout: the plan, its schedule and one row per target; or why not. */
+export type Prepared =
   | {
       readonly ok: true
       readonly plan: Plan
@@ -150,13 +150,16 @@ type Prepared =
       readonly ok: false
       readonly verdict: 'invalid' | 'no-changes' | 'denied' | 'requires-approval'
       readonly why: string
+      /** The approvals still missing, for `requires-approval`. */
+      readonly unmet?: readonly string[]
     }
 
 /**
  * Plans a revision against the observed fleet and, when the verdict is `allowed`, fixes its
- * schedule and what each target is to get and had before (for rollback).
+ * schedule and what each target is to get and had before (for rollback). The repository
+ * follower uses it to decide what to do with a new commit.
  */
-async function prepare(
+export async function prepare(
   deps: EngineDeps,
   fleet: Fleet,
   commit: string,
@@ -196,6 +199,9 @@ async function prepare(
       ok: false,
       verdict: plan.verdict,
       why: `the plan of ${request.ref} is ${plan.verdict}, a rollout needs it allowed: ${why}`,
+      ...(plan.verdict === 'requires-approval'
+        ? { unmet: plan.approvals?.unmet ?? plan.approvalsRequired }
+        : {}),
     }
   }
   const schedule = scheduleRollout(fleet, plan)

@@ -22,6 +22,7 @@ import { loadRollout, loadTargets } from '../rollout/rollout-store.ts'
 import { appendAuditEntry } from '../store/audit.ts'
 import { type Decision, mayChange, mayUnstop, type Principal } from './access/permissions.ts'
 import { enforce } from './api/http-helpers.ts'
+import { approvalsOfCommit } from './approvals-store.ts'
 import type { ServerDeps } from './server-deps.ts'
 
 /** The operator controls of a rollout. */
@@ -34,17 +35,8 @@ function teamsOfPlan(fleet: Fleet, plan: Plan): string[] {
 }
 
 /** The approvals recorded for a commit, with who gave them. */
-export async function approvalsOf(
-  deps: ServerDeps,
-  commit: string,
-): Promise<{ approval: string; givenBy: string; at: Date }[]> {
-  const rows = await deps.db
-    .selectFrom('approvals')
-    .selectAll()
-    .where('commit', '=', commit)
-    .orderBy('id')
-    .execute()
-  return rows.map((r) => ({ approval: r.approval, givenBy: r.given_by, at: r.created_at }))
+export function approvalsOf(deps: ServerDeps, commit: string) {
+  return approvalsOfCommit(deps.db, commit)
 }
 
 /**

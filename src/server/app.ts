@@ -11,6 +11,7 @@ import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import { FlotillaError } from '../core/errors.ts'
 import { accessRoutes } from './api/access.ts'
+import { controllerRoutes } from './api/controller.ts'
 import { fleetRoutes } from './api/fleet.ts'
 import { inventoryRoutes } from './api/inventory.ts'
 import { rolloutRoutes } from './api/rollouts.ts'
@@ -59,6 +60,7 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
   app.route('/api', inventoryRoutes(deps))
   app.route('/api', rolloutRoutes(deps))
   app.route('/api', fleetRoutes(deps))
+  app.route('/api', controllerRoutes(deps))
   app.all('/api/*', (c) =>
     c.json(
       { error: `no such endpoint: ${c.req.method} ${c.req.path}; GET /api/openapi.json lists them` },

@@ -259,6 +259,20 @@ export function openApiDocument(): object {
           responses: { '200': ok('entries'), ...errors },
         },
       },
+      '/api/revisions': {
+        get: {
+          summary:
+            'the commits the repository follower decided on (serve --follow), newest first: rolling-out, waiting-approval, denied, invalid, no-changes, superseded',
+          parameters: [query('limit', '1 to 500 (default 50)')],
+          responses: { '200': ok('{ following, revisions }'), ...errors },
+        },
+      },
+      '/api/webhook': {
+        post: {
+          summary: 'make the repository follower fetch and decide now (a push webhook)',
+          responses: { '200': ok('the newest decision'), ...changes },
+        },
+      },
       '/api/users': {
         get: { summary: 'users (admins)', responses: { '200': ok('users'), ...changes } },
         post: {

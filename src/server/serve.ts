@@ -7,12 +7,14 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Kysely } from 'kysely'
+import { fetchIntoMirror, RepositoryFollower } from '../controller/follower.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import { openRunner } from '../rollout/runner.ts'
 import type { Database } from '../store/tables.ts'
 import { bootstrapAdmin } from './access/users-store.ts'
 import { createApp } from './app.ts'
+import { approvalsOfCommit } from './approvals-store.ts'
 import { FleetView } from './fleet-view.ts'
 import { HealthCache } from './health-cache.ts'
 import { startRolloutWorker } from './rollout-worker.ts'
@@ -32,6 +34,17 @@ export interface ServerOptions {
   readonly log?: (line: string) => void
   /** The time policies see unless a request says (for drills and demos). @default the real time */
   readonly policyNow?: Date
+  /**
+   * Follow a branch of a repository (a path or a URL git can fetch): it is fetched into
+   * `mirrorDir`, which the server then reads instead of `repoDir`, and every new commit is
+   * decided on and, when allowed, rolled out (see `controller/follower.ts`).
+   */
+  readonly follow?: {
+    readonly source: string
+    readonly branch: string
+    readonly mirrorDir: string
+    readonly intervalMs?: number
+  }
 }
 
 /** A running server. */
@@ -46,10 +59,16 @@ export interface RunningServer {
 /** Starts the server (see the module comment). */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-  const fleets = new FleetView(options.repoDir, options.ref ?? 'HEAD')
+  if (options.follow)
+    await fetchIntoMirror(options.follow.mirrorDir, options.follow.source, options.follow.branch)
+  const repoDir = options.follow?.mirrorDir ?? options.repoDir
+  const fleets = new FleetView(
+    repoDir,
+    options.follow ? `refs/heads/${options.follow.branch}` : (options.ref ?? 'HEAD'),
+  )
   await fleets.snapshot() // an invalid repository is an error now, not at the first request
   const runner = await openRunner({
-    repoDir: options.repoDir,
+    repoDir,
     db: options.db,
     registry: options.registry,
     sim: options.sim,
@@ -58,6 +77,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   )
   const adminToken = await bootstrapAdmin(options.db)
+  const follower = options.follow
+    ? new RepositoryFollower({
+        source: options.follow.source,
+        branch: options.follow.branch,
+        mirrorDir: options.follow.mirrorDir,
+        ...(options.follow.intervalMs !== undefined ? { intervalMs: options.follow.intervalMs } : {}),
+        engine: runner.deps,
+        approvalsOf: async (commit) => (await approvalsOfCommit(options.db, commit)).map((a) => a.approval),
+        seed: async (commit) => {
+          await options.sim.seed((await runner.deps.loadRevision(commit)).targets)
+        },
+        policyNow: () => options.policyNow,
+        report: (error) =>
+          log(`follower: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+        started: () => worker.kick(),
+      })
+    : undefined
+  follower?.start()
   const health = new HealthCache()
   health.start(fleets, options.registry)
   const app = createApp(
@@ -69,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       engine: runner.deps,
       kick: () => worker.kick(),
       health,
+      ...(follower ? { follower } : {}),
       ...(options.policyNow ? { policyNow: options.policyNow } : {}),
     },
     {
@@ -96,6 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.close(() => resolve())
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
+      await follower?.stop()
       await Promise.all([worker.stop(), health.stop()])
       await runner.close()
     },

@@ -1,5 +1,6 @@
 /** What the server's routes work with. */
 import type { Kysely } from 'kysely'
+import type { RepositoryFollower } from '../controller/follower.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import type { EngineDeps } from '../rollout/engine.ts'
@@ -21,6 +22,8 @@ export interface ServerDeps {
   readonly policyNow?: Date
   /** The clusters' health, refreshed in the background. */
   readonly health: HealthCache
+  /** The repository follower, with `flotilla serve --follow`. */
+  readonly follower?: RepositoryFollower
 }
 
 /** The Hono environment of every route. */

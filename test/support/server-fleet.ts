@@ -4,6 +4,7 @@
  * and `startServer` on a free loopback port.
  */
 import type { Kysely } from 'kysely'
+import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
 import { ProviderRegistry } from '../../src/core/provider/registry.ts'
 import { applyFleet } from '../../src/operations/apply-fleet.ts'
 import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
@@ -85,12 +86,7 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
   })
   const admin = user('admin', server.adminToken!)
   // alice: a member of the team of a dev account; mallory: a member of a team that owns no dev account.
-  const dev = fleet.targets.find(
-    (t) =>
-      t.kind === 'account' &&
-      fleet.stageOf.get(t.id) === 'dev' &&
-      (fleet.desired.get(t.id)?.stacks.length ?? 0) > 0,
-  )!
+  const dev = firstDevAccount(fleet)
   const team = fleet.teams.get(dev.team)!
   const other = [...fleet.teams.values()].find(
     (t) => t.id !== team.id && t.members.length > 0 && !t.members.includes(team.members[0]!),
@@ -126,21 +122,38 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
   }
 }
 
+/** The first account of the first stage (dev) that receives stacks. */
+export function firstDevAccount(fleet: Fleet): Target {
+  return fleet.targets.find(
+    (t) =>
+      t.kind === 'account' &&
+      fleet.stageOf.get(t.id) === 'dev' &&
+      (fleet.desired.get(t.id)?.stacks.length ?? 0) > 0,
+  )!
+}
+
 /**
- * Commits a change that destroys a protected resource: a new DNS zone for an account of alice's
- * team outside production (the old zone goes). Returns the account.
+ * Commits a change that destroys a protected resource in `repo`: a new DNS zone for an account of
+ * `team` outside production (the old zone goes). Returns the commit and the account.
  */
-export async function moveZone(f: ServerFleet) {
-  const fleet = await loadCommit(f.repo, 'HEAD')
+export async function moveZoneOfTeam(repo: string, team: string) {
+  const fleet = await loadCommit(repo, 'HEAD')
   const account = fleet.targets.find(
     (t) =>
       t.kind === 'account' &&
-      t.team === f.team &&
+      t.team === team &&
       t.environment !== 'production' &&
       fleet.desired.get(t.id)!.stacks.some((s) => s.stackName === 'route53-hostedzones'),
   )!
   const domain = String(account.config.dns_domain)
-  replaceOnce(f.repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
-  await commitAll(f.repo, `A new zone for ${account.name}: the old one is destroyed`)
-  return account
+  replaceOnce(repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
+  return {
+    commit: await commitAll(repo, `A new zone for ${account.name}: the old one is destroyed`),
+    account,
+  }
+}
+
+/** {@link moveZoneOfTeam} for alice's team. */
+export async function moveZone(f: ServerFleet) {
+  return (await moveZoneOfTeam(f.repo, f.team)).account
 }

@@ -2,7 +2,8 @@
  * `flotilla serve`: the API, the portal and the background worker that runs rollouts, over the
  * repository (`--repo`, the branch `--branch`) and the store, until SIGINT or SIGTERM.
  */
-import { resolve } from 'node:path'
+import { createHash } from 'node:crypto'
+import { join, resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { ConflictError, InputError } from '../../core/errors.ts'
 import { startServer } from '../../server/serve.ts'
@@ -15,6 +16,8 @@ export interface ServeOptions extends StoreOptions {
   readonly host?: string
   readonly branch?: string
   readonly now?: string
+  readonly follow?: string
+  readonly pollInterval?: number
 }
 
 /** How often the simulated fleet settles what came due while the server runs. */
@@ -34,6 +37,23 @@ export async function serveCommand(options: ServeOptions, io: CliIo, signal?: Ab
       repoDir,
       ...(options.branch ? { ref: options.branch } : {}),
       ...(options.now ? { policyNow: parseNow(options.now) } : {}),
+      ...(options.follow
+        ? {
+            follow: {
+              source:
+                /^[a-z][a-z0-9+.-]*:\/\//i.test(options.follow) || /^[^/]+@[^:]+:/.test(options.follow)
+                  ? options.follow
+                  : resolve(io.cwd, options.follow),
+              branch: options.branch ?? 'main',
+              mirrorDir: join(
+                resolve(io.cwd, options.data ?? join(options.repo ?? '.', '.flotilla')),
+                'follow',
+                createHash('sha256').update(options.follow).digest('hex').slice(0, 12),
+              ),
+              ...(options.pollInterval !== undefined ? { intervalMs: options.pollInterval * 1000 } : {}),
+            },
+          }
+        : {}),
       host,
       port,
       log: (line) => io.stderr(`${line}\n`),
@@ -51,7 +71,11 @@ export async function serveCommand(options: ServeOptions, io: CliIo, signal?: Ab
         )
       throw error
     })
-    io.stdout(`Flotilla is serving ${repoDir} (${options.branch ?? 'HEAD'}) on ${server.url}\n`)
+    io.stdout(
+      options.follow
+        ? `Flotilla is following ${options.follow} (${options.branch ?? 'main'}) on ${server.url}\n`
+        : `Flotilla is serving ${repoDir} (${options.branch ?? 'HEAD'}) on ${server.url}\n`,
+    )
     io.stdout(`Store: ${opened.location}\n`)
     if (server.adminToken) io.stdout(`Admin token: ${server.adminToken}\n`)
     else

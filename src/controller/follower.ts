@@ -1,0 +1,233 @@
+/**
+ * The lifecycle controller's first half: it follows a branch of the fleet repository — a local
+ * path or any URL git can fetch — into a bare mirror, and decides for each new commit:
+ * validate → plan against the observed fleet → policy. `allowed` starts a rollout by itself;
+ * `requires-approval` waits, visibly, until the approvals recorded for that commit make it
+ * allowed; `denied`, `invalid` and `no-changes` are recorded with why, and nothing is applied.
+ * A newer commit supersedes one still waiting (the engine supersedes queued rollouts). Every
+ * decision is a row of `revisions`, so the portal, the API and a restarted server see it.
+ */
+import { mkdirSync } from 'node:fs'
+import type { Kysely } from 'kysely'
+import { InputError } from '../core/errors.ts'
+import { parseApproval } from '../core/policy/approvals.ts'
+import { git, resolveCommit } from '../core/source/git.ts'
+import { type EngineDeps, prepare, startRollout } from '../rollout/engine.ts'
+import type { Database } from '../store/tables.ts'
+
+/** What the follower decided about one commit. */
+export type CommitStatus =
+  | 'rolling-out'
+  | 'waiting-approval'
+  | 'denied'
+  | 'invalid'
+  | 'no-changes'
+  | 'superseded'
+  | 'failed-to-start'
+
+/** A commit as the follower recorded it. */
+export interface FollowedCommit {
+  readonly commit: string
+  readonly branch: string
+  readonly status: CommitStatus
+  readonly detail: string
+  readonly rollout: string | null
+  readonly unmet: readonly string[]
+  readonly at: string
+}
+
+/** What {@link RepositoryFollower} needs. */
+export interface FollowerOptions {
+  /** The repository to follow: a path or a URL git can fetch. */
+  readonly source: string
+  readonly branch: string
+  /** The bare mirror the server reads revisions from. */
+  readonly mirrorDir: string
+  readonly engine: EngineDeps
+  /** The approvals recorded for a commit (as written). */
+  readonly approvalsOf: (commit: string) => Promise<readonly string[]>
+  readonly seed: (commit: string) => Promise<void>
+  /** The time policies see. @default the real time */
+  readonly policyNow?: () => Date | undefined
+  /** How often to fetch. @default 30 s */
+  readonly intervalMs?: number
+  readonly report: (error: unknown) => void
+  /** Told when a rollout was started. */
+  readonly started?: (id: string) => void
+}
+
+/** The actor the controller's rollouts are recorded under. */
+export const CONTROLLER_ACTOR = 'controller'
+
+/** Prepares the bare mirror of `source` (once) and fetches `branch` into it. */
+export async function fetchIntoMirror(mirrorDir: string, source: string, branch: string): Promise<string> {
+  mkdirSync(mirrorDir, { recursive: true })
+  await git(mirrorDir, ['init', '--quiet', '--bare'])
+  try {
+    await git(mirrorDir, [
+      'fetch',
+      '--quiet',
+      '--prune',
+      '--no-tags',
+      source,
+      `+refs/heads/${branch}:refs/heads/${branch}`,
+    ])
+  } catch (error) {
+    throw new InputError(
+      `cannot fetch branch ${branch} of ${source}: ${(error as Error).message.split('\n')[0]}; check the URL and the branch`,
+      [],
+      { cause: error },
+    )
+  }
+  return resolveCommit(mirrorDir, `refs/heads/${branch}`)
+}
+
+/** Follows one branch (see the module comment). */
+export class RepositoryFollower {
+  private readonly options: FollowerOptions
+  private stopped = false
+  private wake: (() => void) | undefined
+  private loop: Promise<void> | undefined
+  private syncing: Promise<void> = Promise.resolve()
+
+  constructor(options: FollowerOptions) {
+    this.options = options
+  }
+
+  /** Starts polling. */
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        await this.poll()
+        await new Promise<void>((resolve) => {
+          this.wake = resolve
+          setTimeout(resolve, this.options.intervalMs ?? 30_000)
+        })
+      }
+    })()
+  }
+
+  /** Polls now (a webhook); resolves when that poll is done. */
+  poll(): Promise<void> {
+    this.syncing = this.syncing.then(() => this.sync().catch(this.options.report))
+    return this.syncing
+  }
+
+  /** Stops polling. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.wake?.()
+    await this.loop
+    await this.syncing
+  }
+
+  /** The commits decided, newest first. */
+  static async history(db: Kysely<Database>, limit = 50): Promise<FollowedCommit[]> {
+    const rows = await db
+      .selectFrom('revisions')
+      .selectAll()
+      .where('ref', 'is not', null)
+      .orderBy('loaded_at', 'desc')
+      .limit(limit)
+      .execute()
+    return rows.map(
+      (r) => ({ commit: r.sha, branch: r.ref ?? '', ...(r.summary as object) }) as FollowedCommit,
+    )
+  }
+
+  private async sync(): Promise<void> {
+    const { engine, branch } = this.options
+    const head = await fetchIntoMirror(this.options.mirrorDir, this.options.source, branch)
+    const db = engine.db
+    const known = await db
+      .selectFrom('revisions')
+      .select(['sha', 'summary'])
+      .where('sha', '=', head)
+      .executeTakeFirst()
+    if (known && (known.summary as { status?: string }).status !== 'waiting-approval') return
+    // A newer commit: whatever still waits for approvals is superseded by it.
+    if (!known) {
+      const waiting = await db
+        .selectFrom('revisions')
+        .select(['sha', 'summary'])
+        .where('ref', '=', branch)
+        .execute()
+      for (const row of waiting) {
+        const summary = row.summary as { status?: string }
+        if (summary.status === 'waiting-approval')
+          await this.record(
+            row.sha,
+            {
+              ...(row.summary as object),
+              status: 'superseded',
+              detail: `superseded by ${head.slice(0, 12)}`,
+            } as never,
+            true,
+          )
+      }
+    }
+    await this.decide(head)
+  }
+
+  private async decide(commit: string): Promise<void> {
+    const { engine, branch } = this.options
+    const ref = branch
+    let fleet
+    try {
+      fleet = await engine.loadRevision(commit)
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error
+      await this.record(commit, { status: 'invalid', detail: error.message, rollout: null, unmet: [] })
+      return
+    }
+    await this.options.seed(commit)
+    const approvals = (await this.options.approvalsOf(commit)).map(parseApproval)
+    const policyNow = this.options.policyNow?.()
+    const request = { ref, approvals, ...(policyNow ? { policyNow: policyNow.toISOString() } : {}) }
+    const prepared = await prepare(engine, fleet, commit, request)
+    if (!prepared.ok) {
+      const status: CommitStatus =
+        prepared.verdict === 'requires-approval' ? 'waiting-approval' : prepared.verdict
+      await this.record(commit, { status, detail: prepared.why, rollout: null, unmet: prepared.unmet ?? [] })
+      return
+    }
+    try {
+      const started = await startRollout(engine, {
+        commit,
+        ref,
+        approvals,
+        actor: CONTROLLER_ACTOR,
+        ...(policyNow ? { policyNow } : {}),
+      })
+      await this.record(commit, {
+        status: 'rolling-out',
+        detail: started.state === 'queued' ? `queued behind ${started.queuedBehind.join(', ')}` : 'started',
+        rollout: started.id,
+        unmet: [],
+      })
+      this.options.started?.(started.id)
+    } catch (error) {
+      await this.record(commit, {
+        status: 'failed-to-start',
+        detail: (error as Error).message,
+        rollout: null,
+        unmet: [],
+      })
+    }
+  }
+
+  private async record(
+    commit: string,
+    summary: { status: CommitStatus; detail: string; rollout: string | null; unmet: readonly string[] },
+    keepTime = false,
+  ): Promise<void> {
+    const value = JSON.stringify({ ...summary, at: new Date().toISOString() })
+    await this.options.engine.db
+      .insertInto('revisions')
+      .values({ sha: commit, ref: this.options.branch, summary: value })
+      .onConflict((oc) =>
+        oc.column('sha').doUpdateSet({ summary: value, ...(keepTime ? {} : { loaded_at: new Date() }) }),
+      )
+      .execute()
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * `flotilla serve --follow`: the server follows a branch of another repository and decides on
+ * each new commit — a good one rolled out by itself, a denied one recorded and not applied, one
+ * that needs approvals waiting until they are recorded.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { ProviderRegistry } from '../src/core/provider/registry.ts'
+import { git } from '../src/core/source/git.ts'
+import { applyFleet } from '../src/operations/apply-fleet.ts'
+import { SimProvider } from '../src/providers/sim/sim-provider.ts'
+import { loadCommit } from '../src/rollout/runner.ts'
+import { type RunningServer, startServer } from '../src/server/serve.ts'
+import { testBackends, useTestStore } from '../src/store/test-store.ts'
+import { commitAll, editRollout, exampleRepo, quickStages, setLogExpiry } from './support/rollout-fleet.ts'
+import { firstDevAccount, moveZoneOfTeam } from './support/server-fleet.ts'
+import { NOW, pollUntil, replaceOnce } from './support/sim-cli.ts'
+
+describe.each(testBackends)('following a repository, on %s', (backend) => {
+  const testStore = useTestStore(backend)
+  let upstream: string
+  let dispose = () => {}
+  let server: RunningServer
+  let mirror: string
+  let branch: string
+  const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
+    const response = await fetch(server.url + path, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    })
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  }
+  type Decision = { commit: string; status: string; detail: string; rollout: string | null; unmet: string[] }
+  /** Pushes (commits upstream) and pokes the webhook; returns the decision on the new commit. */
+  const push = async (message: string): Promise<Decision> => {
+    const commit = await commitAll(upstream, message)
+    expect((await api('/api/webhook', { method: 'POST' })).status).toBe(200)
+    const revisions = (await api('/api/revisions')).body.revisions as Decision[]
+    expect(revisions[0]!.commit).toBe(commit)
+    return revisions[0]!
+  }
+  const rolloutState = async (id: string) => (await api(`/api/rollouts/${id}`)).body.state as string
+
+  beforeAll(async () => {
+    ;({ repo: upstream, dispose } = await exampleRepo())
+    editRollout(upstream, quickStages)
+    const commit = await commitAll(upstream, 'Rollouts without bakes and without the Prometheus gate')
+    branch = (await git(upstream, ['rev-parse', '--abbrev-ref', 'HEAD'])).toString().trim()
+    const db = testStore.store.db
+    const sim = new SimProvider({ db })
+    await sim.updateSettings({ latencyScale: 0 })
+    const registry = new ProviderRegistry([sim])
+    const fleet = await loadCommit(upstream, commit)
+    await sim.seed(fleet.targets)
+    await applyFleet({ head: fleet, registry, db, revision: commit, now: new Date(NOW) })
+    mirror = mkdtempSync(join(tmpdir(), 'flotilla-mirror-'))
+    server = await startServer({
+      db,
+      registry,
+      sim,
+      repoDir: upstream,
+      port: 0,
+      policyNow: new Date(NOW),
+      log: () => {},
+      follow: { source: upstream, branch, mirrorDir: mirror, intervalMs: 600_000 },
+    })
+  }, 120_000)
+  afterAll(async () => {
+    await server?.close()
+    dispose()
+    if (mirror) rmSync(mirror, { recursive: true, force: true })
+  })
+
+  test('the commit it finds first changes nothing: recorded as such', async () => {
+    const revisions = await pollUntil(
+      async () => (await api('/api/revisions')).body.revisions as Decision[],
+      (r) => r.length > 0,
+      10_000,
+    )
+    expect(revisions[0]).toMatchObject({ status: 'no-changes' })
+    expect((await api('/api/revisions')).body.following).toBe(branch)
+  })
+
+  test('a good commit is rolled out by itself', async () => {
+    const dev = firstDevAccount(await loadCommit(upstream, 'HEAD'))
+    setLogExpiry(upstream, { [dev.id]: 44 })
+    const decision = await push('Logs for 44 days in a dev account')
+    expect(decision).toMatchObject({ status: 'rolling-out', rollout: expect.stringMatching(/^r-/) })
+    expect(
+      await pollUntil(
+        () => rolloutState(decision.rollout!),
+        (s) => s === 'succeeded',
+        30_000,
+      ),
+    ).toBe('succeeded')
+    expect((await api(`/api/rollouts/${decision.rollout}`)).body.createdBy).toBe('controller')
+  })
+
+  test('a denied commit is recorded with why, and nothing is applied', async () => {
+    const before = ((await api('/api/rollouts')).body.rollouts as unknown[]).length
+    const fleet = await loadCommit(upstream, 'HEAD')
+    const ops = fleet.targets.find((t) => t.kind === 'account' && t.group === 'ops')!
+    const domain = String(ops.config.dns_domain)
+    replaceOnce(upstream, ops.at.file, `dns_domain: ${domain}`, `dns_domain: new-${domain}`)
+    const decision = await push('A new zone for an ops account')
+    expect(decision.status).toBe('denied')
+    expect(decision.detail).toContain("The ops group's DNS zones are never deleted by a rollout")
+    expect(decision.rollout).toBeNull()
+    expect(((await api('/api/rollouts')).body.rollouts as unknown[]).length).toBe(before)
+    await git(upstream, ['reset', '-q', '--hard', 'HEAD~1'])
+  })
+
+  test('a commit that needs approvals waits for them, then rolls out', async () => {
+    const dev = firstDevAccount(await loadCommit(upstream, 'HEAD'))
+    await moveZoneOfTeam(upstream, dev.team)
+    expect((await api('/api/webhook', { method: 'POST' })).status).toBe(200)
+    const decision = ((await api('/api/revisions')).body.revisions as Decision[])[0]!
+    expect(decision.status).toBe('waiting-approval')
+    expect(decision.unmet.length).toBeGreaterThan(0)
+    // Still waiting at the next poll: nothing was started.
+    expect((await api('/api/webhook', { method: 'POST' })).body.revisions).toMatchObject([
+      { status: 'waiting-approval' },
+    ])
+    expect(
+      (
+        await api('/api/approvals', {
+          method: 'POST',
+          body: { rev: decision.commit, approvals: decision.unmet },
+        })
+      ).status,
+    ).toBe(201)
+    await api('/api/webhook', { method: 'POST' })
+    const after = ((await api('/api/revisions')).body.revisions as Decision[])[0]!
+    expect(after).toMatchObject({ commit: decision.commit, status: 'rolling-out' })
+    expect(
+      await pollUntil(
+        () => rolloutState(after.rollout!),
+        (s) => s === 'succeeded',
+        30_000,
+      ),
+    ).toBe('succeeded')
+  })
+})
