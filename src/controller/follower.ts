@@ -14,6 +14,7 @@ import { parseApproval } from '../core/policy/approvals.ts'
 import { git, resolveCommit } from '../core/source/git.ts'
 import { type EngineDeps, prepare, startRollout } from '../rollout/engine.ts'
 import type { Database } from '../store/tables.ts'
+import type { Leadership } from './leadership.ts'
 
 /** What the follower decided about one commit. */
 export type CommitStatus =
@@ -54,7 +55,12 @@ export interface FollowerOptions {
   readonly report: (error: unknown) => void
   /** Told when a rollout was started. */
   readonly started?: (id: string) => void
+  /** With several servers on one store: only the leader decides. @default this server always leads */
+  readonly leadership?: Leadership
 }
+
+/** Where a server that does not lead records a webhook for the leader. */
+const POKE_KEY = 'follow:poke'
 
 /** The actor the controller's rollouts are recorded under. */
 export const CONTROLLER_ACTOR = 'controller'
@@ -94,15 +100,33 @@ export class RepositoryFollower {
     this.options = options
   }
 
-  /** Starts polling. */
+  /** Whether this server decides (it leads, or is alone). */
+  leads(): boolean {
+    return this.options.leadership?.isLeader() ?? true
+  }
+
+  /**
+   * Starts polling: the leader fetches every `intervalMs`, and at once when any server recorded a
+   * poke (a webhook that reached a server that does not lead).
+   */
   start(): void {
     this.loop = (async () => {
+      let polledAt = new Date(0)
       while (!this.stopped) {
-        await this.poll()
-        await new Promise<void>((resolve) => {
-          this.wake = resolve
-          setTimeout(resolve, this.options.intervalMs ?? 30_000)
-        })
+        const led = this.leads()
+        if (led) {
+          polledAt = new Date()
+          await this.poll()
+        }
+        const deadline = Date.now() + (this.options.intervalMs ?? 30_000)
+        while (!this.stopped && Date.now() < deadline) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve
+            setTimeout(resolve, Math.min(1000, deadline - Date.now()))
+          })
+          // Just became the leader, or poked: poll now rather than at the end of the interval.
+          if (this.leads() && (!led || (await this.pokedSince(polledAt)))) break
+        }
       }
     })()
   }
@@ -111,6 +135,31 @@ export class RepositoryFollower {
   poll(): Promise<void> {
     this.syncing = this.syncing.then(() => this.sync().catch(this.options.report))
     return this.syncing
+  }
+
+  /** Asks whichever server leads to poll now: at once here when this one leads. */
+  async poke(): Promise<'polled' | 'asked-the-leader'> {
+    if (this.leads()) {
+      await this.poll()
+      return 'polled'
+    }
+    const value = JSON.stringify({ at: new Date().toISOString() })
+    await this.options.engine.db
+      .insertInto('fleet_controls')
+      .values({ key: POKE_KEY, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
+      .execute()
+    return 'asked-the-leader'
+  }
+
+  private async pokedSince(since: Date): Promise<boolean> {
+    const row = await this.options.engine.db
+      .selectFrom('fleet_controls')
+      .select('value')
+      .where('key', '=', POKE_KEY)
+      .executeTakeFirst()
+    const at = (row?.value as { at?: string } | undefined)?.at
+    return at !== undefined && Date.parse(at) > since.getTime()
   }
 
   /** Stops polling. */

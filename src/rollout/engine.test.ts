@@ -630,7 +630,8 @@ describe.each(testBackends)('the rollout engine on the simulated example fleet, 
     const flag = (target: string) => join(repo, '..', `fail-${target}`)
     await resetRollout()
     editRollout(repo, (rollout) => {
-      rollout.gates.flag = { type: 'command', run: 'test ! -e ../fail-{{ target.id }}' }
+      // An absolute path: a command gate runs in a checkout of the revision, not in the repository.
+      rollout.gates.flag = { type: 'command', run: `test ! -e ${join(repo, '..')}/fail-{{ target.id }}` }
       Object.assign(stageNamed(rollout, 'alpha'), {
         waves: [1, '100%'],
         maxParallel: 1,

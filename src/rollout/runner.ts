@@ -9,7 +9,7 @@ import { LoadCache as Cache, type LoadCache } from '../core/load/load-cache.ts'
 import { loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
-import { readRevisionSource } from '../core/source/git.ts'
+import { checkoutRevision, readRevisionSource } from '../core/source/git.ts'
 import { type DnsServer, startDnsServer } from '../providers/sim/dns-server.ts'
 import type { InMemoryZones } from '../providers/sim/dns-zones.ts'
 import type { SimProvider } from '../providers/sim/sim-provider.ts'
@@ -70,7 +70,11 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
       const results = await runGates(stage.gates, fleet.rollout.gates, target, account, fleet.settings, {
         provider: options.registry.forTarget(target),
         dnsServers: [dns.address],
-        cwd: options.repoDir,
+        // The scripts of the revision rolled out, not of the working tree (nor none: a bare mirror).
+        cwd:
+          fleet.source.kind === 'revision'
+            ? await checkoutRevision(options.repoDir, fleet.source.commit)
+            : options.repoDir,
       })
       return results.map(
         (r): GateOutcome => ({

@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Kysely } from 'kysely'
 import { fetchIntoMirror, RepositoryFollower } from '../controller/follower.ts'
+import { Leadership } from '../controller/leadership.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import { openRunner } from '../rollout/runner.ts'
@@ -77,8 +78,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   )
   const adminToken = await bootstrapAdmin(options.db)
+  const leadership = options.follow ? new Leadership(options.db) : undefined
+  leadership?.start((leading) =>
+    log(leading ? `leading the controller (${leadership.holder})` : 'no longer leading the controller'),
+  )
   const follower = options.follow
     ? new RepositoryFollower({
+        ...(leadership ? { leadership } : {}),
         source: options.follow.source,
         branch: options.follow.branch,
         mirrorDir: options.follow.mirrorDir,
@@ -135,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
       await follower?.stop()
+      await leadership?.stop()
       await Promise.all([worker.stop(), health.stop()])
       await runner.close()
     },

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { InputError, NotFoundError } from '../errors.ts'
 import { FLEET_ROOTS, type FleetSource } from './source.ts'
 
@@ -120,4 +123,31 @@ export function git(
     if (input !== undefined) child.stdin.end(input)
     else child.stdin.end()
   })
+}
+
+/**
+ * The files of a commit in a directory of their own — what a `command` gate runs in, so that it
+ * runs the scripts of the revision being rolled out (not whatever the working tree holds, and
+ * also when the repository is a bare mirror). Commits never change, so each is written once,
+ * under a temporary name that is renamed into place: concurrent processes never see half of one.
+ */
+export async function checkoutRevision(repoDir: string, commit: string): Promise<string> {
+  const root = join(tmpdir(), 'flotilla-checkouts')
+  const dir = join(root, commit)
+  if (existsSync(dir)) return dir
+  mkdirSync(root, { recursive: true })
+  const partial = mkdtempSync(join(root, `${commit.slice(0, 12)}-`))
+  const tar = await git(repoDir, ['archive', '--format=tar', commit])
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('tar', ['-x', '-C', partial])
+    child.on('error', reject)
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar -x exited with ${code}`))))
+    child.stdin.end(tar)
+  })
+  try {
+    renameSync(partial, dir)
+  } catch {
+    rmSync(partial, { recursive: true, force: true }) // another process got there first
+  }
+  return dir
 }

@@ -12,6 +12,7 @@ export function controllerRoutes(deps: ServerDeps): Hono<ServerEnv> {
     signedIn(c)
     return c.json({
       following: deps.follower ? deps.fleets.ref.replace(/^refs\/heads\//, '') : null,
+      leads: deps.follower?.leads() ?? null,
       revisions: await RepositoryFollower.history(deps.db, limitParam(c.req.query('limit'), 50, 500)),
     })
   })
@@ -19,8 +20,11 @@ export function controllerRoutes(deps: ServerDeps): Hono<ServerEnv> {
     changer(c)
     if (!deps.follower)
       throw new ConflictError('this server follows no repository; start it with flotilla serve --follow REPO')
-    await deps.follower.poll()
-    return c.json({ revisions: await RepositoryFollower.history(deps.db, 1) })
+    const outcome = await deps.follower.poke()
+    return c.json(
+      { outcome, revisions: await RepositoryFollower.history(deps.db, 1) },
+      outcome === 'polled' ? 200 : 202,
+    )
   })
   return app
 }
