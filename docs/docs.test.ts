@@ -30,10 +30,9 @@ import { summarisePlan } from '../src/core/plan/summary.ts'
 import { builtinRules } from '../src/core/policy/builtin/index.ts'
 import { replacementOf } from '../src/core/resource-types/aws.ts'
 import { KUBERNETES_IMMUTABLE_FIELDS, kubernetesReplacement } from '../src/core/resource-types/kubernetes.ts'
-import { git, readRevisionSource } from '../src/core/source/git.ts'
+import { git } from '../src/core/source/git.ts'
 import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
-import { writeExampleFleet } from '../src/example/write-example.ts'
 import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
 import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
 import { RolloutMetrics } from '../src/rollout/metrics.ts'
@@ -797,7 +796,7 @@ describe('getting-started.md: the commands it shows', () => {
           .replace(/in \d+\.\d s\./, 'in N s.')
           .replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT')
           .replace(/flt_\S+/, 'flt_…')
-      const printed = vary(out.split('Admin token: ')[0]! + 'Admin token: flt_…').split('\n')
+      const printed = vary(`${out.split('Admin token: ')[0]!}Admin token: flt_…`).split('\n')
       expect(printed).toEqual(shown('$ npm start').map(vary))
       const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!
       const token = /Admin token: (\S+)/.exec(out)![1]!

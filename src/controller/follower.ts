@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Kysely } from 'kysely'
 import { InputError } from '../core/errors.ts'
+import type { Fleet } from '../core/model/fleet-model.ts'
 import { parseApproval } from '../core/policy/approvals.ts'
 import { git, resolveCommit } from '../core/source/git.ts'
 import { type EngineDeps, prepare, startRollout } from '../rollout/engine.ts'
@@ -221,7 +222,7 @@ export class RepositoryFollower {
   private async decide(commit: string): Promise<void> {
     const { engine, branch } = this.options
     const ref = branch
-    let fleet
+    let fleet: Fleet
     try {
       fleet = await engine.loadRevision(commit)
     } catch (error) {
