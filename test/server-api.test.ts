@@ -366,6 +366,32 @@ describe.each(testBackends)('the API, on %s', (backend) => {
     ).toEqual({ cleared: 1 })
   })
 
+  test('drift: a change made outside Flotilla is found by the drift check, shown by the API and counted in /metrics', async () => {
+    expect(
+      (
+        await json(
+          await f.alice.api('/api/sim/faults', {
+            method: 'POST',
+            body: { target: f.devAccount, kind: 'drift' },
+          }),
+        )
+      ).status,
+    ).toBe(201)
+    const report = (await json(await f.viewer.api('/api/drift/check', { method: 'POST' }))).body as {
+      checkedAt: string
+      targets: { id: string; addresses: string[] }[]
+    }
+    expect(report.targets.map((t) => t.id)).toEqual([f.devAccount])
+    expect(report.targets[0]!.addresses.length).toBeGreaterThan(0)
+    expect((await json(await f.viewer.api('/api/drift'))).body).toEqual(report)
+    const metrics = await (await fetch(`${f.server.url}/metrics`)).text()
+    expect(metrics).toMatch(/^flotilla_drift_targets 1$/m)
+    // The rollouts this server ran are counted too.
+    expect(metrics).toMatch(/^flotilla_rollout_targets_total\{stage="dev",state="succeeded"\} [1-9]/m)
+    expect(metrics).toMatch(/^flotilla_rollouts\{state="succeeded"\} [1-9]/m)
+    expect(metrics).not.toMatch(/flt_/)
+  })
+
   test('the OpenAPI document is served, checked in, and lists every route of the API', async () => {
     const served = await json(await fetch(`${f.server.url}/api/openapi.json`))
     expect(served.body).toEqual(openApiDocument())

@@ -56,6 +56,10 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
   )
   app.use(authenticate(deps.db, async () => (await deps.fleets.snapshot()).fleet, options.peer))
   app.get('/api/openapi.json', (c) => c.json(openApiDocument()))
+  // For Prometheus: counts and durations, no secrets; like /api/openapi.json, open to read.
+  app.get('/metrics', async (c) =>
+    c.body(await deps.metrics.scrape(), 200, { 'content-type': deps.metrics.contentType }),
+  )
   app.route('/api', accessRoutes(deps))
   app.route('/api', inventoryRoutes(deps))
   app.route('/api', rolloutRoutes(deps))

@@ -267,6 +267,16 @@ export function openApiDocument(): object {
           responses: { '200': ok('{ following, revisions }'), ...errors },
         },
       },
+      '/api/drift': {
+        get: {
+          summary:
+            'the last drift check: targets whose observed state differs from what Flotilla last applied',
+          responses: { '200': ok('{ checkedAt, targets }'), ...errors },
+        },
+      },
+      '/api/drift/check': {
+        post: { summary: 'check drift now', responses: { '200': ok('{ checkedAt, targets }'), ...changes } },
+      },
       '/api/webhook': {
         post: {
           summary: 'make the repository follower fetch and decide now (a push webhook)',

@@ -7,10 +7,12 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Kysely } from 'kysely'
+import { DriftMonitor } from '../controller/drift-monitor.ts'
 import { fetchIntoMirror, RepositoryFollower } from '../controller/follower.ts'
 import { Leadership } from '../controller/leadership.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { SimProvider } from '../providers/sim/sim-provider.ts'
+import { RolloutMetrics } from '../rollout/metrics.ts'
 import { openRunner } from '../rollout/runner.ts'
 import type { Database } from '../store/tables.ts'
 import { bootstrapAdmin } from './access/users-store.ts'
@@ -46,6 +48,8 @@ export interface ServerOptions {
     readonly mirrorDir: string
     readonly intervalMs?: number
   }
+  /** How often drift is checked. @default 60 s */
+  readonly driftIntervalMs?: number
 }
 
 /** A running server. */
@@ -68,7 +72,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.follow ? `refs/heads/${options.follow.branch}` : (options.ref ?? 'HEAD'),
   )
   await fleets.snapshot() // an invalid repository is an error now, not at the first request
+  const metrics = new RolloutMetrics(options.db)
   const runner = await openRunner({
+    onEvent: (event) => metrics.observe(event),
     repoDir,
     db: options.db,
     registry: options.registry,
@@ -101,6 +107,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })
     : undefined
   follower?.start()
+  const drift = new DriftMonitor(fleets, options.registry, options.db, metrics.registry)
+  drift.start(options.driftIntervalMs ?? 60_000, (error) =>
+    log(`drift: ${error instanceof Error ? error.message : String(error)}`),
+  )
   const health = new HealthCache()
   health.start(fleets, options.registry)
   const app = createApp(
@@ -112,6 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       engine: runner.deps,
       kick: () => worker.kick(),
       health,
+      drift,
+      metrics,
       ...(follower ? { follower } : {}),
       ...(options.policyNow ? { policyNow: options.policyNow } : {}),
     },
@@ -142,7 +154,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })
       await follower?.stop()
       await leadership?.stop()
-      await Promise.all([worker.stop(), health.stop()])
+      await Promise.all([worker.stop(), health.stop(), drift.stop()])
       await runner.close()
     },
   }

@@ -1,9 +1,11 @@
 /** What the server's routes work with. */
 import type { Kysely } from 'kysely'
+import type { DriftMonitor } from '../controller/drift-monitor.ts'
 import type { RepositoryFollower } from '../controller/follower.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import type { EngineDeps } from '../rollout/engine.ts'
+import type { RolloutMetrics } from '../rollout/metrics.ts'
 import type { Database } from '../store/tables.ts'
 import type { FleetView } from './fleet-view.ts'
 import type { HealthCache } from './health-cache.ts'
@@ -22,6 +24,10 @@ export interface ServerDeps {
   readonly policyNow?: Date
   /** The clusters' health, refreshed in the background. */
   readonly health: HealthCache
+  /** Drift, checked on a schedule. */
+  readonly drift: DriftMonitor
+  /** The engine's metrics (and drift's), served at `/metrics`. */
+  readonly metrics: RolloutMetrics
   /** The repository follower, with `flotilla serve --follow`. */
   readonly follower?: RepositoryFollower
 }

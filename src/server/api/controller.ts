@@ -16,6 +16,14 @@ export function controllerRoutes(deps: ServerDeps): Hono<ServerEnv> {
       revisions: await RepositoryFollower.history(deps.db, limitParam(c.req.query('limit'), 50, 500)),
     })
   })
+  app.get('/drift', (c) => {
+    signedIn(c)
+    return c.json(deps.drift.last())
+  })
+  app.post('/drift/check', async (c) => {
+    changer(c)
+    return c.json(await deps.drift.check())
+  })
   app.post('/webhook', async (c) => {
     changer(c)
     if (!deps.follower)

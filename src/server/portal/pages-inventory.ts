@@ -96,6 +96,8 @@ export interface TargetRollout {
 export interface TargetState {
   readonly applied: { revision: string; at: Date } | null
   readonly pending: { revision: string; verdict: string; changes: readonly Change[] }
+  /** Addresses changed outside Flotilla at the last drift check, or null before the first. */
+  readonly drift: readonly string[] | null
 }
 
 /** The applied revision and the pending changes of a target. */
@@ -105,6 +107,12 @@ function targetState(state: TargetState, targetId: string): Html {
     state.applied
       ? html`<code>${state.applied.revision.slice(0, 12)}</code> at ${state.applied.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`
       : 'nothing yet'
+  }<br /><b>Drift</b> ${
+    state.drift === null
+      ? 'not checked yet'
+      : state.drift.length === 0
+        ? 'none'
+        : html`<span class="destructive">${state.drift.length} changed outside Flotilla</span>: ${state.drift.slice(0, 5).map((a) => html`<code>${a.slice(targetId.length + 1)}</code> `)}`
   }<br /><b>About to change</b> (<code>${state.pending.revision.slice(0, 12)}</code>): ${
     changes.length === 0
       ? 'nothing'

@@ -41,7 +41,10 @@ type C = Context<ServerEnv>
 
 /** What was applied to a target, and what the branch served would change in it. */
 async function stateOf(deps: ServerDeps, target: string) {
-  return { applied: await appliedRevision(deps, target), pending: await pendingChanges(deps, target) }
+  const report = deps.drift.last()
+  const drift =
+    report.checkedAt === null ? null : (report.targets.find((t) => t.id === target)?.addresses ?? [])
+  return { applied: await appliedRevision(deps, target), pending: await pendingChanges(deps, target), drift }
 }
 
 /** The portal's routes. */
