@@ -159,6 +159,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('replicas of the server on one P
       expect(targets.length, type).toBe(new Set(targets).size)
     }
     for (const r of survivors) r.child.kill('SIGTERM')
-    for (const r of survivors) expect((await within(r.exited, 20_000, 'a replica stopping')).code).toBe(0)
+    for (const r of survivors) {
+      const end = await within(r.exited, 20_000, 'a replica stopping').catch((error: Error) => {
+        throw new Error(`${error.message}\n${r.stdout()}\n${r.stderr().slice(-3000)}`)
+      })
+      expect(end.code).toBe(0)
+    }
   })
 })

@@ -79,9 +79,11 @@ export class DriftMonitor {
     this.loop = (async () => {
       while (!this.stopped) {
         await this.check().catch(report)
+        // Stopped during the check: its wake-up has passed, so do not start a long wait now.
+        if (this.stopped) break
         await new Promise<void>((resolve) => {
           this.wake = resolve
-          setTimeout(resolve, intervalMs)
+          setTimeout(resolve, intervalMs).unref() // a stopped monitor must not hold the process open
         })
       }
     })()

@@ -123,7 +123,7 @@ export class RepositoryFollower {
         while (!this.stopped && Date.now() < deadline) {
           await new Promise<void>((resolve) => {
             this.wake = resolve
-            setTimeout(resolve, Math.min(1000, deadline - Date.now()))
+            setTimeout(resolve, Math.min(1000, deadline - Date.now())).unref()
           })
           // Just became the leader, or poked: poll now rather than at the end of the interval.
           if (this.leads() && (!led || (await this.pokedSince(polledAt)))) break

@@ -60,9 +60,10 @@ export class HealthCache {
         } catch {
           // The repository could not be read just now: try again after the pause.
         }
+        if (this.stopped) return // stopped during the round: its wake-up has passed
         await new Promise<void>((resolve) => {
           this.wake = resolve
-          setTimeout(resolve, pauseMs)
+          setTimeout(resolve, pauseMs).unref() // a stopped cache must not hold the process open
         })
       }
     })()
