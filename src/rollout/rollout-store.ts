@@ -321,3 +321,34 @@ export async function queuedRollouts(
     .execute()
   return rows.map((r) => r.id)
 }
+
+/** One rollout as lists show it. */
+export interface RolloutSummary {
+  readonly id: string
+  readonly state: RolloutState
+  readonly revision: string
+  readonly createdBy: string
+  readonly createdAt: string
+  readonly haltReason: string | null
+}
+
+/** The newest rollouts first, of one state when given. */
+export async function listRollouts(
+  db: Kysely<Database>,
+  options: { state?: RolloutState | undefined; limit: number },
+): Promise<RolloutSummary[]> {
+  let query = db
+    .selectFrom('rollouts')
+    .select(['id', 'state', 'revision', 'created_by', 'created_at', 'halt_reason'])
+    .orderBy('created_at', 'desc')
+    .limit(options.limit)
+  if (options.state) query = query.where('state', '=', options.state)
+  return (await query.execute()).map((r) => ({
+    id: r.id,
+    state: r.state as RolloutState,
+    revision: r.revision,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    haltReason: r.halt_reason,
+  }))
+}

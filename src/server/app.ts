@@ -13,6 +13,7 @@ import { FlotillaError } from '../core/errors.ts'
 import { accessRoutes } from './api/access.ts'
 import { controllerRoutes } from './api/controller.ts'
 import { fleetRoutes } from './api/fleet.ts'
+import { ERROR_STATUS } from './api/http-helpers.ts'
 import { inventoryRoutes } from './api/inventory.ts'
 import { rolloutRoutes } from './api/rollouts.ts'
 import { openApiDocument } from './openapi.ts'
@@ -22,8 +23,6 @@ import type { ServerDeps, ServerEnv } from './server-deps.ts'
 
 /** The largest request body accepted. */
 export const MAX_BODY_BYTES = 256 * 1024
-
-const STATUS = { input: 400, forbidden: 403, 'not-found': 404, conflict: 409, policy: 422 } as const
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -77,7 +76,7 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
     const reply = (status: number, message: string) =>
       api ? c.json({ error: message }, status as 400) : c.text(message, status as 400)
     if (error instanceof HTTPException) return reply(error.status, error.message)
-    if (error instanceof FlotillaError) return reply(STATUS[error.kind], error.message)
+    if (error instanceof FlotillaError) return reply(ERROR_STATUS[error.kind], error.message)
     const id = randomBytes(4).toString('hex')
     options.log(`error ${id} on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`)
     return reply(500, `internal error ${id}: a bug in Flotilla; the server log has the details`)

@@ -154,6 +154,27 @@ export function filterAccounts(
   return kept.sort((x, y) => sign * (compare(x[sort], y[sort]) || compare(x.name, y.name)))
 }
 
+/** The filters of the clusters list; every one optional, combined with "and". */
+export interface ClusterFilters {
+  readonly environment?: string | undefined
+  readonly channel?: string | undefined
+  readonly team?: string | undefined
+  /** Matches the alias, the id, the account's name or the team, case-insensitively. */
+  readonly q?: string | undefined
+}
+
+/** The clusters that pass every filter given, in their order. */
+export function filterClusters(rows: readonly ClusterRow[], filters: ClusterFilters): ClusterRow[] {
+  const q = filters.q?.trim().toLowerCase()
+  return rows.filter(
+    (r) =>
+      (!filters.environment || r.environment === filters.environment) &&
+      (!filters.channel || r.channel === filters.channel) &&
+      (!filters.team || r.team === filters.team) &&
+      (!q || [r.alias, r.id, r.accountName, r.team].some((f) => f.toLowerCase().includes(q))),
+  )
+}
+
 /** The distinct values of a column, for a filter's choices. */
 export function distinct(
   rows: readonly AccountRow[],

@@ -4,11 +4,11 @@
  */
 import { createHash } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
 import { ConflictError, InputError } from '../../core/errors.ts'
 import { startServer } from '../../server/serve.ts'
 import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
 import type { CliIo } from '../io.ts'
+import { untilStopped } from '../until-stopped.ts'
 import { parseNow } from './plan.ts'
 
 export interface ServeOptions extends StoreOptions {
@@ -82,22 +82,9 @@ export async function serveCommand(options: ServeOptions, io: CliIo, signal?: Ab
       io.stdout(
         'Admin token: shown on the first start only (it is stored hashed); mint another with POST /api/users/admin/tokens\n',
       )
-    const stop = new AbortController()
-    const onSignal = () => stop.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    signal?.addEventListener('abort', onSignal, { once: true })
-    if (signal?.aborted) stop.abort()
     try {
-      while (!stop.signal.aborted) {
-        await delay(SETTLE_MS, undefined, { signal: stop.signal }).catch((error: unknown) => {
-          if (!stop.signal.aborted) throw error
-        })
-        if (!stop.signal.aborted) await opened.sim.settle()
-      }
+      await untilStopped(SETTLE_MS, () => opened.sim.settle(), signal)
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
       await server.close()
     }
     return 0

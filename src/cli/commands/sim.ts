@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import { ConflictError, InputError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
 import { startDnsServer } from '../../providers/sim/dns-server.ts'
@@ -15,6 +14,7 @@ import { appendAuditEntry } from '../../store/audit.ts'
 import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
 import type { CliIo } from '../io.ts'
 import { loadValidFleet } from '../repository.ts'
+import { untilStopped } from '../until-stopped.ts'
 import { cliActor } from './apply.ts'
 import { findTarget } from './render.ts'
 
@@ -280,26 +280,17 @@ export async function simServeCommand(
       throw listenError(error, host, metricsPort, 'TCP', '--metrics-port')
     })
     io.stdout(`${JSON.stringify({ dns: server.address, metrics: metrics.url })}\n`)
-    const stop = new AbortController()
-    const onSignal = () => stop.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    signal?.addEventListener('abort', onSignal, { once: true })
-    if (signal?.aborted) stop.abort()
     try {
-      while (!stop.signal.aborted) {
-        // The timer's promise removes its abort listener when it fires: one per wait would pile up.
-        await delay(options.refreshMs ?? 500, undefined, { signal: stop.signal }).catch((error: unknown) => {
-          if (!stop.signal.aborted) throw error
-        })
-        if (stop.signal.aborted) break
-        // The simulator runs on here: operations that came due settle, and DNS follows.
-        await opened.sim.settle()
-        zones = await opened.sim.zones()
-      }
+      // The simulator runs on here: operations that came due settle, and DNS follows.
+      await untilStopped(
+        options.refreshMs ?? 500,
+        async () => {
+          await opened.sim.settle()
+          zones = await opened.sim.zones()
+        },
+        signal,
+      )
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
       await Promise.all([server.close(), metrics.close()])
     }
     return 0

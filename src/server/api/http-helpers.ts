@@ -23,12 +23,26 @@ export function signedIn(c: Context<ServerEnv>): Principal {
  */
 export function changer(c: Context<ServerEnv>, formCsrf?: string): Principal {
   const principal = signedIn(c)
+  requireCsrf(c, formCsrf)
+  return principal
+}
+
+/** Refuses (403) a request made with a session cookie that lacks the session's CSRF secret. */
+export function requireCsrf(c: Context<ServerEnv>, formCsrf: string | undefined): void {
   if (!csrfValid(c, formCsrf))
     throw new ForbiddenError(
       'the form is stale or not from this portal (CSRF check failed); reload the page and try again',
     )
-  return principal
 }
+
+/** The HTTP status of each kind of error a user can cause, for the API and the portal alike. */
+export const ERROR_STATUS = {
+  input: 400,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  policy: 422,
+} as const
 
 /** Throws a 403 with the reason when the decision is no. */
 export function enforce(decision: Decision): void {

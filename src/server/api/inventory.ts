@@ -2,7 +2,7 @@
 import { Hono } from 'hono'
 import { NotFoundError } from '../../core/errors.ts'
 import { ENVIRONMENTS } from '../../core/model/common.ts'
-import { ACCOUNT_SORTS, filterAccounts } from '../inventory-view.ts'
+import { ACCOUNT_SORTS, filterAccounts, filterClusters } from '../inventory-view.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
 import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
 import { oneOf, signedIn } from './http-helpers.ts'
@@ -70,14 +70,12 @@ export function inventoryRoutes(deps: ServerDeps): Hono<ServerEnv> {
     signedIn(c)
     const { clusters, commit } = await deps.fleets.snapshot()
     const q = c.req.query()
-    const rows = clusters.filter(
-      (r) =>
-        (!q.environment || r.environment === q.environment) &&
-        (!q.channel || r.channel === q.channel) &&
-        (!q.team || r.team === q.team) &&
-        (!q.q ||
-          [r.alias, r.id, r.accountName, r.team].some((f) => f.toLowerCase().includes(q.q!.toLowerCase()))),
-    )
+    const rows = filterClusters(clusters, {
+      environment: q.environment,
+      channel: q.channel,
+      team: q.team,
+      q: q.q,
+    })
     return c.json({
       revision: commit,
       total: clusters.length,

@@ -16,7 +16,7 @@ import { resolveCommit } from '../../core/source/git.ts'
 import { observeFleet } from '../../operations/observed-fleet.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { FINAL_STATES, ROLLOUT_STATES } from '../../rollout/rollout-model.ts'
-import { loadRollout } from '../../rollout/rollout-store.ts'
+import { listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { approvalsOf, approveFor, operate, startFor } from '../actions.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
@@ -114,23 +114,8 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
   app.get('/rollouts', async (c) => {
     signedIn(c)
     const state = oneOf('state', c.req.query('state'), ROLLOUT_STATES)
-    let query = deps.db
-      .selectFrom('rollouts')
-      .select(['id', 'state', 'revision', 'created_by', 'created_at', 'halt_reason'])
-      .orderBy('created_at', 'desc')
-      .limit(limitParam(c.req.query('limit'), 50, 500))
-    if (state) query = query.where('state', '=', state)
-    const rows = await query.execute()
-    return c.json({
-      rollouts: rows.map((r) => ({
-        id: r.id,
-        state: r.state,
-        revision: r.revision,
-        createdBy: r.created_by,
-        createdAt: r.created_at.toISOString(),
-        haltReason: r.halt_reason,
-      })),
-    })
+    const limit = limitParam(c.req.query('limit'), 50, 500)
+    return c.json({ rollouts: await listRollouts(deps.db, { state, limit }) })
   })
 
   app.post('/rollouts', async (c) => {

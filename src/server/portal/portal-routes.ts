@@ -8,11 +8,11 @@ import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
-import { ForbiddenError, NotFoundError } from '../../core/errors.ts'
+import { FlotillaError, NotFoundError } from '../../core/errors.ts'
 import { timePoliciesInForce } from '../../core/policy/in-force.ts'
 import { resolveCommit } from '../../core/source/git.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
-import { fleetStop, loadRollout } from '../../rollout/rollout-store.ts'
+import { fleetStop, listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { effectiveRole } from '../access/permissions.ts'
@@ -27,8 +27,9 @@ import {
   stopFor,
   unstopFor,
 } from '../actions.ts'
+import { ERROR_STATUS, requireCsrf } from '../api/http-helpers.ts'
 import { parseInstant, planRevision } from '../api/rollouts.ts'
-import { ACCOUNT_SORTS, type AccountFilters, filterAccounts } from '../inventory-view.ts'
+import { ACCOUNT_SORTS, type AccountFilters, filterAccounts, filterClusters } from '../inventory-view.ts'
 import { csrfValid, SESSION_COOKIE } from '../request-auth.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
 import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
@@ -70,34 +71,37 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       return c.redirect(`/login?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search ?? ''))}`)
     return c.html(page(await frame(c, title, section), await content()))
   }
-  /** A form post: signed in, with the session's CSRF secret; then back to `to` (or an error page). */
-  const form = (handler: (c: C, body: Record<string, string>) => Promise<string>) => async (c: C) => {
-    const body = Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, String(v)]))
-    const principal = c.get('principal')
-    if (!principal) return c.redirect('/login')
-    if (!csrfValid(c, body._csrf))
-      throw new ForbiddenError(
-        'the form is stale or not from this portal (CSRF check failed); reload the page and try again',
-      )
-    try {
-      return c.redirect(await handler(c, body), 303)
-    } catch (error) {
-      if (!(error instanceof Error) || !('kind' in error)) throw error
-      const status =
-        (error as { kind: string }).kind === 'forbidden'
-          ? 403
-          : (error as { kind: string }).kind === 'not-found'
-            ? 404
-            : 409
-      return c.html(
-        page(
-          await frame(c, 'Refused', 'none'),
-          html`<h1>Refused</h1><div class="error" role="alert">${error.message}</div><p><a href="${c.req.header('referer') ?? '/'}">Back</a></p>`,
-        ),
-        status,
-      )
+  /**
+   * A form post: signed in, with the session's CSRF secret; then back to where the handler says,
+   * or a page that says why it was refused (with the status the API would give).
+   */
+  const form =
+    (
+      handler: (
+        c: C,
+        field: (name: string) => string | undefined,
+        fields: (name: string) => string[],
+      ) => Promise<string>,
+    ) =>
+    async (c: C) => {
+      const body = await c.req.parseBody({ all: true })
+      const fields = (name: string) => ([] as unknown[]).concat(body[name] ?? []).map(String)
+      const field = (name: string) => fields(name)[0]
+      if (!c.get('principal')) return c.redirect('/login')
+      requireCsrf(c, field('_csrf') ?? '')
+      try {
+        return c.redirect(await handler(c, field, fields), 303)
+      } catch (error) {
+        if (!(error instanceof FlotillaError)) throw error
+        return c.html(
+          page(
+            await frame(c, 'Refused', 'none'),
+            html`<h1>Refused</h1><div class="error" role="alert">${error.message}</div><p><a href="${c.req.header('referer') ?? '/'}">Back</a></p>`,
+          ),
+          ERROR_STATUS[error.kind],
+        )
+      }
     }
-  }
 
   app.get('/assets/portal.css', (c) =>
     c.body(PORTAL_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }),
@@ -195,16 +199,8 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   app.get('/clusters', (c) =>
     render(c, 'Clusters', 'clusters', async () => {
       const { clusters } = await deps.fleets.snapshot()
-      const q = c.req.query('q')?.toLowerCase()
-      return clustersPage(
-        q
-          ? clusters.filter((r) =>
-              [r.alias, r.id, r.accountName, r.team].some((f) => f.toLowerCase().includes(q)),
-            )
-          : clusters,
-        q,
-        (id) => deps.health.get(id),
-      )
+      const q = c.req.query('q')
+      return clustersPage(filterClusters(clusters, { q }), q, (id) => deps.health.get(id))
     }),
   )
   app.get('/clusters/:id', (c) =>
@@ -240,24 +236,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   )
   app.get('/rollouts', (c) =>
     render(c, 'Rollouts', 'rollouts', async () => {
-      const rows = await deps.db
-        .selectFrom('rollouts')
-        .select(['id', 'state', 'revision', 'created_by', 'created_at', 'halt_reason'])
-        .orderBy('created_at', 'desc')
-        .limit(100)
-        .execute()
-      return rolloutsPage(
-        rows.map((r) => ({
-          id: r.id,
-          state: r.state,
-          revision: r.revision,
-          createdBy: r.created_by,
-          createdAt: r.created_at.toISOString(),
-          haltReason: r.halt_reason,
-        })),
-        c.get('csrf'),
-        true,
-      )
+      return rolloutsPage(await listRollouts(deps.db, { limit: 100 }), c.get('csrf'), true)
     }),
   )
   const fragment = async (c: C, id: string) => {
@@ -299,13 +278,13 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
 
   app.post(
     '/rollouts',
-    form(async (c, body) => {
-      const approvals = (body.approvals ?? '')
+    form(async (c, field) => {
+      const approvals = (field('approvals') ?? '')
         .split(',')
         .map((a) => a.trim())
         .filter(Boolean)
       const started = await startFor(deps, c.get('principal')!, c.get('source'), {
-        rev: body.rev || undefined,
+        rev: field('rev') || undefined,
         approvals,
       })
       return `/rollouts/${started.id}`
@@ -321,39 +300,29 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   ] as const satisfies readonly RolloutAction[]) {
     app.post(
       `/rollouts/:id/${action}`,
-      form(async (c, body) => {
+      form(async (c, field) => {
         const id = c.req.param('id')!
-        await operate(deps, c.get('principal')!, c.get('source'), id, action, body.target)
+        await operate(deps, c.get('principal')!, c.get('source'), id, action, field('target'))
         return `/rollouts/${id}`
       }),
     )
   }
-  app.post('/approvals', async (c) => {
-    const body = await c.req.parseBody({ all: true })
-    const principal = c.get('principal')
-    if (!principal) return c.redirect('/login')
-    if (!csrfValid(c, String(body._csrf ?? '')))
-      throw new ForbiddenError(
-        'the form is stale or not from this portal (CSRF check failed); reload the page and try again',
-      )
-    const approvals = ([] as unknown[]).concat(body.approval ?? []).map(String)
-    const commit = await approveFor(
-      deps,
-      principal,
-      c.get('source'),
-      String(body.rev ?? deps.fleets.ref),
-      approvals,
-    )
-    return c.redirect(`/plans?rev=${commit}`, 303)
-  })
+  app.post(
+    '/approvals',
+    form(async (c, field, fields) => {
+      const rev = field('rev') ?? deps.fleets.ref
+      const commit = await approveFor(deps, c.get('principal')!, c.get('source'), rev, fields('approval'))
+      return `/plans?rev=${commit}`
+    }),
+  )
   app.post(
     '/stop',
-    form(async (c, body) => {
+    form(async (c, field) => {
       await stopFor(
         deps,
         c.get('principal')!,
         c.get('source'),
-        (body.reason ?? '').trim() || 'stopped from the portal',
+        (field('reason') ?? '').trim() || 'stopped from the portal',
       )
       return c.req.header('referer') && new URL(c.req.header('referer')!).host === new URL(c.req.url).host
         ? new URL(c.req.header('referer')!).pathname
