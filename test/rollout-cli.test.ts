@@ -91,8 +91,8 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect(waiting).toMatchObject({ id, state: 'waiting-approval', createdBy: 'alice', haltReason: null })
     expect(waiting.stages.map((s) => [s.name, s.state, s.approval])).toEqual([
       ['dev', 'succeeded', 'none'],
-      ['ops', 'succeeded', 'none'],
       ['alpha', 'succeeded', 'none'],
+      ['ops', 'succeeded', 'none'],
       ['beta', 'succeeded', 'none'],
       ['stable', 'waiting-approval', 'required'],
     ])
@@ -160,7 +160,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     const run = await cliAs(sim, 'alice', 'rollout', 'start', '--wait', '--now', NOW)
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3)
     expect(run.stdout).toContain(
-      `  rolled-back: 1 target failed in stage ops (tolerance 0): ${opsTarget.id}: dns gate`,
+      `  rolled-back: 1 target failed in stage ops (tolerance 0): ${opsTarget.id}: health gate "healthy" failed`,
     )
     const status = await statusOf()
     expect(status.state).toBe('rolled-back')
@@ -172,8 +172,13 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect(opsStage!.waves[0]!.targets).toEqual([
       { id: opsTarget.id, state: 'rolled-back', attempts: 1, reason: expect.any(String) },
     ])
-    expect(opsStage!.gates.find((g) => g.name === 'dns')).toMatchObject({ state: 'failed' })
-    expect(status.haltReason).toContain(`${opsTarget.id}: dns gate "dns" failed for cluster ${opsTarget.id}`)
+    // Both gates see it: the services behind the cluster's ingress and the name itself.
+    expect(opsStage!.gates.map((g) => [g.name, g.state])).toEqual([
+      ['healthy', 'failed'],
+      ['dns', 'failed'],
+    ])
+    expect(status.haltReason).toMatch(/service \w+: \S+ does not resolve \(REFUSED\)/)
+    expect(status.haltReason).toContain(`dns gate "dns" failed for cluster ${opsTarget.id}`)
     expect(status.haltReason).toContain(`${moved(opsDomain)}: refused`)
     expect(stable!.waves.flatMap((w) => w.targets)).toEqual([
       { id: shop.cluster.id, state: 'pending', attempts: 0, reason: null },

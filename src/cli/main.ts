@@ -5,7 +5,9 @@ import { join } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { FlotillaError, InputError } from '../core/errors.ts'
+import { SCENARIO_NAMES } from '../drill/scenarios.ts'
 import { applyCommand } from './commands/apply.ts'
+import { drillCommand } from './commands/drill.ts'
 import { initCommand } from './commands/init.ts'
 import { planCommand } from './commands/plan.ts'
 import { POLICY_TEST_FORMATS, policyTestCommand } from './commands/policy-test.ts'
@@ -279,6 +281,26 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .addOption(textJsonOption())
     .addOption(dataOption())
     .action((id: string, options) => run(restoreCommand(id, options, io)))
+
+  program
+    .command('drill')
+    .description(
+      'a game-day on a simulated copy of the fleet: commits the known dangerous changes into a scratch clone and reports which safeguard stopped each, where, and whether anything reached production (exit 0 all stopped, 3 otherwise); your repository and store are not touched',
+    )
+    .addOption(repoOption())
+    .option('--rev <rev>', 'the revision to drill', 'HEAD')
+    .addOption(
+      new Option('--scenario <name>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`)
+        .argParser(collect)
+        .default([], 'all'),
+    )
+    .option(
+      '--unsafe',
+      'safeguards off: apply each change at once as unguarded automation would, show the outage, restore from snapshots and time it (exit 3 if anything stays down)',
+    )
+    .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-10T10:00:00Z)')
+    .addOption(textJsonOption())
+    .action((options) => run(drillCommand(options, io)))
 
   const sim = program
     .command('sim')

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { resolveCommit } from '../core/source/git.ts'
 import { writeExampleFleet } from '../example/write-example.ts'
-import { applyFleet } from '../operations/apply-fleet.ts'
+import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../operations/apply-fleet.ts'
 import { loadCommit } from '../rollout/runner.ts'
 import { openFleetStore } from './fleet-store.ts'
 import { processIo } from './io.ts'
@@ -38,9 +38,8 @@ try {
       registry: opened.registry,
       db: opened.store.db,
       revision: commit,
-      // Policies see an ordinary weekday: creating the simulation is not a change to a running
-      // fleet, and the example's freeze windows and weekend rule would otherwise refuse it.
-      now: new Date('2026-11-10T10:00:00Z'),
+      // Policies see an ordinary weekday: the example's freeze covers some days of the year.
+      now: BOOTSTRAP_POLICY_TIME,
       concurrency: 8,
     })
     await opened.sim.updateSettings({ latencyScale })

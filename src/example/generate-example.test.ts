@@ -237,9 +237,9 @@ describe('generateExampleFleet: the default example', () => {
     )
   })
 
-  test('rolls out dev → ops → alpha → beta → stable, with waves, an approval and every gate type', () => {
+  test('rolls out dev → alpha → ops → beta → stable, with waves, an approval and every gate type', () => {
     const { stages, gates } = fleet.rollout
-    expect(stages.map((s) => s.name)).toEqual(['dev', 'ops', 'alpha', 'beta', 'stable'])
+    expect(stages.map((s) => s.name)).toEqual(['dev', 'alpha', 'ops', 'beta', 'stable'])
     const stable = stages.at(-1)!
     expect(stable.waves).toEqual([1, '10%', '50%', '100%'])
     expect(stable.approval).toBe('required')

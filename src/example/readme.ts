@@ -39,7 +39,7 @@ flotilla rollout start --wait           # roll it out, stage by stage
 | \`cluster/manifests/<component>/\` | Kubernetes manifests rendered for every cluster; \`component.yaml\` selects clusters or turns interpolation off |
 | \`policies/*.yaml\` | deployment policy: freezes, protection, blast radius |
 | \`policies/tests/*.yaml\` | policy tests: small plans and the findings each policy must give (\`flotilla policy test\`) |
-| \`rollout.yaml\` | stages dev → ops → alpha → beta → stable, and the gates between them |
+| \`rollout.yaml\` | stages dev → alpha → ops → beta → stable, and the gates between them |
 | \`e2e/run.sh\` | the end-to-end test the \`e2e\` gate runs (a placeholder: replace it) |
 
 ## How the parts fit together

@@ -1,9 +1,11 @@
 /**
- * `rollout.yaml` of the example: dev → ops → alpha → beta → stable. A target belongs to the first
- * stage that selects it, so the order matters: dev excludes the ops group explicitly, and ops
- * comes before the channel stages, which then never see an ops target. That keeps monitoring and
- * ops tooling in a stage of their own (validation rejects a stage that mixes them with
- * production), and every target that is not decommissioned has a stage.
+ * `rollout.yaml` of the example: dev → alpha → ops → beta → stable. A target belongs to the first
+ * stage that selects it, so the order matters: dev and alpha exclude the ops group explicitly,
+ * and ops comes before beta and stable, which then never see an ops target. That keeps
+ * monitoring and ops tooling in a stage of their own (validation rejects a stage that mixes them
+ * with production), after staging proved a change (alpha has the first public zones, so the first
+ * DNS that can break) and before anything customers use (beta holds the first production
+ * accounts); and every target that is not decommissioned has a stage.
  */
 export const ROLLOUT = `# Rollout stages, in order. A target belongs to the first stage whose select matches it; a
 # target that no stage selects is a validation error.
@@ -19,16 +21,17 @@ stages:
     maxParallel: 20
     bake: 5m
     gates: [healthy]
+  - name: alpha
+    description: Staging and test targets of the alpha channel; the first with public DNS
+    select: target.channel == 'alpha' && target.group != 'ops'
+    maxParallel: 10
+    gates: [healthy]
   - name: ops
-    description: Monitoring and ops tooling, on their own, before anything customers use
+    description: Monitoring and ops tooling, on their own, after staging and before anything customers use
     select: target.group == 'ops'
     maxParallel: 1
     bake: 30m
     gates: [healthy, dns]
-  - name: alpha
-    select: target.channel == 'alpha'
-    maxParallel: 10
-    gates: [healthy]
   - name: beta
     select: target.channel == 'beta'
     bake: 30m

@@ -76,6 +76,18 @@ export async function writeRepository(
   return { commit: id, tree, files: files.size }
 }
 
+/**
+ * Commits everything changed in the working tree of `dir` as Flotilla (the identity of commits
+ * Flotilla makes itself); returns the new commit id.
+ */
+export async function commitChanges(dir: string, message: string): Promise<string> {
+  const env = gitEnvironment(undefined)
+  const run = (args: readonly string[]) => git(dir, [...GIT_OVERRIDES, ...args], undefined, env)
+  await run(['add', '-A'])
+  await run(['commit', '-q', '--no-verify', '-m', message])
+  return (await run(['rev-parse', 'HEAD'])).toString().trim()
+}
+
 async function requireEmptyDirectory(dir: string): Promise<void> {
   let entries: string[]
   try {

@@ -20,6 +20,13 @@ import { recordApplied, recordIntended } from './applied-states.ts'
 import { approvedAddresses } from './apply-target.ts'
 import { observeFleet } from './observed-fleet.ts'
 
+/**
+ * The time policies see when an empty simulated fleet is built (an ordinary weekday morning):
+ * creating a simulation is not a change to a running fleet, and a fleet's freeze windows and
+ * weekend rules would otherwise refuse it on some days and not on others.
+ */
+export const BOOTSTRAP_POLICY_TIME = new Date('2026-11-10T10:00:00Z')
+
 /** What {@link applyFleet} needs. */
 export interface ApplyFleetOptions {
   readonly head: Fleet

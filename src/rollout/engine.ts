@@ -92,6 +92,8 @@ export interface StartOptions {
   readonly actor: string
   /** What policies see as `now`. */
   readonly policyNow?: Date
+  /** Only these targets (a drift revert). @default every target the plan changes */
+  readonly targets?: readonly string[]
   /** Checks the plan before anything is recorded (access control: whose targets it touches); throws to refuse. */
   readonly authorize?: (plan: Plan) => void | Promise<void>
 }
@@ -152,6 +154,8 @@ export type Prepared =
       readonly why: string
       /** The approvals still missing, for `requires-approval`. */
       readonly unmet?: readonly string[]
+      /** The plan, for `denied` and `requires-approval`: its findings say which rules stopped it. */
+      readonly plan?: Plan
     }
 
 /**
@@ -165,13 +169,16 @@ export async function prepare(
   commit: string,
   request: RolloutRequest,
 ): Promise<Prepared> {
-  const observed = await observeFleet(fleet, deps.registry, deps.db)
+  const only = request.targets && new Set(request.targets)
+  const include = only ? (target: Target) => only.has(target.id) : undefined
+  const observed = await observeFleet(fleet, deps.registry, deps.db, include)
   const outcome = planFleet({
     base: observed.state,
     head: fleetState(fleet),
     ...strictestSettings(fleet.settings, fleet.settings),
     rules: policyRegistry(fleet),
     approvals: request.approvals,
+    ...(include ? { includeTarget: include } : {}),
     ...(request.policyNow ? { now: new Date(request.policyNow) } : {}),
   })
   if (!outcome.ok)
@@ -199,6 +206,7 @@ export async function prepare(
       ok: false,
       verdict: plan.verdict,
       why: `the plan of ${request.ref} is ${plan.verdict}, a rollout needs it allowed: ${why}`,
+      plan,
       ...(plan.verdict === 'requires-approval'
         ? { unmet: plan.approvals?.unmet ?? plan.approvalsRequired }
         : {}),
@@ -268,6 +276,7 @@ export async function startRollout(
     ref: options.ref,
     approvals: options.approvals,
     ...(options.policyNow ? { policyNow: options.policyNow.toISOString() } : {}),
+    ...(options.targets ? { targets: options.targets } : {}),
   }
   const fleet = await deps.loadRevision(options.commit)
   const prepared = await prepare(deps, fleet, options.commit, request)
@@ -586,7 +595,7 @@ async function step(
         )
         return
       }
-      await runWave(deps, fleet, rollout, stage, wave)
+      await runWave(deps, fleet, rollout, stage, wave, targets.filter((t) => t.state === 'failed').length)
       const after = (await loadTargets(db, id)).filter((t) => t.stageIndex === rollout.stageIndex)
       const failed = after.filter((t) => t.state === 'failed')
       if (failed.length > stage.failureTolerance) {
@@ -688,8 +697,12 @@ async function runWave(
   rollout: RolloutRow,
   stage: ScheduledStage,
   wave: readonly RolloutTargetRow[],
+  failedBefore: number,
 ): Promise<void> {
   const queue = wave.filter((t) => t.state === 'pending' || t.state === 'applying' || t.state === 'verifying')
+  // Once more targets failed than the stage tolerates, no further target starts: the rollout
+  // halts when the steps under way are done, and the rest of the wave is never touched.
+  let failures = failedBefore
   const byId = new Map(fleet.targets.map((t) => [t.id, t]))
   // A cluster's records go into its account's zones: when both are in this wave, the cluster
   // waits for its account's step (accounts come first in every wave, so it has begun).
@@ -704,7 +717,8 @@ async function runWave(
         await account
         const current = await loadRollout(deps.db, rollout.id)
         if (current?.state !== 'running' || deps.signal?.aborted || (await fleetStop(deps.db))) return false
-        await runTarget(deps, fleet, rollout, stage, target, row)
+        if (failures > stage.failureTolerance) return false
+        if (await runTarget(deps, fleet, rollout, stage, target, row)) failures++
         return true
       })()
       if (target.kind === 'account')
@@ -718,7 +732,10 @@ async function runWave(
   await Promise.all(Array.from({ length: Math.max(1, stage.maxParallel) }, worker))
 }
 
-/** One target step: apply → settle → gates, each transition stored before the work it starts. */
+/**
+ * One target step: apply → settle → gates, each transition stored before the work it starts.
+ * Resolves to whether the target failed.
+ */
 async function runTarget(
   deps: EngineDeps,
   fleet: Fleet,
@@ -726,7 +743,7 @@ async function runTarget(
   stage: ScheduledStage,
   target: Target,
   row: RolloutTargetRow,
-): Promise<void> {
+): Promise<boolean> {
   const id = rollout.id
   const fail = (reason: string) =>
     recordTarget(
@@ -752,7 +769,7 @@ async function runTarget(
     const problem = await applyAsPlanned(deps, fleet, target, provider, row, rollout.revision)
     if (problem) {
       await fail(problem)
-      return
+      return true
     }
     await recordTarget(
       deps,
@@ -772,7 +789,7 @@ async function runTarget(
       { state: 'failed', reason: failed.map((g) => g.detail).join('; '), gates },
       { type: 'target-failed', detail: { stage: stage.name, gates: gates as unknown as Json } },
     )
-    return
+    return true
   }
   await recordTarget(
     deps,
@@ -781,6 +798,7 @@ async function runTarget(
     { state: 'succeeded', reason: null, gates },
     { type: 'target-succeeded', detail: { stage: stage.name, gates: gates as unknown as Json } },
   )
+  return false
 }
 
 /**

@@ -8,6 +8,8 @@ export interface RolloutRequest {
   readonly approvals: readonly Approval[]
   /** What policies see as `now` (ISO 8601), when not the real time. */
   readonly policyNow?: string
+  /** Only these targets (a drift revert); the whole fleet when absent. */
+  readonly targets?: readonly string[]
 }
 
 /** `queued` … `aborted`, as `plan.md` lists them. */

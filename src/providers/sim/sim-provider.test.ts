@@ -251,12 +251,14 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     }
     const applied = await env.sim.settled(cluster)
     expect(applied).toEqual({ state: 'settled', items: [] })
+    // A cluster is healthy when its objects are ready and the services behind its ingress resolve.
     expect((await env.sim.health(cluster)).checks).toEqual([
       {
         name: 'objects',
         healthy: true,
         detail: `${desiredOf(example, cluster).manifests.length} objects ready`,
       },
+      { name: 'service shop', healthy: true, detail: `${shop} resolves to ${ingressAddress(cluster)}` },
     ])
   })
 

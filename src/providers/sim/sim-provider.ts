@@ -101,6 +101,19 @@ export interface SimStatus {
   readonly snapshots: number
 }
 
+/** One service of a simulated account, as {@link SimProvider.serviceStates} reports it. */
+export interface SimServiceState {
+  readonly account: string
+  readonly accountName: string
+  readonly environment: string
+  readonly group: string
+  readonly name: string
+  readonly hostname: string
+  readonly deployed: boolean
+  readonly healthy: boolean
+  readonly detail: string
+}
+
 /** Options of the simulated provider. */
 export interface SimProviderOptions {
   readonly db: Kysely<Database>
@@ -448,6 +461,16 @@ export class SimProvider implements Provider {
         healthy: true,
         detail: count === 0 ? 'nothing applied yet' : `${count} objects ready`,
       })
+      // The services behind the cluster's ingress answer only when external-dns could publish
+      // their names: a cluster whose names do not resolve is not healthy, whatever its pods say.
+      if (count > 0) {
+        const zones = await this.zones()
+        const regionDown = outage !== undefined
+        for (const service of await this.servicesIn(target)) {
+          const result = serviceHealth(service, zones, regionDown)
+          checks.push({ name: `service ${service.name}`, healthy: result.healthy, detail: result.detail })
+        }
+      }
     } else if (status.items.length === 0 && checks.length === 0) {
       checks.push({ name: 'stacks', healthy: true, detail: 'nothing deployed yet' })
     }
@@ -550,6 +573,58 @@ export class SimProvider implements Provider {
     const serial = await dnsSerial(this.db)
     if (this.zoneCache?.serial !== serial) this.zoneCache = { serial, zones: await loadZones(this.db) }
     return this.zoneCache.zones
+  }
+
+  /**
+   * Every service of every seeded account and whether it answers: its name resolves in the zones
+   * as they are now and its region is up. A service whose cluster has nothing applied is not
+   * deployed (and counts neither as up nor as down).
+   */
+  async serviceStates(): Promise<SimServiceState[]> {
+    await this.settleDue()
+    const serving = await this.zones()
+    const faults = await this.faults()
+    const deployed = await this.deployedClusters()
+    const states: SimServiceState[] = []
+    for (const row of await this.db
+      .selectFrom('sim_targets')
+      .select(['id', 'name', 'info'])
+      .where('kind', '=', 'account')
+      .orderBy('name')
+      .execute()) {
+      const info = row.info as unknown as SeededInfo
+      for (const service of info.services) {
+        const base = {
+          account: row.id,
+          accountName: row.name,
+          environment: info.environment,
+          group: info.group,
+          name: service.name,
+          hostname: service.hostname,
+        }
+        if (service.cluster !== undefined && !deployed.has(service.cluster)) {
+          states.push({ ...base, deployed: false, healthy: false, detail: 'not deployed' })
+          continue
+        }
+        const outage = faults.some(
+          (f) => f.kind === 'region-outage' && f.scope.kind === 'region' && f.scope.name === service.region,
+        )
+        const health = serviceHealth(service, serving, outage)
+        states.push({ ...base, deployed: true, healthy: health.healthy, detail: health.detail })
+      }
+    }
+    return states
+  }
+
+  /** The services that run behind a cluster's ingress (its account's, as seeded). */
+  private async servicesIn(cluster: Target): Promise<SimService[]> {
+    const row = await this.db
+      .selectFrom('sim_targets')
+      .select('info')
+      .where('id', '=', cluster.account)
+      .executeTakeFirst()
+    const info = row?.info as unknown as SeededInfo | undefined
+    return (info?.services ?? []).filter((service) => service.cluster === cluster.id)
   }
 
   /** Clusters that have at least one object applied. */
@@ -682,31 +757,12 @@ export class SimProvider implements Provider {
       .select(db.fn.countAll<number>().as('n'))
       .where('provider', '=', this.name)
       .executeTakeFirstOrThrow()
-    const serving = await this.zones()
     const faults = await this.faults()
-    const down: string[] = []
-    let total = 0
-    const deployed = await this.deployedClusters()
-    let notDeployed = 0
-    for (const row of await db
-      .selectFrom('sim_targets')
-      .select(['name', 'info'])
-      .where('kind', '=', 'account')
-      .orderBy('name')
-      .execute()) {
-      const info = row.info as unknown as SeededInfo
-      for (const service of info.services) {
-        if (service.cluster !== undefined && !deployed.has(service.cluster)) {
-          notDeployed++
-          continue
-        }
-        total++
-        const outage = faults.some(
-          (f) => f.kind === 'region-outage' && f.scope.kind === 'region' && f.scope.name === service.region,
-        )
-        if (!serviceHealth(service, serving, outage).healthy) down.push(`${row.name}/${service.name}`)
-      }
-    }
+    const services = await this.serviceStates()
+    const deployedServices = services.filter((s) => s.deployed)
+    const down = deployedServices.filter((s) => !s.healthy).map((s) => `${s.accountName}/${s.name}`)
+    const total = deployedServices.length
+    const notDeployed = services.length - total
     const count = (kind: string) => Number(kinds.find((k) => k.kind === kind)?.n ?? 0)
     return {
       settings: await this.settings(),

@@ -1,0 +1,161 @@
+/**
+ * A dangerous change taken through every safeguard, in the order a real change meets them:
+ * validation of the revision, the plan against the last revision (the pull request's check),
+ * the plan against the observed fleet with the policies (what the controller decides on), then a
+ * rollout through the stages with their gates. The first that stops it is the result, and the
+ * production targets' observed state before and after says whether anything reached them.
+ */
+import { formatDiagnostic } from '../core/diagnostics.ts'
+import { InputError } from '../core/errors.ts'
+import type { Fleet } from '../core/model/fleet-model.ts'
+import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
+import type { Plan } from '../core/plan/plan-model.ts'
+import { policyRegistry } from '../core/policy/policy-rules.ts'
+import { fingerprintsOf } from '../core/provider/fingerprint.ts'
+import { observeFleet } from '../operations/observed-fleet.ts'
+import { abortRollout } from '../rollout/controls.ts'
+import { prepare, rolloutStatus, runRollout, startRollout } from '../rollout/engine.ts'
+import { loadTargets } from '../rollout/rollout-store.ts'
+import { loadCommit } from '../rollout/runner.ts'
+import { findingLine, isProduction, type Safeguard, stoppingSafeguard } from './drill-report.ts'
+import type { ScratchFleet } from './scratch-fleet.ts'
+
+/** Where a guarded change stopped. */
+export interface GuardedOutcome {
+  readonly stoppedBy: Safeguard | null
+  readonly stage: string | null
+  readonly detail: string
+  /** Whether the simulated fleet was changed (it must be built again before the next scenario). */
+  readonly applied: boolean
+  /** Production targets a rollout stepped, whatever became of them (rolled back or not). */
+  readonly touched: readonly string[]
+}
+
+/** The actor a drill's rollouts are recorded under. */
+const DRILL_ACTOR = 'drill'
+
+/** Takes the committed `head` through the safeguards (see the module comment). */
+export async function runGuarded(
+  scratch: ScratchFleet,
+  head: string,
+  ref: string,
+  now: Date,
+): Promise<GuardedOutcome> {
+  let fleet: Fleet
+  try {
+    fleet = await loadCommit(scratch.repo, head)
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    return stopped('validation', firstProblem(error))
+  }
+
+  const reviewed = planFleet({
+    base: fleetState(scratch.baseFleet),
+    head: fleetState(fleet),
+    ...strictestSettings(scratch.baseFleet.settings, fleet.settings),
+    rules: policyRegistry(fleet),
+    approvals: [],
+    now,
+  })
+  if (!reviewed.ok) {
+    return stopped(
+      'validation',
+      `the plan against the last revision: ${reviewed.errors.map(formatDiagnostic).slice(0, 3).join('; ')}`,
+    )
+  }
+  if (reviewed.plan.verdict === 'denied' || reviewed.plan.verdict === 'requires-approval')
+    return stoppedByPlan(reviewed.plan, 'the plan against the last revision (the pull request check)')
+
+  const deps = scratch.runner.deps
+  const request = { ref, approvals: [], policyNow: now.toISOString() }
+  const prepared = await prepare(deps, fleet, head, request)
+  if (!prepared.ok) {
+    if (prepared.plan) return stoppedByPlan(prepared.plan, 'the plan against the observed fleet')
+    if (prepared.verdict === 'no-changes')
+      return { stoppedBy: null, stage: null, detail: prepared.why, applied: false, touched: [] }
+    return stopped('validation', prepared.why)
+  }
+
+  const started = await startRollout(deps, {
+    commit: head,
+    ref,
+    approvals: [],
+    actor: DRILL_ACTOR,
+    policyNow: now,
+  })
+  await runRollout(deps, started.id)
+  const status = await rolloutStatus(deps.db, started.id)
+  const production = new Set(fleet.targets.filter(isProduction).map((t) => t.id))
+  const touched = (await loadTargets(deps.db, started.id))
+    .filter((row) => row.attempts > 0 && production.has(row.target))
+    .map((row) => row.target)
+  const stage = status.stages.find((s) => s.state === 'failed' || s.state === 'waiting-approval')
+  switch (status.state) {
+    case 'rolled-back':
+    case 'halted':
+      return {
+        stoppedBy: 'gate',
+        stage: stage?.name ?? null,
+        detail: `rollout ${status.id} ${status.state} in stage ${stage?.name ?? '?'}: ${status.haltReason ?? ''}`,
+        applied: true,
+        touched,
+      }
+    case 'waiting-approval':
+      // A person would have to approve the stage: the drill does not, and lets go of the targets.
+      await abortRollout(deps.db, status.id, { actor: DRILL_ACTOR, source: 'cli' })
+      return {
+        stoppedBy: 'gate',
+        stage: stage?.name ?? null,
+        detail: `rollout ${status.id} passed every gate before stage ${stage?.name ?? '?'}, which waits for a person's approval (the drill gives none)`,
+        applied: true,
+        touched,
+      }
+    default:
+      return {
+        stoppedBy: null,
+        stage: null,
+        detail: `rollout ${status.id} ${status.state}: nothing stopped the change${status.haltReason ? ` (${status.haltReason})` : ''}`,
+        applied: true,
+        touched,
+      }
+  }
+}
+
+/**
+ * The production targets' observed state, one fingerprint each: compared before and after a
+ * scenario, it says whether the change reached production, whatever path it took.
+ */
+export async function productionState(scratch: ScratchFleet): Promise<Map<string, string>> {
+  const observed = await observeFleet(scratch.baseFleet, scratch.registry, scratch.store.db, isProduction)
+  return new Map(
+    [...observed.observed].map(([id, state]) => [id, JSON.stringify(fingerprintsOf(state))] as const),
+  )
+}
+
+/** Ids whose fingerprint differs between two {@link productionState}s. */
+export function changedTargets(
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+): string[] {
+  const ids = new Set([...before.keys(), ...after.keys()])
+  return [...ids].filter((id) => before.get(id) !== after.get(id)).sort()
+}
+
+function stopped(stoppedBy: Safeguard, detail: string): GuardedOutcome {
+  return { stoppedBy, stage: null, detail, applied: false, touched: [] }
+}
+
+function stoppedByPlan(plan: Plan, where: string): GuardedOutcome {
+  const { safeguard, findings } = stoppingSafeguard(plan)
+  const more = findings.length > 1 ? ` (and ${findings.length - 1} more findings)` : ''
+  return stopped(
+    safeguard,
+    `${where} is ${plan.verdict}: ${findings[0] ? findingLine(findings[0]) : ''}${more}`,
+  )
+}
+
+function firstProblem(error: InputError): string {
+  const first = error.diagnostics[0]
+  const more = error.diagnostics.length > 1 ? ` (and ${error.diagnostics.length - 1} more problems)` : ''
+  return first ? `${formatDiagnostic(first)}${more}` : error.message
+}

@@ -1,0 +1,157 @@
+/**
+ * `flotilla drill` end to end: the dangerous changes committed into a scratch copy of a real
+ * example fleet, each taken through the safeguards (or, with --unsafe, around them) on a
+ * simulated fleet built for the drill — through the command line, as a user runs it.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { parse, stringify } from 'yaml'
+import { git, resolveCommit } from '../src/core/source/git.ts'
+import type { DrillReport } from '../src/drill/drill-report.ts'
+import { writeExampleFleet } from '../src/example/write-example.ts'
+import { loadCommit } from '../src/rollout/runner.ts'
+import { GIT_IDENTITY } from './support/git-fixture.ts'
+import { runCaptured } from './support/run-cli.ts'
+
+/** An ordinary Tuesday: the example's freeze and weekend rule are not in force. */
+const NOW = '2026-11-10T10:00:00Z'
+
+let repo = ''
+let head = ''
+
+beforeAll(async () => {
+  repo = join(mkdtempSync(join(tmpdir(), 'flotilla-drill-test-')), 'fleet')
+  // A small fleet whose alpha stage, like the default example's, has staging clusters behind
+  // public names: the first place a change can break DNS before ops tooling and production.
+  await writeExampleFleet(repo, { accounts: 24, clusters: 30 })
+  head = await resolveCommit(repo, 'HEAD')
+  const fleet = await loadCommit(repo, head)
+  const alpha = fleet.targets.filter((t) => fleet.stageOf.get(t.id) === 'alpha')
+  expect(alpha.filter((t) => t.kind === 'cluster' && t.environment === 'staging').length).toBeGreaterThan(0)
+})
+
+async function drill(...args: string[]) {
+  const run = await runCaptured(['drill', '--repo', repo, '--now', NOW, ...args])
+  const report = args.includes('json') && run.stdout ? (JSON.parse(run.stdout) as DrillReport) : undefined
+  return { ...run, report }
+}
+
+describe('flotilla drill', () => {
+  test('every dangerous change is stopped before production, by the safeguard meant for it; the repository is untouched', async () => {
+    const { code, report, stderr } = await drill('--format', 'json')
+    expect(code, stderr).toBe(0)
+    const scenarios = report!.scenarios
+    // The contract's fields, in every scenario.
+    for (const s of scenarios)
+      expect(Object.keys(s)).toEqual(
+        expect.arrayContaining(['name', 'stoppedBy', 'stage', 'reachedProduction', 'detail']),
+      )
+    expect(scenarios.map((s) => [s.name, s.stoppedBy, s.stage, s.reachedProduction])).toEqual([
+      ['misspelt-metadata-key', 'validation', null, false],
+      ['stack-rename', 'plan', null, false],
+      ['selection-matches-nothing', 'plan', null, false],
+      ['account-dropped', 'validation', null, false],
+      ['dns-broken-at-runtime', 'gate', 'alpha', false],
+    ])
+    const detail = Object.fromEntries(scenarios.map((s) => [s.name, s.detail]))
+    expect(detail['misspelt-metadata-key']).toMatch(
+      /^stacks\/route53-hostedzones\.yaml:\d+:1: unknown key "Metadpata"; did you mean "Metadata"\?/,
+    )
+    expect(detail['stack-rename']).toContain('stack-rename: stack "route53-hostedzones" disappears')
+    expect(detail['selection-matches-nothing']).toContain('selection-shrink: stack "route53-hostedzones"')
+    expect(detail['account-dropped']).toMatch(
+      /inventory\/accounts\/\w+\.yaml:\d+:\d+: account "\d{12}" \(.+\) was removed from the inventory without going through lifecycle: decommission-requested/,
+    )
+    // The first staging cluster took the change, failed its health gate and was rolled back; no
+    // second target started, and ops tooling, after alpha, was never touched.
+    expect(detail['dns-broken-at-runtime']).toMatch(
+      /rolled-back in stage alpha: 1 target failed in stage alpha \(tolerance 0\): aws:\d{12}:[\w-]+:kube-\d+: health gate "healthy" failed/,
+    )
+    expect(detail['dns-broken-at-runtime']).toContain('does not resolve')
+    expect(scenarios.every((s) => s.productionTargets.length === 0)).toBe(true)
+
+    // The drill worked on a copy: the repository, its branch and its working tree are as before,
+    // and no store was created in it.
+    expect(await resolveCommit(repo, 'HEAD')).toBe(head)
+    expect((await git(repo, ['status', '--porcelain'])).toString()).toBe('')
+    expect((await git(repo, ['branch', '--list'])).toString().trim()).toBe('* main')
+    expect(existsSync(join(repo, '.flotilla'))).toBe(false)
+  })
+
+  test('--unsafe applies the mistakes as unguarded automation would: the outage, then a timed restore from snapshots', async () => {
+    const { code, report, stderr } = await drill(
+      '--unsafe',
+      '--scenario',
+      'misspelt-metadata-key',
+      '--scenario',
+      'dns-broken-at-runtime',
+      '--format',
+      'json',
+    )
+    expect(code, stderr).toBe(0)
+    const [metadata, dns] = report!.scenarios
+    expect(report!.unsafe).toBe(true)
+    // The 2022 incident: every zone deleted, the shop and the ops tooling down together.
+    expect(metadata).toMatchObject({
+      name: 'misspelt-metadata-key',
+      stoppedBy: null,
+      reachedProduction: true,
+    })
+    expect(metadata!.outage!.snapshots).toBeGreaterThan(10)
+    expect(metadata!.outage!.production.down).toBe(metadata!.outage!.production.total)
+    expect(metadata!.outage!.production.total).toBeGreaterThan(0)
+    expect(metadata!.outage!.ops.down).toBe(metadata!.outage!.ops.total)
+    expect(metadata!.outage!.ops.total).toBeGreaterThan(0)
+    expect(metadata!.restore).toMatchObject({ how: 'snapshots', recovered: true, stillDown: [] })
+    expect(metadata!.restore!.opsSeconds).not.toBeNull()
+    expect(metadata!.restore!.opsSeconds!).toBeLessThanOrEqual(metadata!.restore!.seconds)
+    // Nothing destroyed: the last good revision, applied again, brings the names back.
+    expect(dns!.outage!.production.down).toBeGreaterThan(0)
+    expect(dns!.outage!.snapshots).toBe(0)
+    expect(dns!.restore).toMatchObject({ how: 'revert', recovered: true })
+  })
+
+  test('the text report names the outage and the time to restore', async () => {
+    const { code, stdout } = await drill('--unsafe', '--scenario', 'selection-matches-nothing')
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/SAFEGUARDS OFF/)
+    expect(stdout).toMatch(/ {2}outage: \d+\/\d+ production and \d+\/\d+ ops services down, e\.g\. /)
+    expect(stdout).toMatch(/ {2}time to restore: \d+\.\d s \(ops tooling after \d+\.\d s\)/)
+    expect(stdout).toContain('1 of 1 outages fully restored.')
+  })
+
+  test('stages without health or DNS gates let the runtime break through to production: reported, exit 3', async () => {
+    await git(repo, ['checkout', '-q', '-b', 'weak-gates'])
+    const path = join(repo, 'rollout.yaml')
+    const rollout = parse(readFileSync(path, 'utf8')) as { stages: { name: string; gates?: string[] }[] }
+    for (const stage of rollout.stages) if (stage.name !== 'stable') stage.gates = []
+    writeFileSync(path, stringify(rollout))
+    await git(repo, ['commit', '-q', '-am', 'No gates before stable'], undefined, GIT_IDENTITY)
+    await git(repo, ['checkout', '-q', 'main'])
+
+    const run = await runCaptured([
+      'drill',
+      '--repo',
+      repo,
+      '--rev',
+      'weak-gates',
+      '--now',
+      NOW,
+      '--scenario',
+      'dns-broken-at-runtime',
+    ])
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stdout).toMatch(/reached production: YES \(.+\)/)
+    expect(run.stdout).toContain('Not stopped before production: dns-broken-at-runtime.')
+  })
+
+  test('an unknown scenario is a user error that lists the scenarios', async () => {
+    const run = await drill('--scenario', 'typo')
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(
+      'error: --scenario typo is not a drill scenario (scenarios: misspelt-metadata-key, stack-rename, selection-matches-nothing, account-dropped, dns-broken-at-runtime)',
+    )
+  })
+})
