@@ -33,6 +33,7 @@ import { KUBERNETES_IMMUTABLE_FIELDS, kubernetesReplacement } from '../src/core/
 import { git } from '../src/core/source/git.ts'
 import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
+import { SCENARIO_NAMES } from '../src/drill/scenarios.ts'
 import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
 import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
 import { RolloutMetrics } from '../src/rollout/metrics.ts'
@@ -1641,5 +1642,63 @@ describe('server.md', () => {
   test('the roles table names every role', () => {
     const rows = tableRows(page.split('## Signing in, users and roles')[1]!.split('\n## ')[0]!).slice(1)
     expect(rows.map(([role]) => role)).toEqual(ROLES.map((r) => `\`${r}\``))
+  })
+})
+
+describe('drill.md', () => {
+  const page = read('drill.md')
+  const section = (heading: string) => page.split(`## ${heading}`)[1]!.split('\n## ')[0]!
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTTY: false, cwd: ROOT }, () => {})
+
+  test('the options table lists exactly the options of flotilla drill', () => {
+    const shown = tableRows(section('Running it'))
+      .slice(1)
+      .map(([option]) => /^`(--[\w-]+)/.exec(option!)?.[1])
+    const drill = program.commands.find((c) => c.name() === 'drill')!
+    expect(shown.sort()).toEqual(drill.options.map((o) => o.long!).sort())
+  })
+
+  test('the scenarios table lists every scenario, in the order a drill runs them', () => {
+    const shown = tableRows(section('The scenarios'))
+      .slice(1)
+      .map(([name]) => name!.replaceAll('`', ''))
+    expect(shown).toEqual([...SCENARIO_NAMES])
+    const stoppedBy = [...section('The scenarios').matchAll(/^\d\. `(\w+)`/gm)].map((m) => m[1])
+    expect(stoppedBy).toEqual(['validation', 'plan', 'policy', 'gate'])
+  })
+
+  test('a drill prints the report shown: its text lines, and the JSON document with the fields listed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-drill-doc-'))
+    try {
+      const argv = ['init', join(dir, 'fleet'), '--example', '--accounts', '24', '--clusters', '30']
+      expect((await runCaptured(argv)).code).toBe(0)
+      const drill = (...more: string[]) =>
+        runCaptured([
+          'drill',
+          '--repo',
+          join(dir, 'fleet'),
+          '--now',
+          '2026-11-10T10:00:00Z',
+          '--scenario',
+          'misspelt-metadata-key',
+          ...more,
+        ])
+      const text = await drill()
+      expect(text.code).toBe(0)
+      // Every line of the first scenario shown, but for the revision and the seconds it took.
+      const shown = codeBlocks(section('The report'), 'text')[0]!.body.split('\n…')[0]!
+      const seconds = (line: string) => line.replace(/\(\d+\.\d s\)/, '(… s)').replace(/[0-9a-f]{12}/, '…')
+      expect(text.stdout.split('\n').slice(0, shown.split('\n').length).map(seconds)).toEqual(
+        shown.split('\n').map(seconds),
+      )
+      const json = await drill('--format', 'json')
+      const report = JSON.parse(json.stdout) as Record<string, unknown> & { scenarios: object[] }
+      const example = JSON.parse(codeBlocks(section('The report'), 'json')[0]!.body) as typeof report
+      expect(Object.keys(report).sort()).toEqual(Object.keys(example).sort())
+      expect(Object.keys(report.scenarios[0]!).sort()).toEqual(Object.keys(example.scenarios[0]!).sort())
+      expect(report.scenarios[0]).toMatchObject({ ...example.scenarios[0], seconds: expect.any(Number) })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -66,6 +66,8 @@ describe.each(testBackends)('following a repository, on %s', (backend) => {
       policyNow: new Date(NOW),
       log: () => {},
       follow: { source: upstream, branch, mirrorDir: mirror, intervalMs: 600_000 },
+      revertDrift: true,
+      driftIntervalMs: 600_000, // checked by the tests, through the API
     })
   }, 120_000)
   afterAll(async () => {
@@ -142,5 +144,44 @@ describe.each(testBackends)('following a repository, on %s', (backend) => {
         30_000,
       ),
     ).toBe('succeeded')
+  })
+
+  test('--revert-drift: drift is undone by a rollout of the revision last applied, limited to the drifted target', async () => {
+    const dev = firstDevAccount(await loadCommit(upstream, 'HEAD'))
+    const fault = await api('/api/sim/faults', { method: 'POST', body: { target: dev.id, kind: 'drift' } })
+    expect(fault.status).toBe(201)
+    type Report = {
+      targets: { id: string; revision: string }[]
+      reverts: { targets: string[]; revision: string; status: string; rollout: string | null }[]
+    }
+    const found = (await api('/api/drift/check', { method: 'POST' })).body as unknown as Report
+    expect(found.targets.map((t) => t.id)).toEqual([dev.id])
+    const [revert] = found.reverts
+    expect(revert).toMatchObject({
+      targets: [dev.id],
+      revision: found.targets[0]!.revision,
+      status: 'started',
+    })
+    const rollout = (await api(`/api/rollouts/${revert!.rollout}`)).body as {
+      createdBy: string
+      stages: { waves: { targets: { id: string }[] }[] }[]
+    }
+    expect(rollout.createdBy).toBe('controller')
+    expect(rollout.stages.flatMap((s) => s.waves.flatMap((w) => w.targets.map((t) => t.id)))).toEqual([
+      dev.id,
+    ])
+    expect(
+      await pollUntil(
+        () => rolloutState(revert!.rollout!),
+        (state) => state === 'succeeded',
+        30_000,
+      ),
+    ).toBe('succeeded')
+    // Undone: the next check finds no drift, and starts nothing.
+    const after = (await api('/api/drift/check', { method: 'POST' })).body as unknown as Report
+    expect(after.targets).toEqual([])
+    expect(after.reverts).toEqual(found.reverts)
+    const audit = (await api('/api/audit')).body.entries as { action: string; subject: string }[]
+    expect(audit.find((e) => e.action === 'drift-revert')).toMatchObject({ subject: dev.id })
   })
 })

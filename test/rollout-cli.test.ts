@@ -177,7 +177,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
       ['healthy', 'failed'],
       ['dns', 'failed'],
     ])
-    expect(status.haltReason).toMatch(/service \w+: \S+ does not resolve \(REFUSED\)/)
+    expect(status.haltReason).toContain(`name *.${moved(opsDomain)}: does not resolve (REFUSED)`)
     expect(status.haltReason).toContain(`dns gate "dns" failed for cluster ${opsTarget.id}`)
     expect(status.haltReason).toContain(`${moved(opsDomain)}: refused`)
     expect(stable!.waves.flatMap((w) => w.targets)).toEqual([

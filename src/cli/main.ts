@@ -261,6 +261,10 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
       'with --follow: how often to fetch (default: 30); POST /api/webhook fetches at once',
       seconds,
     )
+    .option(
+      '--revert-drift',
+      'undo drift by itself: each drifted target gets a rollout of the revision Flotilla last applied to it, planned, checked by policy and staged like any other',
+    )
     .addOption(repoOption())
     .addOption(dataOption())
     .action((options) => run(serveCommand(options, io)))

@@ -64,6 +64,7 @@ export interface ScenarioResult {
 
 /** A whole drill. */
 export interface DrillReport {
+  /** The commit drilled (the scratch copy adds one commit that takes the bakes out). */
   readonly revision: string
   readonly unsafe: boolean
   /** What policies saw as now. */

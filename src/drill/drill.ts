@@ -51,7 +51,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       results.push(result.result)
     }
     return {
-      revision: scratch.base,
+      revision: scratch.drilled,
       unsafe: options.unsafe === true,
       policyTime: now.toISOString(),
       targets: { accounts: count('account'), clusters: count('cluster') },

@@ -22,6 +22,8 @@ import { migrateToLatest } from '../store/migrate.ts'
 export interface ScratchFleet {
   /** The scratch clone. */
   readonly repo: string
+  /** The commit drilled, as the user's repository has it. */
+  readonly drilled: string
   /** The commit every scenario starts from: the revision drilled, with bakes taken out. */
   readonly base: string
   readonly baseFleet: Fleet
@@ -71,6 +73,7 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
     cleanups.push(() => runner.close())
     return {
       repo,
+      drilled: commit,
       base,
       baseFleet,
       store,

@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Kysely } from 'kysely'
 import { DriftMonitor } from '../controller/drift-monitor.ts'
+import { DriftReverter } from '../controller/drift-revert.ts'
 import { fetchIntoMirror, RepositoryFollower } from '../controller/follower.ts'
 import { Leadership } from '../controller/leadership.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
@@ -50,6 +51,8 @@ export interface ServerOptions {
   }
   /** How often drift is checked. @default 60 s */
   readonly driftIntervalMs?: number
+  /** Undo drift through rollouts (see `controller/drift-revert.ts`). @default false */
+  readonly revertDrift?: boolean
 }
 
 /** A running server. */
@@ -84,7 +87,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   )
   const adminToken = await bootstrapAdmin(options.db)
-  const leadership = options.follow ? new Leadership(options.db) : undefined
+  const approvalsOf = async (commit: string) =>
+    (await approvalsOfCommit(options.db, commit)).map((a) => a.approval)
+  // The leader decides on new commits and on drift reverts; every server runs rollouts.
+  const leadership = options.follow || options.revertDrift ? new Leadership(options.db) : undefined
   leadership?.start((leading) =>
     log(leading ? `leading the controller (${leadership.holder})` : 'no longer leading the controller'),
   )
@@ -96,7 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         mirrorDir: options.follow.mirrorDir,
         ...(options.follow.intervalMs !== undefined ? { intervalMs: options.follow.intervalMs } : {}),
         engine: runner.deps,
-        approvalsOf: async (commit) => (await approvalsOfCommit(options.db, commit)).map((a) => a.approval),
+        approvalsOf,
         seed: async (commit) => {
           await options.sim.seed((await runner.deps.loadRevision(commit)).targets)
         },
@@ -107,7 +113,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })
     : undefined
   follower?.start()
-  const drift = new DriftMonitor(fleets, options.registry, options.db, metrics.registry)
+  const reverter = options.revertDrift
+    ? new DriftReverter({
+        engine: runner.deps,
+        approvalsOf,
+        policyNow: () => options.policyNow,
+        ...(leadership ? { leadership } : {}),
+      })
+    : undefined
+  const drift = new DriftMonitor(fleets, options.registry, options.db, metrics.registry, reverter)
   drift.start(options.driftIntervalMs ?? 60_000, (error) =>
     log(`drift: ${error instanceof Error ? error.message : String(error)}`),
   )

@@ -134,7 +134,8 @@ export function firstDevAccount(fleet: Fleet): Target {
 
 /**
  * Commits a change that destroys a protected resource in `repo`: a new DNS zone for an account of
- * `team` outside production (the old zone goes). Returns the commit and the account.
+ * `team` outside production (the old zone goes), its clusters' ingress names moved into it.
+ * Returns the commit and the account.
  */
 export async function moveZoneOfTeam(repo: string, team: string) {
   const fleet = await loadCommit(repo, 'HEAD')
@@ -147,6 +148,17 @@ export async function moveZoneOfTeam(repo: string, team: string) {
   )!
   const domain = String(account.config.dns_domain)
   replaceOnce(repo, account.at.file, `dns_domain: ${domain}`, `dns_domain: moved-${domain}`)
+  // Its clusters' ingress names move with it: outside the account's zones they would not resolve.
+  for (const cluster of fleet.targets.filter((t) => t.kind === 'cluster' && t.account === account.id)) {
+    const ingress = String(cluster.config.ingress_domain)
+    if (ingress.endsWith(`.${domain}`))
+      replaceOnce(
+        repo,
+        cluster.at.file,
+        `ingress_domain: ${ingress}`,
+        `ingress_domain: ${ingress.slice(0, -domain.length)}moved-${domain}`,
+      )
+  }
   return {
     commit: await commitAll(repo, `A new zone for ${account.name}: the old one is destroyed`),
     account,

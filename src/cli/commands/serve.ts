@@ -18,6 +18,7 @@ export interface ServeOptions extends StoreOptions {
   readonly now?: string
   readonly follow?: string
   readonly pollInterval?: number
+  readonly revertDrift?: boolean
 }
 
 /** How often the simulated fleet settles what came due while the server runs. */
@@ -54,6 +55,7 @@ export async function serveCommand(options: ServeOptions, io: CliIo, signal?: Ab
             },
           }
         : {}),
+      ...(options.revertDrift ? { revertDrift: true } : {}),
       host,
       port,
       log: (line) => io.stderr(`${line}\n`),

@@ -64,15 +64,12 @@ describe('servicesOf', () => {
     ])
   })
 
-  it('runs nothing without a domain, unless active, or in test accounts', () => {
+  it('runs nothing without a domain, while decommissioning, or outside production and ops', () => {
     expect(servicesOf(target({ ...prod, config: {} }), [cluster])).toEqual([])
     expect(servicesOf(target({ ...prod, config: { dns_domain: 42 } }), [cluster])).toEqual([])
     expect(servicesOf(target({ ...prod, lifecycle: 'decommission-requested' }), [cluster])).toEqual([])
     expect(servicesOf(target({ ...prod, lifecycle: 'decommissioned' }), [cluster])).toEqual([])
-    expect(servicesOf(target({ ...prod, lifecycle: 'requested' }), [cluster])).toEqual([])
-    expect(servicesOf(target({ ...prod, environment: 'staging' }), [cluster]).map((s) => s.name)).toEqual([
-      'shop',
-    ])
+    expect(servicesOf(target({ ...prod, environment: 'staging' }), [cluster])).toEqual([])
     expect(servicesOf(target({ ...prod, environment: 'test' }), [cluster])).toEqual([])
   })
 

@@ -19,22 +19,19 @@ export interface SimService {
 }
 
 /**
- * The services of an account. A service runs in the account's first ready cluster, behind its ingress
+ * The services of an account. A service runs in the account's first cluster, behind its ingress
  * (`<service>.<ingress_domain>`, published by external-dns); an account without a cluster serves
- * it from its zone's apex. Production and staging accounts run the shop (staging its copy, on
- * which changes are proven before production); ops accounts run their tooling. Accounts without
- * `config.dns_domain`, accounts not active (requested, being decommissioned) and test accounts
- * run none.
+ * it from its zone's apex. Accounts without `config.dns_domain`, accounts being decommissioned,
+ * and non-production accounts outside the ops group run none.
  */
 export function servicesOf(account: Target, clusters: readonly Target[]): SimService[] {
   const domain = account.config.dns_domain
-  if (typeof domain !== 'string' || account.lifecycle !== 'active') return []
+  if (typeof domain !== 'string' || account.lifecycle.startsWith('decommission')) return []
   const names: string[] = []
   if (account.group === 'ops') names.push(account.name.replace(/^ops-/, ''))
-  else if (account.environment === 'production' || account.environment === 'staging') names.push('shop')
-  // A cluster still being created (or going away) runs nothing: the service is elsewhere.
+  else if (account.environment === 'production') names.push('shop')
   const cluster = clusters.find(
-    (c) => c.account === account.id && c.lifecycle === 'ready' && typeof c.config.ingress_domain === 'string',
+    (c) => c.account === account.id && typeof c.config.ingress_domain === 'string',
   )
   const region = cluster?.regions[0] ?? account.regions[0] ?? 'us-east-1'
   return names.map((name) => ({

@@ -25,7 +25,7 @@ import { ProviderError } from '../../core/provider/port.ts'
 import type { Database } from '../../store/tables.ts'
 import { queryZones } from './dns-server.ts'
 import type { InMemoryZones, RecordType } from './dns-zones.ts'
-import { externalDnsOwner } from './external-dns.ts'
+import { externalDnsOwner, externalDnsRecords } from './external-dns.ts'
 import {
   extraLatencyMs,
   type Fault,
@@ -461,16 +461,7 @@ export class SimProvider implements Provider {
         healthy: true,
         detail: count === 0 ? 'nothing applied yet' : `${count} objects ready`,
       })
-      // The services behind the cluster's ingress answer only when external-dns could publish
-      // their names: a cluster whose names do not resolve is not healthy, whatever its pods say.
-      if (count > 0) {
-        const zones = await this.zones()
-        const regionDown = outage !== undefined
-        for (const service of await this.servicesIn(target)) {
-          const result = serviceHealth(service, zones, regionDown)
-          checks.push({ name: `service ${service.name}`, healthy: result.healthy, detail: result.detail })
-        }
-      }
+      if (count > 0) checks.push(...(await this.publishedNames(target)))
     } else if (status.items.length === 0 && checks.length === 0) {
       checks.push({ name: 'stacks', healthy: true, detail: 'nothing deployed yet' })
     }
@@ -616,15 +607,33 @@ export class SimProvider implements Provider {
     return states
   }
 
-  /** The services that run behind a cluster's ingress (its account's, as seeded). */
-  private async servicesIn(cluster: Target): Promise<SimService[]> {
-    const row = await this.db
-      .selectFrom('sim_targets')
-      .select('info')
-      .where('id', '=', cluster.account)
-      .executeTakeFirst()
-    const info = row?.info as unknown as SeededInfo | undefined
-    return (info?.services ?? []).filter((service) => service.cluster === cluster.id)
+  /**
+   * Whether the names external-dns is to publish for a cluster resolve: a cluster whose ingress
+   * names do not resolve serves nobody, whatever its pods say. Only where the cluster's account has
+   * zones (external-dns of a cluster without any has nowhere to publish, by design).
+   */
+  private async publishedNames(cluster: Target): Promise<HealthCheck[]> {
+    const zoneCount = await this.db
+      .selectFrom('sim_zones')
+      .select(this.db.fn.countAll<number>().as('n'))
+      .where('account', '=', cluster.account)
+      .executeTakeFirstOrThrow()
+    if (Number(zoneCount.n) === 0) return []
+    const objects = (await loadObjects(this.db, [cluster.id])).map((o) => o.object)
+    const zones = await this.zones()
+    return externalDnsRecords(cluster.id, objects)
+      .filter((record) => record.type === 'A')
+      .map((record) => {
+        const answer = queryZones(zones, record.name)
+        const healthy = answer.rcode === 'NOERROR'
+        return {
+          name: `name ${record.name.replace(/\.$/, '')}`,
+          healthy,
+          detail: healthy
+            ? `resolves to ${answer.answers.join(', ')}`
+            : `does not resolve (${answer.rcode}): no zone of account ${cluster.account} serves it`,
+        }
+      })
   }
 
   /** Clusters that have at least one object applied. */
