@@ -3,6 +3,7 @@
  * each new commit — a good one rolled out by itself, a denied one recorded and not applied, one
  * that needs approvals waiting until they are recorded.
  */
+import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,6 +68,7 @@ describe.each(testBackends)('following a repository, on %s', (backend) => {
       log: () => {},
       follow: { source: upstream, branch, mirrorDir: mirror, intervalMs: 600_000 },
       revertDrift: true,
+      webhookSecret: 'the hook secret',
       driftIntervalMs: 600_000, // checked by the tests, through the API
     })
   }, 120_000)
@@ -183,5 +185,26 @@ describe.each(testBackends)('following a repository, on %s', (backend) => {
     expect(after.reverts).toEqual(found.reverts)
     const audit = (await api('/api/audit')).body.entries as { action: string; subject: string }[]
     expect(audit.find((e) => e.action === 'drift-revert')).toMatchObject({ subject: dev.id })
+  })
+
+  test('a push hook may sign its body (X-Hub-Signature-256) instead of sending a token; a wrong signature is refused', async () => {
+    const body = JSON.stringify({ ref: `refs/heads/${branch}` })
+    const hook = (signature: string) =>
+      fetch(`${server.url}/api/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+        body,
+      })
+    const signed = `sha256=${createHmac('sha256', 'the hook secret').update(body).digest('hex')}`
+    const ok = await hook(signed)
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { outcome: string }).outcome).toBe('polled')
+    const forged = await hook(`sha256=${createHmac('sha256', 'a guess').update(body).digest('hex')}`)
+    expect(forged.status).toBe(401)
+    expect(((await forged.json()) as { error: string }).error).toContain('does not match the body')
+    expect((await hook('sha256=')).status).toBe(401)
+    // Unsigned and without a token: sign in first.
+    const anonymous = await fetch(`${server.url}/api/webhook`, { method: 'POST', body })
+    expect(anonymous.status).toBe(401)
   })
 })

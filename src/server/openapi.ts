@@ -271,15 +271,28 @@ export function openApiDocument(): object {
         get: {
           summary:
             'the last drift check: targets whose observed state differs from what Flotilla last applied',
-          responses: { '200': ok('{ checkedAt, targets }'), ...errors },
+          responses: { '200': ok('{ checkedAt, targets, reverts }'), ...errors },
         },
       },
       '/api/drift/check': {
-        post: { summary: 'check drift now', responses: { '200': ok('{ checkedAt, targets }'), ...changes } },
+        post: {
+          summary: 'check drift now (and, with --revert-drift, revert it)',
+          responses: { '200': ok('{ checkedAt, targets, reverts }'), ...changes },
+        },
       },
       '/api/webhook': {
         post: {
           summary: 'make the repository follower fetch and decide now (a push webhook)',
+          description:
+            'Takes a token, or instead a body signed with FLOTILLA_WEBHOOK_SECRET: X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>.',
+          parameters: [
+            {
+              name: 'X-Hub-Signature-256',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' },
+            },
+          ],
           responses: { '200': ok('the newest decision'), ...changes },
         },
       },

@@ -53,6 +53,8 @@ export interface ServerOptions {
   readonly driftIntervalMs?: number
   /** Undo drift through rollouts (see `controller/drift-revert.ts`). @default false */
   readonly revertDrift?: boolean
+  /** The secret push webhooks sign their bodies with (`X-Hub-Signature-256`). */
+  readonly webhookSecret?: string
 }
 
 /** A running server. */
@@ -139,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       drift,
       metrics,
       ...(follower ? { follower } : {}),
+      ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
       ...(options.policyNow ? { policyNow: options.policyNow } : {}),
     },
     {

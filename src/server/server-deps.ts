@@ -30,6 +30,8 @@ export interface ServerDeps {
   readonly metrics: RolloutMetrics
   /** The repository follower, with `flotilla serve --follow`. */
   readonly follower?: RepositoryFollower
+  /** The secret push webhooks sign their bodies with (`X-Hub-Signature-256`), when one is set. */
+  readonly webhookSecret?: string
 }
 
 /** The Hono environment of every route. */

@@ -56,6 +56,8 @@ export async function serveCommand(options: ServeOptions, io: CliIo, signal?: Ab
           }
         : {}),
       ...(options.revertDrift ? { revertDrift: true } : {}),
+      // A secret, so from the environment: a command line shows in every process list.
+      ...(process.env.FLOTILLA_WEBHOOK_SECRET ? { webhookSecret: process.env.FLOTILLA_WEBHOOK_SECRET } : {}),
       host,
       port,
       log: (line) => io.stderr(`${line}\n`),
