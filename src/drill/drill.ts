@@ -8,7 +8,7 @@
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { loadCommit } from '../rollout/runner.ts'
-import type { DrillReport, ScenarioResult } from './drill-report.ts'
+import type { DrillReport, Outage, Restore, ScenarioResult } from './drill-report.ts'
 import { changedTargets, productionState, runGuarded } from './guarded.ts'
 import { type DrillScenario, drillScenarios, NotApplicable, type ScenarioName } from './scenarios.ts'
 import { openScratchFleet, type ScratchFleet } from './scratch-fleet.ts'
@@ -144,10 +144,7 @@ async function loadIfValid(scratch: ScratchFleet, head: string): Promise<Fleet |
   }
 }
 
-function unsafeDetail(
-  outage: ScenarioResult['outage'] & {},
-  restore: ScenarioResult['restore'] & {},
-): string {
+function unsafeDetail(outage: Outage, restore: Restore): string {
   const parts = [
     `safeguards off: ${outage.targetsChanged} ${outage.targetsChanged === 1 ? 'target' : 'targets'} changed at once, ${outage.deleted} resources deleted`,
     `${outage.production.down} of ${outage.production.total} production services and ${outage.ops.down} of ${outage.ops.total} ops services stopped answering`,

@@ -125,13 +125,8 @@ export async function restoreFleet(
   }
   const stillDown = await downOf()
   const seconds = (performance.now() - started) / 1000
-  if (opsSeconds === null && stillDown.every((s) => !opsAccount(scratch, s))) opsSeconds = seconds
+  if (opsSeconds === null && (await downOf('ops')).length === 0) opsSeconds = seconds
   return { how, seconds, opsSeconds, recovered: stillDown.length === 0, stillDown: stillDown.slice(0, 10) }
 }
 
 const serviceKey = (s: SimServiceState) => `${s.account}/${s.name}`
-
-function opsAccount(scratch: ScratchFleet, service: string): boolean {
-  const name = service.slice(0, service.indexOf('/'))
-  return scratch.baseFleet.targets.some((t) => t.kind === 'account' && t.name === name && t.group === 'ops')
-}
