@@ -154,7 +154,7 @@ describe.each(testBackends)('following a repository, on %s', (backend) => {
     expect(fault.status).toBe(201)
     type Report = {
       targets: { id: string; revision: string }[]
-      reverts: { targets: string[]; revision: string; status: string; rollout: string | null }[]
+      reverts: { targets: string[]; revision: string; status: string; rollout: string | null; at: string }[]
     }
     const found = (await api('/api/drift/check', { method: 'POST' })).body as unknown as Report
     expect(found.targets.map((t) => t.id)).toEqual([dev.id])
@@ -185,6 +185,14 @@ describe.each(testBackends)('following a repository, on %s', (backend) => {
     expect(after.reverts).toEqual(found.reverts)
     const audit = (await api('/api/audit')).body.entries as { action: string; subject: string }[]
     expect(audit.find((e) => e.action === 'drift-revert')).toMatchObject({ subject: dev.id })
+    // The account's page says so, with the rollout linked.
+    const page = await fetch(`${server.url}/accounts/${dev.id}`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain(
+      `<b>Drift revert</b> ${revert!.at.slice(0, 16).replace('T', ' ')} UTC: <a href="/rollouts/${revert!.rollout}">`,
+    )
   })
 
   test('a push hook may sign its body (X-Hub-Signature-256) instead of sending a token; a wrong signature is refused', async () => {

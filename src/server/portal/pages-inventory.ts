@@ -1,5 +1,6 @@
 /** Portal pages of the inventory: the accounts table (filters, search, sorting), accounts and clusters. */
 import { html } from 'hono/html'
+import type { DriftRevert } from '../../controller/drift-revert.ts'
 import type { Change } from '../../core/plan/plan-model.ts'
 import type { Health } from '../../core/provider/port.ts'
 import type { CachedHealth } from '../health-cache.ts'
@@ -98,6 +99,16 @@ export interface TargetState {
   readonly pending: { revision: string; verdict: string; changes: readonly Change[] }
   /** Addresses changed outside Flotilla at the last drift check, or null before the first. */
   readonly drift: readonly string[] | null
+  /** The last drift revert of the target (`--revert-drift`), if any. */
+  readonly revert: DriftRevert | null
+}
+
+/** One drift revert: what it did, with its rollout linked. */
+function revertLine(revert: DriftRevert): Html {
+  const when = revert.at.slice(0, 16).replace('T', ' ')
+  return revert.rollout
+    ? html`${when} UTC: <a href="/rollouts/${revert.rollout}">${revert.rollout}</a> brings back <code>${revert.revision.slice(0, 12)}</code> (${revert.detail})`
+    : html`${when} UTC: ${pill(revert.status)} ${revert.detail}`
 }
 
 /** The applied revision and the pending changes of a target. */
@@ -113,7 +124,7 @@ function targetState(state: TargetState, targetId: string): Html {
       : state.drift.length === 0
         ? 'none'
         : html`<span class="destructive">${state.drift.length} changed outside Flotilla</span>: ${state.drift.slice(0, 5).map((a) => html`<code>${a.slice(targetId.length + 1)}</code> `)}`
-  }<br /><b>About to change</b> (<code>${state.pending.revision.slice(0, 12)}</code>): ${
+  }${state.revert ? html`<br /><b>Drift revert</b> ${revertLine(state.revert)}` : ''}<br /><b>About to change</b> (<code>${state.pending.revision.slice(0, 12)}</code>): ${
     changes.length === 0
       ? 'nothing'
       : html`${changes.length} ${changes.length === 1 ? 'change' : 'changes'}, ${pill(state.pending.verdict)}

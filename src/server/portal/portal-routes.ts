@@ -45,7 +45,13 @@ async function stateOf(deps: ServerDeps, target: string) {
   const report = deps.drift.last()
   const drift =
     report.checkedAt === null ? null : (report.targets.find((t) => t.id === target)?.addresses ?? [])
-  return { applied: await appliedRevision(deps, target), pending: await pendingChanges(deps, target), drift }
+  const revert = report.reverts.find((r) => r.targets.includes(target)) ?? null
+  return {
+    applied: await appliedRevision(deps, target),
+    pending: await pendingChanges(deps, target),
+    drift,
+    revert,
+  }
 }
 
 /** The portal's routes. */
