@@ -7,10 +7,8 @@
 import type { Kysely } from 'kysely'
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
 import type { Plan } from '../core/plan/plan-model.ts'
 import type { Approval } from '../core/policy/approvals.ts'
-import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import { withRetries } from '../core/provider/retry.ts'
@@ -18,7 +16,7 @@ import { waitUntilSettled } from '../core/provider/settle.ts'
 import type { Database } from '../store/tables.ts'
 import { recordApplied, recordIntended } from './applied-states.ts'
 import { approvedAddresses } from './apply-target.ts'
-import { observeFleet } from './observed-fleet.ts'
+import { planAgainstObserved } from './observed-fleet.ts'
 
 /**
  * The time policies see when an empty simulated fleet is built (an ordinary weekday morning):
@@ -53,13 +51,8 @@ export interface ApplyFleetResult {
 /** Plans the fleet against its observed state and applies every changed target. */
 export async function applyFleet(options: ApplyFleetOptions): Promise<ApplyFleetResult> {
   const { head, registry, db } = options
-  const observed = await observeFleet(head, registry, db)
-  const outcome = planFleet({
-    base: observed.state,
-    head: fleetState(head),
-    ...strictestSettings(head.settings, head.settings),
-    rules: policyRegistry(head),
-    approvals: options.approvals ?? [],
+  const { outcome } = await planAgainstObserved(head, registry, db, {
+    ...(options.approvals ? { approvals: options.approvals } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
   if (!outcome.ok) throw new InputError('the fleet cannot be planned', outcome.errors)

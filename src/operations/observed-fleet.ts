@@ -5,7 +5,10 @@
  */
 import type { Kysely } from 'kysely'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
+import { fleetState, type PlanOutcome, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
+import type { Approval } from '../core/policy/approvals.ts'
 import type { DriftRecord, FleetState } from '../core/policy/plan-context.ts'
+import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { differingAddresses, fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ObservedTarget } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
@@ -63,4 +66,37 @@ export async function observeFleet(
     },
     observed,
   }
+}
+
+/** What {@link planAgainstObserved} takes besides the fleet. */
+export interface ObservedPlanOptions {
+  readonly approvals?: readonly Approval[]
+  /** What policies see as `now`. @default the current time */
+  readonly now?: Date
+  /** Only these targets are observed and planned. @default all */
+  readonly include?: (target: Target) => boolean
+}
+
+/**
+ * Plans `head` against the fleet as its providers observe it, with the built-in safety rules and
+ * the head's policies: what a rollout, an apply, the controller and the portal's plan page start
+ * from. Returns the observation too (a rollout keeps what each target had, for rollback).
+ */
+export async function planAgainstObserved(
+  head: Fleet,
+  registry: ProviderRegistry,
+  db: Kysely<Database>,
+  options: ObservedPlanOptions = {},
+): Promise<{ observed: ObservedFleet; outcome: PlanOutcome }> {
+  const observed = await observeFleet(head, registry, db, options.include)
+  const outcome = planFleet({
+    base: observed.state,
+    head: fleetState(head),
+    ...strictestSettings(head.settings, head.settings),
+    rules: policyRegistry(head),
+    approvals: options.approvals ?? [],
+    ...(options.include ? { includeTarget: options.include } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  })
+  return { observed, outcome }
 }

@@ -13,11 +13,10 @@ import { ConflictError, NotFoundError, PolicyError } from '../core/errors.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
 import { diffManifests } from '../core/plan/diff-manifests.ts'
 import { diffStacks } from '../core/plan/diff-stacks.ts'
-import { fleetState, planFleet, strictestSettings, targetPlanOf } from '../core/plan/plan-fleet.ts'
+import { targetPlanOf } from '../core/plan/plan-fleet.ts'
 import type { Plan } from '../core/plan/plan-model.ts'
 import { protectedTypes } from '../core/plan/protected.ts'
 import type { Approval } from '../core/policy/approvals.ts'
-import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { Provider } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
@@ -25,7 +24,7 @@ import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
 import { waitUntilSettled } from '../core/provider/settle.ts'
 import { recordApplied, recordIntended } from '../operations/applied-states.ts'
 import { approvedAddresses } from '../operations/apply-target.ts'
-import { observeFleet } from '../operations/observed-fleet.ts'
+import { planAgainstObserved } from '../operations/observed-fleet.ts'
 import { appendRolloutEvent } from '../store/events.ts'
 import type { Database, Json, RolloutTargetsTable } from '../store/tables.ts'
 import {
@@ -171,14 +170,9 @@ export async function prepare(
 ): Promise<Prepared> {
   const only = request.targets && new Set(request.targets)
   const include = only ? (target: Target) => only.has(target.id) : undefined
-  const observed = await observeFleet(fleet, deps.registry, deps.db, include)
-  const outcome = planFleet({
-    base: observed.state,
-    head: fleetState(fleet),
-    ...strictestSettings(fleet.settings, fleet.settings),
-    rules: policyRegistry(fleet),
+  const { observed, outcome } = await planAgainstObserved(fleet, deps.registry, deps.db, {
     approvals: request.approvals,
-    ...(include ? { includeTarget: include } : {}),
+    ...(include ? { include } : {}),
     ...(request.policyNow ? { now: new Date(request.policyNow) } : {}),
   })
   if (!outcome.ok)

@@ -8,12 +8,10 @@ import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
 import { InputError, NotFoundError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
-import { fleetState, planFleet, strictestSettings } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
 import { parseApproval } from '../../core/policy/approvals.ts'
-import { policyRegistry } from '../../core/policy/policy-rules.ts'
 import { resolveCommit } from '../../core/source/git.ts'
-import { observeFleet } from '../../operations/observed-fleet.ts'
+import { planAgainstObserved } from '../../operations/observed-fleet.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { FINAL_STATES, ROLLOUT_STATES } from '../../rollout/rollout-model.ts'
 import { listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
@@ -62,15 +60,11 @@ export async function planRevision(
   const fleet = await deps.engine.loadRevision(commit)
   await deps.sim.seed(fleet.targets)
   const include = only === undefined ? () => true : (t: { id: string }) => t.id === only
-  const observed = await observeFleet(fleet, deps.registry, deps.db, include)
-  const outcome = planFleet({
-    includeTarget: include,
-    base: observed.state,
-    head: fleetState(fleet),
-    ...strictestSettings(fleet.settings, fleet.settings),
-    rules: policyRegistry(fleet),
+  const policyNow = now ?? deps.policyNow
+  const { outcome } = await planAgainstObserved(fleet, deps.registry, deps.db, {
+    include,
     approvals: approvals.map(parseApproval),
-    ...((now ?? deps.policyNow) ? { now: (now ?? deps.policyNow)! } : {}),
+    ...(policyNow ? { now: policyNow } : {}),
   })
   if (!outcome.ok) throw new InputError(`revision ${commit.slice(0, 12)} cannot be planned`, outcome.errors)
   return { commit, fleet, plan: outcome.plan }
