@@ -7,10 +7,8 @@
 import type { Kysely } from 'kysely'
 import { InputError } from '../core/errors.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
-import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
 import type { Finding, Plan } from '../core/plan/plan-model.ts'
 import type { Approval } from '../core/policy/approvals.ts'
-import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ApplyReport, Health, ProviderEvent, SettleStatus } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
@@ -19,7 +17,7 @@ import { DEFAULT_SETTLE_TIMEOUT_MS, waitUntilSettled } from '../core/provider/se
 import { appendAuditEntry } from '../store/audit.ts'
 import type { Database } from '../store/tables.ts'
 import { recordApplied, recordIntended } from './applied-states.ts'
-import { observeFleet } from './observed-fleet.ts'
+import { planAgainstObserved } from './observed-fleet.ts'
 
 /** What {@link applyTarget} needs. */
 export interface ApplyTargetOptions {
@@ -75,22 +73,19 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
   }
   const include = (t: Target) => t.id === target.id
   const provider = registry.forTarget(target)
-  let observed = await observeFleet(head, registry, db, include)
+  const planNow = () =>
+    planAgainstObserved(head, registry, db, {
+      include,
+      ...(options.approvals ? { approvals: options.approvals } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    })
+  let { observed, outcome } = await planNow()
   if ((observed.observed.get(target.id)?.busy.length ?? 0) > 0) {
     // An earlier apply (one that was killed, or another process's) is still changing the target:
     // plan against what it ends up as, instead of failing on its busy stacks after a few retries.
     await waitUntilSettled(provider, target, settleOptions)
-    observed = await observeFleet(head, registry, db, include)
+    ;({ observed, outcome } = await planNow())
   }
-  const outcome = planFleet({
-    base: observed.state,
-    head: fleetState(head),
-    ...strictestSettings(head.settings, head.settings),
-    rules: policyRegistry(head),
-    approvals: options.approvals ?? [],
-    includeTarget: include,
-    ...(options.now ? { now: options.now } : {}),
-  })
   if (!outcome.ok) throw new InputError(`the change to ${target.id} is invalid`, outcome.errors)
   const { plan } = outcome
   options.onPlan?.(plan)
