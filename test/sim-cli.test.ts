@@ -4,8 +4,10 @@
  * this process and as real processes (`node bin/flotilla.js`), on the embedded store and, when
  * `TEST_DATABASE_URL` is set, on PostgreSQL.
  */
+
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { afterEach, describe, expect, test } from 'vitest'
 import { simServeCommand } from '../src/cli/commands/sim.ts'
 import type { CliIo } from '../src/cli/io.ts'
@@ -276,8 +278,17 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
 
     const serve = sim.spawn('sim', 'serve')
     try {
-      const endpoints = JSON.parse(await serve.firstStdoutLine(30_000)) as { dns: string }
+      const endpoints = JSON.parse(await serve.firstStdoutLine(30_000)) as { dns: string; aws: string }
       expect(endpoints.dns).toMatch(/^127\.0\.0\.1:\d+$/)
+      expect(endpoints.aws).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      // The AWS endpoint answers the AWS SDK in the account the access key id names.
+      const sts = new STSClient({
+        endpoint: endpoints.aws,
+        region: 'eu-central-1',
+        maxAttempts: 1,
+        credentials: { accessKeyId: account.account, secretAccessKey: 'any' },
+      })
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe(account.account)
       // The shop's name matches the wildcard external-dns published for the cluster's ingress.
       expect(await askA(endpoints.dns, shopName)).toEqual([expect.stringMatching(/^203\.0\.113\.\d+$/)])
       expect(await askA(endpoints.dns, `nothing-here.${domain}`)).toBe('ENOTFOUND')

@@ -356,10 +356,15 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
   sim
     .command('serve')
     .description(
-      'serve the simulated fleet\'s endpoints (its DNS server and the Prometheus metrics of its services) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353","metrics":"http://127.0.0.1:9464/metrics"}',
+      'serve the simulated fleet\'s endpoints (its DNS server, its AWS-compatible API — CloudFormation, Route 53, STS — and the Prometheus metrics of its services) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353","aws":"http://127.0.0.1:4566","metrics":"http://127.0.0.1:9464/metrics"}',
     )
     .option('--host <address>', 'address to listen on (loopback by default)', '127.0.0.1')
     .option('--dns-port <port>', 'UDP port of the DNS server (default: any free port)', positiveInt)
+    .option(
+      '--aws-port <port>',
+      'TCP port of the AWS-compatible endpoint for the AWS SDK (default: any free port); the access key id names the account: its 12-digit id',
+      positiveInt,
+    )
     .option(
       '--metrics-port <port>',
       'TCP port of the Prometheus metrics endpoint, /metrics (default: any free port)',

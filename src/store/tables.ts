@@ -177,6 +177,35 @@ export interface SimStacksTable {
   pending: ColumnType<Json | null, string | null | undefined, string | null>
   settles_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   updated_at: CreatedAt
+  /** The stack policy set through the AWS-compatible API (`SetStackPolicy`); null when none. */
+  stack_policy: ColumnType<Json | null, string | null | undefined, string | null>
+  created_at: CreatedAt
+}
+
+/** A CloudFormation change set made through the simulated fleet's AWS-compatible API. */
+export interface SimChangeSetsTable {
+  /** The change set's ARN. */
+  id: string
+  target: string
+  /** The address of the stack it changes (`<account>/<region>/<StackName>`). */
+  stack: string
+  stack_name: string
+  region: string
+  name: string
+  /** `CREATE` or `UPDATE`. */
+  change_set_type: string
+  /** `CREATE_COMPLETE` or `FAILED`. */
+  status: string
+  status_reason: ColumnType<string, string | undefined, string>
+  /** `AVAILABLE`, `UNAVAILABLE`, `EXECUTE_IN_PROGRESS`, `EXECUTE_COMPLETE`, `EXECUTE_FAILED`. */
+  execution_status: string
+  description: ColumnType<string, string | undefined, string>
+  /** The template it deploys, in long form. */
+  template: JsonColumn
+  parameters: JsonColumn
+  /** Its resource changes, as `DescribeChangeSet` lists them. */
+  changes: JsonColumn
+  created_at: CreatedAt
 }
 
 /** Stack events, like CloudFormation's DescribeStackEvents. */
@@ -296,6 +325,7 @@ export interface Database {
   sim_targets: SimTargetsTable
   sim_stacks: SimStacksTable
   sim_stack_events: SimStackEventsTable
+  sim_change_sets: SimChangeSetsTable
   sim_zones: SimZonesTable
   sim_records: SimRecordsTable
   sim_objects: SimObjectsTable

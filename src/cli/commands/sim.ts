@@ -1,5 +1,6 @@
 import { ConflictError, InputError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
+import { startAwsServer } from '../../providers/sim/aws/aws-server.ts'
 import { startDnsServer } from '../../providers/sim/dns-server.ts'
 import {
   FAULT_DESCRIPTIONS,
@@ -241,6 +242,8 @@ export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo)
 export interface SimServeOptions extends StoreOptions {
   readonly host?: string
   readonly dnsPort?: number
+  /** TCP port of the AWS-compatible endpoint (CloudFormation, Route 53, STS). @default any free port */
+  readonly awsPort?: number
   /** TCP port of the Prometheus metrics endpoint. @default any free port */
   readonly metricsPort?: number
   /** How often to pick up changes from the store, in milliseconds. */
@@ -248,9 +251,10 @@ export interface SimServeOptions extends StoreOptions {
 }
 
 /**
- * `flotilla sim serve`: serves the simulator's endpoints in the foreground — its DNS server and the
- * Prometheus metrics of its services — and prints them as one JSON line first:
- * `{"dns":"127.0.0.1:PORT","metrics":"http://127.0.0.1:PORT/metrics"}`. Zones are re-read from
+ * `flotilla sim serve`: serves the simulator's endpoints in the foreground — its DNS server, its
+ * AWS-compatible endpoint (CloudFormation, Route 53, STS for the AWS SDK) and the Prometheus
+ * metrics of its services — and prints them as one JSON line first:
+ * `{"dns":"127.0.0.1:PORT","aws":"http://127.0.0.1:PORT","metrics":"http://127.0.0.1:PORT/metrics"}`. Zones are re-read from
  * the store whenever they change (other processes on a shared PostgreSQL apply, restore, inject
  * faults meanwhile); every scrape reads the services' health afresh. Stops on SIGINT or SIGTERM,
  * or when `signal` aborts.
@@ -270,16 +274,23 @@ export async function simServeCommand(
     const server = await startDnsServer({ host, port, zones: lookup }).catch((error: unknown) => {
       throw listenError(error, host, port, 'UDP', '--dns-port')
     })
+    const awsPort = options.awsPort ?? 0
+    const aws = await startAwsServer({ host, port: awsPort, db: opened.store.db, sim: opened.sim }).catch(
+      async (error: unknown) => {
+        await server.close()
+        throw listenError(error, host, awsPort, 'TCP', '--aws-port')
+      },
+    )
     const metricsPort = options.metricsPort ?? 0
     const metrics = await startMetricsServer({
       host,
       port: metricsPort,
       metrics: new SimServiceMetrics({ db: opened.store.db, sim: opened.sim }),
     }).catch(async (error: unknown) => {
-      await server.close()
+      await Promise.all([server.close(), aws.close()])
       throw listenError(error, host, metricsPort, 'TCP', '--metrics-port')
     })
-    io.stdout(`${JSON.stringify({ dns: server.address, metrics: metrics.url })}\n`)
+    io.stdout(`${JSON.stringify({ dns: server.address, aws: aws.url, metrics: metrics.url })}\n`)
     try {
       // The simulator runs on here: operations that came due settle, and DNS follows.
       await untilStopped(
@@ -291,7 +302,7 @@ export async function simServeCommand(
         signal,
       )
     } finally {
-      await Promise.all([server.close(), metrics.close()])
+      await Promise.all([server.close(), aws.close(), metrics.close()])
     }
     return 0
   } finally {
@@ -305,7 +316,7 @@ function listenError(
   host: string,
   port: number,
   protocol: 'UDP' | 'TCP',
-  option: '--dns-port' | '--metrics-port',
+  option: '--dns-port' | '--aws-port' | '--metrics-port',
 ): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   if (code === 'EADDRINUSE')

@@ -16,6 +16,7 @@ import { Counter, Gauge, Registry } from 'prom-client'
 import type { Database } from '../../store/tables.ts'
 import type { ZoneLookup } from './dns-zones.ts'
 import type { Fault } from './faults.ts'
+import { listenHttp } from './http-listen.ts'
 import {
   type AccountServices,
   type SeededService,
@@ -174,26 +175,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server = createServer((request, response) => {
     void respond(metrics, request, response)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address !== null ? address.port : 0
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!server.listening) return resolve()
-        server.close(() => resolve())
-        // Prometheus keeps its connection open between scrapes; close would wait for it forever.
-        server.closeAllConnections()
-      }),
-  }
+  const listening = await listenHttp(server, host, options.port ?? 0)
+  return { url: `${listening.origin}/metrics`, port: listening.port, close: listening.close }
 }
 
 async function respond(

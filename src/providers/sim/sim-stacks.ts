@@ -64,6 +64,7 @@ export interface SimStack {
   readonly terminationProtection: boolean
   readonly pending: PendingOperation | null
   readonly settlesAt: Date | null
+  readonly createdAt: Date
 }
 
 /** States after which a stack holds nothing (a failed create): it is observed as absent. */
@@ -119,6 +120,7 @@ export function toSimStack(
     terminationProtection: row.termination_protection as boolean,
     pending: (row.pending ?? null) as PendingOperation | null,
     settlesAt: (row.settles_at ?? null) as Date | null,
+    createdAt: row.created_at as Date,
   }
 }
 
@@ -258,15 +260,7 @@ export function acceptStackOperations(
       // A create that rolled back leaves an empty stack no plan can show. CloudFormation makes
       // you delete it; deleting it destroys nothing, and keeping it would fail the target for ever.
       if (stack.status === 'ROLLBACK_COMPLETE') {
-        accepted.push({
-          address: stack.address,
-          operation: 'delete',
-          stackName: stack.stackName,
-          region: stack.region,
-          scope: stack.scope,
-          pending: { operation: 'delete', template: {}, parameters: {} },
-          resourceChanges: [],
-        })
+        accepted.push(deleteOperation(stack, []))
       }
       continue
     }
@@ -280,17 +274,22 @@ export function acceptStackOperations(
     }
     const changes = diffStacks([existing], [], isProtected)
     check(stack, changes)
-    accepted.push({
-      address: stack.address,
-      operation: 'delete',
-      stackName: stack.stackName,
-      region: stack.region,
-      scope: stack.scope,
-      pending: { operation: 'delete', template: {}, parameters: {} },
-      resourceChanges: changes,
-    })
+    accepted.push(deleteOperation(stack, changes))
   }
   return accepted
+}
+
+/** The operation that deletes `stack`. */
+export function deleteOperation(stack: SimStack, resourceChanges: readonly Change[]): AcceptedOperation {
+  return {
+    address: stack.address,
+    operation: 'delete',
+    stackName: stack.stackName,
+    region: stack.region,
+    scope: stack.scope,
+    pending: { operation: 'delete', template: {}, parameters: {} },
+    resourceChanges,
+  }
 }
 
 function withoutMovedFrom(stack: RenderedStack): RenderedStack {
@@ -317,7 +316,7 @@ export async function stackEvent(
 /** Writes accepted operations: moves at once, the rest as `*_IN_PROGRESS` until `settlesAt`. */
 export async function startOperations(
   db: Kysely<Database>,
-  target: Target,
+  target: Pick<Target, 'id'>,
   operations: readonly AcceptedOperation[],
   settlesAt: (operation: AcceptedOperation) => Date,
 ): Promise<void> {
@@ -420,7 +419,7 @@ async function carryOut(
     accountId: target.account,
     region: stack.region,
     stackName: stack.stackName,
-    parameters: { ...defaults(template), ...parameters },
+    parameters: { ...parameterDefaults(template), ...parameters },
     physicalIds: Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, r.physicalId])),
   })
   const events: ResourceEvent[] = []
@@ -496,7 +495,8 @@ function stackShell(stack: SimStack): RenderedStack {
   }
 }
 
-function defaults(template: Record<string, unknown>): Record<string, string> {
+/** The `Default` of every template parameter that has one, as strings. */
+export function parameterDefaults(template: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, declaration] of Object.entries(
     (template.Parameters ?? {}) as Record<string, { Default?: unknown }>,

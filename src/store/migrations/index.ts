@@ -4,6 +4,7 @@ import * as providersAndSim from './0002-providers-and-sim.ts'
 import * as rolloutEngine from './0003-rollout-engine.ts'
 import * as rolloutQueue from './0004-rollout-queue.ts'
 import * as access from './0005-access.ts'
+import * as simAwsApi from './0006-sim-aws-api.ts'
 
 /**
  * Every migration, by name; Kysely applies them in name order. Add a file `NNNN-what.ts` and
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0003-rollout-engine': rolloutEngine,
   '0004-rollout-queue': rolloutQueue,
   '0005-access': access,
+  '0006-sim-aws-api': simAwsApi,
 }
