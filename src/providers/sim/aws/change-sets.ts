@@ -213,17 +213,3 @@ function glob(pattern: string, text: string): boolean {
     .replaceAll('?', '.')
   return new RegExp(`^${source}$`).test(text)
 }
-
-/**
- * JSON with every object's keys sorted: what a jsonb column gives back has its keys reordered,
- * so comparing what was stored with what is computed anew needs one order.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(
-          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : inner,
-  )
-}

@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { DiagnosticSink } from '../../../core/diagnostics.ts'
 import { STACK_TYPE } from '../../../core/plan/diff-stacks.ts'
+import { canonicalJson } from '../../../core/provider/fingerprint.ts'
 import { isKnownAwsResourceType } from '../../../core/resource-types/aws.ts'
 import { toLongForm } from '../../../core/yaml/cfn-tags.ts'
 import { parseYamlFile } from '../../../core/yaml/parse.ts'
@@ -34,13 +35,7 @@ import {
 } from '../sim-stacks.ts'
 import type { AwsCall } from './aws-call.ts'
 import { AwsError, validationError } from './aws-errors.ts'
-import {
-  canonicalJson,
-  parseStackPolicy,
-  type ResourceChange,
-  resourceChangesOf,
-  stackPolicyDenial,
-} from './change-sets.ts'
+import { parseStackPolicy, type ResourceChange, resourceChangesOf, stackPolicyDenial } from './change-sets.ts'
 import { members, type XmlObject } from './xml.ts'
 
 /** The namespace of CloudFormation's XML. */
