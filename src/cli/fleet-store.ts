@@ -8,6 +8,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { join, resolve } from 'node:path'
 import { ConflictError } from '../core/errors.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
+import { awsConfigFromEnvironment } from '../providers/aws/aws-config.ts'
+import { AwsProvider } from '../providers/aws/aws-provider.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
 import { openDatabase, type Store, storeConfigFromEnvironment } from '../store/database.ts'
 import { migrateToLatest } from '../store/migrate.ts'
@@ -49,7 +51,7 @@ export async function openFleetStore(
     return {
       store,
       sim,
-      registry: new ProviderRegistry([sim]),
+      registry: new ProviderRegistry([sim, new AwsProvider(awsConfigFromEnvironment(env))]),
       location: config.kind === 'pglite' ? dataDir : 'PostgreSQL (FLOTILLA_DATABASE_URL)',
       async close() {
         try {

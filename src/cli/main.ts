@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { FlotillaError, InputError } from '../core/errors.ts'
+import { ProviderError } from '../core/provider/port.ts'
 import { SCENARIO_NAMES } from '../drill/scenarios.ts'
 import { applyCommand } from './commands/apply.ts'
 import { drillCommand } from './commands/drill.ts'
@@ -418,6 +419,12 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof FlotillaError) {
     io.stderr(`error: ${error.message}\n`)
     return error.kind === 'policy' ? EXIT.denied : EXIT.user
+  }
+  // A cloud that refuses or fails (credentials of the wrong account, access denied, an outage
+  // outlasting the retries) is not a bug in Flotilla: say what it said, and whether to retry.
+  if (error instanceof ProviderError) {
+    io.stderr(`error: ${error.message}${error.retryable ? ' (a passing problem: try again later)' : ''}\n`)
+    return EXIT.user
   }
   const id = randomBytes(4).toString('hex')
   const log = join(tmpdir(), `flotilla-error-${id}.log`)

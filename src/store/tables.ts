@@ -179,6 +179,8 @@ export interface SimStacksTable {
   updated_at: CreatedAt
   /** The stack policy set through the AWS-compatible API (`SetStackPolicy`); null when none. */
   stack_policy: ColumnType<Json | null, string | null | undefined, string | null>
+  /** Stack tags (`[{ Key, Value }]`), as the AWS-compatible endpoint sets them. */
+  tags: ColumnType<Json, string | undefined, string>
   created_at: CreatedAt
 }
 
@@ -206,6 +208,8 @@ export interface SimChangeSetsTable {
   /** Its resource changes, as `DescribeChangeSet` lists them. */
   changes: JsonColumn
   created_at: CreatedAt
+  /** Stack tags it sets: `[{ Key, Value }]`. */
+  tags: ColumnType<Json, string | undefined, string>
 }
 
 /** Stack events, like CloudFormation's DescribeStackEvents. */

@@ -143,7 +143,8 @@ export class SimProvider implements Provider {
    * targets were new.
    */
   async seed(all: readonly Target[]): Promise<number> {
-    const targets = all.filter((t) => t.provider === this.name)
+    // The simulator also stands behind targets of provider aws, through its AWS-compatible endpoint.
+    const targets = all.filter((t) => t.provider === this.name || t.provider === 'aws')
     const known = new Set((await this.db.selectFrom('sim_targets').select('id').execute()).map((r) => r.id))
     const clusters = targets.filter((t) => t.kind === 'cluster')
     const rows = targets.map((target) => {

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely'
 /**
  * What the simulated fleet's AWS-compatible endpoints keep besides the stacks themselves:
  * CloudFormation change sets (created, reviewed, executed or deleted through the API), each
- * stack's stack policy, and when each stack was created (`CreationTime`).
+ * stack's stack policy and tags, and when each stack was created (`CreationTime`).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -22,6 +22,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('template', 'jsonb', (col) => col.notNull())
     .addColumn('parameters', 'jsonb', (col) => col.notNull())
     .addColumn('changes', 'jsonb', (col) => col.notNull())
+    .addColumn('tags', 'jsonb', (col) => col.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute()
   await db.schema
@@ -33,6 +34,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('sim_stacks').addColumn('stack_policy', 'jsonb').execute()
   await db.schema
     .alterTable('sim_stacks')
+    .addColumn('tags', 'jsonb', (col) => col.notNull().defaultTo(sql`'[]'::jsonb`))
+    .execute()
+  await db.schema
+    .alterTable('sim_stacks')
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute()
 }
@@ -40,6 +45,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 /** Drops what `up` added. */
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('sim_stacks').dropColumn('created_at').execute()
+  await db.schema.alterTable('sim_stacks').dropColumn('tags').execute()
   await db.schema.alterTable('sim_stacks').dropColumn('stack_policy').execute()
   await db.schema.dropTable('sim_change_sets').execute()
 }

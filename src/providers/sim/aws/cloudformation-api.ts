@@ -149,6 +149,7 @@ async function createChangeSet(call: AwsCall): Promise<XmlObject> {
       template: JSON.stringify(template),
       parameters: JSON.stringify(parameters),
       changes: JSON.stringify(changes),
+      tags: JSON.stringify(tagsOf(call)),
       created_at: createdAt,
     })
     .execute()
@@ -298,6 +299,14 @@ async function executeChangeSet(call: AwsCall): Promise<XmlObject> {
         .where('address', '=', address)
         .execute()
     }
+    // A change set's tags become the stack's (CloudFormation replaces them; none given keeps them).
+    const tags = row.tags as readonly unknown[]
+    if (!stack || tags.length > 0)
+      await trx
+        .updateTable('sim_stacks')
+        .set({ tags: JSON.stringify(tags) })
+        .where('address', '=', address)
+        .execute()
   })
   await call.sim.settle()
   return {}
@@ -419,6 +428,7 @@ async function renderStack(call: AwsCall, stack: SimStack): Promise<XmlObject> {
     DisableRollback: false,
     Outputs: members(outputsOf(call, stack)),
     EnableTerminationProtection: stack.terminationProtection,
+    Tags: members(row.tags as XmlObject[]),
     DriftInformation: { StackDriftStatus: 'NOT_CHECKED' },
   }
 }
@@ -615,6 +625,19 @@ function required(call: AwsCall, name: string): string {
   return value
 }
 
+/** The stack tags of a request (`Tags.member.N.Key` / `.Value`), at most 50 as CloudFormation allows. */
+function tagsOf(call: AwsCall): { Key: string; Value: string }[] {
+  const tags: { Key: string; Value: string }[] = []
+  for (let index = 1; call.params.has(`Tags.member.${index}.Key`); index++)
+    tags.push({
+      Key: call.params.get(`Tags.member.${index}.Key`)!,
+      Value: call.params.get(`Tags.member.${index}.Value`) ?? '',
+    })
+  if (tags.length > 50)
+    throw validationError('1 validation error detected: Tags must have at most 50 members')
+  return tags
+}
+
 /** `Name.member.1`, `Name.member.2`, … of a query request. */
 function listParam(call: AwsCall, name: string): string[] {
   const values: string[] = []
@@ -647,7 +670,7 @@ function isStack(stack: SimStack | undefined): stack is SimStack {
 async function stackRow(call: AwsCall, address: string) {
   return call.db
     .selectFrom('sim_stacks')
-    .select(['created_at', 'updated_at', 'stack_policy'])
+    .select(['created_at', 'updated_at', 'stack_policy', 'tags'])
     .where('address', '=', address)
     .executeTakeFirstOrThrow()
 }
