@@ -10,14 +10,20 @@ import {
   DescribeStacksCommand,
   GetStackPolicyCommand,
 } from '@aws-sdk/client-cloudformation'
+import {
+  ChangeResourceRecordSetsCommand,
+  ListHostedZonesByNameCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
-import { parseApproval } from '../src/core/policy/approvals.ts'
+import { type Approval, parseApproval } from '../src/core/policy/approvals.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { applyTarget } from '../src/operations/apply-target.ts'
 import { planAgainstObserved } from '../src/operations/observed-fleet.ts'
 import { AwsProvider } from '../src/providers/aws/aws-provider.ts'
 import { type AwsServer, startAwsServer } from '../src/providers/sim/aws/aws-server.ts'
+import { queryZones } from '../src/providers/sim/dns-server.ts'
 import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { loadCommit } from '../src/rollout/runner.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
@@ -45,12 +51,19 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
         credentials: { accessKeyId: `AKIA${other.id}BASE`, secretAccessKey: 'any' },
         maxAttempts: 6,
       },
+      testStore.store.db,
       { pollMs: 20 },
     )
-  const apply = (target: Target, provider: AwsProvider = aws, head: Fleet = fleet) =>
+  const apply = (
+    target: Target,
+    provider: AwsProvider = aws,
+    head: Fleet = fleet,
+    approvals: Approval[] = [],
+  ) =>
     applyTarget({
       head,
       target,
+      approvals,
       registry: new ProviderRegistry([sim, provider]),
       db: testStore.store.db,
       revision: 'test',
@@ -154,31 +167,87 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
     expect((await inOther.send(new DescribeStacksCommand({}))).Stacks ?? []).toEqual([])
   })
 
-  test('a hosted zone is never replaced while the provider cannot snapshot it, even approved', async () => {
+  test('a zone destroyed with approval is copied first, with the records external-dns wrote, and restored once its stack is back', async () => {
     const domain = String(account.config.dns_domain)
-    const file = join(repo, account.at.file)
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8').replace(`dns_domain: ${domain}`, `dns_domain: moved-${domain}`),
-    )
-    const head = await loadCommit(repo, await commitAll(repo, 'A new zone'))
-    const zone = `${account.id}/global/route53-hostedzones/HostedZone`
-    const certificate = `${account.id}/global/route53-hostedzones/Certificate`
-    const result = await applyTarget({
-      head,
-      target: head.targets.find((t) => t.id === account.id)!,
-      registry: new ProviderRegistry([sim, aws]),
-      db: testStore.store.db,
-      revision: 'test',
-      now: new Date(NOW),
-      actor: 'test',
-      approvals: [zone, certificate].map(parseApproval),
-      pollMs: 20,
-      timeoutMs: 20_000,
+    const route53 = new Route53Client({
+      region: 'us-east-1',
+      endpoint: server.url,
+      credentials: { accessKeyId: account.id, secretAccessKey: 'any' },
     })
-    expect(result.outcome, result.reason).toBe('failed')
-    expect(result.reason).toContain(`the hosted zone ${zone}, and the aws provider cannot snapshot zones yet`)
-    const described = await cfn().send(new DescribeStacksCommand({ StackName: 'route53-hostedzones' }))
-    expect(described.Stacks![0]!.StackStatus).not.toMatch(/IN_PROGRESS|ROLLBACK/)
+    const zoneNamed = async () =>
+      (await route53.send(new ListHostedZonesByNameCommand({ DNSName: `${domain}.` }))).HostedZones?.find(
+        (z) => z.Name === `${domain}.`,
+      )
+    // What external-dns of the account's cluster writes: records that are in no template.
+    const shop = `shop.kube-1.${domain}`
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: (await zoneNamed())!.Id,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: `${shop}.`,
+                Type: 'A',
+                TTL: 300,
+                ResourceRecords: [{ Value: '203.0.113.9' }],
+              },
+            },
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: `${shop}.`,
+                Type: 'TXT',
+                TTL: 300,
+                ResourceRecords: [{ Value: '"heritage=external-dns,external-dns/owner=kube-1"' }],
+              },
+            },
+          ],
+        },
+      }),
+    )
+    // A new domain for the account: its zone is replaced, the old one destroyed.
+    const file = join(repo, account.at.file)
+    const before = readFileSync(file, 'utf8')
+    const approvalsOf = async (head: Fleet) => {
+      const planned = await planAgainstObserved(head, new ProviderRegistry([sim, aws]), testStore.store.db, {
+        include: (t) => t.id === account.id,
+        now: new Date(NOW),
+      })
+      if (!planned.outcome.ok) throw new Error('the plan is invalid')
+      expect(planned.outcome.plan.verdict).toBe('requires-approval')
+      return planned.outcome.plan.approvalsRequired.map(parseApproval)
+    }
+    writeFileSync(file, before.replace(`dns_domain: ${domain}`, `dns_domain: moved-${domain}`))
+    const head = await loadCommit(repo, await commitAll(repo, `A new domain for ${account.name}`))
+    const target = (f: Fleet) => f.targets.find((t) => t.id === account.id)!
+    const moved = await apply(target(head), aws, head, await approvalsOf(head))
+    expect(moved.outcome, moved.reason).toBe('applied')
+    const [snapshot] = moved.report!.snapshots
+    expect(snapshot).toMatchObject({
+      provider: 'aws',
+      address: `${account.id}/global/route53-hostedzones/HostedZone`,
+      description: expect.stringMatching(
+        new RegExp(`^zone ${domain}\\. with [2-9] record sets besides SOA and NS$`),
+      ),
+    })
+    expect(await zoneNamed()).toBeUndefined()
+    expect(queryZones(await sim.zones(), shop).rcode).not.toBe('NOERROR')
+    expect((await aws.snapshots()).map((s) => s.id)).toContain(snapshot!.id)
+    // Restoring needs the zone: until its stack has it again, it says so.
+    await expect(aws.restore(snapshot!.id)).rejects.toThrow(
+      `the zone ${domain}. does not exist in account ${account.id}`,
+    )
+
+    writeFileSync(file, before)
+    const back = await loadCommit(repo, await commitAll(repo, `${account.name} back on its domain`))
+    const returned = await apply(target(back), aws, back, await approvalsOf(back))
+    expect(returned.outcome, returned.reason).toBe('applied')
+    expect(queryZones(await sim.zones(), shop).rcode).not.toBe('NOERROR') // a new, empty zone
+    const restored = await aws.restore(snapshot!.id)
+    expect(restored.description).toMatch(new RegExp(`^[2-9] record sets written back into ${domain}\\.`))
+    expect(queryZones(await sim.zones(), shop)).toEqual({ rcode: 'NOERROR', answers: ['203.0.113.9'] })
+    fleet = back
   })
 })

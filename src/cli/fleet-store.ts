@@ -51,7 +51,7 @@ export async function openFleetStore(
     return {
       store,
       sim,
-      registry: new ProviderRegistry([sim, new AwsProvider(awsConfigFromEnvironment(env))]),
+      registry: new ProviderRegistry([sim, new AwsProvider(awsConfigFromEnvironment(env), store.db)]),
       location: config.kind === 'pglite' ? dataDir : 'PostgreSQL (FLOTILLA_DATABASE_URL)',
       async close() {
         try {

@@ -27,12 +27,17 @@ const RENEW_BEFORE_MS = 5 * 60_000
 /** Sessions by account, assumed and verified once and renewed before they expire. */
 export class AccountSessions {
   private readonly config: AwsConfig
-  private readonly sts: STSClient
+  private stsClient: STSClient | undefined
   private readonly sessions = new Map<string, Promise<{ session: AccountSession; expires: number }>>()
 
   constructor(config: AwsConfig) {
     this.config = config
-    this.sts = new STSClient(this.clientConfig(config.region, config.credentials))
+  }
+
+  /** Made when first needed: a fleet with no aws target never loads or configures the SDK. */
+  private get sts(): STSClient {
+    this.stsClient ??= new STSClient(this.clientConfig(this.config.region, this.config.credentials))
+    return this.stsClient
   }
 
   /**

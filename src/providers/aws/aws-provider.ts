@@ -11,8 +11,10 @@
  *   allowed, for that change.
  * - Stacks it manages carry the tag `flotilla:address`; other stacks in the account are left alone.
  *
- * Not yet: snapshots of hosted zones. Until they exist, the provider refuses to delete or replace
- * a hosted zone, even approved (fail closed). Moves (`MovedFrom`) are refused for the same reason.
+ * - Before a change or a deletion destroys a hosted zone, every record set of it is copied into a
+ *   snapshot (`zone-snapshots.ts`); without the copy, nothing runs.
+ *
+ * Not yet: moves (`MovedFrom`) are refused.
  */
 import {
   type Change as CfnChange,
@@ -22,6 +24,7 @@ import {
   DeleteStackCommand,
   DescribeChangeSetCommand,
   type DescribeChangeSetCommandOutput,
+  DescribeStackResourcesCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
   GetTemplateCommand,
@@ -29,8 +32,8 @@ import {
   type Stack,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation'
+import type { Kysely } from 'kysely'
 import { DiagnosticSink } from '../../core/diagnostics.ts'
-import { NotFoundError } from '../../core/errors.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import type { Change } from '../../core/plan/plan-model.ts'
 import { stackFingerprint } from '../../core/provider/fingerprint.ts'
@@ -50,9 +53,12 @@ import {
 import type { RenderedStack } from '../../core/render/desired-state.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
 import { parseYamlFile } from '../../core/yaml/parse.ts'
+import { listSnapshots } from '../../store/snapshots.ts'
+import type { Database } from '../../store/tables.ts'
 import { type AccountSession, AccountSessions } from './account-sessions.ts'
 import type { AwsConfig } from './aws-config.ts'
 import { providerErrorOf } from './aws-errors.ts'
+import { restoreZone, snapshotZone } from './zone-snapshots.ts'
 
 /** The tags that mark a stack as Flotilla's, and what it is to Flotilla. */
 const TAG = {
@@ -80,10 +86,12 @@ interface ManagedStack {
 export class AwsProvider implements Provider {
   readonly name = 'aws'
   private readonly sessions: AccountSessions
+  private readonly db: Kysely<Database>
   private readonly pollMs: number
 
-  constructor(config: AwsConfig, options: { pollMs?: number } = {}) {
+  constructor(config: AwsConfig, db: Kysely<Database>, options: { pollMs?: number } = {}) {
     this.sessions = new AccountSessions(config)
+    this.db = db
     this.pollMs = options.pollMs ?? 2000
   }
 
@@ -135,6 +143,7 @@ export class AwsProvider implements Provider {
         observed.set(m.address, await this.rendered(session, target, m))
     const reviewed = request.plan?.changes ?? []
     const operations: AppliedOperation[] = []
+    const snapshots: SnapshotInfo[] = []
 
     for (const desired of request.desired.stacks) {
       if (desired.movedFrom !== undefined && !observed.has(desired.address))
@@ -146,24 +155,25 @@ export class AwsProvider implements Provider {
         )
       const current = observed.get(desired.address)
       if (current && stackFingerprint(current) === stackFingerprint(desired)) continue
-      const done = await this.changeStack(session, target, desired, current !== undefined, reviewed, request)
+      const done = await this.changeStack(
+        session,
+        target,
+        desired,
+        current !== undefined,
+        reviewed,
+        request,
+        snapshots,
+      )
       if (done) operations.push({ address: desired.address, operation: current ? 'update' : 'create' })
     }
 
     const wanted = new Set(request.desired.stacks.map((s) => s.address))
     for (const m of managed) {
       if (wanted.has(m.address) || m.stack.StackStatus === 'REVIEW_IN_PROGRESS') continue
-      await this.deleteStack(
-        session,
-        target,
-        m,
-        observed.get(m.address),
-        reviewed,
-        request.approvedDestruction,
-      )
+      await this.deleteStack(session, target, m, observed.get(m.address), reviewed, request, snapshots)
       operations.push({ address: m.address, operation: 'delete' })
     }
-    return { operations, snapshots: [] }
+    return { operations, snapshots }
   }
 
   async settled(target: Target): Promise<SettleStatus> {
@@ -194,14 +204,64 @@ export class AwsProvider implements Provider {
     return { healthy: checks.every((c) => c.healthy), checks }
   }
 
-  async snapshots(): Promise<SnapshotInfo[]> {
-    return [] // hosted zones are never destroyed by this provider yet (see the module comment)
+  snapshots(): Promise<SnapshotInfo[]> {
+    return listSnapshots(this.db, this.name)
   }
 
-  async restore(snapshotId: string): Promise<RestoreReport> {
-    throw new NotFoundError(
-      `snapshot ${snapshotId} was not taken by the aws provider; run "flotilla snapshots"`,
+  restore(snapshotId: string): Promise<RestoreReport> {
+    return restoreZone(
+      this.db,
+      async (account, target) => (await this.sessions.forAccount(account, target)).route53,
+      snapshotId,
     )
+  }
+
+  /**
+   * Copies each hosted zone among `logicalIds` of a stack before it is destroyed, and says so.
+   * @throws {ProviderError} when a copy cannot be made: then nothing is destroyed
+   */
+  private async snapshotZones(
+    session: AccountSession,
+    target: Target,
+    stack: { address: string; stackName: string; region: string },
+    logicalIds: ReadonlySet<string>,
+    request: Pick<ApplyRequest, 'onEvent'>,
+    snapshots: SnapshotInfo[],
+  ): Promise<void> {
+    if (logicalIds.size === 0) return
+    const resources = await session
+      .cloudFormation(stack.region)
+      .send(new DescribeStackResourcesCommand({ StackName: stack.stackName }))
+      .catch((error: unknown) => {
+        throw providerErrorOf(
+          error,
+          target.id,
+          `cannot list the resources of ${stack.address}`,
+          stack.address,
+        )
+      })
+    for (const resource of resources.StackResources ?? []) {
+      if (
+        resource.ResourceType !== 'AWS::Route53::HostedZone' ||
+        !logicalIds.has(resource.LogicalResourceId ?? '')
+      )
+        continue
+      if (!resource.PhysicalResourceId) continue // never created: nothing to copy
+      const address = `${stack.address}/${resource.LogicalResourceId}`
+      const snapshot = await snapshotZone(
+        this.db,
+        session.route53,
+        { target: target.id, account: target.account, address },
+        resource.PhysicalResourceId,
+      )
+      snapshots.push(snapshot)
+      request.onEvent?.({
+        target: target.id,
+        address,
+        status: 'snapshot-taken',
+        message: `${snapshot.id}: ${snapshot.description}`,
+      })
+    }
   }
 
   private session(target: Target): Promise<AccountSession> {
@@ -268,6 +328,7 @@ export class AwsProvider implements Provider {
     exists: boolean,
     reviewed: readonly Change[],
     request: ApplyRequest,
+    snapshots: SnapshotInfo[],
   ): Promise<boolean> {
     const client = session.cloudFormation(desired.region)
     const name = `flotilla-${Date.now().toString(36)}`
@@ -323,6 +384,24 @@ export class AwsProvider implements Provider {
         .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
         .catch(() => {})
       throw new ProviderError('refused', target.id, `${problem}; nothing was changed`, desired.address)
+    }
+    const doomedZones = new Set(
+      (changeSet.Changes ?? [])
+        .map((c) => c.ResourceChange)
+        .filter(
+          (rc) =>
+            rc?.ResourceType === 'AWS::Route53::HostedZone' &&
+            (rc.Action === 'Remove' || (rc.Action === 'Modify' && rc.Replacement !== 'False')),
+        )
+        .map((rc) => rc!.LogicalResourceId ?? ''),
+    )
+    try {
+      await this.snapshotZones(session, target, desired, doomedZones, request, snapshots)
+    } catch (error) {
+      await client
+        .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
+        .catch(() => {})
+      throw error
     }
     await client
       .send(new ExecuteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
@@ -400,8 +479,7 @@ export class AwsProvider implements Provider {
 
   /**
    * Why the cloud's change set may not run, or undefined: it deletes or may replace something the
-   * plan did not show as deleted or replaced, or a protected resource not approved, or a hosted
-   * zone (no snapshots yet).
+   * plan did not show as deleted or replaced, or a protected resource not approved.
    */
   private unreviewed(
     stackAddress: string,
@@ -417,8 +495,6 @@ export class AwsProvider implements Provider {
       if (!destroys) continue
       const plan = reviewed.find((c) => c.address === address)
       const what = rc.Action === 'Remove' ? 'delete' : rc.Replacement === 'True' ? 'replace' : 'maybe replace'
-      if (rc.ResourceType === 'AWS::Route53::HostedZone')
-        return `CloudFormation would ${what} the hosted zone ${address}, and the aws provider cannot snapshot zones yet`
       if (!plan || (plan.action !== 'delete' && plan.action !== 'replace' && !plan.mayReplace))
         return `CloudFormation would ${what} ${address} (${rc.ResourceType}), which the plan did not show: plan again`
       if (plan.protected && !approved.has(address))
@@ -433,23 +509,34 @@ export class AwsProvider implements Provider {
     m: ManagedStack,
     observed: RenderedStack | undefined,
     reviewed: readonly Change[],
-    approved: ReadonlySet<string>,
+    request: ApplyRequest,
+    snapshots: SnapshotInfo[],
   ): Promise<void> {
+    const approved = request.approvedDestruction
     const resources = Object.entries(
       (observed?.template as { Resources?: Record<string, { Type?: string }> } | undefined)?.Resources ?? {},
     )
-    for (const [logicalId, resource] of resources) {
+    for (const [logicalId] of resources) {
       const address = `${m.address}/${logicalId}`
       const plan = reviewed.find((c) => c.address === address)
       const refuse = (why: string) => {
         throw new ProviderError('refused', target.id, `stack ${m.address} is not deleted: ${why}`, m.address)
       }
-      if (resource.Type === 'AWS::Route53::HostedZone')
-        refuse(`it holds the hosted zone ${logicalId}, and the aws provider cannot snapshot zones yet`)
       if (plan?.action !== 'delete') refuse(`the plan did not show ${address} deleted`)
       if (plan?.protected && !approved.has(address))
         refuse(`deleting the protected ${address} is not approved`)
     }
+    const zones = new Set(
+      resources.filter(([, r]) => r.Type === 'AWS::Route53::HostedZone').map(([id]) => id),
+    )
+    await this.snapshotZones(
+      session,
+      target,
+      { address: m.address, stackName: m.stack.StackName ?? '', region: m.region },
+      zones,
+      request,
+      snapshots,
+    )
     const client = session.cloudFormation(m.region)
     try {
       await client.send(

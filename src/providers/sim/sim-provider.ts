@@ -22,6 +22,7 @@ import type {
   UnsettledItem,
 } from '../../core/provider/port.ts'
 import { ProviderError } from '../../core/provider/port.ts'
+import { listSnapshots, newSnapshotId, toSnapshotInfo } from '../../store/snapshots.ts'
 import type { Database } from '../../store/tables.ts'
 import { queryZones } from './dns-server.ts'
 import type { InMemoryZones, RecordType } from './dns-zones.ts'
@@ -469,15 +470,8 @@ export class SimProvider implements Provider {
     return { healthy: checks.every((c) => c.healthy), checks }
   }
 
-  async snapshots(): Promise<SnapshotInfo[]> {
-    const rows = await this.db
-      .selectFrom('snapshots')
-      .selectAll()
-      .where('provider', '=', this.name)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .execute()
-    return rows.map(toSnapshotInfo)
+  snapshots(): Promise<SnapshotInfo[]> {
+    return listSnapshots(this.db, this.name)
   }
 
   async restore(snapshotId: string): Promise<RestoreReport> {
@@ -840,7 +834,7 @@ export class SimProvider implements Provider {
     content: ZoneSnapshot,
   ): Promise<SnapshotInfo> {
     const now = this.now()
-    const id = `snap-${now.toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`
+    const id = newSnapshotId(now)
     const others = content.records.filter((r) => r.owner !== 'zone')
     const fromExternalDns = others.filter((r) => r.owner.startsWith(externalDnsOwner(''))).length
     const description = `zone ${content.zone.name} with ${others.length} record sets besides SOA and NS (${fromExternalDns} written by external-dns)`
@@ -918,28 +912,4 @@ function physicalId(type: string, stackName: string, logicalId: string): string 
   const suffix = randomBytes(6).toString('hex').toUpperCase()
   if (type === 'AWS::Route53::RecordSet') return `${logicalId}-${suffix}`
   return `${stackName}-${logicalId}-${suffix}`.slice(0, 64)
-}
-
-function toSnapshotInfo(
-  row: Database['snapshots'] extends infer _
-    ? {
-        id: string
-        provider: string
-        target: string
-        address: string
-        type: string
-        created_at: Date
-        description: string
-      }
-    : never,
-): SnapshotInfo {
-  return {
-    id: row.id,
-    provider: row.provider,
-    target: row.target,
-    address: row.address,
-    type: row.type,
-    createdAt: row.created_at,
-    description: row.description,
-  }
 }

@@ -54,6 +54,7 @@ export const cloudFormationActions: Readonly<Record<string, Action>> = {
   DescribeStackEvents: describeStackEvents,
   ListStacks: listStacks,
   GetTemplate: getTemplate,
+  DescribeStackResources: describeStackResources,
   DeleteStack: deleteStack,
   UpdateTerminationProtection: updateTerminationProtection,
   SetStackPolicy: setStackPolicy,
@@ -525,6 +526,28 @@ async function getTemplate(call: AwsCall): Promise<XmlObject> {
   if (!stack) throw validationError(`Stack with id ${name} does not exist`)
   const template = stack.pending?.operation === 'create' ? stack.pending.template : stack.template
   return { TemplateBody: JSON.stringify(template), StagesAvailable: members(['Original', 'Processed']) }
+}
+
+/** The stack's resources with their physical ids (a hosted zone's is its zone id). */
+async function describeStackResources(call: AwsCall): Promise<XmlObject> {
+  await call.sim.settle()
+  const name = required(call, 'StackName')
+  const stack = await findStack(call, name)
+  if (!stack) throw validationError(`Stack with id ${name} does not exist`)
+  const row = await stackRow(call, stack.address)
+  return {
+    StackResources: members(
+      Object.entries(stack.resources).map(([logicalId, resource]) => ({
+        StackName: stack.stackName,
+        StackId: stackId(call, stack),
+        LogicalResourceId: logicalId,
+        PhysicalResourceId: resource.physicalId,
+        ResourceType: resource.type,
+        Timestamp: row.updated_at,
+        ResourceStatus: stack.pending ? 'UPDATE_IN_PROGRESS' : 'CREATE_COMPLETE',
+      })),
+    ),
+  }
 }
 
 async function deleteStack(call: AwsCall): Promise<XmlObject> {
