@@ -250,4 +250,22 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
     expect(queryZones(await sim.zones(), shop)).toEqual({ rcode: 'NOERROR', answers: ['203.0.113.9'] })
     fleet = back
   })
+
+  test('a stack that the reviewed plan does not show deleted is never deleted, whatever the desired state says', async () => {
+    const target = fleet.targets.find((t) => t.id === account.id)!
+    const desired = fleet.desired.get(account.id)!
+    // A desired state without the zone stack, but a plan that reviewed no deletion.
+    const request = {
+      target,
+      desired: { ...desired, stacks: desired.stacks.filter((s) => s.stackName !== 'route53-hostedzones') },
+      plan: undefined,
+      approvedDestruction: new Set<string>(),
+      revision: 'test',
+    }
+    await expect(aws.apply(request)).rejects.toThrow(
+      `stack ${account.id}/global/route53-hostedzones is not deleted: the plan did not show ${account.id}/global/route53-hostedzones/`,
+    )
+    const described = await cfn().send(new DescribeStacksCommand({ StackName: 'route53-hostedzones' }))
+    expect(described.Stacks![0]!.StackStatus).toMatch(/_COMPLETE$/)
+  })
 })
