@@ -21,13 +21,14 @@ import { type Approval, parseApproval } from '../src/core/policy/approvals.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { applyTarget } from '../src/operations/apply-target.ts'
 import { planAgainstObserved } from '../src/operations/observed-fleet.ts'
-import { AwsProvider } from '../src/providers/aws/aws-provider.ts'
+import type { AwsProvider } from '../src/providers/aws/aws-provider.ts'
 import { type AwsServer, startAwsServer } from '../src/providers/sim/aws/aws-server.ts'
 import { queryZones } from '../src/providers/sim/dns-server.ts'
 import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { loadCommit } from '../src/rollout/runner.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import { commitAll, exampleRepo, setLogExpiry } from './support/rollout-fleet.ts'
+import { simAwsProvider } from './support/sim-aws.ts'
 import { NOW } from './support/sim-cli.ts'
 
 describe.each(testBackends)('the aws provider against the simulated AWS endpoint, on %s', (backend) => {
@@ -41,19 +42,7 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
   let account: Target
   let other: Target
 
-  const providerFor = (roleArn: string) =>
-    new AwsProvider(
-      {
-        roleArn,
-        region: 'eu-central-1',
-        endpoint: server.url,
-        // The base credentials: a key of another account, which assumes the role in each.
-        credentials: { accessKeyId: `AKIA${other.id}BASE`, secretAccessKey: 'any' },
-        maxAttempts: 6,
-      },
-      testStore.store.db,
-      { pollMs: 20 },
-    )
+  const providerFor = (roleArn: string) => simAwsProvider(server.url, testStore.store.db, other.id, roleArn)
   const apply = (
     target: Target,
     provider: AwsProvider = aws,

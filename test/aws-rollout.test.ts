@@ -8,7 +8,6 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { planAgainstObserved } from '../src/operations/observed-fleet.ts'
-import { AwsProvider } from '../src/providers/aws/aws-provider.ts'
 import { type AwsServer, startAwsServer } from '../src/providers/sim/aws/aws-server.ts'
 import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { approveStage } from '../src/rollout/controls.ts'
@@ -16,6 +15,7 @@ import { rolloutStatus, runRollout, startRollout } from '../src/rollout/engine.t
 import { loadCommit, openRunner, type Runner } from '../src/rollout/runner.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import { commitAll, editRollout, exampleRepo, quickStages, setLogExpiry } from './support/rollout-fleet.ts'
+import { simAwsProvider } from './support/sim-aws.ts'
 import { NOW } from './support/sim-cli.ts'
 
 describe.each(testBackends)('a rollout with provider aws, on %s', (backend) => {
@@ -46,17 +46,7 @@ describe.each(testBackends)('a rollout with provider aws, on %s', (backend) => {
     const sim = new SimProvider({ db })
     await sim.updateSettings({ latencyScale: 0 })
     server = await startAwsServer({ db, sim })
-    const aws = new AwsProvider(
-      {
-        roleArn: 'arn:aws:iam::{account}:role/flotilla-deployer',
-        region: 'eu-central-1',
-        endpoint: server.url,
-        credentials: { accessKeyId: first.id, secretAccessKey: 'any' },
-        maxAttempts: 4,
-      },
-      db,
-      { pollMs: 20 },
-    )
+    const aws = simAwsProvider(server.url, db, first.id)
     registry = new ProviderRegistry([sim, aws])
     runner = await openRunner({ repoDir: repo, db, registry, sim, settleTimeoutMs: 60_000 })
     await sim.seed(fleet.targets)

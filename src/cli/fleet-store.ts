@@ -7,9 +7,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConflictError } from '../core/errors.ts'
+import { lazyProvider } from '../core/provider/lazy-provider.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
 import { awsConfigFromEnvironment } from '../providers/aws/aws-config.ts'
-import { AwsProvider } from '../providers/aws/aws-provider.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
 import { openDatabase, type Store, storeConfigFromEnvironment } from '../store/database.ts'
 import { migrateToLatest } from '../store/migrate.ts'
@@ -45,13 +45,20 @@ export async function openFleetStore(
     release = lockDataDir(dataDir)
   }
   try {
+    const aws = awsConfigFromEnvironment(env) // a bad setting is an error now, not at the first aws target
     const store = await openDatabase(config)
     await migrateToLatest(store.db)
     const sim = new SimProvider({ db: store.db })
     return {
       store,
       sim,
-      registry: new ProviderRegistry([sim, new AwsProvider(awsConfigFromEnvironment(env), store.db)]),
+      registry: new ProviderRegistry([
+        sim,
+        lazyProvider('aws', async () => {
+          const { AwsProvider } = await import('../providers/aws/aws-provider.ts')
+          return new AwsProvider(aws, store.db)
+        }),
+      ]),
       location: config.kind === 'pglite' ? dataDir : 'PostgreSQL (FLOTILLA_DATABASE_URL)',
       async close() {
         try {

@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import { observeFleet } from '../operations/observed-fleet.ts'
 import type { FleetView } from '../server/fleet-view.ts'
+import { Repeat } from '../server/repeat.ts'
 import type { Database } from '../store/tables.ts'
 import type { DriftRevert, DriftReverter } from './drift-revert.ts'
 
@@ -30,9 +31,7 @@ export interface DriftReport {
 /** Checks drift every `intervalMs`, and on demand. */
 export class DriftMonitor {
   private report: DriftReport = { checkedAt: null, targets: [], reverts: [] }
-  private stopped = false
-  private wake: (() => void) | undefined
-  private loop: Promise<void> | undefined
+  private readonly repeat = new Repeat()
   private checking: Promise<DriftReport> | undefined
   private readonly fleets: FleetView
   private readonly registry: ProviderRegistry
@@ -102,23 +101,11 @@ export class DriftMonitor {
 
   /** Checks every `intervalMs` until stopped; errors are reported and the next check comes anyway. */
   start(intervalMs: number, report: (error: unknown) => void): void {
-    this.loop = (async () => {
-      while (!this.stopped) {
-        await this.check().catch(report)
-        // Stopped during the check: its wake-up has passed, so do not start a long wait now.
-        if (this.stopped) break
-        await new Promise<void>((resolve) => {
-          this.wake = resolve
-          setTimeout(resolve, intervalMs).unref() // a stopped monitor must not hold the process open
-        })
-      }
-    })()
+    this.repeat.start(intervalMs, () => this.check().then(() => {}, report))
   }
 
   /** Stops checking. */
-  async stop(): Promise<void> {
-    this.stopped = true
-    this.wake?.()
-    await this.loop
+  stop(): Promise<void> {
+    return this.repeat.stop()
   }
 }

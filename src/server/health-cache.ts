@@ -6,6 +6,7 @@
  */
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { FleetView } from './fleet-view.ts'
+import { Repeat } from './repeat.ts'
 
 /** A cluster's health as shown. */
 export interface CachedHealth {
@@ -20,9 +21,7 @@ const UNKNOWN: CachedHealth = { state: 'unknown', detail: 'not checked yet', at:
 /** Asks every cluster's provider in turn, again and again, `pauseMs` apart. */
 export class HealthCache {
   private readonly results = new Map<string, CachedHealth>()
-  private stopped = false
-  private wake: (() => void) | undefined
-  private loop: Promise<void> | undefined
+  private readonly repeat = new Repeat()
 
   /** The last health of a cluster. */
   get(id: string): CachedHealth {
@@ -31,48 +30,39 @@ export class HealthCache {
 
   /** Starts refreshing. */
   start(fleets: FleetView, registry: ProviderRegistry, pauseMs = 10_000): void {
-    this.loop = (async () => {
-      while (!this.stopped) {
-        try {
-          const { fleet } = await fleets.snapshot()
-          for (const target of fleet.targets) {
-            if (this.stopped) return
-            if (target.kind !== 'cluster') continue
-            try {
-              const health = await registry.forTarget(target).health(target)
-              const failed = health.checks.filter((c) => !c.healthy)
-              this.results.set(target.id, {
-                state: health.healthy ? 'healthy' : 'unhealthy',
-                detail: failed
-                  .slice(0, 3)
-                  .map((c) => `${c.name}: ${c.detail}`)
-                  .join('; '),
-                at: new Date(),
-              })
-            } catch (error) {
-              this.results.set(target.id, {
-                state: 'unknown',
-                detail: `the provider did not answer: ${(error as Error).message}`,
-                at: new Date(),
-              })
-            }
+    this.repeat.start(pauseMs, async () => {
+      try {
+        const { fleet } = await fleets.snapshot()
+        for (const target of fleet.targets) {
+          if (this.repeat.isStopped) return
+          if (target.kind !== 'cluster') continue
+          try {
+            const health = await registry.forTarget(target).health(target)
+            const failed = health.checks.filter((c) => !c.healthy)
+            this.results.set(target.id, {
+              state: health.healthy ? 'healthy' : 'unhealthy',
+              detail: failed
+                .slice(0, 3)
+                .map((c) => `${c.name}: ${c.detail}`)
+                .join('; '),
+              at: new Date(),
+            })
+          } catch (error) {
+            this.results.set(target.id, {
+              state: 'unknown',
+              detail: `the provider did not answer: ${(error as Error).message}`,
+              at: new Date(),
+            })
           }
-        } catch {
-          // The repository could not be read just now: try again after the pause.
         }
-        if (this.stopped) return // stopped during the round: its wake-up has passed
-        await new Promise<void>((resolve) => {
-          this.wake = resolve
-          setTimeout(resolve, pauseMs).unref() // a stopped cache must not hold the process open
-        })
+      } catch {
+        // The repository could not be read just now: try again after the pause.
       }
-    })()
+    })
   }
 
   /** Stops refreshing. */
-  async stop(): Promise<void> {
-    this.stopped = true
-    this.wake?.()
-    await this.loop
+  stop(): Promise<void> {
+    return this.repeat.stop()
   }
 }
