@@ -457,13 +457,20 @@ export class SimProvider implements Provider {
       }
     }
     if (target.kind === 'cluster' && status.items.length === 0) {
-      const count = (await loadObjects(this.db, [target.id])).length
+      const objects = await loadObjects(this.db, [target.id])
+      const count = objects.length
       checks.push({
         name: 'objects',
         healthy: true,
         detail: count === 0 ? 'nothing applied yet' : `${count} objects ready`,
       })
-      if (count > 0) checks.push(...(await this.publishedNames(target)))
+      if (count > 0)
+        checks.push(
+          ...(await this.publishedNames(
+            target,
+            objects.map((o) => o.object),
+          )),
+        )
     } else if (status.items.length === 0 && checks.length === 0) {
       checks.push({ name: 'stacks', healthy: true, detail: 'nothing deployed yet' })
     }
@@ -607,14 +614,16 @@ export class SimProvider implements Provider {
    * names do not resolve serves nobody, whatever its pods say. Only where the cluster's account has
    * zones (external-dns of a cluster without any has nowhere to publish, by design).
    */
-  private async publishedNames(cluster: Target): Promise<HealthCheck[]> {
+  private async publishedNames(
+    cluster: Target,
+    objects: readonly Readonly<Record<string, unknown>>[],
+  ): Promise<HealthCheck[]> {
     const zoneCount = await this.db
       .selectFrom('sim_zones')
       .select(this.db.fn.countAll<number>().as('n'))
       .where('account', '=', cluster.account)
       .executeTakeFirstOrThrow()
     if (Number(zoneCount.n) === 0) return []
-    const objects = (await loadObjects(this.db, [cluster.id])).map((o) => o.object)
     const zones = await this.zones()
     return externalDnsRecords(cluster.id, objects)
       .filter((record) => record.type === 'A')
