@@ -54,10 +54,14 @@ export async function openFleetStore(
       sim,
       registry: new ProviderRegistry([
         sim,
-        lazyProvider('aws', async () => {
-          const { AwsProvider } = await import('../providers/aws/aws-provider.ts')
-          return new AwsProvider(aws, store.db)
-        }),
+        lazyProvider(
+          'aws',
+          async () => {
+            const { AwsProvider } = await import('../providers/aws/aws-provider.ts')
+            return new AwsProvider(aws, store.db)
+          },
+          { previews: true },
+        ),
       ]),
       location: config.kind === 'pglite' ? dataDir : 'PostgreSQL (FLOTILLA_DATABASE_URL)',
       async close() {

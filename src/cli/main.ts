@@ -79,7 +79,7 @@ function seconds(value: string): number {
 }
 
 const FAULT_HELP =
-  'api-errors | throttling (with --rate), latency (with --latency-ms), region-outage (with --region), stuck-stack, resource-failure, drift (once, needs --target)'
+  'api-errors | throttling (with --rate), latency (with --latency-ms), region-outage (with --region), stuck-stack, resource-failure, drift (once, needs --target), surprise-replacement'
 
 /** Builds the `flotilla` program; `run` receives each command's exit code. */
 export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): Command {
@@ -148,6 +148,18 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     )
     .option('--approvals <file>', 'a YAML list of approvals')
     .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-27T09:00:00Z)')
+    .option(
+      '--cloud-preview',
+      "also ask the cloud: a CloudFormation change set per changed stack of accounts on provider aws, read and deleted, never executed; what the cloud says is shown with each change, and a disagreement with Flotilla's prediction is a finding (not with --base)",
+    )
+    .addOption(
+      new Option(
+        '--preview-concurrency <n>',
+        'change sets worked on at once across the fleet (--cloud-preview)',
+      )
+        .argParser(positiveInt)
+        .default(8),
+    )
     .addOption(formatOption())
     .addOption(dataOption())
     .action((options) => run(planCommand(options, io)))

@@ -13,6 +13,7 @@ import { type Approval, parseApproval } from '../../core/policy/approvals.ts'
 import { parseApprovalsFile } from '../../core/policy/approvals-file.ts'
 import { policyRegistry } from '../../core/policy/policy-rules.ts'
 import { fleetVariable, targetVariable } from '../../core/render/contexts.ts'
+import { previewInCloud } from '../../operations/cloud-preview.ts'
 import { observeFleet } from '../../operations/observed-fleet.ts'
 import { openFleetStore } from '../fleet-store.ts'
 import type { CliIo, Format } from '../io.ts'
@@ -34,6 +35,10 @@ export interface PlanOptions {
   readonly approvals?: string
   /** The time policies see as `now` (ISO 8601). @default the current time */
   readonly now?: string
+  /** Ask the cloud too: a change set per changed stack, merged into the plan (not with `base`). */
+  readonly cloudPreview?: boolean
+  /** Change sets worked on at once. @default 8 */
+  readonly previewConcurrency?: number
   readonly format?: Format
 }
 
@@ -73,6 +78,10 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
     ...(options.now === undefined ? {} : { now: parseNow(options.now) }),
     ...(options.target ? { includeTarget: targetFilter(options.target, head) } : {}),
   })
+  if (options.cloudPreview && options.base !== undefined)
+    throw new InputError(
+      '--cloud-preview asks the cloud about the change from what it has now: plan against the observed fleet (without --base)',
+    )
   let outcome: PlanOutcome
   if (options.base === undefined) {
     const head = (await loadValidFleet({ ...repo, ...headRev }, io.cwd, 'head', cache)).fleet
@@ -81,12 +90,20 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
     try {
       await opened.sim.seed(head.targets)
       const observed = await observeFleet(head, opened.registry, opened.store.db, rest.includeTarget)
+      const headState = fleetState(head)
       outcome = planFleet({
         base: observed.state,
-        head: fleetState(head),
+        head: headState,
         ...strictestSettings(head.settings, head.settings),
         ...rest,
       })
+      if (options.cloudPreview && outcome.ok)
+        outcome = {
+          ok: true,
+          plan: await previewInCloud(outcome.plan, headState, observed.state, opened.registry, {
+            ...(options.previewConcurrency === undefined ? {} : { concurrency: options.previewConcurrency }),
+          }),
+        }
     } finally {
       await opened.close()
     }

@@ -42,7 +42,25 @@ export interface Change {
   /** An update that may replace the resource (a `conditional` or `unknown` property changed). */
   readonly mayReplace?: boolean
   readonly properties: readonly PropertyChange[]
+  /** What the cloud's own preview says of it (`flotilla plan --cloud-preview`). */
+  readonly cloud?: CloudView
 }
+
+/** What a CloudFormation change set does to one resource. */
+export interface CloudResourceView {
+  /** CloudFormation's `Action`. */
+  readonly action: 'Add' | 'Modify' | 'Remove' | 'Import' | 'Dynamic'
+  /** For `Modify`: whether CloudFormation replaces the resource. */
+  readonly replacement?: 'True' | 'False' | 'Conditional'
+  /** What becomes of the physical resource: `Delete`, `Retain`, `ReplaceAndDelete`, … */
+  readonly policyAction?: string
+}
+
+/**
+ * What the cloud's preview says of a planned change: CloudFormation's view of the resource, or
+ * `None` when its change set does not touch a resource the plan changes.
+ */
+export type CloudView = CloudResourceView | { readonly action: 'None' }
 
 /** The changes of one target. */
 export interface TargetPlan {
@@ -110,4 +128,20 @@ export interface Plan {
   readonly approvals?: { readonly given: readonly string[]; readonly unmet: readonly string[] }
   /** Targets with at least one change, sorted by id. */
   readonly targets: readonly TargetPlan[]
+  /** What the cloud's own preview found (`flotilla plan --cloud-preview`). */
+  readonly cloudPreview?: CloudPreviewSummary
+}
+
+/** The counts of a cloud preview. */
+export interface CloudPreviewSummary {
+  /** Stacks the cloud previewed with a change set (each deleted afterwards). */
+  readonly stacks: number
+  /** Accounts those stacks are in. */
+  readonly accounts: number
+  /** Resource changes where the cloud and the plan agree. */
+  readonly agreed: number
+  /** Resource changes (or whole stacks) where they disagree: each is a `cloud-preview` finding. */
+  readonly disagreements: number
+  /** What was not previewed, and why (a provider without a cloud, a stack deleted whole, a move). */
+  readonly skipped: readonly { readonly reason: string; readonly count: number }[]
 }

@@ -50,6 +50,35 @@ const propertyChangeSchema = z
   })
   .describe('One changed property.')
 
+const cloudViewSchema = z
+  .union([
+    z.strictObject({
+      action: z.enum(['Add', 'Modify', 'Remove', 'Import', 'Dynamic']).describe("CloudFormation's Action."),
+      replacement: z
+        .enum(['True', 'False', 'Conditional'])
+        .exactOptional()
+        .describe('For Modify: whether CloudFormation replaces the resource.'),
+      policyAction: z
+        .string()
+        .exactOptional()
+        .describe('What becomes of the physical resource: Delete, Retain, ReplaceAndDelete, …'),
+    }),
+    z.strictObject({ action: z.literal('None') }).describe('The change set does not touch the resource.'),
+  ])
+  .describe('What the cloud preview (a CloudFormation change set) says of the change (--cloud-preview).')
+
+const cloudPreviewSchema = z
+  .strictObject({
+    stacks: count.describe('Stacks previewed with a change set (each deleted afterwards).'),
+    accounts: count.describe('Accounts of those stacks.'),
+    agreed: count.describe('Resource changes where the cloud and the plan agree.'),
+    disagreements: count.describe('Resource changes or stacks where they disagree (cloud-preview findings).'),
+    skipped: z
+      .array(z.strictObject({ reason: z.string(), count }))
+      .describe('What was not previewed, and why.'),
+  })
+  .describe('What the cloud preview found (flotilla plan --cloud-preview).')
+
 const changeSchema = z
   .strictObject({
     address: z
@@ -71,6 +100,7 @@ const changeSchema = z
       .exactOptional()
       .describe('An update that may replace the resource (a conditional or unknown property changed).'),
     properties: z.array(propertyChangeSchema).describe('The changed properties.'),
+    cloud: cloudViewSchema.exactOptional(),
   })
   .describe('A change to one addressable thing of a target.')
 
@@ -149,6 +179,7 @@ export const planSchema = z
       .exactOptional()
       .describe('Present when approvals were given.'),
     targets: z.array(targetPlanSchema).describe('Targets with at least one change, sorted by id.'),
+    cloudPreview: cloudPreviewSchema.exactOptional(),
   })
   .describe('A Flotilla plan: what a change to the fleet repository does to the fleet.')
 

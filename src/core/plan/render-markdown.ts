@@ -1,3 +1,4 @@
+import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
 import type { Change, Finding, Plan, PlanSide, PropertyChange, TargetPlan } from './plan-model.ts'
 import {
   ACTION_SYMBOLS,
@@ -105,6 +106,7 @@ function groupIdenticalChanges(targets: readonly TargetPlan[]): ChangeGroup[] {
         change.movedFrom === undefined ? null : relativeAddress(target.id, change.movedFrom),
         change.mayReplace ?? false,
         change.properties.map((p) => [p.path, p.before === null, p.after === null, p.forcesReplacement]),
+        change.cloud ?? null,
       ])
       const group = groups.get(key)
       if (group) {
@@ -201,6 +203,11 @@ function blastRadiusTable(plan: Plan): string {
   if (Object.keys(summary.byCriticality).length)
     rows.push(['By criticality', breakdown(summary.byCriticality)])
   if (Object.keys(summary.byTeam).length) rows.push(['Top teams', breakdown(summary.byTeam, TEAMS_SHOWN)])
+  if (plan.cloudPreview)
+    rows.push([
+      'Cloud preview',
+      escapeMarkdown(cloudPreviewLine(plan.cloudPreview).replace(/^Cloud preview: /, '')),
+    ])
   return `| Blast radius | |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |\n`).join('')}\n`
 }
 
@@ -257,6 +264,7 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
     `\`${ACTION_SYMBOLS[change.action]}\` **${change.action}** ${code(group.relative)} ${code(change.type)}`,
     ...(change.protected ? ['**protected**'] : []),
     ...(change.mayReplace ? ['**may be replaced**'] : []),
+    ...(change.cloud ? [`cloud: ${escapeMarkdown(describeCloud(change.cloud))}`] : []),
     ...(change.movedFrom === undefined
       ? []
       : [`moved from ${code(relativeAddress(targets[0]!.id, change.movedFrom))}`]),

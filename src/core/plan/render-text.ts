@@ -1,3 +1,4 @@
+import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
 import type {
   Change,
   ChangeAction,
@@ -116,6 +117,7 @@ function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
         c.movedFrom === undefined ? null : relativeAddress(target.id, c.movedFrom),
         c.mayReplace ?? false,
         c.properties,
+        c.cloud ?? null,
       ]),
     ])
     const group = groups.get(key)
@@ -187,6 +189,7 @@ function changeLines(change: Change, address: (a: string) => string, style: Styl
       : []),
     ...(change.mayReplace ? ['may be replaced'] : []),
     ...(change.action === 'no-op' ? ['unchanged'] : []),
+    ...(change.cloud ? [`cloud: ${describeCloud(change.cloud)}`] : []),
   ]
   const head = `${ACTION_SYMBOLS[change.action].padStart(3)} ${printable(address(change.address))}`
   const lines = [
@@ -224,6 +227,7 @@ function summaryLines(plan: Plan, style: Styles): string[] {
     if (entries.length)
       lines.push(`${label}: ${entries.map(([k, n]) => `${printable(k)} ${formatCount(n)}`).join(', ')}`)
   }
+  if (plan.cloudPreview) lines.push(cloudPreviewLine(plan.cloudPreview))
   return lines
 }
 

@@ -9,7 +9,7 @@
  * {@link ProviderError}, which says whether retrying is safe.
  */
 import type { Target } from '../model/fleet-model.ts'
-import type { TargetPlan } from '../plan/plan-model.ts'
+import type { CloudResourceView, TargetPlan } from '../plan/plan-model.ts'
 import type { DesiredState, RenderedManifest, RenderedStack } from '../render/desired-state.ts'
 
 /** What a target has, as the provider reports it: the same shapes as a rendered desired state. */
@@ -113,6 +113,27 @@ export interface RestoreReport {
   readonly description: string
 }
 
+/** One resource change of a cloud's preview of a stack change. */
+export interface PreviewedChange extends CloudResourceView {
+  /** `<stack address>/<LogicalId>`. */
+  readonly address: string
+  readonly type: string
+}
+
+/** What the cloud says a stack's change would do, computed and then thrown away. */
+export interface StackPreview {
+  /** The stack's address. */
+  readonly address: string
+  /**
+   * - `previewed`: the cloud computed the change (`changes`);
+   * - `no-changes`: the cloud sees nothing to change;
+   * - `refused`: the cloud would not accept the change (`reason`): the rollout would fail there.
+   */
+  readonly outcome: 'previewed' | 'no-changes' | 'refused'
+  readonly reason?: string
+  readonly changes: readonly PreviewedChange[]
+}
+
 /** The interface every provider implements. */
 export interface Provider {
   /** The name targets choose it by (`fleet.yaml` / inventory `provider`). */
@@ -134,6 +155,12 @@ export interface Provider {
   snapshots(): Promise<SnapshotInfo[]>
   /** Recreates a destroyed resource from a snapshot, with all it held. */
   restore(snapshotId: string): Promise<RestoreReport>
+  /**
+   * Asks the cloud what deploying `stack` would do (a change set created, read and deleted),
+   * changing nothing. Only providers with a cloud that can say so have it.
+   * @param exists whether the stack exists in the cloud (an update) or not (a creation)
+   */
+  preview?(target: Target, stack: RenderedStack, exists: boolean): Promise<StackPreview>
 }
 
 /** Why a provider call failed, as far as the caller needs to know to react. */

@@ -16,14 +16,16 @@
  *
  * Not yet: moves (`MovedFrom`) are refused.
  */
+
+import { randomBytes } from 'node:crypto'
 import {
   type Change as CfnChange,
   type CloudFormationClient,
   CreateChangeSetCommand,
+  type CreateChangeSetCommandInput,
   DeleteChangeSetCommand,
   DeleteStackCommand,
   DescribeChangeSetCommand,
-  type DescribeChangeSetCommandOutput,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
@@ -43,11 +45,13 @@ import {
   type ApplyRequest,
   type Health,
   type ObservedTarget,
+  type PreviewedChange,
   type Provider,
   ProviderError,
   type RestoreReport,
   type SettleStatus,
   type SnapshotInfo,
+  type StackPreview,
   type UnsettledItem,
 } from '../../core/provider/port.ts'
 import type { RenderedStack } from '../../core/render/desired-state.ts'
@@ -72,8 +76,17 @@ const TAG = {
 /** Stack states a stack rests in after a good change. */
 const GOOD = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE'])
 
+/** Accounts observed at once. */
+const OBSERVE_CONCURRENCY = 8
+
 /** How long to wait for CloudFormation to compute a change set. */
 const CHANGE_SET_TIMEOUT_MS = 5 * 60_000
+
+/** A change set as CloudFormation computed it. */
+type Computed =
+  | { readonly outcome: 'computed'; readonly changes: readonly CfnChange[] }
+  | { readonly outcome: 'no-changes' }
+  | { readonly outcome: 'refused'; readonly reason: string }
 
 /** A managed stack as CloudFormation describes it. */
 interface ManagedStack {
@@ -97,26 +110,33 @@ export class AwsProvider implements Provider {
 
   async observe(targets: readonly Target[]): Promise<Map<string, ObservedTarget>> {
     const out = new Map<string, ObservedTarget>()
-    for (const target of targets) {
-      if (target.kind !== 'account') {
-        out.set(target.id, { targetId: target.id, stacks: [], manifests: [], busy: [] })
-        continue
-      }
-      const session = await this.session(target)
-      const managed = await this.managedStacks(session, target)
-      const stacks: RenderedStack[] = []
-      for (const m of managed) {
-        if (m.stack.StackStatus === 'REVIEW_IN_PROGRESS') continue // a change set never executed
-        stacks.push(await this.rendered(session, target, m))
-      }
-      out.set(target.id, {
-        targetId: target.id,
-        stacks,
-        manifests: [],
-        busy: managed.filter((m) => m.stack.StackStatus?.endsWith('_IN_PROGRESS')).map((m) => m.address),
-      })
+    // Accounts are read a few at a time: each is its own role, and CloudFormation throttles each
+    // account on its own, so 300 accounts need not take 300 times one.
+    const queue = [...targets]
+    const worker = async () => {
+      for (let target = queue.shift(); target; target = queue.shift())
+        out.set(target.id, await this.observeTarget(target))
     }
-    return out
+    await Promise.all(Array.from({ length: OBSERVE_CONCURRENCY }, worker))
+    // In the order asked for, whichever account answered first.
+    return new Map(targets.map((t) => [t.id, out.get(t.id)!]))
+  }
+
+  private async observeTarget(target: Target): Promise<ObservedTarget> {
+    if (target.kind !== 'account') return { targetId: target.id, stacks: [], manifests: [], busy: [] }
+    const session = await this.session(target)
+    const managed = await this.managedStacks(session, target)
+    const stacks: RenderedStack[] = []
+    for (const m of managed) {
+      if (m.stack.StackStatus === 'REVIEW_IN_PROGRESS') continue // a change set never executed
+      stacks.push(await this.rendered(session, target, m))
+    }
+    return {
+      targetId: target.id,
+      stacks,
+      manifests: [],
+      busy: managed.filter((m) => m.stack.StackStatus?.endsWith('_IN_PROGRESS')).map((m) => m.address),
+    }
   }
 
   async apply(request: ApplyRequest): Promise<ApplyReport> {
@@ -214,6 +234,83 @@ export class AwsProvider implements Provider {
       async (account, target) => (await this.sessions.forAccount(account, target)).route53,
       snapshotId,
     )
+  }
+
+  /**
+   * Creates a change set for `desired` as `apply` would, reads what CloudFormation says it does,
+   * and deletes it again — and the stack it made, for a stack that did not exist (CloudFormation
+   * keeps it `REVIEW_IN_PROGRESS` otherwise). Nothing is executed.
+   */
+  async preview(target: Target, desired: RenderedStack, exists: boolean): Promise<StackPreview> {
+    const session = await this.session(target)
+    const client = session.cloudFormation(desired.region)
+    const name = changeSetName('flotilla-preview')
+    const created = await client
+      .send(
+        new CreateChangeSetCommand(
+          changeSetInput(desired, target, name, exists, 'Flotilla cloud preview (never executed)'),
+        ),
+      )
+      .catch((error: unknown) => {
+        throw providerErrorOf(
+          error,
+          target.id,
+          `cannot create a change set for ${desired.address}`,
+          desired.address,
+        )
+      })
+    try {
+      const computed = await this.computed(client, target, desired, name)
+      return computed.outcome === 'computed'
+        ? {
+            address: desired.address,
+            outcome: 'previewed',
+            changes: previewedChanges(desired.address, computed.changes),
+          }
+        : computed.outcome === 'refused'
+          ? { address: desired.address, outcome: 'refused', reason: computed.reason, changes: [] }
+          : { address: desired.address, outcome: 'no-changes', changes: [] }
+    } finally {
+      await this.discardPreview(client, target, desired, name, exists ? undefined : created.StackId)
+    }
+  }
+
+  /**
+   * Deletes a preview's change set and, for a new stack, the stack CloudFormation made for it —
+   * by its id and only while it is still `REVIEW_IN_PROGRESS`, so a stack that meanwhile became
+   * real is never touched.
+   */
+  private async discardPreview(
+    client: CloudFormationClient,
+    target: Target,
+    desired: RenderedStack,
+    name: string,
+    reviewStackId: string | undefined,
+  ): Promise<void> {
+    const fail = (error: unknown) => {
+      throw providerErrorOf(
+        error,
+        target.id,
+        `cannot delete the preview change set ${name} of ${desired.address}; delete it by hand`,
+        desired.address,
+      )
+    }
+    await client
+      .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
+      .catch((error: unknown) => {
+        // A change set that failed was deleted when it was read.
+        if (
+          !/does not exist|ChangeSetNotFound/i.test(String((error as Error).name) + (error as Error).message)
+        )
+          fail(error)
+      })
+    if (!reviewStackId) return
+    const stack = await client
+      .send(new DescribeStacksCommand({ StackName: reviewStackId }))
+      .then((out) => out.Stacks?.[0])
+      .catch(() => undefined) // gone with its change set
+    if (stack?.StackStatus === 'REVIEW_IN_PROGRESS')
+      await client.send(new DeleteStackCommand({ StackName: reviewStackId })).catch(fail)
   }
 
   /**
@@ -331,7 +428,7 @@ export class AwsProvider implements Provider {
     snapshots: SnapshotInfo[],
   ): Promise<boolean> {
     const client = session.cloudFormation(desired.region)
-    const name = `flotilla-${Date.now().toString(36)}`
+    const name = changeSetName('flotilla')
     const fail = (error: unknown, doing: string) => {
       throw providerErrorOf(error, target.id, `${doing} ${desired.address}`, desired.address)
     }
@@ -351,34 +448,22 @@ export class AwsProvider implements Provider {
         .catch((error: unknown) => fail(error, 'cannot set the stack policy of'))
     await client
       .send(
-        new CreateChangeSetCommand({
-          StackName: desired.stackName,
-          ChangeSetName: name,
-          ChangeSetType: exists ? 'UPDATE' : 'CREATE',
-          TemplateBody: JSON.stringify(toLongForm(desired.template)),
-          Parameters: Object.entries(desired.parameters).map(([ParameterKey, ParameterValue]) => ({
-            ParameterKey,
-            ParameterValue,
-          })),
-          Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
-          Tags: [
-            { Key: TAG.address, Value: desired.address },
-            { Key: TAG.scope, Value: desired.scope },
-            { Key: TAG.source, Value: desired.source },
-            { Key: TAG.parameters, Value: parameterNames(desired, target.id) },
-          ],
-          Description: `Flotilla ${request.revision}`.slice(0, 1024),
-        }),
+        new CreateChangeSetCommand(
+          changeSetInput(desired, target, name, exists, `Flotilla ${request.revision}`),
+        ),
       )
       .catch((error: unknown) => fail(error, 'cannot create a change set for'))
-    const changeSet = await this.computed(client, target, desired, name)
-    if (changeSet === 'no-changes') return false
-    const problem = this.unreviewed(
-      desired.address,
-      changeSet.Changes ?? [],
-      reviewed,
-      request.approvedDestruction,
-    )
+    const computed = await this.computed(client, target, desired, name)
+    if (computed.outcome === 'no-changes') return false
+    if (computed.outcome === 'refused')
+      throw new ProviderError(
+        'refused',
+        target.id,
+        `CloudFormation refused the change of ${desired.address}: ${computed.reason}`,
+        desired.address,
+      )
+    const { changes } = computed
+    const problem = this.unreviewed(desired.address, changes, reviewed, request.approvedDestruction)
     if (problem) {
       await client
         .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
@@ -386,7 +471,7 @@ export class AwsProvider implements Provider {
       throw new ProviderError('refused', target.id, `${problem}; nothing was changed`, desired.address)
     }
     const doomedZones = new Set(
-      (changeSet.Changes ?? [])
+      changes
         .map((c) => c.ResourceChange)
         .filter(
           (rc) =>
@@ -410,7 +495,7 @@ export class AwsProvider implements Provider {
       target: target.id,
       address: desired.address,
       status: exists ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS',
-      message: `change set ${name} executed (${changeSet.Changes?.length ?? 0} resource changes)`,
+      message: `change set ${name} executed (${changes.length} resource changes)`,
     })
     if (!exists) {
       // Every stack Flotilla creates is protected against deletion and against replacing or
@@ -435,17 +520,26 @@ export class AwsProvider implements Provider {
     return true
   }
 
-  /** Waits until CloudFormation computed the change set. */
+  /**
+   * Waits until CloudFormation computed the change set, and reads all its changes (they come in
+   * pages of 100). A change set that failed is deleted: it can never run.
+   */
   private async computed(
     client: CloudFormationClient,
     target: Target,
     desired: RenderedStack,
     name: string,
-  ): Promise<DescribeChangeSetCommandOutput | 'no-changes'> {
+  ): Promise<Computed> {
     const deadline = Date.now() + CHANGE_SET_TIMEOUT_MS
-    for (let wait = 100; ; wait = Math.min(wait * 2, this.pollMs)) {
-      const described = await client
-        .send(new DescribeChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
+    const describe = (token?: string) =>
+      client
+        .send(
+          new DescribeChangeSetCommand({
+            StackName: desired.stackName,
+            ChangeSetName: name,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        )
         .catch((error: unknown) => {
           throw providerErrorOf(
             error,
@@ -454,18 +548,24 @@ export class AwsProvider implements Provider {
             desired.address,
           )
         })
-      if (described.Status === 'CREATE_COMPLETE') return described
+    for (let wait = 100; ; wait = Math.min(wait * 2, this.pollMs)) {
+      const described = await describe()
+      if (described.Status === 'CREATE_COMPLETE') {
+        const changes = [...(described.Changes ?? [])]
+        for (let token = described.NextToken; token; ) {
+          const page = await describe(token)
+          changes.push(...(page.Changes ?? []))
+          token = page.NextToken
+        }
+        return { outcome: 'computed', changes }
+      }
       if (described.Status === 'FAILED') {
         await client
           .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
           .catch(() => {})
-        if (/didn't contain changes|no changes/i.test(described.StatusReason ?? '')) return 'no-changes'
-        throw new ProviderError(
-          'refused',
-          target.id,
-          `CloudFormation refused the change of ${desired.address}: ${described.StatusReason ?? 'FAILED'}`,
-          desired.address,
-        )
+        if (/didn't contain changes|no changes/i.test(described.StatusReason ?? ''))
+          return { outcome: 'no-changes' }
+        return { outcome: 'refused', reason: described.StatusReason ?? 'FAILED' }
       }
       if (Date.now() > deadline)
         throw new ProviderError(
@@ -550,6 +650,59 @@ export class AwsProvider implements Provider {
       throw providerErrorOf(error, target.id, `cannot delete ${m.address}`, m.address)
     }
   }
+}
+
+/**
+ * The change set that deploys `desired`: what `apply` executes and what `preview` asks about are
+ * made the same way (the tags too: a stack's tags reach its resources, so they change them).
+ */
+function changeSetInput(
+  desired: RenderedStack,
+  target: Target,
+  name: string,
+  exists: boolean,
+  description: string,
+): CreateChangeSetCommandInput {
+  return {
+    StackName: desired.stackName,
+    ChangeSetName: name,
+    ChangeSetType: exists ? 'UPDATE' : 'CREATE',
+    TemplateBody: JSON.stringify(toLongForm(desired.template)),
+    Parameters: Object.entries(desired.parameters).map(([ParameterKey, ParameterValue]) => ({
+      ParameterKey,
+      ParameterValue,
+    })),
+    Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    Tags: [
+      { Key: TAG.address, Value: desired.address },
+      { Key: TAG.scope, Value: desired.scope },
+      { Key: TAG.source, Value: desired.source },
+      { Key: TAG.parameters, Value: parameterNames(desired, target.id) },
+    ],
+    Description: description.slice(0, 1024),
+  }
+}
+
+/** A change set name no other run of Flotilla uses at the same time (`[a-zA-Z][-a-zA-Z0-9]*`). */
+function changeSetName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+}
+
+/** A change set's resource changes as a preview lists them. */
+function previewedChanges(stackAddress: string, changes: readonly CfnChange[]): PreviewedChange[] {
+  const out: PreviewedChange[] = []
+  for (const change of changes) {
+    const rc = change.ResourceChange
+    if (change.Type !== 'Resource' || !rc?.LogicalResourceId || !rc.Action) continue
+    out.push({
+      address: `${stackAddress}/${rc.LogicalResourceId}`,
+      type: rc.ResourceType ?? 'unknown',
+      action: rc.Action as PreviewedChange['action'],
+      ...(rc.Replacement ? { replacement: rc.Replacement } : {}),
+      ...(rc.PolicyAction ? { policyAction: rc.PolicyAction } : {}),
+    })
+  }
+  return out
 }
 
 /** The logical ids of the protected resources of a stack, as the reviewed plan marks them. */

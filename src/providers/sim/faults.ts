@@ -14,6 +14,7 @@ export const FAULT_KINDS = [
   'stuck-stack',
   'resource-failure',
   'drift',
+  'surprise-replacement',
 ] as const
 
 /** One of {@link FAULT_KINDS}. */
@@ -28,6 +29,8 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   'stuck-stack': 'stack and object operations never settle while the fault is on',
   'resource-failure': 'stack operations fail when they settle and roll back (UPDATE_ROLLBACK_COMPLETE)',
   drift: 'once: changes a stack or object of the target outside Flotilla (not kept as a fault)',
+  'surprise-replacement':
+    "CloudFormation change sets show every update as a replacement (Replacement: True), as a cloud whose resource types differ from Flotilla's schemas would",
 }
 
 /** Where a fault applies: one target, one region, or the whole fleet. */

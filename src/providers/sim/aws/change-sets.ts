@@ -83,6 +83,20 @@ function toResourceChange(
   }
 }
 
+/**
+ * A `Modify` shown as a replacement (the `surprise-replacement` fault): what a cloud reports when
+ * it knows better than the resource type's schema that a property cannot change in place.
+ */
+export function asReplacement(change: ResourceChange): ResourceChange {
+  if (change.action !== 'Modify' || change.replacement === 'True') return change
+  return {
+    ...change,
+    replacement: 'True',
+    policyAction: 'ReplaceAndDelete',
+    details: change.details.map((detail) => ({ ...detail, requiresRecreation: 'Always' })),
+  }
+}
+
 function isRetain(policy: unknown): boolean {
   return policy === 'Retain' || policy === 'RetainExceptOnCreate'
 }

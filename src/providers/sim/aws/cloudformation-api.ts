@@ -19,7 +19,7 @@ import { isKnownAwsResourceType } from '../../../core/resource-types/aws.ts'
 import { toLongForm } from '../../../core/yaml/cfn-tags.ts'
 import { parseYamlFile } from '../../../core/yaml/parse.ts'
 import type { Database } from '../../../store/tables.ts'
-import { extraLatencyMs } from '../faults.ts'
+import { extraLatencyMs, hasFault } from '../faults.ts'
 import { evaluateIntrinsics } from '../intrinsics.ts'
 import { stackOperationMs } from '../latency.ts'
 import {
@@ -35,7 +35,13 @@ import {
 } from '../sim-stacks.ts'
 import type { AwsCall } from './aws-call.ts'
 import { AwsError, validationError } from './aws-errors.ts'
-import { parseStackPolicy, type ResourceChange, resourceChangesOf, stackPolicyDenial } from './change-sets.ts'
+import {
+  asReplacement,
+  parseStackPolicy,
+  type ResourceChange,
+  resourceChangesOf,
+  stackPolicyDenial,
+} from './change-sets.ts'
 import { members, type XmlObject } from './xml.ts'
 
 /** The namespace of CloudFormation's XML. */
@@ -116,7 +122,14 @@ async function createChangeSet(call: AwsCall): Promise<XmlObject> {
     parameters,
     template,
   }
-  const changes = resourceChangesOf(before, after, stack?.resources ?? {})
+  const computed = resourceChangesOf(before, after, stack?.resources ?? {})
+  const surprise = hasFault(
+    await call.sim.faults(),
+    { id: call.account.target, regions: [call.region] },
+    'surprise-replacement',
+    call.now(),
+  )
+  const changes = surprise ? computed.map(asReplacement) : computed
   const unchanged =
     stack !== undefined &&
     changes.length === 0 &&
@@ -832,5 +845,64 @@ function parametersOf(
     .filter(([key, declaration]) => values[key] === undefined && declaration?.Default === undefined)
     .map(([key]) => key)
   if (missing.length > 0) throw validationError(`Parameters: [${missing.join(', ')}] must have values`)
+  for (const [key, declaration] of Object.entries(declared)) {
+    const value = values[key] ?? declaration?.Default
+    const problem = constraintProblem(key, declaration as ParameterDeclaration, String(value))
+    if (problem) throw validationError(problem)
+  }
   return values
+}
+
+/** A template's parameter declaration, as far as its constraints go. */
+interface ParameterDeclaration {
+  readonly Type?: unknown
+  readonly AllowedValues?: unknown
+  readonly AllowedPattern?: unknown
+  readonly ConstraintDescription?: unknown
+  readonly MinLength?: unknown
+  readonly MaxLength?: unknown
+  readonly MinValue?: unknown
+  readonly MaxValue?: unknown
+}
+
+/**
+ * Why a parameter value breaks its declared constraints, in CloudFormation's words, or
+ * undefined. CloudFormation checks them when a change set is created: Flotilla's own validation
+ * does not, so this is where a value outside `AllowedValues` is first refused.
+ */
+function constraintProblem(
+  key: string,
+  declaration: ParameterDeclaration,
+  value: string,
+): string | undefined {
+  const list = typeof declaration.Type === 'string' && declaration.Type.includes('List')
+  const items = list ? value.split(',').map((item) => item.trim()) : [value]
+  const described = (fallback: string) =>
+    typeof declaration.ConstraintDescription === 'string'
+      ? `Parameter '${key}' failed to satisfy constraint: ${declaration.ConstraintDescription}`
+      : fallback
+  if (Array.isArray(declaration.AllowedValues)) {
+    const allowed = declaration.AllowedValues.map(String)
+    if (items.some((item) => !allowed.includes(item)))
+      return described(`Parameter '${key}' must be one of AllowedValues`)
+  }
+  if (typeof declaration.AllowedPattern === 'string') {
+    const pattern = new RegExp(`^(?:${declaration.AllowedPattern})$`)
+    if (items.some((item) => !pattern.test(item)))
+      return described(`Parameter '${key}' must match pattern ${declaration.AllowedPattern}`)
+  }
+  const number = (v: unknown) => (v === undefined ? undefined : Number(v))
+  const minLength = number(declaration.MinLength)
+  const maxLength = number(declaration.MaxLength)
+  if (minLength !== undefined && value.length < minLength)
+    return described(`Parameter '${key}' must contain at least ${minLength} characters`)
+  if (maxLength !== undefined && value.length > maxLength)
+    return described(`Parameter '${key}' must contain at most ${maxLength} characters`)
+  const minValue = number(declaration.MinValue)
+  const maxValue = number(declaration.MaxValue)
+  if (minValue !== undefined && !(Number(value) >= minValue))
+    return described(`Parameter '${key}' must be a number not less than ${minValue}`)
+  if (maxValue !== undefined && !(Number(value) <= maxValue))
+    return described(`Parameter '${key}' must be a number not greater than ${maxValue}`)
+  return undefined
 }
