@@ -18,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
 import { type Approval, parseApproval } from '../src/core/policy/approvals.ts'
+import type { ProviderEvent } from '../src/core/provider/port.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { applyTarget } from '../src/operations/apply-target.ts'
 import { planAgainstObserved } from '../src/operations/observed-fleet.ts'
@@ -48,8 +49,10 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
     provider: AwsProvider = aws,
     head: Fleet = fleet,
     approvals: Approval[] = [],
+    events: ProviderEvent[] = [],
   ) =>
     applyTarget({
+      onEvent: (event) => events.push(event),
       head,
       target,
       approvals,
@@ -94,9 +97,23 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
 
   test('creates every stack of an account through change sets; observed back, the plan has nothing left to change', async () => {
     expect(account.provider).toBe('aws')
-    const result = await apply(account)
+    const events: ProviderEvent[] = []
+    const result = await apply(account, aws, fleet, [], events)
     expect(result.outcome, result.reason).toBe('applied')
     const desired = fleet.desired.get(account.id)!.stacks
+    // CloudFormation's stack events were reported as they came, each stack's ending complete.
+    for (const stack of desired) {
+      const own = events.filter((e) => e.address === stack.address).map((e) => e.status)
+      expect(own[0], stack.address).toBe('CREATE_IN_PROGRESS')
+      expect(own.at(-1), stack.address).toBe('CREATE_COMPLETE')
+    }
+    expect(
+      events.some(
+        (e) =>
+          e.address ===
+          `${desired[0]!.address}/${Object.keys((desired[0]!.template as { Resources: object }).Resources)[0]}`,
+      ),
+    ).toBe(true)
     expect(result.report!.operations).toEqual(
       desired.map((s) => ({ address: s.address, operation: 'create' })),
     )
@@ -133,9 +150,15 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
     try {
       setLogExpiry(repo, { [account.id]: 90 })
       const head = await loadCommit(repo, await commitAll(repo, 'Logs for 90 days'))
-      const result = await apply(account, aws, head)
+      const events: ProviderEvent[] = []
+      const result = await apply(account, aws, head, [], events)
       expect(result.outcome, result.reason).toBe('applied')
       expect(result.report!.operations.map((o) => o.operation)).toEqual(expect.arrayContaining(['update']))
+      // Only this update's events: none of the stack's creation again.
+      const updated = result.report!.operations.find((o) => o.operation === 'update')!.address
+      const own = events.filter((e) => e.address === updated).map((e) => e.status)
+      expect(own.filter((s) => s.startsWith('CREATE_'))).toEqual([])
+      expect(own).toContain('UPDATE_COMPLETE')
       fleet = head
     } finally {
       await sim.clearFaults({ scope: { kind: 'target', id: account.id } })

@@ -146,7 +146,10 @@ export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTar
     return { outcome: 'failed', plan, reason: error.message }
   }
 
-  const settle = await waitUntilSettled(provider, target, settleOptions)
+  const settle = await waitUntilSettled(provider, target, {
+    ...settleOptions,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  })
   if (settle.state !== 'settled') {
     const reason =
       settle.state === 'in-progress'

@@ -18,7 +18,7 @@ import type { Plan } from '../core/plan/plan-model.ts'
 import { protectedTypes } from '../core/plan/protected.ts'
 import type { Approval } from '../core/policy/approvals.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
-import type { Provider } from '../core/provider/port.ts'
+import type { Provider, ProviderEvent } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
 import { waitUntilSettled } from '../core/provider/settle.ts'
@@ -827,6 +827,7 @@ async function applyAsPlanned(
     return `${CHANGED_SINCE_PLAN} (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}); nothing unreviewed is applied — plan again and start a new rollout`
   }
   const state = fleet.desired.get(target.id) ?? { target, stacks: [], manifests: [] }
+  const events = providerEvents(deps, row)
   try {
     await recordIntended(db, target.id, provider.name, revision, planned.desired)
     await withRetries(
@@ -837,10 +838,14 @@ async function applyAsPlanned(
           plan: targetPlanOf(target, row.stage, planned.changes),
           approvedDestruction: new Set(planned.approved),
           revision,
+          onEvent: events.report,
         }),
       deps.retry,
     )
-    const settle = await waitUntilSettled(provider, target, settleOptions(deps))
+    const settle = await waitUntilSettled(provider, target, {
+      ...settleOptions(deps),
+      onEvent: events.report,
+    })
     if (settle.state !== 'settled') {
       return `${settle.state === 'in-progress' ? 'did not settle in time' : 'failed'}: ${settle.items
         .slice(0, 3)
@@ -850,6 +855,9 @@ async function applyAsPlanned(
   } catch (error) {
     if (error instanceof Error && error.name === 'ProviderError') return error.message
     throw error
+  } finally {
+    // The target's next transition comes after what the provider said happened on the way.
+    await events.stored()
   }
   await recordApplied(db, {
     target: target.id,
@@ -858,6 +866,38 @@ async function applyAsPlanned(
     fingerprints: planned.desired,
   })
   return undefined
+}
+
+/**
+ * What a provider reports while it applies and settles (CloudFormation's stack events, snapshots
+ * taken), stored as the rollout's `provider-event`s in the order they came. Storing them is
+ * chained off the provider's callback; `stored` waits for the chain.
+ */
+function providerEvents(deps: EngineDeps, row: RolloutTargetRow) {
+  let chain = Promise.resolve()
+  return {
+    report: (event: ProviderEvent) => {
+      const detail = {
+        stage: row.stage,
+        address: event.address,
+        status: event.status,
+        message: event.message,
+      }
+      chain = chain
+        .then(async () => {
+          await appendRolloutEvent(deps.db, {
+            rolloutId: row.rolloutId,
+            type: 'provider-event',
+            target: row.target,
+            detail,
+          })
+          deps.onEvent?.({ type: 'provider-event', target: row.target, detail })
+        })
+        // An event that cannot be stored must not fail the change it describes.
+        .catch(() => {})
+    },
+    stored: () => chain,
+  }
 }
 
 /**

@@ -138,9 +138,11 @@ function formatEvent(event: RolloutEvent): string {
   const what =
     typeof detail.reason === 'string'
       ? `: ${detail.reason}`
-      : typeof detail.stage === 'string'
-        ? ` (${detail.stage})`
-        : ''
+      : event.type === 'provider-event'
+        ? `: ${String(detail.address)}: ${String(detail.message)}`
+        : typeof detail.stage === 'string'
+          ? ` (${detail.stage})`
+          : ''
   return `${event.at.toISOString().slice(11, 19)}  ${event.type}${event.target ? ` ${event.target}` : ''}${what}`
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Target } from '../model/fleet-model.ts'
 import type { RenderedStack } from '../render/desired-state.ts'
-import type { ApplyRequest, Provider } from './port.ts'
+import type { ApplyRequest, Provider, ProviderEvent } from './port.ts'
 
 /**
  * `name`'s provider, made by `load` on first use (once). `previews` says whether the provider
@@ -24,7 +24,8 @@ export function lazyProvider(
     name,
     observe: async (targets: readonly Target[]) => (await provider()).observe(targets),
     apply: async (request: ApplyRequest) => (await provider()).apply(request),
-    settled: async (target: Target) => (await provider()).settled(target),
+    settled: async (target: Target, onEvent?: (event: ProviderEvent) => void) =>
+      (await provider()).settled(target, onEvent),
     health: async (target: Target) => (await provider()).health(target),
     snapshots: async () => (await provider()).snapshots(),
     restore: async (snapshotId: string) => (await provider()).restore(snapshotId),

@@ -147,8 +147,11 @@ export interface Provider {
    * `settled` says when they are done.
    */
   apply(request: ApplyRequest): Promise<ApplyReport>
-  /** Whether the target's last changes have finished, and how. */
-  settled(target: Target): Promise<SettleStatus>
+  /**
+   * Whether the target's last changes have finished, and how. `onEvent` receives what happened
+   * since the last look (CloudFormation's stack events), for a provider that can tell.
+   */
+  settled(target: Target, onEvent?: (event: ProviderEvent) => void): Promise<SettleStatus>
   /** The target's health: stacks or objects in good states, names resolving, services up. */
   health(target: Target): Promise<Health>
   /** Snapshots this provider took, newest first. */

@@ -26,12 +26,15 @@ import {
   DeleteChangeSetCommand,
   DeleteStackCommand,
   DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  type DescribeStackEventsCommandOutput,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
   GetTemplateCommand,
   SetStackPolicyCommand,
   type Stack,
+  type StackEvent,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation'
 import type { Kysely } from 'kysely'
@@ -48,6 +51,7 @@ import {
   type PreviewedChange,
   type Provider,
   ProviderError,
+  type ProviderEvent,
   type RestoreReport,
   type SettleStatus,
   type SnapshotInfo,
@@ -82,9 +86,22 @@ const OBSERVE_CONCURRENCY = 8
 /** How long to wait for CloudFormation to compute a change set. */
 const CHANGE_SET_TIMEOUT_MS = 5 * 60_000
 
+/** A stack whose events `settled` reports: the ones after `seen` (all, for a new stack). */
+interface WatchedStack {
+  readonly target: string
+  readonly address: string
+  readonly region: string
+  /** The stack's id (its ARN), which also finds a deleted stack's events. */
+  readonly stackId: string
+  seen?: string
+}
+
+/** At most this many events are read at one look (a stack of hundreds of resources has more). */
+const MAX_EVENTS_PER_LOOK = 500
+
 /** A change set as CloudFormation computed it. */
 type Computed =
-  | { readonly outcome: 'computed'; readonly changes: readonly CfnChange[] }
+  | { readonly outcome: 'computed'; readonly changes: readonly CfnChange[]; readonly stackId?: string }
   | { readonly outcome: 'no-changes' }
   | { readonly outcome: 'refused'; readonly reason: string }
 
@@ -101,6 +118,8 @@ export class AwsProvider implements Provider {
   private readonly sessions: AccountSessions
   private readonly db: Kysely<Database>
   private readonly pollMs: number
+  /** Stacks a change was started on whose events are still to be reported, by target and address. */
+  private readonly watched = new Map<string, WatchedStack>()
 
   constructor(config: AwsConfig, db: Kysely<Database>, options: { pollMs?: number } = {}) {
     this.sessions = new AccountSessions(config)
@@ -196,9 +215,11 @@ export class AwsProvider implements Provider {
     return { operations, snapshots }
   }
 
-  async settled(target: Target): Promise<SettleStatus> {
+  async settled(target: Target, onEvent?: (event: ProviderEvent) => void): Promise<SettleStatus> {
     if (target.kind !== 'account') return { state: 'settled', items: [] }
-    const managed = await this.managedStacks(await this.session(target), target)
+    const session = await this.session(target)
+    if (onEvent) await this.reportEvents(session, target, onEvent)
+    const managed = await this.managedStacks(session, target)
     const items: UnsettledItem[] = []
     let failed = false
     for (const { stack, address } of managed) {
@@ -488,9 +509,12 @@ export class AwsProvider implements Provider {
         .catch(() => {})
       throw error
     }
+    // The stack's events from here on are this change's: settled() reports them as they come.
+    const seen = exists ? await this.newestEventId(client, desired.stackName) : undefined
     await client
       .send(new ExecuteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
       .catch((error: unknown) => fail(error, 'cannot execute the change set of'))
+    this.watch(target, desired.address, desired.region, computed.stackId ?? desired.stackName, seen)
     request.onEvent?.({
       target: target.id,
       address: desired.address,
@@ -557,7 +581,7 @@ export class AwsProvider implements Provider {
           changes.push(...(page.Changes ?? []))
           token = page.NextToken
         }
-        return { outcome: 'computed', changes }
+        return { outcome: 'computed', changes, ...(described.StackId ? { stackId: described.StackId } : {}) }
       }
       if (described.Status === 'FAILED') {
         await client
@@ -638,6 +662,7 @@ export class AwsProvider implements Provider {
       snapshots,
     )
     const client = session.cloudFormation(m.region)
+    const seen = await this.newestEventId(client, m.stack.StackName ?? '')
     try {
       await client.send(
         new UpdateTerminationProtectionCommand({
@@ -648,6 +673,79 @@ export class AwsProvider implements Provider {
       await client.send(new DeleteStackCommand({ StackName: m.stack.StackName }))
     } catch (error) {
       throw providerErrorOf(error, target.id, `cannot delete ${m.address}`, m.address)
+    }
+    this.watch(target, m.address, m.region, m.stack.StackId ?? m.stack.StackName ?? '', seen)
+  }
+
+  /** Starts reporting the events of a stack a change was just started on, after `seen`. */
+  private watch(target: Target, address: string, region: string, stackId: string, seen: string | undefined) {
+    this.watched.set(`${target.id}\u0000${address}`, {
+      target: target.id,
+      address,
+      region,
+      stackId,
+      ...(seen === undefined ? {} : { seen }),
+    })
+  }
+
+  /** The id of a stack's latest event; undefined when it has none or they cannot be read. */
+  private async newestEventId(client: CloudFormationClient, stackName: string): Promise<string | undefined> {
+    const page = await client
+      .send(new DescribeStackEventsCommand({ StackName: stackName }))
+      .catch(() => undefined)
+    return page?.StackEvents?.[0]?.EventId
+  }
+
+  /**
+   * Reports the events of the target's watched stacks that came since the last look, oldest
+   * first, and stops watching a stack once it rests. Events are for people to follow: failing to
+   * read them never fails a change (`settled` decides that from the stacks' states).
+   */
+  private async reportEvents(
+    session: AccountSession,
+    target: Target,
+    onEvent: (event: ProviderEvent) => void,
+  ): Promise<void> {
+    for (const [key, watched] of this.watched) {
+      if (watched.target !== target.id) continue
+      const client = session.cloudFormation(watched.region)
+      const fresh: StackEvent[] = []
+      let token: string | undefined
+      let page: DescribeStackEventsCommandOutput | undefined
+      do {
+        page = await client
+          .send(
+            new DescribeStackEventsCommand({
+              StackName: watched.stackId,
+              ...(token ? { NextToken: token } : {}),
+            }),
+          )
+          .catch(() => undefined)
+        const events = page?.StackEvents ?? []
+        const end = watched.seen === undefined ? -1 : events.findIndex((e) => e.EventId === watched.seen)
+        fresh.push(...(end === -1 ? events : events.slice(0, end)))
+        token = end === -1 ? page?.NextToken : undefined
+      } while (token && fresh.length < MAX_EVENTS_PER_LOOK)
+      if (!page) {
+        this.watched.delete(key) // gone (a deleted stack's events expire), or not readable: stop
+        continue
+      }
+      for (const event of fresh.reverse()) {
+        const stackLevel =
+          event.ResourceType === 'AWS::CloudFormation::Stack' && event.PhysicalResourceId === event.StackId
+        onEvent({
+          target: target.id,
+          address: stackLevel ? watched.address : `${watched.address}/${event.LogicalResourceId ?? ''}`,
+          status: event.ResourceStatus ?? 'UNKNOWN',
+          message: `${event.ResourceStatus ?? 'UNKNOWN'} (${event.ResourceType ?? 'unknown type'})${event.ResourceStatusReason ? `: ${event.ResourceStatusReason}` : ''}`,
+        })
+      }
+      const newest = fresh[fresh.length - 1]
+      if (newest?.EventId) watched.seen = newest.EventId
+      const last = fresh.findLast(
+        (e) => e.ResourceType === 'AWS::CloudFormation::Stack' && e.PhysicalResourceId === e.StackId,
+      )
+      if (last?.ResourceStatus && !last.ResourceStatus.endsWith('_IN_PROGRESS')) this.watched.delete(key)
     }
   }
 }
