@@ -20,7 +20,7 @@ import { loadCommit } from '../src/rollout/runner.ts'
 import { DATABASE_URL_VARIABLE, openDatabase } from '../src/store/database.ts'
 import { migrateToLatest } from '../src/store/migrate.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
-import { commitAll, exampleRepo } from './support/rollout-fleet.ts'
+import { accountsOnAws, commitAll, exampleRepo } from './support/rollout-fleet.ts'
 import { simAwsProvider } from './support/sim-aws.ts'
 import { NOW, type SimFleet, simFleet, spawnCli } from './support/sim-cli.ts'
 
@@ -37,13 +37,7 @@ describe.each(testBackends)('plan --cloud-preview with provider aws, on %s', (ba
 
   beforeAll(async () => {
     ;({ repo, dispose } = await exampleRepo())
-    const fleetYaml = join(repo, 'fleet.yaml')
-    writeFileSync(fleetYaml, readFileSync(fleetYaml, 'utf8').replace(/^provider: sim/m, 'provider: aws'))
-    const clusters = join(repo, 'inventory', 'clusters.yaml') // clusters stay on the simulated fleet
-    writeFileSync(
-      clusters,
-      readFileSync(clusters, 'utf8').replace(/^ {2}alias: /gm, '  provider: sim\n  alias: '),
-    )
+    accountsOnAws(repo)
     empty = await loadCommit(repo, await commitAll(repo, 'Accounts on AWS'))
     const db = testStore.store.db
     sim = new SimProvider({ db })
@@ -273,13 +267,7 @@ describe.each(testBackends)('flotilla plan --cloud-preview, on %s', (backend) =>
   test.runIf(backend === 'postgres')(
     'the command with provider aws: settings from the environment, change sets through the SDK, the JSON plan with the cloud view',
     async () => {
-      const fleetYaml = join(fleet.repo, 'fleet.yaml')
-      writeFileSync(fleetYaml, readFileSync(fleetYaml, 'utf8').replace(/^provider: sim/m, 'provider: aws'))
-      const clusters = join(fleet.repo, 'inventory', 'clusters.yaml')
-      writeFileSync(
-        clusters,
-        readFileSync(clusters, 'utf8').replace(/^ {2}alias: /gm, '  provider: sim\n  alias: '),
-      )
+      accountsOnAws(fleet.repo)
       const store = await openDatabase({ kind: 'postgres', url: fleet.env[DATABASE_URL_VARIABLE]! })
       await migrateToLatest(store.db)
       const server = await startAwsServer({ db: store.db, sim: new SimProvider({ db: store.db }) })

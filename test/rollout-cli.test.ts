@@ -5,7 +5,6 @@
  * the first bootstraps it, the next ones change it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
 import { git } from '../src/core/source/git.ts'
 import { queryZones } from '../src/providers/sim/dns-server.ts'
 import type { RolloutStatus } from '../src/rollout/rollout-model.ts'
@@ -17,6 +16,7 @@ import {
   editClusterConfig,
   editRollout,
   inFleetStore,
+  opsCluster,
   quickStages,
   setLogExpiry,
   stageNamed,
@@ -33,17 +33,6 @@ import {
 } from './support/sim-cli.ts'
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** A cluster of the `ops` group whose ingress names are published in its account's zone. */
-function opsCluster(fleet: Fleet): { cluster: Target; domain: string } {
-  for (const cluster of fleet.targets) {
-    if (cluster.kind !== 'cluster' || cluster.group !== 'ops') continue
-    const zone = fleet.targets.find((t) => t.id === cluster.account)?.config.dns_domain
-    const domain = String(cluster.config.ingress_domain ?? '')
-    if (typeof zone === 'string' && domain.endsWith(`.${zone}`)) return { cluster, domain }
-  }
-  throw new Error('the example fleet has no ops cluster with its ingress in its zone')
-}
 
 describe.each(testBackends)('rollouts from the command line, on %s', (backend) => {
   let sim: SimFleet

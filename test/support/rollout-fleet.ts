@@ -10,9 +10,12 @@ import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { parse, parseDocument, stringify } from 'yaml'
 import { type FleetStore, openFleetStore } from '../../src/cli/fleet-store.ts'
+import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
+import type { Provider } from '../../src/core/provider/port.ts'
 import { ProviderRegistry } from '../../src/core/provider/registry.ts'
 import { git } from '../../src/core/source/git.ts'
 import { writeExampleFleet } from '../../src/example/write-example.ts'
+import type { AwsServer } from '../../src/providers/sim/aws/aws-server.ts'
 import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
 import { type EngineDeps, runRollout, startRollout } from '../../src/rollout/engine.ts'
 import type { RolloutState } from '../../src/rollout/rollout-model.ts'
@@ -89,6 +92,17 @@ export function editClusterConfig(repo: string, id: string, config: Record<strin
   writeFileSync(path, document.toString())
 }
 
+/** A cluster of the `ops` group whose ingress names are published in its account's zone. */
+export function opsCluster(fleet: Fleet): { cluster: Target; domain: string } {
+  for (const cluster of fleet.targets) {
+    if (cluster.kind !== 'cluster' || cluster.group !== 'ops') continue
+    const zone = fleet.targets.find((t) => t.id === cluster.account)?.config.dns_domain
+    const domain = String(cluster.config.ingress_domain ?? '')
+    if (typeof zone === 'string' && domain.endsWith(`.${zone}`)) return { cluster, domain }
+  }
+  throw new Error('the example fleet has no ops cluster with its ingress in its zone')
+}
+
 /** Commits everything in the repository; returns the commit id. */
 export async function commitAll(repo: string, message: string): Promise<string> {
   await git(repo, ['add', '-A'])
@@ -113,9 +127,38 @@ export interface ReportedEvent {
   readonly detail?: Json
 }
 
+/**
+ * The providers the accounts of a scenario use: `sim`, the simulated fleet; or `aws`, the AWS SDK
+ * against the simulated fleet's AWS-compatible endpoint (the clusters then stay on `sim`).
+ */
+export const ACCOUNT_PROVIDERS = ['sim', 'aws'] as const
+
+/** One of {@link ACCOUNT_PROVIDERS}. */
+export type AccountProvider = (typeof ACCOUNT_PROVIDERS)[number]
+
+/**
+ * Puts the accounts of the example fleet in `repo` on the `aws` provider (`fleet.yaml`); its
+ * clusters stay on `sim` (a Kubernetes provider comes later). Not committed.
+ */
+export function accountsOnAws(repo: string): void {
+  const fleetYaml = join(repo, 'fleet.yaml')
+  const fleet = readFileSync(fleetYaml, 'utf8')
+  if (!/^provider: sim\b/m.test(fleet)) throw new Error('fleet.yaml has no line "provider: sim"')
+  writeFileSync(fleetYaml, fleet.replace(/^provider: sim\b/m, 'provider: aws'))
+  const clusters = join(repo, 'inventory', 'clusters.yaml')
+  writeFileSync(
+    clusters,
+    readFileSync(clusters, 'utf8').replace(/^ {2}alias: /gm, '  provider: sim\n  alias: '),
+  )
+}
+
 /** The engine wired to a store and the repository, as the CLI wires it, with the simulated fleet. */
 export interface EngineHarness {
   readonly sim: SimProvider
+  /** The provider of the accounts: {@link sim}, or the aws provider on {@link awsEndpoint}. */
+  readonly accounts: Provider
+  /** The simulated AWS endpoint the aws provider calls, when the accounts are on `aws`. */
+  readonly awsEndpoint: string | undefined
   readonly deps: EngineDeps
   /** Every event `onEvent` received, in order. */
   readonly events: ReportedEvent[]
@@ -129,12 +172,20 @@ export interface EngineHarness {
 /**
  * Opens the engine on `db` for the repository at `repo`: the simulated provider (latency scale
  * `latencyScale`), the runner's gates with its DNS server, and the fleet of `seedCommit` seeded
- * into the simulated fleet.
+ * into the simulated fleet. With `accounts: 'aws'` (the repository's accounts on `aws`, see
+ * {@link accountsOnAws}) it also starts the simulated AWS endpoint and registers the aws
+ * provider, whose base credentials are those of the fleet's first account.
  */
 export async function openEngine(
   repo: string,
   db: Kysely<Database>,
-  options: { latencyScale?: number; seedCommit: string; deps?: Partial<EngineDeps> },
+  options: {
+    latencyScale?: number
+    seedCommit: string
+    deps?: Partial<EngineDeps>
+    /** @default 'sim' */
+    accounts?: AccountProvider
+  },
 ): Promise<EngineHarness> {
   const sim = new SimProvider({ db })
   const registry = new ProviderRegistry([sim])
@@ -149,9 +200,24 @@ export async function openEngine(
     settleTimeoutMs: 60_000,
   })
   const deps: EngineDeps = { ...runner.deps, retry: { baseMs: 50, maxMs: 500 }, ...options.deps }
-  await sim.seed((await deps.loadRevision(options.seedCommit)).targets)
+  const seed = await deps.loadRevision(options.seedCommit)
+  let server: AwsServer | undefined
+  let accounts: Provider = sim
+  if (options.accounts === 'aws') {
+    // Imported here: the AWS SDK takes a while to load, and most users of this module do not need it.
+    const { startAwsServer } = await import('../../src/providers/sim/aws/aws-server.ts')
+    const { simAwsProvider } = await import('./sim-aws.ts')
+    server = await startAwsServer({ db, sim })
+    const first = seed.targets.find((t) => t.kind === 'account')
+    if (!first) throw new Error(`the fleet of ${options.seedCommit} has no account`)
+    accounts = simAwsProvider(server.url, db, first.account)
+    registry.register(accounts)
+  }
+  await sim.seed(seed.targets)
   return {
     sim,
+    accounts,
+    awsEndpoint: server?.url,
     deps,
     events,
     start: async (commit, actor = 'alice') =>
@@ -165,7 +231,10 @@ export async function openEngine(
         })
       ).id,
     run: (id) => runRollout(deps, id),
-    close: () => runner.close(),
+    close: async () => {
+      await runner.close()
+      await server?.close()
+    },
   }
 }
 

@@ -712,6 +712,7 @@ export class AwsProvider implements Provider {
       const fresh: StackEvent[] = []
       let token: string | undefined
       let page: DescribeStackEventsCommandOutput | undefined
+      let gone = false
       do {
         page = await client
           .send(
@@ -720,14 +721,18 @@ export class AwsProvider implements Provider {
               ...(token ? { NextToken: token } : {}),
             }),
           )
-          .catch(() => undefined)
+          .catch((error: unknown) => {
+            gone = /does not exist/i.test(error instanceof Error ? error.message : String(error))
+            return undefined
+          })
         const events = page?.StackEvents ?? []
         const end = watched.seen === undefined ? -1 : events.findIndex((e) => e.EventId === watched.seen)
         fresh.push(...(end === -1 ? events : events.slice(0, end)))
         token = end === -1 ? page?.NextToken : undefined
       } while (token && fresh.length < MAX_EVENTS_PER_LOOK)
       if (!page) {
-        this.watched.delete(key) // gone (a deleted stack's events expire), or not readable: stop
+        // Gone (a deleted stack's events expire): stop watching. Not readable now: look again later.
+        if (gone) this.watched.delete(key)
         continue
       }
       for (const event of fresh.reverse()) {

@@ -41,7 +41,9 @@ export function toAwsError(error: unknown): AwsError {
   if (error instanceof AwsError) return error
   if (error instanceof ProviderError) {
     if (error.code === 'throttled') return new AwsError('Throttling', 'Rate exceeded', 400)
-    if (error.code === 'unavailable') return new AwsError('InternalFailure', error.message, 500)
+    // The sim's messages start with the code (`InternalFailure: …`); AWS gives the code on its own.
+    if (error.code === 'unavailable')
+      return new AwsError('InternalFailure', error.message.replace(/^InternalFailure: /, ''), 500)
   }
   if (error instanceof InputError) return validationError(error.message)
   const message = error instanceof Error ? error.message : String(error)
