@@ -23,6 +23,7 @@ import {
 import { serveCommand } from './commands/serve.ts'
 import {
   simFaultCommand,
+  simImageCommand,
   simResetCommand,
   simServeCommand,
   simSettingsCommand,
@@ -356,6 +357,16 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .addOption(dataOption())
     .action((options) => run(simResetCommand(options, io)))
   sim
+    .command('image')
+    .description(
+      'push images to the simulated registry (--add REF, repeatable), or list those pushed; pods whose image the registry lacks stay in ImagePullBackOff',
+    )
+    .option('--add <reference...>', 'image references to push, e.g. registry.example.com/shop/web:1.4.2')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+    .action((options) => run(simImageCommand(options, io)))
+  sim
     .command('settings')
     .description('show or change the simulator settings')
     .option(
@@ -369,13 +380,18 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
   sim
     .command('serve')
     .description(
-      'serve the simulated fleet\'s endpoints (its DNS server, its AWS-compatible API — CloudFormation, Route 53, STS — and the Prometheus metrics of its services) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353","aws":"http://127.0.0.1:4566","metrics":"http://127.0.0.1:9464/metrics"}',
+      'serve the simulated fleet\'s endpoints (its DNS server, its AWS-compatible API — CloudFormation, Route 53, STS —, its Kubernetes-compatible API per cluster and the Prometheus metrics of its services) in the foreground; prints them as one JSON line first, e.g. {"dns":"127.0.0.1:5353","aws":"http://127.0.0.1:4566","kubernetes":{"<cluster id>":"http://127.0.0.1:6443/clusters/<cluster id>"},"metrics":"http://127.0.0.1:9464/metrics"}',
     )
     .option('--host <address>', 'address to listen on (loopback by default)', '127.0.0.1')
     .option('--dns-port <port>', 'UDP port of the DNS server (default: any free port)', positiveInt)
     .option(
       '--aws-port <port>',
       'TCP port of the AWS-compatible endpoint for the AWS SDK (default: any free port); the access key id names the account: its 12-digit id',
+      positiveInt,
+    )
+    .option(
+      '--kubernetes-port <port>',
+      'TCP port of the Kubernetes-compatible API, one base URL per cluster: http://HOST:PORT/clusters/<cluster id> (default: any free port)',
       positiveInt,
     )
     .option(

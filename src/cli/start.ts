@@ -23,7 +23,7 @@ const opened = await openFleetStore({ repo: dir }, io.cwd)
 try {
   const commit = await resolveCommit(dir, 'HEAD')
   const fleet = await loadCommit(dir, commit)
-  await opened.sim.seed(fleet.targets)
+  await opened.sim.seed(fleet.targets, fleet.clusters)
   const applied = await opened.store.db.selectFrom('applied_states').select('target').limit(1).execute()
   if (applied.length === 0) {
     io.stdout(

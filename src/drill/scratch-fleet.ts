@@ -83,7 +83,7 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
       async build() {
         await sim.reset()
         await sim.updateSettings({ latencyScale: 0 })
-        await sim.seed(baseFleet.targets)
+        await sim.seed(baseFleet.targets, baseFleet.clusters)
         const result = await applyFleet({
           head: baseFleet,
           registry,

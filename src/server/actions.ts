@@ -98,7 +98,7 @@ export async function startFor(
   const ref = request.rev ?? deps.fleets.ref
   const commit = await resolveCommit(deps.fleets.repoDir, ref)
   const fleet = await deps.engine.loadRevision(commit)
-  await deps.sim.seed(fleet.targets)
+  await deps.sim.seed(fleet.targets, fleet.clusters)
   const recorded = await approvalsOf(deps, commit)
   const started = await startRollout(deps.engine, {
     commit,

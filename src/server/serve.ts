@@ -106,7 +106,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         engine: runner.deps,
         approvalsOf,
         seed: async (commit) => {
-          await options.sim.seed((await runner.deps.loadRevision(commit)).targets)
+          const fleet = await runner.deps.loadRevision(commit)
+          await options.sim.seed(fleet.targets, fleet.clusters)
         },
         policyNow: () => options.policyNow,
         report: (error) =>

@@ -252,6 +252,35 @@ export interface SimObjectsTable {
   object: JsonColumn
   ready_at: Timestamp
   updated_at: CreatedAt
+  /** Server-side metadata the Kubernetes-compatible API shows; kept out of `object`, which plans compare. */
+  uid: ColumnType<string, string | undefined, string>
+  /** From the sequence `sim_resource_version`, shared with `sim_cluster_objects`; bumped on every write. */
+  resource_version: ColumnType<number, number | undefined, number>
+  generation: ColumnType<number, number | undefined, number>
+  /** `metadata.managedFields` as the API shows it. */
+  managed_fields: ColumnType<Json, string | undefined, string>
+  created_at: CreatedAt
+}
+
+/** An object a simulated cluster makes itself (Nodes, Pods, its built-in namespaces): never rendered, never planned. */
+export interface SimClusterObjectsTable {
+  /** `<cluster>/<namespace|_>/<Kind>/<name>`, as in `sim_objects`. */
+  address: string
+  cluster: string
+  kind: string
+  object: JsonColumn
+  uid: ColumnType<string, string | undefined, string>
+  resource_version: ColumnType<number, number | undefined, number>
+  generation: ColumnType<number, number | undefined, number>
+  managed_fields: ColumnType<Json, string | undefined, string>
+  created_at: CreatedAt
+}
+
+/** An image pushed to the simulated registry, besides the built-in ones (`flotilla sim image --add`). */
+export interface SimImagesTable {
+  /** Normalized: `registry/repository:tag` (`docker.io/library/nginx:1.27` for `nginx:1.27`). */
+  reference: string
+  added_at: CreatedAt
 }
 
 /** An injected fault: `scope` is `target:<id>`, `region:<name>` or `fleet`. */
@@ -333,6 +362,8 @@ export interface Database {
   sim_zones: SimZonesTable
   sim_records: SimRecordsTable
   sim_objects: SimObjectsTable
+  sim_cluster_objects: SimClusterObjectsTable
+  sim_images: SimImagesTable
   sim_faults: SimFaultsTable
   sim_meta: SimMetaTable
   revisions: RevisionsTable

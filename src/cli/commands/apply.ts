@@ -54,7 +54,7 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
   const now = options.now === undefined ? undefined : parseNow(options.now)
   const opened = await openFleetStore(options, io.cwd)
   try {
-    await opened.sim.seed(fleet.targets)
+    await opened.sim.seed(fleet.targets, fleet.clusters)
     const text = options.format !== 'json'
     const result = await applyTarget({
       head: fleet,

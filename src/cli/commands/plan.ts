@@ -88,7 +88,7 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
     const rest = await common(head)
     const opened = await openFleetStore(options, io.cwd)
     try {
-      await opened.sim.seed(head.targets)
+      await opened.sim.seed(head.targets, head.clusters)
       const observed = await observeFleet(head, opened.registry, opened.store.db, rest.includeTarget)
       const headState = fleetState(head)
       outcome = planFleet({

@@ -177,7 +177,7 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
     let started: Awaited<ReturnType<typeof startRollout>>
     try {
       const fleet = await runner.deps.loadRevision(commit)
-      await opened.sim.seed(fleet.targets)
+      await opened.sim.seed(fleet.targets, fleet.clusters)
       started = await startRollout(runner.deps, {
         commit,
         ref,

@@ -9,6 +9,7 @@ import {
   type FaultScope,
   parseFaultKind,
 } from '../../providers/sim/faults.ts'
+import { startKubernetesServer } from '../../providers/sim/kubernetes/kubernetes-server.ts'
 import { SimServiceMetrics, startMetricsServer } from '../../providers/sim/metrics-server.ts'
 import type { SimStatus } from '../../providers/sim/sim-provider.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
@@ -39,7 +40,9 @@ async function seedFromRepository(options: SimCommon, io: CliIo, seed: (fleet: F
 export async function simStatusCommand(options: SimCommon, io: CliIo): Promise<number> {
   const opened = await openFleetStore(options, io.cwd)
   try {
-    const { added } = await seedFromRepository(options, io, (fleet) => opened.sim.seed(fleet.targets))
+    const { added } = await seedFromRepository(options, io, (fleet) =>
+      opened.sim.seed(fleet.targets, fleet.clusters),
+    )
     const status = await opened.sim.status()
     if (options.format === 'json') io.stdout(`${JSON.stringify({ ...status, seeded: added }, null, 2)}\n`)
     else io.stdout(formatStatus(status, opened.location, added))
@@ -211,6 +214,39 @@ export async function simResetCommand(options: SimCommon, io: CliIo): Promise<nu
   }
 }
 
+export interface SimImageOptions extends SimCommon {
+  /** Image references to push to the simulated registry. */
+  readonly add?: readonly string[]
+}
+
+/**
+ * `flotilla sim image [--add REF…]`: pushes images to the simulated registry, so the simulated
+ * clusters' nodes can pull them; without `--add`, says which images it has besides the built-in ones.
+ */
+export async function simImageCommand(options: SimImageOptions, io: CliIo): Promise<number> {
+  const opened = await openFleetStore(options, io.cwd)
+  try {
+    const added = options.add ?? []
+    if (added.length > 0) {
+      const pushed = await opened.sim.pushImages(added)
+      await audit(opened, 'sim-image', 'sim', { images: pushed })
+      for (const image of pushed) io.stdout(`Pushed ${image} to the simulated registry.\n`)
+      return 0
+    }
+    const images = await opened.sim.pushedImages()
+    io.stdout(
+      options.format === 'json'
+        ? `${JSON.stringify(images)}\n`
+        : images.length === 0
+          ? 'No images pushed; the registry has its built-in images only (see docs/simulated-fleet.md).\n'
+          : `${images.join('\n')}\n`,
+    )
+    return 0
+  } finally {
+    await opened.close()
+  }
+}
+
 export interface SimSettingsOptions extends SimCommon {
   readonly latencyScale?: string
 }
@@ -244,6 +280,8 @@ export interface SimServeOptions extends StoreOptions {
   readonly dnsPort?: number
   /** TCP port of the AWS-compatible endpoint (CloudFormation, Route 53, STS). @default any free port */
   readonly awsPort?: number
+  /** TCP port of the Kubernetes-compatible API, every cluster under `/clusters/<id>`. @default any free port */
+  readonly kubernetesPort?: number
   /** TCP port of the Prometheus metrics endpoint. @default any free port */
   readonly metricsPort?: number
   /** How often to pick up changes from the store, in milliseconds. */
@@ -266,7 +304,7 @@ export async function simServeCommand(
 ): Promise<number> {
   const opened = await openFleetStore(options, io.cwd)
   try {
-    await seedFromRepository({ ...options }, io, (fleet) => opened.sim.seed(fleet.targets))
+    await seedFromRepository({ ...options }, io, (fleet) => opened.sim.seed(fleet.targets, fleet.clusters))
     let zones = await opened.sim.zones()
     const lookup = { findZone: (name: string) => zones.findZone(name) }
     const host = options.host ?? '127.0.0.1'
@@ -281,16 +319,32 @@ export async function simServeCommand(
         throw listenError(error, host, awsPort, 'TCP', '--aws-port')
       },
     )
+    const kubernetesPort = options.kubernetesPort ?? 0
+    const kubernetes = await startKubernetesServer({
+      host,
+      port: kubernetesPort,
+      db: opened.store.db,
+      sim: opened.sim,
+    }).catch(async (error: unknown) => {
+      await Promise.all([server.close(), aws.close()])
+      throw listenError(error, host, kubernetesPort, 'TCP', '--kubernetes-port')
+    })
     const metricsPort = options.metricsPort ?? 0
     const metrics = await startMetricsServer({
       host,
       port: metricsPort,
       metrics: new SimServiceMetrics({ db: opened.store.db, sim: opened.sim }),
     }).catch(async (error: unknown) => {
-      await Promise.all([server.close(), aws.close()])
+      await Promise.all([server.close(), aws.close(), kubernetes.close()])
       throw listenError(error, host, metricsPort, 'TCP', '--metrics-port')
     })
-    io.stdout(`${JSON.stringify({ dns: server.address, aws: aws.url, metrics: metrics.url })}\n`)
+    const endpoints = {
+      dns: server.address,
+      aws: aws.url,
+      kubernetes: await kubernetes.clusterUrls(),
+      metrics: metrics.url,
+    }
+    io.stdout(`${JSON.stringify(endpoints)}\n`)
     try {
       // The simulator runs on here: operations that came due settle, and DNS follows.
       await untilStopped(
@@ -302,7 +356,7 @@ export async function simServeCommand(
         signal,
       )
     } finally {
-      await Promise.all([server.close(), aws.close(), metrics.close()])
+      await Promise.all([server.close(), aws.close(), kubernetes.close(), metrics.close()])
     }
     return 0
   } finally {
@@ -316,7 +370,7 @@ function listenError(
   host: string,
   port: number,
   protocol: 'UDP' | 'TCP',
-  option: '--dns-port' | '--aws-port' | '--metrics-port',
+  option: '--dns-port' | '--aws-port' | '--kubernetes-port' | '--metrics-port',
 ): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   if (code === 'EADDRINUSE')

@@ -3,7 +3,7 @@
  * bind, to name the URL, and to stop — clients that keep connections alive (Prometheus, the AWS
  * SDK) must not hold a stopping server open.
  */
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 
 /** A listening HTTP server. */
 export interface ListeningServer {
@@ -39,4 +39,23 @@ export async function listenHttp(server: Server, host: string, port: number): Pr
         server.closeAllConnections()
       }),
   }
+}
+
+/**
+ * A request's body as text, refused with `tooLarge()` (the API's own error) once it grows past
+ * `maxBytes` — before it is all read, so a huge body cannot fill memory.
+ */
+export async function readRequestBody(
+  request: IncomingMessage,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > maxBytes) throw tooLarge()
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

@@ -3,7 +3,7 @@
  * depends on their kind, pruned only when the reviewed plan prunes them; and external-dns, which
  * publishes the cluster's ingress names into its account's zones whenever its objects change.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Target } from '../../core/model/fleet-model.ts'
 import type { Change } from '../../core/plan/plan-model.ts'
 import { manifestFingerprint } from '../../core/provider/fingerprint.ts'
@@ -11,6 +11,7 @@ import { type AppliedOperation, ProviderError } from '../../core/provider/port.t
 import type { RenderedManifest } from '../../core/render/desired-state.ts'
 import type { Database } from '../../store/tables.ts'
 import { externalDnsRecords } from './external-dns.ts'
+import { appliedByFlotilla } from './kubernetes/managed-fields.ts'
 import { syncExternalDns } from './sim-zones-store.ts'
 
 /** An object as stored. */
@@ -103,6 +104,8 @@ export async function applyObjects(
             component: m.component,
             object: JSON.stringify(m.object),
             ready_at: readyAt(String(m.object.kind)),
+            // Written whole, the object is Flotilla's: the Kubernetes-compatible API shows it so.
+            managed_fields: JSON.stringify(appliedByFlotilla(m.object, now)),
           })),
         )
         .onConflict((oc) =>
@@ -110,6 +113,9 @@ export async function applyObjects(
             object: eb.ref('excluded.object'),
             component: eb.ref('excluded.component'),
             ready_at: eb.ref('excluded.ready_at'),
+            managed_fields: eb.ref('excluded.managed_fields'),
+            resource_version: sql<number>`nextval('sim_resource_version')`,
+            generation: sql<number>`sim_objects.generation + 1`,
             updated_at: now,
           })),
         )

@@ -6,7 +6,7 @@
  * product feature (demos, drills, load tests), held to the same rules, not a test fake.
  */
 import { randomBytes } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { ConflictError, NotFoundError } from '../../core/errors.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import type {
@@ -37,6 +37,8 @@ import {
   parseScope,
   scopeText,
 } from './faults.ts'
+import type { SimNodePool } from './kubernetes/controllers.ts'
+import { pushImages } from './kubernetes/image-registry.ts'
 import { objectReadyMs, stackOperationMs } from './latency.ts'
 import { type SimService, serviceHealth, servicesOf } from './services.ts'
 import { applyObjects, loadObjects, observedManifest } from './sim-clusters.ts'
@@ -71,6 +73,15 @@ interface SeededInfo {
   readonly environment: string
   readonly group: string
   readonly services: readonly SimService[]
+  /** Clusters: what the Kubernetes-compatible API makes its nodes of. */
+  readonly kubernetesVersion?: string
+  readonly nodePools?: readonly SimNodePool[]
+}
+
+/** What `seed` takes of a cluster besides its target: its version and node pools. */
+export interface SeedCluster {
+  readonly kubernetesVersion: string
+  readonly nodePools: readonly SimNodePool[]
 }
 
 /** A fault as `addFault` takes it. */
@@ -143,17 +154,35 @@ export class SimProvider implements Provider {
    * ones): accounts and clusters appear empty, as freshly vended accounts do. Returns how many
    * targets were new.
    */
-  async seed(all: readonly Target[]): Promise<number> {
+  async seed(all: readonly Target[], clusterShapes?: ReadonlyMap<string, SeedCluster>): Promise<number> {
     // The simulator also stands behind targets of provider aws, through its AWS-compatible endpoint.
     const targets = all.filter((t) => t.provider === this.name || t.provider === 'aws')
-    const known = new Set((await this.db.selectFrom('sim_targets').select('id').execute()).map((r) => r.id))
+    const knownRows = await this.db.selectFrom('sim_targets').select(['id', 'info']).execute()
+    const known = new Set(knownRows.map((r) => r.id))
+    const previous = new Map(knownRows.map((r) => [r.id, r.info as unknown as SeededInfo]))
     const clusters = targets.filter((t) => t.kind === 'cluster')
     const rows = targets.map((target) => {
+      // A caller without the inventory's clusters keeps what an earlier seed learnt of them.
+      const shape = clusterShapes?.get(target.id) ?? previous.get(target.id)
       const info: SeededInfo = {
         regions: target.regions,
         environment: target.environment,
         group: target.group,
         services: target.kind === 'account' ? servicesOf(target, clusters) : [],
+        ...(target.kind === 'cluster' && shape?.kubernetesVersion !== undefined
+          ? { kubernetesVersion: shape.kubernetesVersion }
+          : {}),
+        ...(target.kind === 'cluster' && shape?.nodePools !== undefined
+          ? {
+              nodePools: shape.nodePools.map(({ name, profile, instanceTypes, min, max }) => ({
+                name,
+                profile,
+                instanceTypes,
+                min,
+                max,
+              })),
+            }
+          : {}),
       }
       return {
         id: target.id,
@@ -724,6 +753,8 @@ export class SimProvider implements Provider {
   async reset(): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       for (const table of [
+        'sim_images',
+        'sim_cluster_objects',
         'sim_records',
         'sim_zones',
         'sim_stack_events',
@@ -741,6 +772,21 @@ export class SimProvider implements Provider {
       await trx.deleteFrom('applied_states').where('provider', '=', this.name).execute()
     })
     this.zoneCache = undefined
+  }
+
+  /**
+   * Pushes images to the simulated registry, so simulated nodes can pull them (see
+   * `kubernetes/image-registry.ts`); returns them normalized (`nginx:1.27` is
+   * `docker.io/library/nginx:1.27`).
+   */
+  async pushImages(references: readonly string[]): Promise<string[]> {
+    return pushImages(this.db, references)
+  }
+
+  /** The images pushed to the simulated registry (besides its built-in ones), sorted. */
+  async pushedImages(): Promise<string[]> {
+    const rows = await this.db.selectFrom('sim_images').select('reference').orderBy('reference').execute()
+    return rows.map((r) => r.reference)
   }
 
   /** What the simulated fleet holds, for `flotilla sim status`. */
@@ -830,7 +876,10 @@ export class SimProvider implements Provider {
     const changed = { ...object.object, metadata: { ...metadata, labels } }
     await this.db
       .updateTable('sim_objects')
-      .set({ object: JSON.stringify(changed) })
+      .set({
+        object: JSON.stringify(changed),
+        resource_version: sql<number>`nextval('sim_resource_version')`,
+      })
       .where('address', '=', object.address)
       .execute()
     return object.address

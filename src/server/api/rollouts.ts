@@ -58,7 +58,7 @@ export async function planRevision(
 ): Promise<{ commit: string; fleet: Fleet; plan: Plan }> {
   const commit = await resolveCommit(deps.fleets.repoDir, rev)
   const fleet = await deps.engine.loadRevision(commit)
-  await deps.sim.seed(fleet.targets)
+  await deps.sim.seed(fleet.targets, fleet.clusters)
   const include = only === undefined ? () => true : (t: { id: string }) => t.id === only
   const policyNow = now ?? deps.policyNow
   const { outcome } = await planAgainstObserved(fleet, deps.registry, deps.db, {

@@ -5,6 +5,7 @@ import * as rolloutEngine from './0003-rollout-engine.ts'
 import * as rolloutQueue from './0004-rollout-queue.ts'
 import * as access from './0005-access.ts'
 import * as simAwsApi from './0006-sim-aws-api.ts'
+import * as simKubernetesApi from './0007-sim-kubernetes-api.ts'
 
 /**
  * Every migration, by name; Kysely applies them in name order. Add a file `NNNN-what.ts` and
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0004-rollout-queue': rolloutQueue,
   '0005-access': access,
   '0006-sim-aws-api': simAwsApi,
+  '0007-sim-kubernetes-api': simKubernetesApi,
 }

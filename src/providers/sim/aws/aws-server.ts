@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Kysely } from 'kysely'
 import type { Database } from '../../../store/tables.ts'
 import { failCallUnderFaults } from '../faults.ts'
-import { listenHttp } from '../http-listen.ts'
+import { listenHttp, readRequestBody } from '../http-listen.ts'
 import type { SimProvider } from '../sim-provider.ts'
 import type { AwsCall } from './aws-call.ts'
 import { AwsError, toAwsError } from './aws-errors.ts'
@@ -72,7 +72,12 @@ async function answer(options: AwsServerOptions, request: IncomingMessage, respo
     response.end(body)
   }
   try {
-    const body = await readBody(request)
+    const body = await readRequestBody(
+      request,
+      MAX_BODY_BYTES,
+      () =>
+        new AwsError('RequestEntityTooLarge', `the request body is larger than ${MAX_BODY_BYTES} bytes`, 413),
+    )
     const params =
       protocol.kind === 'route53' || request.method === 'GET' ? url.searchParams : new URLSearchParams(body)
     const action = params.get('Action') ?? ''
@@ -167,20 +172,4 @@ async function accountTarget(db: Kysely<Database>, account: string): Promise<str
     .orderBy('id')
     .executeTakeFirst()
   return row?.id
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES)
-      throw new AwsError(
-        'RequestEntityTooLarge',
-        `the request body is larger than ${MAX_BODY_BYTES} bytes`,
-        413,
-      )
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
 }
