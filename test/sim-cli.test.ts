@@ -276,11 +276,36 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     expect((await sim.cli('apply', '--target', account.id, '--now', NOW)).code).toBe(0)
     expect((await sim.cli('apply', '--target', cluster.id, '--now', NOW)).code).toBe(0)
 
+    // An image pushed to the simulated registry (kept in the store, listed back).
+    const pushed = await sim.cli('sim', 'image', '--add', 'nginx:1.27')
+    expect(pushed.stdout).toBe('Pushed docker.io/library/nginx:1.27 to the simulated registry.\n')
+    expect(JSON.parse((await sim.cli('sim', 'image', '--format', 'json')).stdout)).toEqual([
+      'docker.io/library/nginx:1.27',
+    ])
+
     const serve = sim.spawn('sim', 'serve')
     try {
-      const endpoints = JSON.parse(await serve.firstStdoutLine(30_000)) as { dns: string; aws: string }
+      const endpoints = JSON.parse(await serve.firstStdoutLine(30_000)) as {
+        dns: string
+        aws: string
+        kubernetes: Record<string, string>
+      }
       expect(endpoints.dns).toMatch(/^127\.0\.0\.1:\d+$/)
       expect(endpoints.aws).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      // Every cluster of the fleet has its Kubernetes API, which answers with the cluster's objects.
+      const clusters = sim.fleet.targets.filter((t) => t.kind === 'cluster').map((t) => t.id)
+      expect(Object.keys(endpoints.kubernetes).sort()).toEqual([...clusters].sort())
+      const namespaces = (await (
+        await fetch(`${endpoints.kubernetes[cluster.id]}/api/v1/namespaces`)
+      ).json()) as { items: { metadata: { name: string } }[] }
+      const rendered = sim.fleet.desired
+        .get(cluster.id)!
+        .manifests.filter((m) => m.object.kind === 'Namespace')
+        .map((m) => String((m.object.metadata as { name: string }).name))
+      expect(rendered.length).toBeGreaterThan(0)
+      expect(namespaces.items.map((n) => n.metadata.name)).toEqual(
+        expect.arrayContaining(['kube-system', ...rendered]),
+      )
       // The AWS endpoint answers the AWS SDK in the account the access key id names.
       const sts = new STSClient({
         endpoint: endpoints.aws,
