@@ -10,6 +10,7 @@ import { ConflictError } from '../core/errors.ts'
 import { lazyProvider } from '../core/provider/lazy-provider.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
 import { awsConfigFromEnvironment } from '../providers/aws/aws-config.ts'
+import { kubernetesConfigFromEnvironment } from '../providers/kubernetes/kubernetes-config.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
 import { openDatabase, type Store, storeConfigFromEnvironment } from '../store/database.ts'
 import { migrateToLatest } from '../store/migrate.ts'
@@ -46,6 +47,7 @@ export async function openFleetStore(
   }
   try {
     const aws = awsConfigFromEnvironment(env) // a bad setting is an error now, not at the first aws target
+    const kubernetes = kubernetesConfigFromEnvironment(env)
     const store = await openDatabase(config)
     await migrateToLatest(store.db)
     const sim = new SimProvider({ db: store.db })
@@ -62,6 +64,10 @@ export async function openFleetStore(
           },
           { previews: true },
         ),
+        lazyProvider('kubernetes', async () => {
+          const { KubernetesProvider } = await import('../providers/kubernetes/kubernetes-provider.ts')
+          return new KubernetesProvider(kubernetes)
+        }),
       ]),
       location: config.kind === 'pglite' ? dataDir : 'PostgreSQL (FLOTILLA_DATABASE_URL)',
       async close() {

@@ -55,9 +55,15 @@ import { loadRollout, loadTargets, setFleetStop, updateRollout } from './rollout
 const alice = { actor: 'alice', source: 'test' }
 const bob = { actor: 'bob', source: 'test' }
 
-const variants = testBackends.flatMap((backend) =>
-  ACCOUNT_PROVIDERS.map((accounts) => [backend, accounts] as const),
-)
+/**
+ * Every store with the accounts on sim; the accounts on aws on one store, PostgreSQL when there
+ * is one: what the aws variant adds is the provider's path through the AWS SDK, which is the
+ * same whatever store stands behind the simulated endpoint (and it doubles the suite's time).
+ */
+const variants = [
+  ...testBackends.map((backend) => [backend, ACCOUNT_PROVIDERS[0]] as const),
+  [testBackends.at(-1)!, ACCOUNT_PROVIDERS[1]] as const,
+]
 
 describe.each(variants)('the rollout engine, on %s, with the accounts on %s', (backend, accounts) => {
   const testStore = useTestStore(backend)

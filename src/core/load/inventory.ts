@@ -216,6 +216,7 @@ function clusterTarget(c: LoadedCluster, defaults: ConfigDefaults | undefined): 
     regions: [c.region],
     tags: c.tags,
     config: clusterConfig(c, defaults),
+    ...(c.apiServer !== undefined ? { apiServer: c.apiServer } : {}),
     at: c.at,
   }
 }

@@ -59,6 +59,8 @@ export interface Target extends Sourced {
   readonly tags: Readonly<Record<string, string>>
   /** Merged config items (for clusters: config-defaults under the cluster's own). */
   readonly config: Readonly<Record<string, ConfigValue>>
+  /** A cluster's API server URL from the inventory (`apiServer`), for the kubernetes provider. */
+  readonly apiServer?: string
 }
 
 /** A stack template from `stacks/*.yaml`, compiled once and rendered per account and region. */

@@ -155,8 +155,11 @@ export class SimProvider implements Provider {
    * targets were new.
    */
   async seed(all: readonly Target[], clusterShapes?: ReadonlyMap<string, SeedCluster>): Promise<number> {
-    // The simulator also stands behind targets of provider aws, through its AWS-compatible endpoint.
-    const targets = all.filter((t) => t.provider === this.name || t.provider === 'aws')
+    // The simulator also stands behind targets of providers aws and kubernetes, through its
+    // AWS-compatible endpoint and its Kubernetes-compatible API.
+    const targets = all.filter(
+      (t) => t.provider === this.name || t.provider === 'aws' || t.provider === 'kubernetes',
+    )
     const knownRows = await this.db.selectFrom('sim_targets').select(['id', 'info']).execute()
     const known = new Set(knownRows.map((r) => r.id))
     const previous = new Map(knownRows.map((r) => [r.id, r.info as unknown as SeededInfo]))
