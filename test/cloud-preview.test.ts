@@ -24,7 +24,9 @@ import { accountsOnAws, commitAll, exampleRepo } from './support/rollout-fleet.t
 import { simAwsProvider } from './support/sim-aws.ts'
 import { NOW, type SimFleet, simFleet, spawnCli } from './support/sim-cli.ts'
 
-describe.each(testBackends)('plan --cloud-preview with provider aws, on %s', (backend) => {
+// The preview's path is the AWS SDK against the simulated endpoint, whatever store stands behind
+// it: one store (PostgreSQL when there is one) is enough; the command itself runs on both below.
+describe.each(testBackends.slice(-1))('plan --cloud-preview with provider aws, on %s', (backend) => {
   const testStore = useTestStore(backend)
   let repo = ''
   let dispose = () => {}
