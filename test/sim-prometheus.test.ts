@@ -297,7 +297,7 @@ describe('flotilla sim serve exposes the metrics', () => {
       }
       const serve = sim.spawn('sim', 'serve')
       const endpoints = JSON.parse(await serve.firstStdoutLine(30_000)) as Record<string, string>
-      expect(Object.keys(endpoints)).toEqual(['dns', 'aws', 'metrics'])
+      expect(Object.keys(endpoints)).toEqual(['dns', 'aws', 'kubernetes', 'metrics'])
       expect(endpoints.dns).toMatch(/^127\.0\.0\.1:\d+$/)
       expect(endpoints.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
 

@@ -19,7 +19,15 @@ export function validateObject(resource: ApiResource, object: Json): void {
   const required = (field: string) =>
     causes.push({ reason: 'FieldValueRequired', message: 'Required value', field })
   if (name === '') required('metadata.name')
-  else if (name.length > 253 || !SUBDOMAIN.test(name))
+  else if (resource.group === 'rbac.authorization.k8s.io') {
+    // RBAC names are path segments, not subdomains: `system:aggregated-metrics-reader` is valid.
+    if (name === '.' || name === '..' || /[/%]/.test(name))
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`,
+        field: 'metadata.name',
+      })
+  } else if (name.length > 253 || !SUBDOMAIN.test(name))
     causes.push({
       reason: 'FieldValueInvalid',
       message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
