@@ -11,7 +11,6 @@ import { type AppliedOperation, ProviderError } from '../../core/provider/port.t
 import type { RenderedManifest } from '../../core/render/desired-state.ts'
 import type { Database } from '../../store/tables.ts'
 import { externalDnsRecords } from './external-dns.ts'
-import { appliedByFlotilla } from './kubernetes/managed-fields.ts'
 import { syncExternalDns } from './sim-zones-store.ts'
 
 /** An object as stored. */
@@ -28,7 +27,8 @@ export async function loadObjects(db: Kysely<Database>, clusters: readonly strin
   if (clusters.length === 0) return []
   const rows = await db
     .selectFrom('sim_objects')
-    .selectAll()
+    // Not the Kubernetes API's bookkeeping (managed fields, versions): plans and health never need it.
+    .select(['address', 'cluster', 'component', 'object', 'ready_at'])
     .where('cluster', 'in', clusters)
     .orderBy('address')
     .execute()
@@ -104,8 +104,10 @@ export async function applyObjects(
             component: m.component,
             object: JSON.stringify(m.object),
             ready_at: readyAt(String(m.object.kind)),
-            // Written whole, the object is Flotilla's: the Kubernetes-compatible API shows it so.
-            managed_fields: JSON.stringify(appliedByFlotilla(m.object, now)),
+            // Written whole, the object is Flotilla's: no entries means the Kubernetes-compatible
+            // API derives them (every field the manager `flotilla`'s) when a client reads it. Not
+            // writing them here keeps an apply of a fleet's objects as cheap as it was.
+            managed_fields: '[]',
           })),
         )
         .onConflict((oc) =>

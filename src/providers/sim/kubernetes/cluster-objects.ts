@@ -11,7 +11,7 @@ import type { Database } from '../../../store/tables.ts'
 import { externalDnsRecords } from '../external-dns.ts'
 import { syncExternalDns } from '../sim-zones-store.ts'
 import { KubeError } from './kube-errors.ts'
-import type { ManagedFieldsEntry } from './managed-fields.ts'
+import { appliedByFlotilla, type ManagedFieldsEntry } from './managed-fields.ts'
 
 /** Kinds the cluster makes and runs itself. */
 export const CLUSTER_OWNED_KINDS: ReadonlySet<string> = new Set(['Node', 'Pod'])
@@ -80,7 +80,7 @@ export async function loadClusterObjects(db: Kysely<Database>, cluster: string):
         uid: row.uid,
         resourceVersion: Number(row.resource_version),
         generation: Number(row.generation),
-        managedFields: row.managed_fields as unknown as ManagedFieldsEntry[],
+        managedFields: managedFieldsOf(table, row),
         createdAt: row.created_at,
       }
     }
@@ -91,6 +91,19 @@ export async function loadClusterObjects(db: Kysely<Database>, cluster: string):
     ...fleetObjects,
     ...own.map(toStored('sim_cluster_objects')).filter((o) => !shadowed.has(o.address)),
   ]
+}
+
+/**
+ * The managers of a stored object's fields. A fleet object the `sim` provider wrote has none
+ * stored: it wrote the object whole, so every field is the manager `flotilla`'s.
+ */
+function managedFieldsOf(
+  table: Table,
+  row: { object: unknown; managed_fields: unknown; created_at: Date },
+): ManagedFieldsEntry[] {
+  const stored = row.managed_fields as unknown as ManagedFieldsEntry[]
+  if (stored.length > 0 || table !== 'sim_objects') return stored
+  return appliedByFlotilla(row.object as Json, row.created_at)
 }
 
 /** A new object to store. */
