@@ -430,17 +430,7 @@ async function create(call: Call): Promise<Reply> {
     call.now,
   )
   if (dryRun(call)) return { status: 201, body: object }
-  await write(call, () =>
-    insertObject(call.options.db, {
-      cluster: call.cluster,
-      kind: call.resource.kind,
-      namespace: call.namespace,
-      name,
-      object,
-      managedFields,
-      readyAt: new Date(call.now.getTime() + objectReadyMs(call.resource.kind, call.scale)),
-    }),
-  )
+  await write(call, () => insertNew(call, name, object, managedFields))
   return { status: 201, body: await reread(call, name) }
 }
 
@@ -594,17 +584,7 @@ async function apply(call: Call, name: string): Promise<Reply> {
   if (stored === undefined) {
     requireNamespace(call)
     if (dryRun(call)) return { status: 201, body: result.object }
-    await write(call, () =>
-      insertObject(call.options.db, {
-        cluster: call.cluster,
-        kind: call.resource.kind,
-        namespace: call.namespace,
-        name,
-        object: result.object,
-        managedFields: result.managedFields,
-        readyAt: new Date(call.now.getTime() + objectReadyMs(call.resource.kind, call.scale)),
-      }),
-    )
+    await write(call, () => insertNew(call, name, result.object, result.managedFields))
     return { status: 201, body: await reread(call, name) }
   }
   // Applying what is already there changes nothing: no write, the resourceVersion stays.
@@ -670,4 +650,17 @@ async function evict(call: Call, name: string): Promise<Reply> {
     status: 201,
     body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
   }
+}
+
+/** Stores an object the request creates, ready after its kind's delay. */
+function insertNew(call: Call, name: string, object: Json, managedFields: readonly ManagedFieldsEntry[]) {
+  return insertObject(call.options.db, {
+    cluster: call.cluster,
+    kind: call.resource.kind,
+    namespace: call.namespace,
+    name,
+    object,
+    managedFields,
+    readyAt: new Date(call.now.getTime() + objectReadyMs(call.resource.kind, call.scale)),
+  })
 }
