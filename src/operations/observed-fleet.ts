@@ -46,7 +46,12 @@ export async function observeFleet(
   for (const target of targets) {
     const state = observed.get(target.id)
     if (!state) continue
-    desired.set(target.id, { target, stacks: state.stacks, manifests: state.manifests })
+    desired.set(target.id, {
+      target,
+      stacks: state.stacks,
+      manifests: state.manifests,
+      ...(state.nodes ? { nodes: state.nodes } : {}),
+    })
     const record = applied.get(target.id)
     if (record) {
       const actual = fingerprintsOf(state)

@@ -16,6 +16,7 @@ import { ProviderRegistry } from '../../src/core/provider/registry.ts'
 import { git } from '../../src/core/source/git.ts'
 import { writeExampleFleet } from '../../src/example/write-example.ts'
 import type { AwsServer } from '../../src/providers/sim/aws/aws-server.ts'
+import type { KubernetesServer } from '../../src/providers/sim/kubernetes/kubernetes-server.ts'
 import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
 import { type EngineDeps, runRollout, startRollout } from '../../src/rollout/engine.ts'
 import type { RolloutState } from '../../src/rollout/rollout-model.ts'
@@ -46,11 +47,17 @@ export interface RolloutYaml {
   gates: Record<string, Record<string, unknown>>
 }
 
-/** Writes the example fleet (20 accounts, 15 clusters, seed 7) into a new temporary directory. */
-export async function exampleRepo(): Promise<{ repo: string; dispose(): void }> {
+/**
+ * Writes the example fleet (seed 7) into a new temporary directory.
+ *
+ * @param size how many accounts (at least 10) and clusters; @default 20 accounts, 15 clusters
+ */
+export async function exampleRepo(
+  size: { accounts?: number; clusters?: number } = {},
+): Promise<{ repo: string; dispose(): void }> {
   const parent = mkdtempSync(join(tmpdir(), 'flotilla-rollout-'))
   const repo = join(parent, 'fleet')
-  await writeExampleFleet(repo, { accounts: 20, clusters: 15, seed: '7' })
+  await writeExampleFleet(repo, { accounts: size.accounts ?? 20, clusters: size.clusters ?? 15, seed: '7' })
   return { repo, dispose: () => rmSync(parent, { recursive: true, force: true }) }
 }
 
@@ -138,7 +145,7 @@ export type AccountProvider = (typeof ACCOUNT_PROVIDERS)[number]
 
 /**
  * Puts the accounts of the example fleet in `repo` on the `aws` provider (`fleet.yaml`); its
- * clusters stay on `sim` (a Kubernetes provider comes later). Not committed.
+ * clusters stay on `sim` (unless {@link clustersOnKubernetes} follows). Not committed.
  */
 export function accountsOnAws(repo: string): void {
   const fleetYaml = join(repo, 'fleet.yaml')
@@ -152,6 +159,19 @@ export function accountsOnAws(repo: string): void {
   )
 }
 
+/**
+ * Puts the clusters of the example fleet in `repo` on the `kubernetes` provider
+ * (`inventory/clusters.yaml`, replacing a `provider` that {@link accountsOnAws} gave them). They
+ * need no `apiServer`: {@link openEngine} reaches them through a kubeconfig with a context per
+ * cluster id, at the simulated Kubernetes API on a port it picks then. Not committed.
+ */
+export function clustersOnKubernetes(repo: string): void {
+  const path = join(repo, 'inventory', 'clusters.yaml')
+  const clusters = readFileSync(path, 'utf8').replace(/^ {2}provider: \S+\n/gm, '')
+  if (!/^ {2}alias: /m.test(clusters)) throw new Error('inventory/clusters.yaml has no alias lines')
+  writeFileSync(path, clusters.replace(/^ {2}alias: /gm, '  provider: kubernetes\n  alias: '))
+}
+
 /** The engine wired to a store and the repository, as the CLI wires it, with the simulated fleet. */
 export interface EngineHarness {
   readonly sim: SimProvider
@@ -159,6 +179,10 @@ export interface EngineHarness {
   readonly accounts: Provider
   /** The simulated AWS endpoint the aws provider calls, when the accounts are on `aws`. */
   readonly awsEndpoint: string | undefined
+  /** The provider of the clusters: {@link sim}, or the kubernetes provider on {@link kubernetesApi}. */
+  readonly clusters: Provider
+  /** The simulated Kubernetes API the kubernetes provider calls, when the clusters are on `kubernetes`. */
+  readonly kubernetesApi: KubernetesServer | undefined
   readonly deps: EngineDeps
   /** Every event `onEvent` received, in order. */
   readonly events: ReportedEvent[]
@@ -174,7 +198,10 @@ export interface EngineHarness {
  * `latencyScale`), the runner's gates with its DNS server, and the fleet of `seedCommit` seeded
  * into the simulated fleet. With `accounts: 'aws'` (the repository's accounts on `aws`, see
  * {@link accountsOnAws}) it also starts the simulated AWS endpoint and registers the aws
- * provider, whose base credentials are those of the fleet's first account.
+ * provider, whose base credentials are those of the fleet's first account. When clusters of
+ * `seedCommit` are on `kubernetes` (see {@link clustersOnKubernetes}) it starts the simulated
+ * Kubernetes API and registers the kubernetes provider, with a kubeconfig context for each of
+ * those clusters (a cluster added by a later commit has none).
  */
 export async function openEngine(
   repo: string,
@@ -213,11 +240,27 @@ export async function openEngine(
     accounts = simAwsProvider(server.url, db, first.account)
     registry.register(accounts)
   }
-  await sim.seed(seed.targets)
+  let kubernetesApi: KubernetesServer | undefined
+  let kubeconfigDir: string | undefined
+  let clusters: Provider = sim
+  const onKubernetes = seed.targets.filter((t) => t.kind === 'cluster' && t.provider === 'kubernetes')
+  if (onKubernetes.length > 0) {
+    // Imported here, as the AWS SDK is: the Kubernetes client takes a while to load.
+    const { startKubernetesServer } = await import('../../src/providers/sim/kubernetes/kubernetes-server.ts')
+    const { simKubernetesProvider } = await import('./sim-kubernetes.ts')
+    kubernetesApi = await startKubernetesServer({ db, sim })
+    kubeconfigDir = mkdtempSync(join(tmpdir(), 'flotilla-kubeconfig-'))
+    clusters = simKubernetesProvider(kubernetesApi, onKubernetes, kubeconfigDir)
+    registry.register(clusters)
+  }
+  // With the inventory's node pools: they are the nodes the simulated Kubernetes API schedules on.
+  await sim.seed(seed.targets, seed.clusters)
   return {
     sim,
     accounts,
     awsEndpoint: server?.url,
+    clusters,
+    kubernetesApi,
     deps,
     events,
     start: async (commit, actor = 'alice') =>
@@ -234,6 +277,8 @@ export async function openEngine(
     close: async () => {
       await runner.close()
       await server?.close()
+      await kubernetesApi?.close()
+      if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true })
     },
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { slug } from './common.ts'
+import { nodeRotationSchema } from './node-rotation.ts'
 
 /** Providers that can manage accounts. */
 export const ACCOUNT_PROVIDERS = ['sim', 'aws'] as const
@@ -41,6 +42,7 @@ export const fleetSettingsSchema = z
       })
       .prefault({})
       .describe('Safety limits.'),
+    nodeRotation: nodeRotationSchema,
   })
   .describe('fleet.yaml: fleet-wide settings.')
 

@@ -6,6 +6,7 @@ import { builtinRules } from '../policy/builtin/index.ts'
 import type { FleetState, PlanContext, PlanLimits } from '../policy/plan-context.ts'
 import type { RuleRegistry } from '../policy/rules.ts'
 import { diffManifests } from './diff-manifests.ts'
+import { diffNodes } from './diff-nodes.ts'
 import { diffStacks } from './diff-stacks.ts'
 import type { Change, Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
@@ -88,7 +89,10 @@ export function planFleet(input: PlanInput): PlanOutcome {
     const changes =
       target.kind === 'account'
         ? diffStacks(before?.stacks ?? [], after?.stacks ?? [], isProtected)
-        : diffManifests(before?.manifests ?? [], after?.manifests ?? [], isProtected)
+        : [
+            ...diffNodes(id, before?.nodes, after?.nodes),
+            ...diffManifests(before?.manifests ?? [], after?.manifests ?? [], isProtected),
+          ]
     if (changes.length === 0) continue
     targets.push(targetPlanOf(target, head.stageOf.get(id) ?? base.stageOf.get(id) ?? null, changes))
   }

@@ -6,9 +6,11 @@ import type { SourceRef } from '../source/source.ts'
  * - `update`: changed in place;
  * - `replace`: deleted and created again, because an immutable property changed;
  * - `move`: the same thing under a new stack identity (`MovedFrom`), nothing destroyed;
+ * - `rotate`: a node pool's nodes are replaced by new ones (a new Kubernetes version, instance
+ *   type or profile): surged, cordoned, drained within their PodDisruptionBudgets, removed;
  * - `no-op`: unchanged (kept only where the reader needs it, e.g. inside a moved stack).
  */
-export const CHANGE_ACTIONS = ['create', 'update', 'replace', 'delete', 'move', 'no-op'] as const
+export const CHANGE_ACTIONS = ['create', 'update', 'replace', 'delete', 'move', 'rotate', 'no-op'] as const
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number]
 
 /**
@@ -44,6 +46,22 @@ export interface Change {
   readonly properties: readonly PropertyChange[]
   /** What the cloud's own preview says of it (`flotilla plan --cloud-preview`). */
   readonly cloud?: CloudView
+  /** For a node pool's `rotate` (and a `delete`, which drains every node): which nodes, how many. */
+  readonly rotation?: Rotation
+}
+
+/** The nodes a node pool change replaces. */
+export interface Rotation {
+  /** How many nodes are replaced (for a plan between revisions, the pool's `min`: its nodes are not known). */
+  readonly count: number
+  /** The nodes replaced, by name, when the plan compares with the observed cluster. */
+  readonly nodes?: readonly string[]
+  /** Whether the count is the pool's `min` rather than observed nodes. */
+  readonly estimated?: boolean
+  /** StatefulSet pods run on the pool: its rotations count against `nodeRotation.statefulPools`. */
+  readonly stateful?: boolean
+  /** The pool has used its monthly rotation budget: the rollout skips it and reports it. */
+  readonly overBudget?: boolean
 }
 
 /** What a CloudFormation change set does to one resource. */

@@ -67,6 +67,28 @@ const cloudViewSchema = z
   ])
   .describe('What the cloud preview (a CloudFormation change set) says of the change (--cloud-preview).')
 
+const rotationSchema = z
+  .strictObject({
+    count: count.describe('How many nodes are replaced (the pool min when the nodes are not known).'),
+    nodes: z
+      .array(z.string())
+      .exactOptional()
+      .describe('The nodes replaced, by name, when the plan compares with the observed cluster.'),
+    estimated: z
+      .boolean()
+      .exactOptional()
+      .describe('Whether count is the pool min rather than observed nodes.'),
+    stateful: z
+      .boolean()
+      .exactOptional()
+      .describe('StatefulSet pods run on the pool: its rotations count against nodeRotation.statefulPools.'),
+    overBudget: z
+      .boolean()
+      .exactOptional()
+      .describe('The pool used its monthly rotation budget: the rollout skips it and reports it.'),
+  })
+  .describe('For a node pool rotate (or delete): the nodes it replaces.')
+
 const cloudPreviewSchema = z
   .strictObject({
     stacks: count.describe('Stacks previewed with a change set (each deleted afterwards).'),
@@ -101,6 +123,7 @@ const changeSchema = z
       .describe('An update that may replace the resource (a conditional or unknown property changed).'),
     properties: z.array(propertyChangeSchema).describe('The changed properties.'),
     cloud: cloudViewSchema.exactOptional(),
+    rotation: rotationSchema.exactOptional(),
   })
   .describe('A change to one addressable thing of a target.')
 
@@ -146,7 +169,14 @@ const planSummarySchema = z
     targets: count.describe('Targets in base or head.'),
     targetsChanged: count.describe('Targets with at least one change.'),
     actions: z
-      .strictObject({ create: count, update: count, replace: count, delete: count, move: count })
+      .strictObject({
+        create: count,
+        update: count,
+        replace: count,
+        delete: count,
+        move: count,
+        rotate: count,
+      })
       .describe('Changes by action.'),
     protectedDestroyed: count.describe('Protected resources deleted or replaced (or that may be replaced).'),
     byEnvironment: byCount('environment'),

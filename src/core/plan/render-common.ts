@@ -18,6 +18,7 @@ export const ACTION_SYMBOLS: Readonly<Record<ChangeAction, string>> = {
   replace: '-/+',
   delete: '-',
   move: '→',
+  rotate: '⟳',
   'no-op': ' ',
 }
 

@@ -212,7 +212,9 @@ function summaryLines(plan: Plan, style: Styles): string[] {
   const lines = [
     style.bold(
       `Plan: ${formatCount(a.create)} to create, ${formatCount(a.update)} to update, ${formatCount(a.replace)} to replace, ` +
-        `${formatCount(a.delete)} to delete, ${formatCount(a.move)} to move.`,
+        `${formatCount(a.delete)} to delete, ${formatCount(a.move)} to move` +
+        // Node pool rotations only where there are any: most plans never touch nodes.
+        `${a.rotate > 0 ? `, ${formatCount(a.rotate)} to rotate` : ''}.`,
     ),
     `Targets changed: ${formatCount(summary.targetsChanged)} of ${formatCount(summary.targets)}; ` +
       `protected resources destroyed: ${formatCount(summary.protectedDestroyed)}; ` +
@@ -269,6 +271,7 @@ const ACTION_COLORS: Readonly<Record<ChangeAction, Ansi>> = {
   replace: 'red',
   delete: 'red',
   move: 'cyan',
+  rotate: 'yellow',
   'no-op': 'dim',
 }
 

@@ -14,6 +14,7 @@ export function summarisePlan(targets: readonly TargetPlan[], allTargets: number
     replace: 0,
     delete: 0,
     move: 0,
+    rotate: 0,
   }
   const byEnvironment: Record<string, number> = {}
   const byCriticality: Record<string, number> = {}

@@ -10,7 +10,7 @@
  */
 import type { Target } from '../model/fleet-model.ts'
 import type { CloudResourceView, TargetPlan } from '../plan/plan-model.ts'
-import type { DesiredState, RenderedManifest, RenderedStack } from '../render/desired-state.ts'
+import type { ClusterNodes, DesiredState, RenderedManifest, RenderedStack } from '../render/desired-state.ts'
 
 /** What a target has, as the provider reports it: the same shapes as a rendered desired state. */
 export interface ObservedTarget {
@@ -21,6 +21,8 @@ export interface ObservedTarget {
   readonly manifests: readonly RenderedManifest[]
   /** Addresses of stacks or objects that are still changing (not settled). */
   readonly busy: readonly string[]
+  /** A cluster's control plane version and node pools with their nodes (when the provider manages nodes). */
+  readonly nodes?: ClusterNodes
 }
 
 /** What `apply` is asked to do for one target. */

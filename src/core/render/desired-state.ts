@@ -1,4 +1,5 @@
 import type { Target } from '../model/fleet-model.ts'
+import type { RotationLimits } from '../model/node-rotation.ts'
 
 /** A stack as it is to exist in one account and region. */
 export interface RenderedStack {
@@ -26,9 +27,44 @@ export interface RenderedManifest {
   readonly object: Readonly<Record<string, unknown>>
 }
 
-/** Everything a target should have: stacks for an account, manifests for a cluster. */
+/** A node as a cluster reports it. */
+export interface NodeState {
+  readonly name: string
+  /** The kubelet's minor version, as the inventory writes it: `1.31`. */
+  readonly version: string
+  readonly instanceType: string
+  readonly profile: string
+}
+
+/** A node pool: as the inventory declares it, and (observed) the nodes it has. */
+export interface NodePoolState {
+  readonly name: string
+  readonly profile: string
+  readonly instanceTypes: readonly string[]
+  readonly min: number
+  readonly max: number
+  /** Observed only: the pool's nodes. */
+  readonly nodes?: readonly NodeState[]
+  /** Observed only: whether StatefulSet pods run on the pool (its rotations are budgeted). */
+  readonly stateful?: boolean
+  /** Observed only: rotations of the pool started this calendar month (UTC). */
+  readonly rotationsThisMonth?: number
+}
+
+/** A cluster's control plane version and node pools. */
+export interface ClusterNodes {
+  /** The control plane's minor version: `1.31`. */
+  readonly kubernetesVersion: string
+  readonly pools: readonly NodePoolState[]
+  /** Desired only: how a rotation of this cluster's nodes is limited. */
+  readonly rotation?: RotationLimits
+}
+
+/** Everything a target should have: stacks for an account, manifests (and nodes) for a cluster. */
 export interface DesiredState {
   readonly target: Target
   readonly stacks: readonly RenderedStack[]
   readonly manifests: readonly RenderedManifest[]
+  /** A cluster's version and node pools (absent for accounts, and when a provider cannot tell). */
+  readonly nodes?: ClusterNodes
 }

@@ -2,6 +2,7 @@ import type { DiagnosticSink, Location } from '../diagnostics.ts'
 import type { LoadCache } from '../load/load-cache.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { Component, LoadedAccount, LoadedCluster, StackTemplate, Target } from '../model/fleet-model.ts'
+import { rotationLimits } from '../model/node-rotation.ts'
 import {
   accountVariable,
   clusterVariable,
@@ -9,7 +10,7 @@ import {
   fleetVariable,
   targetVariable,
 } from './contexts.ts'
-import type { DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
+import type { ClusterNodes, DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
 import { RenderError, renderNode } from './evaluate.ts'
 import { isClusterScoped } from './kubernetes-kinds.ts'
 import { RenderProblems } from './problems.ts'
@@ -67,11 +68,31 @@ export function renderFleet(
       const manifests = cached(cache, cache ?? {}, key, problems, () =>
         renderManifests(input.components, cluster, account, target, fleet, problems),
       )
-      out.set(target.id, { target, stacks: [], manifests })
+      out.set(target.id, {
+        target,
+        stacks: [],
+        manifests,
+        nodes: clusterNodes(input.settings, cluster, target),
+      })
     }
   }
   problems.report(sink)
   return out
+}
+
+/** A cluster's version and node pools as its inventory entry declares them, with its rotation limits. */
+function clusterNodes(settings: FleetSettings, cluster: LoadedCluster, target: Target): ClusterNodes {
+  return {
+    kubernetesVersion: cluster.kubernetesVersion,
+    pools: cluster.nodePools.map(({ name, profile, instanceTypes, min, max }) => ({
+      name,
+      profile,
+      instanceTypes,
+      min,
+      max,
+    })),
+    rotation: rotationLimits(settings.nodeRotation, target.environment),
+  }
 }
 
 /**

@@ -39,6 +39,13 @@ import {
 } from './faults.ts'
 import type { SimNodePool } from './kubernetes/controllers.ts'
 import { pushImages } from './kubernetes/image-registry.ts'
+import {
+  advanceRotation,
+  type NodePoolsContext,
+  observeNodes,
+  type SimNodeInfo,
+  startRotation,
+} from './kubernetes/node-pools.ts'
 import { objectReadyMs, stackOperationMs } from './latency.ts'
 import { type SimService, serviceHealth, servicesOf } from './services.ts'
 import { applyObjects, loadObjects, observedManifest } from './sim-clusters.ts'
@@ -76,6 +83,9 @@ interface SeededInfo {
   /** Clusters: what the Kubernetes-compatible API makes its nodes of. */
   readonly kubernetesVersion?: string
   readonly nodePools?: readonly SimNodePool[]
+  /** Clusters: a rotation in progress and the rotations started (see node-pools.ts). */
+  readonly rotation?: SimNodeInfo['rotation']
+  readonly rotations?: SimNodeInfo['rotations']
 }
 
 /** What `seed` takes of a cluster besides its target: its version and node pools. */
@@ -165,9 +175,13 @@ export class SimProvider implements Provider {
     const previous = new Map(knownRows.map((r) => [r.id, r.info as unknown as SeededInfo]))
     const clusters = targets.filter((t) => t.kind === 'cluster')
     const rows = targets.map((target) => {
-      // A caller without the inventory's clusters keeps what an earlier seed learnt of them.
-      const shape = clusterShapes?.get(target.id) ?? previous.get(target.id)
+      // A cluster is made as the inventory first describes it; from then on its version and node
+      // pools change only when an apply rolls them out (a rotation), as a real cluster's do.
+      const before = previous.get(target.id)
+      const shape = before?.nodePools !== undefined ? before : clusterShapes?.get(target.id)
       const info: SeededInfo = {
+        ...(before?.rotation ? { rotation: before.rotation } : {}),
+        ...(before?.rotations ? { rotations: before.rotations } : {}),
         regions: target.regions,
         environment: target.environment,
         group: target.group,
@@ -177,12 +191,13 @@ export class SimProvider implements Provider {
           : {}),
         ...(target.kind === 'cluster' && shape?.nodePools !== undefined
           ? {
-              nodePools: shape.nodePools.map(({ name, profile, instanceTypes, min, max }) => ({
+              nodePools: shape.nodePools.map(({ name, profile, instanceTypes, min, max, version }) => ({
                 name,
                 profile,
                 instanceTypes,
                 min,
                 max,
+                ...(version !== undefined ? { version } : {}),
               })),
             }
           : {}),
@@ -290,7 +305,40 @@ export class SimProvider implements Provider {
     for (const [cluster, list] of manifests) {
       out.set(cluster, { targetId: cluster, stacks: [], manifests: list, busy: busy.get(cluster) ?? [] })
     }
+    if (clusters.length > 0) {
+      const context = await this.nodePoolsContext()
+      for (const [id, info] of await this.clusterInfos(clusters)) {
+        const nodes = await observeNodes(context, id, info)
+        if (nodes) out.set(id, { ...out.get(id)!, nodes })
+      }
+    }
     return out
+  }
+
+  /** What seed and applies told the simulated clusters, by id. */
+  private async clusterInfos(ids: readonly string[]): Promise<Map<string, SimNodeInfo>> {
+    const out = new Map<string, SimNodeInfo>()
+    for (let at = 0; at < ids.length; at += 500) {
+      const rows = await this.db
+        .selectFrom('sim_targets')
+        .select(['id', 'info'])
+        .where('id', 'in', ids.slice(at, at + 500))
+        .execute()
+      for (const row of rows) out.set(row.id, row.info as unknown as SimNodeInfo)
+    }
+    return out
+  }
+
+  private async writeClusterInfo(id: string, info: SimNodeInfo): Promise<void> {
+    await this.db
+      .updateTable('sim_targets')
+      .set({ info: JSON.stringify(info) })
+      .where('id', '=', id)
+      .execute()
+  }
+
+  private async nodePoolsContext(): Promise<NodePoolsContext> {
+    return { db: this.db, now: this.now(), latencyScale: (await this.settings()).latencyScale }
   }
 
   async apply(request: ApplyRequest): Promise<ApplyReport> {
@@ -325,6 +373,18 @@ export class SimProvider implements Provider {
           status: 'applied',
           message: `objects ${counts.join(', ')}`,
         })
+      }
+      const info = (await this.clusterInfos([target.id])).get(target.id)
+      if (request.desired.nodes && info?.nodePools !== undefined && info.kubernetesVersion !== undefined) {
+        const next = await startRotation(
+          await this.nodePoolsContext(),
+          target.id,
+          info,
+          request.desired.nodes,
+          request.revision,
+          request.onEvent,
+        )
+        await this.writeClusterInfo(target.id, next)
       }
       return { operations, snapshots: [] }
     }
@@ -418,6 +478,13 @@ export class SimProvider implements Provider {
         'stuck-stack',
         this.now(),
       )
+      const info = (await this.clusterInfos([target.id])).get(target.id)
+      if (info?.rotation && !info.rotation.finishedAt) {
+        const progress = await advanceRotation(await this.nodePoolsContext(), target.id, info)
+        await this.writeClusterInfo(target.id, progress.info)
+        items.push(...progress.items)
+        if (progress.state === 'failed') failed = true
+      }
       for (const object of await loadObjects(this.db, [target.id])) {
         if (stuck || object.readyAt.getTime() > now) {
           items.push({

@@ -1,4 +1,5 @@
 import { RuleRegistry } from '../rules.ts'
+import { kubernetesVersion, rotationBudget } from './cluster-updates.ts'
 import { deleteBudget } from './delete-budget.ts'
 import { drift } from './drift.ts'
 import { protectedDestroy } from './protected-destroy.ts'
@@ -13,4 +14,6 @@ export function builtinRules(): RuleRegistry {
     .register(protectedDestroy)
     .register(deleteBudget)
     .register(drift)
+    .register(kubernetesVersion)
+    .register(rotationBudget)
 }

@@ -26,6 +26,8 @@ export interface SimNodePool {
   readonly instanceTypes: readonly string[]
   readonly min: number
   readonly max: number
+  /** The kubelet version of the pool's new nodes; default the cluster's (a pool whose rotation was skipped lags behind). */
+  readonly version?: string
 }
 
 /** What the simulator knows of a cluster from the inventory. */
@@ -46,7 +48,8 @@ export function isBuiltInNamespace(name: string): boolean {
   return BUILT_IN_NAMESPACES.includes(name)
 }
 
-const short = (text: string, length: number) =>
+/** A short hex digest of `text`, for generated names. */
+export const short = (text: string, length: number) =>
   createHash('sha256').update(text).digest('hex').slice(0, length)
 
 /** A Node of a pool, as a kubelet registers it. */
@@ -59,7 +62,7 @@ export function nodeObject(
 ): Json {
   const region = info.regions[0] ?? 'eu-central-1'
   const zone = `${region}${'abc'[index % 3]}`
-  const version = `v${info.kubernetesVersion ?? '1.31'}.0`
+  const version = `v${pool.version ?? info.kubernetesVersion ?? '1.31'}.0`
   const instanceType = pool.instanceTypes[0] ?? 'm6i.large'
   const ip = `10.${parseInt(short(`${cluster}/${name}`, 4), 16) % 250}.${index % 250}.${10 + (index % 200)}`
   return {
@@ -103,7 +106,7 @@ export function nodeObject(
  * A new cluster's namespaces and nodes: `min` nodes of every pool (named `<pool>-<5 hex>`). Done
  * once — the `default` namespace marks it — so nodes deleted or added later stay as clients left them.
  */
-async function bootstrap(
+export async function bootstrap(
   db: Kysely<Database>,
   cluster: string,
   info: SimClusterInfo,

@@ -35,8 +35,9 @@ import {
   type StoredObject,
   updateObject,
 } from './cluster-objects.ts'
-import { budgetOf, ClusterView } from './cluster-view.ts'
+import { ClusterView } from './cluster-view.ts'
 import { isBuiltInNamespace, reconcileCluster, type SimClusterInfo } from './controllers.ts'
+import { evictionRefusal } from './eviction.ts'
 import { loadImageRegistry } from './image-registry.ts'
 import { failureStatus, KubeError, notFound, qualified, toKubeError } from './kube-errors.ts'
 import { type ManagedFieldsEntry, serverSideApply, updateManagedFields } from './managed-fields.ts'
@@ -609,42 +610,15 @@ async function apply(call: Call, name: string): Promise<Reply> {
  */
 async function evict(call: Call, name: string): Promise<Reply> {
   const pod = find(call, name)
-  const budgets = call.view
-    .ofKind('PodDisruptionBudget')
-    .filter((pdb) => pdb.namespace === pod.namespace)
-    .filter((pdb) =>
-      call.view
-        .selectPods(pdb.namespace, (pdb.object.spec as Json | undefined)?.selector)
-        .some((p) => p.uid === pod.uid),
-    )
-  if (budgets.length > 1)
+  const refusal = evictionRefusal(call.view, pod)
+  if (refusal?.code === 'several-budgets') throw new KubeError(500, 'InternalError', refusal.message)
+  if (refusal)
     throw new KubeError(
-      500,
-      'InternalError',
-      `This pod has more than one PodDisruptionBudget, which the eviction subresource does not support: ${budgets.map((b) => b.name).join(', ')}`,
+      429,
+      'TooManyRequests',
+      "Cannot evict pod as it would violate the pod's disruption budget.",
+      { causes: [{ reason: 'DisruptionBudget', message: refusal.message }] },
     )
-  const pdb = budgets[0]
-  if (pdb) {
-    const budget = budgetOf(call.view, pdb)
-    // An unhealthy pod may go only while the budget holds (unhealthyPodEvictionPolicy IfHealthyBudget).
-    const allowed = call.view.isReady(pod)
-      ? budget.disruptionsAllowed >= 1
-      : budget.currentHealthy >= budget.desiredHealthy
-    if (!allowed)
-      throw new KubeError(
-        429,
-        'TooManyRequests',
-        "Cannot evict pod as it would violate the pod's disruption budget.",
-        {
-          causes: [
-            {
-              reason: 'DisruptionBudget',
-              message: `The disruption budget ${pdb.name} needs ${budget.desiredHealthy} healthy pods and has ${budget.currentHealthy} currently`,
-            },
-          ],
-        },
-      )
-  }
   if (!dryRun(call)) await deleteObjects(call.options.db, [pod])
   return {
     status: 201,
