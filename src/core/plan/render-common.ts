@@ -5,6 +5,7 @@ import type {
   FindingEffect,
   PlanSide,
   Replacement,
+  Rotation,
   TargetPlan,
   Verdict,
 } from './plan-model.ts'
@@ -110,4 +111,26 @@ export function wrapWords(words: readonly string[], width: number): string[] {
   }
   if (line !== '') lines.push(line)
   return lines
+}
+
+/** Node names listed with a rotation before the rest are counted. */
+const ROTATION_NAMES_SHOWN = 5
+
+/**
+ * What a node pool change rotates, in a few words: `3 nodes: a, b, c` (names only for one
+ * target, whose nodes they are), `about 3 nodes (the pool min)` between revisions, then whether
+ * the pool is stateful and skipped for its budget.
+ */
+export function describeRotation(rotation: Rotation, withNames: boolean): string {
+  const nodes = `${rotation.count} ${rotation.count === 1 ? 'node' : 'nodes'}`
+  const names = rotation.nodes ?? []
+  const listed =
+    withNames && names.length > 0
+      ? `: ${names.slice(0, ROTATION_NAMES_SHOWN).join(', ')}${names.length > ROTATION_NAMES_SHOWN ? ` and ${names.length - ROTATION_NAMES_SHOWN} more` : ''}`
+      : ''
+  return [
+    rotation.estimated ? `about ${nodes} (the pool min)` : `${nodes}${listed}`,
+    ...(rotation.stateful ? ['stateful pool'] : []),
+    ...(rotation.overBudget ? ['over its monthly rotation budget: the rollout skips it'] : []),
+  ].join('; ')
 }

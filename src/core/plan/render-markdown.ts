@@ -4,6 +4,7 @@ import {
   ACTION_SYMBOLS,
   compareStrings,
   countEntries,
+  describeRotation,
   formatCount,
   formatValue,
   relativeAddress,
@@ -107,6 +108,7 @@ function groupIdenticalChanges(targets: readonly TargetPlan[]): ChangeGroup[] {
         change.mayReplace ?? false,
         change.properties.map((p) => [p.path, p.before === null, p.after === null, p.forcesReplacement]),
         change.cloud ?? null,
+        change.rotation ? { ...change.rotation, nodes: null } : null,
       ])
       const group = groups.get(key)
       if (group) {
@@ -265,6 +267,9 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
     ...(change.protected ? ['**protected**'] : []),
     ...(change.mayReplace ? ['**may be replaced**'] : []),
     ...(change.cloud ? [`cloud: ${escapeMarkdown(describeCloud(change.cloud))}`] : []),
+    ...(change.rotation
+      ? [`rotates ${escapeMarkdown(describeRotation(change.rotation, targets.length === 1))}`]
+      : []),
     ...(change.movedFrom === undefined
       ? []
       : [`moved from ${code(relativeAddress(targets[0]!.id, change.movedFrom))}`]),

@@ -213,3 +213,31 @@ describe('helpers', () => {
     expect(wrapWords(['aaa', 'bbb', 'ccc', 'dddddddddd'], 7)).toEqual(['aaa bbb', 'ccc', 'dddddddddd'])
   })
 })
+
+describe('renderPlanText: cluster updates', () => {
+  const pool = (cluster: string, nodes: string[]) => ({
+    ...change('rotate', `${cluster}/_/NodePool/default-worker`, 'flotilla.dev/v1/NodePool', {
+      properties: [prop('kubernetesVersion', '1.31', '1.32')],
+    }),
+    rotation: { count: nodes.length, nodes, stateful: true, overBudget: true },
+  })
+
+  test('a rotate names its nodes for one cluster, counts them for several, and says when it is skipped', () => {
+    const one = renderPlanText(planOf([clusterPlan('kube-a', [pool('kube-a', ['w-1', 'w-2'])])]), {
+      color: false,
+    })
+    expect(one).toContain(
+      '  ⟳ kube-a/_/NodePool/default-worker  flotilla.dev/v1/NodePool  (rotates 2 nodes: w-1, w-2; stateful pool; over its monthly rotation budget: the rollout skips it)',
+    )
+    expect(one).toContain('kubernetesVersion: "1.31" → "1.32"')
+    expect(one).toContain('0 to move, 1 to rotate.')
+    const clusters = ['kube-a', 'kube-b', 'kube-c', 'kube-d']
+    const many = renderPlanText(
+      planOf(clusters.map((c, i) => clusterPlan(c, [pool(c, [`${c}-n${i}`, `${c}-m${i}`])]))),
+      { color: false },
+    )
+    expect(many).toContain('Same changes in 4 clusters')
+    expect(many).toContain('(rotates 2 nodes; stateful pool;')
+    expect(many).not.toContain('kube-a-n0')
+  })
+})

@@ -13,6 +13,7 @@ import {
   ACTION_SYMBOLS,
   compareStrings,
   countEntries,
+  describeRotation,
   describeSide,
   formatCount,
   formatValue,
@@ -118,6 +119,8 @@ function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
         c.mayReplace ?? false,
         c.properties,
         c.cloud ?? null,
+        // Node names differ from cluster to cluster: targets group by what is rotated, not which nodes.
+        c.rotation ? { ...c.rotation, nodes: null } : null,
       ]),
     ])
     const group = groups.get(key)
@@ -159,7 +162,7 @@ function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
   const address = targets.length === 1 ? (a: string) => a : (a: string) => relativeAddress(first.id, a)
   for (const [unit, changes] of groupByUnit(first)) {
     lines.push(`  ${style.bold(`# ${printable(relativeAddress(first.id, unit))}`)}`)
-    for (const change of changes) lines.push(...changeLines(change, address, style))
+    for (const change of changes) lines.push(...changeLines(change, address, style, targets.length === 1))
   }
   return lines
 }
@@ -181,8 +184,14 @@ function groupByUnit(target: TargetPlan): [string, Change[]][] {
   return [...units].sort(([a], [b]) => compareStrings(a, b))
 }
 
-function changeLines(change: Change, address: (a: string) => string, style: Styles): string[] {
+function changeLines(
+  change: Change,
+  address: (a: string) => string,
+  style: Styles,
+  oneTarget: boolean,
+): string[] {
   const notes = [
+    ...(change.rotation ? [`rotates ${describeRotation(change.rotation, oneTarget)}`] : []),
     ...(change.protected ? ['protected'] : []),
     ...(change.action === 'move' && change.movedFrom !== undefined
       ? [`moved from ${address(change.movedFrom)}`]
