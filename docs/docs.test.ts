@@ -16,6 +16,7 @@ import { LoadCache } from '../src/core/load/load-cache.ts'
 import { type LoadResult, loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
 import { REPOSITORY_SCHEMAS } from '../src/core/model/json-schema.ts'
+import { nodeRotationSchema, rotationLimits } from '../src/core/model/node-rotation.ts'
 import {
   policyTestChangeSchema,
   policyTestFindingSchema,
@@ -26,20 +27,26 @@ import { planSchema } from '../src/core/plan/plan-schema.ts'
 import { BUILTIN_PROTECTED_KINDS, BUILTIN_PROTECTED_TYPES } from '../src/core/plan/protected.ts'
 import { ACTION_SYMBOLS } from '../src/core/plan/render-common.ts'
 import { escapeMarkdown, GITHUB_COMMENT_LIMIT, renderPlanMarkdown } from '../src/core/plan/render-markdown.ts'
+import { renderPlanText } from '../src/core/plan/render-text.ts'
 import { summarisePlan } from '../src/core/plan/summary.ts'
 import { builtinRules } from '../src/core/policy/builtin/index.ts'
+import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { replacementOf } from '../src/core/resource-types/aws.ts'
 import { KUBERNETES_IMMUTABLE_FIELDS, kubernetesReplacement } from '../src/core/resource-types/kubernetes.ts'
 import { git } from '../src/core/source/git.ts'
 import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { SCENARIO_NAMES } from '../src/drill/scenarios.ts'
+import { generateExampleFleet } from '../src/example/generate-example.ts'
+import { planAgainstObserved } from '../src/operations/observed-fleet.ts'
 import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
+import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
 import { RolloutMetrics } from '../src/rollout/metrics.ts'
 import { ROLLOUT_STATES } from '../src/rollout/rollout-model.ts'
 import { ROLES } from '../src/server/access/permissions.ts'
 import { openApiDocument } from '../src/server/openapi.ts'
+import { useTestStore } from '../src/store/test-store.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
 
@@ -1720,5 +1727,56 @@ describe('drill.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('kubernetes.md: cluster updates', () => {
+  const page = read('kubernetes.md')
+  const section = page.slice(page.indexOf('## Cluster updates'))
+  const test_ = useTestStore('pglite')
+
+  test('the nodeRotation example is valid, production forbidding forced evictions', () => {
+    const block = codeBlocks(section, 'yaml').find((b) => b.body.includes('nodeRotation:'))!
+    const settings = nodeRotationSchema.parse(
+      (parseYaml(block.body) as { nodeRotation: unknown }).nodeRotation,
+    )
+    expect(rotationLimits(settings, 'production').forcedEviction.allowed).toBe(false)
+    expect(rotationLimits(settings, 'staging')).toMatchObject({ maxSurge: 2, drainTimeoutMs: 20 * 60_000 })
+  })
+
+  test('the plan excerpt is what a version upgrade plans against the simulated cluster', async () => {
+    const files = generateExampleFleet({ accounts: 20, clusters: 15, seed: '7' })
+    const base = expectValid(loadFleet(memorySource(files)), false)
+    const shown = codeBlocks(section, 'text')[0]!.body.trimEnd().split('\n')
+    const id = /(aws:[0-9]+:[a-z0-9-]+:kube-[0-9]+)/.exec(shown.join('\n'))![1]!
+    const cluster = base.targets.find((t) => t.id === id)!
+    const from = base.clusters.get(id)!.kubernetesVersion
+    const to = `1.${Number(from.split('.')[1]) + 1}`
+    const path = [...files.keys()].find(
+      (p) => p.startsWith('inventory/clusters') && files.get(p)!.includes(id),
+    )!
+    const text = files.get(path)!
+    const line = `kubernetesVersion: "${from}"`
+    const at = text.indexOf(line, text.indexOf(id))
+    files.set(path, `${text.slice(0, at)}kubernetesVersion: "${to}"${text.slice(at + line.length)}`)
+    const head = expectValid(loadFleet(memorySource(files)), false)
+    const sim = new SimProvider({ db: test_.store.db })
+    await sim.updateSettings({ latencyScale: 0 })
+    await sim.seed(base.targets, base.clusters)
+    await sim.apply({
+      target: cluster,
+      desired: base.desired.get(id)!,
+      plan: undefined,
+      approvedDestruction: new Set(),
+      revision: 'r1',
+    })
+    const outcome = await planAgainstObserved(head, new ProviderRegistry([sim]), test_.store.db, {
+      include: (t) => t.id === id,
+      // A Tuesday before the example's Cyber Week freeze.
+      now: new Date('2026-11-10T10:00:00Z'),
+    })
+    if (!outcome.outcome.ok) throw new Error('invalid')
+    const lines = renderPlanText(outcome.outcome.plan, { color: false }).split('\n')
+    expectExcerpt(lines, shown, 'kubernetes.md: the plan of a version upgrade')
   })
 })

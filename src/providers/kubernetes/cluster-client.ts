@@ -33,6 +33,8 @@ export interface ClusterClient {
   delete(object: KubeObject): Promise<void>
   /** The kinds the cluster serves that can be listed, patched and deleted (discovery). */
   kinds(): Promise<ServedKind[]>
+  /** The control plane's minor version, as the inventory writes it (`1.31`), from `/version`. */
+  version(): Promise<string>
 }
 
 /** `KubernetesObjectApi` with discovery: the resource list of one group version. */
@@ -109,7 +111,13 @@ export function clusterClient(config: KubernetesConfig, target: Target): Cluster
   }
   const objects = kc.makeApiClient(ObjectApi)
   const apis = kc.makeApiClient(k8s.ApisApi)
+  const versions = kc.makeApiClient(k8s.VersionApi)
   return {
+    async version() {
+      const info = await versions.getCode()
+      // Managed services report minors such as `31+`: the digits are the version.
+      return `${info.major}.${info.minor.replace(/\D+$/, '')}`
+    },
     async apply(object, manager, force) {
       const applied = await objects.patch(
         toModel(target, object) as k8s.KubernetesObject,

@@ -258,5 +258,32 @@ describe.each(testBackends)(
         `${cluster.id}/default/ConfigMap/not-flotillas`,
       )
     })
+
+    it('refuses a Kubernetes version its control plane does not run, changing nothing; the running one passes', async () => {
+      const before = await observed()
+      const nodes = fleet.desired.get(cluster.id)!.nodes!
+      const running = nodes.kubernetesVersion
+      const next = `1.${Number(running.split('.')[1]) + 1}`
+      const desired = (kubernetesVersion: string) => ({
+        ...request(
+          edited(rendered, configMap.address, (o) => (o.data = { changed: 'yes' })),
+          undefined,
+        ),
+        desired: {
+          target: cluster,
+          stacks: [],
+          manifests: edited(rendered, configMap.address, (o) => (o.data = { changed: 'yes' })),
+          nodes: { ...nodes, kubernetesVersion },
+        },
+      })
+      const refused = await provider.apply(desired(next)).catch((e: unknown) => e)
+      expect((refused as ProviderError).code).toBe('refused')
+      expect((refused as ProviderError).message).toContain(
+        `the inventory asks for Kubernetes ${next} and the control plane runs ${running}`,
+      )
+      expect(await observed()).toEqual(before)
+      const report = await provider.apply(desired(running))
+      expect(report.operations.map((o) => o.address)).toContain(configMap.address)
+    })
   },
 )

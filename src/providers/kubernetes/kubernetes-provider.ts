@@ -141,6 +141,7 @@ export class KubernetesProvider implements Provider {
         `the kubernetes provider manages clusters' objects; account ${target.id} needs the aws provider`,
       )
     const client = this.client(target)
+    await refuseClusterUpdate(client, request)
     const managed = await this.managed(target)
     const wanted = new Set(request.desired.manifests.map((m) => m.address))
     // Every prune is checked before anything changes: a refusal leaves the cluster as it was.
@@ -300,6 +301,25 @@ export class KubernetesProvider implements Provider {
 const POD: ServedKind = { apiVersion: 'v1', kind: 'Pod' }
 
 /** `items` with Namespaces moved to the front or the back, otherwise in their order. */
+/**
+ * Fails closed on a cluster update this provider cannot carry out: it applies objects, and does
+ * not drive a cloud's control plane or node groups (yet). A `kubernetesVersion` other than the
+ * control plane's would otherwise be "applied" without anything changing.
+ */
+async function refuseClusterUpdate(client: ClusterClient, request: ApplyRequest): Promise<void> {
+  const wanted = request.desired.nodes?.kubernetesVersion
+  if (wanted === undefined) return
+  const running = await client.version().catch((error: unknown) => {
+    throw providerErrorOf(error, request.target.id, 'cannot read the control plane version')
+  })
+  if (running === wanted) return
+  throw new ProviderError(
+    'refused',
+    request.target.id,
+    `the inventory asks for Kubernetes ${wanted} and the control plane runs ${running}: the kubernetes provider applies objects and does not upgrade control planes or rotate node groups yet; upgrade the cluster with its cloud (for EKS: UpdateClusterVersion, then each node group), or set kubernetesVersion: "${running}"; nothing was changed`,
+  )
+}
+
 function byKind<T>(items: readonly T[], kindOf: (item: T) => string, namespaces: 'first' | 'last'): T[] {
   const isNamespace = (item: T) => kindOf(item) === 'Namespace'
   const ns = items.filter(isNamespace)
