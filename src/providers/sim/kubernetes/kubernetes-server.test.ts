@@ -53,9 +53,10 @@ describe.each(testBackends)('the simulated Kubernetes API on %s', (backend) => {
   let apps: k8s.AppsV1Api
   let objects: k8s.KubernetesObjectApi
   let version: k8s.VersionApi
+  let sim: SimProvider
 
   beforeAll(async () => {
-    const sim = new SimProvider({ db: test.store.db })
+    sim = new SimProvider({ db: test.store.db })
     await sim.updateSettings({ latencyScale: 1 })
     const info = {
       regions: ['eu-central-1'],
@@ -334,5 +335,26 @@ describe.each(testBackends)('the simulated Kubernetes API on %s', (backend) => {
         (p) => p.metadata?.name,
       ),
     ).not.toContain(second!.metadata!.name)
+  })
+
+  it('answers under the simulated fleet’s faults: throttling 429, api-errors 500, a region outage 503', async () => {
+    const scope = { kind: 'target', id: CLUSTER } as const
+    for (const [kind, code, reason] of [
+      ['throttling', 429, 'TooManyRequests'],
+      ['api-errors', 500, 'InternalError'],
+    ] as const) {
+      await sim.addFault({ scope, kind, rate: 1 })
+      const refused = await failure(core.listNamespace())
+      expect(refused).toMatchObject({ code, reason })
+      expect(refused.message).toContain('simulated fault')
+      await sim.clearFaults({ scope })
+    }
+    await sim.addFault({
+      scope: { kind: 'region', name: 'eu-central-1' },
+      kind: 'region-outage',
+    })
+    expect(await failure(core.listNamespace())).toMatchObject({ code: 503, reason: 'ServiceUnavailable' })
+    await sim.clearFaults({ scope: { kind: 'region', name: 'eu-central-1' } })
+    expect((await core.listNamespace()).items.length).toBeGreaterThan(0)
   })
 })

@@ -14,7 +14,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Kysely } from 'kysely'
 import { parse as parseYaml } from 'yaml'
 import { canonicalJson } from '../../../core/provider/fingerprint.ts'
+import { ProviderError } from '../../../core/provider/port.ts'
 import type { Database } from '../../../store/tables.ts'
+import { failCallUnderFaults } from '../faults.ts'
 import { listenHttp, readRequestBody } from '../http-listen.ts'
 import { objectReadyMs } from '../latency.ts'
 import type { SimProvider } from '../sim-provider.ts'
@@ -54,6 +56,8 @@ export interface KubernetesServerOptions {
   readonly port?: number
   /** @default the current time */
   readonly now?: () => Date
+  /** Draws whether a fault with a rate hits a request. @default Math.random */
+  readonly random?: () => number
 }
 
 /** A running endpoint. */
@@ -155,6 +159,26 @@ async function answer(
   }
 }
 
+/**
+ * The simulated fleet's faults, as a Kubernetes API server shows them: api-errors as 500,
+ * throttling as 429 (clients back off and retry), an outage of the cluster's region as 503.
+ */
+async function failUnderFaults(options: KubernetesServerOptions, cluster: string, info: SimClusterInfo) {
+  try {
+    failCallUnderFaults(
+      await options.sim.faults(),
+      { id: cluster, regions: info.regions },
+      (options.now ?? (() => new Date()))(),
+      options.random ?? Math.random,
+    )
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error
+    if (error.code === 'throttled') throw new KubeError(429, 'TooManyRequests', error.message)
+    const outage = error.message.startsWith('region ')
+    throw new KubeError(outage ? 503 : 500, outage ? 'ServiceUnavailable' : 'InternalError', error.message)
+  }
+}
+
 interface Reply {
   readonly status: number
   readonly body: unknown
@@ -186,6 +210,7 @@ async function handle(
   body: string,
 ): Promise<Reply> {
   const info = await clusterInfo(options.db, cluster)
+  await failUnderFaults(options, cluster, info)
   const segments = path
     .split('/')
     .filter((s) => s !== '')
