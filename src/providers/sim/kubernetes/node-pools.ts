@@ -488,19 +488,14 @@ async function carryOut(
 
 /** Marks a node unschedulable, noting when its drain started. */
 async function cordon(context: NodePoolsContext, node: StoredObject): Promise<void> {
-  {
-    const metadata = (node.object.metadata ?? {}) as Json
-    const object = {
-      ...node.object,
-      metadata: {
-        ...metadata,
-        annotations: {
-          ...((metadata.annotations ?? {}) as Json),
-          [DRAIN_STARTED]: context.now.toISOString(),
-        },
-      },
-      spec: { ...((node.object.spec ?? {}) as Json), unschedulable: true },
-    }
-    await updateObject(context.db, node, object, node.managedFields, { bumpGeneration: false })
+  const metadata = (node.object.metadata ?? {}) as Json
+  const object = {
+    ...node.object,
+    metadata: {
+      ...metadata,
+      annotations: { ...((metadata.annotations ?? {}) as Json), [DRAIN_STARTED]: context.now.toISOString() },
+    },
+    spec: { ...((node.object.spec ?? {}) as Json), unschedulable: true },
   }
+  await updateObject(context.db, node, object, node.managedFields, { bumpGeneration: false })
 }
