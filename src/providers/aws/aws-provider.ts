@@ -58,6 +58,7 @@ import {
   type StackPreview,
   type UnsettledItem,
 } from '../../core/provider/port.ts'
+import { withRetries } from '../../core/provider/retry.ts'
 import type { RenderedStack } from '../../core/render/desired-state.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
 import { parseYamlFile } from '../../core/yaml/parse.ts'
@@ -308,7 +309,7 @@ export class AwsProvider implements Provider {
     name: string,
     reviewStackId: string | undefined,
   ): Promise<void> {
-    const fail = (error: unknown) => {
+    const fail = (error: unknown): never => {
       throw providerErrorOf(
         error,
         target.id,
@@ -316,22 +317,34 @@ export class AwsProvider implements Provider {
         desired.address,
       )
     }
-    await client
-      .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
-      .catch((error: unknown) => {
-        // A change set that failed was deleted when it was read.
-        if (
-          !/does not exist|ChangeSetNotFound/i.test(String((error as Error).name) + (error as Error).message)
-        )
-          fail(error)
-      })
+    // Retried on its own: a throttled cleanup must not leave the change set behind, which a
+    // retry of the whole preview (under a new name) would do.
+    await withRetries(() =>
+      client
+        .send(new DeleteChangeSetCommand({ StackName: desired.stackName, ChangeSetName: name }))
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          // A change set that failed was deleted when it was read.
+          if (!notFound(error)) fail(error)
+        }),
+    )
     if (!reviewStackId) return
-    const stack = await client
-      .send(new DescribeStacksCommand({ StackName: reviewStackId }))
-      .then((out) => out.Stacks?.[0])
-      .catch(() => undefined) // gone with its change set
+    const stack = await withRetries(() =>
+      client
+        .send(new DescribeStacksCommand({ StackName: reviewStackId }))
+        .then((out) => out.Stacks?.[0])
+        .catch((error: unknown) => {
+          if (notFound(error)) return undefined // gone with its change set
+          return fail(error)
+        }),
+    )
     if (stack?.StackStatus === 'REVIEW_IN_PROGRESS')
-      await client.send(new DeleteStackCommand({ StackName: reviewStackId })).catch(fail)
+      await withRetries(() =>
+        client
+          .send(new DeleteStackCommand({ StackName: reviewStackId }))
+          .then(() => undefined)
+          .catch(fail),
+      )
   }
 
   /**
@@ -854,4 +867,9 @@ function parseTemplate(body: string, target: string, address: string): unknown {
       address,
     )
   return toLongForm(parsed.documents[0]?.value)
+}
+
+/** Whether CloudFormation says the change set or stack asked for does not exist (any more). */
+function notFound(error: unknown): boolean {
+  return /does not exist|ChangeSetNotFound/i.test(String((error as Error).name) + (error as Error).message)
 }
