@@ -51,6 +51,16 @@ function registry(kinds: readonly KindRules[]): ReadonlyMap<string, KindRules> {
  * Kinds without immutable fields (CronJob, Ingress, PodDisruptionBudget since policy/v1,
  * Namespace, HorizontalPodAutoscaler, Role, ClusterRole, …) need no entry.
  */
+/** Metadata the API server sets on every object: never part of what a client applies or Flotilla renders. */
+export const SERVER_SET_METADATA: readonly string[] = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+]
+
 export const KUBERNETES_IMMUTABLE_FIELDS: ReadonlyMap<string, KindRules> = registry([
   // https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#label-selector-updates
   // "In API version apps/v1, a Deployment's label selector is immutable after it gets created."

@@ -32,6 +32,7 @@ import {
   type UnsettledItem,
 } from '../../core/provider/port.ts'
 import type { RenderedManifest } from '../../core/render/desired-state.ts'
+import { SERVER_SET_METADATA } from '../../core/resource-types/kubernetes.ts'
 import {
   type ClusterClient,
   clusterClient,
@@ -57,16 +58,6 @@ export const BOOKKEEPING = {
   /** Annotation, set when the rendered object named no namespace (it went to the address's). */
   impliedNamespace: 'flotilla.dev/implied-namespace',
 } as const
-
-/** Metadata the API server writes: never part of what Flotilla rendered. */
-const SERVER_METADATA = [
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'managedFields',
-  'selfLink',
-]
 
 /**
  * Kinds Flotilla never renders and that clusters hold by the thousand: not listed when looking
@@ -357,7 +348,7 @@ export function appliedObject(target: Target, manifest: RenderedManifest): KubeO
 export function observedObject(live: KubeObject): Json {
   const { status: _status, ...object } = live
   const metadata = { ...record(live.metadata) }
-  for (const field of SERVER_METADATA) delete metadata[field]
+  for (const field of SERVER_SET_METADATA) delete metadata[field]
   const annotations = { ...record(metadata.annotations) }
   if (annotations[BOOKKEEPING.impliedNamespace] === 'true') delete metadata.namespace
   for (const key of [BOOKKEEPING.address, BOOKKEEPING.component, BOOKKEEPING.impliedNamespace])

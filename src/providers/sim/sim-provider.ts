@@ -38,7 +38,7 @@ import {
   scopeText,
 } from './faults.ts'
 import type { SimNodePool } from './kubernetes/controllers.ts'
-import { pushImages } from './kubernetes/image-registry.ts'
+import { loadImageRegistry, pushImages } from './kubernetes/image-registry.ts'
 import {
   advanceRotation,
   type NodePoolsContext,
@@ -307,8 +307,9 @@ export class SimProvider implements Provider {
     }
     if (clusters.length > 0) {
       const context = await this.nodePoolsContext()
+      const images = await loadImageRegistry(this.db)
       for (const [id, info] of await this.clusterInfos(clusters)) {
-        const nodes = await observeNodes(context, id, info)
+        const nodes = await observeNodes(context, id, info, images)
         if (nodes) out.set(id, { ...out.get(id)!, nodes })
       }
     }

@@ -15,6 +15,7 @@ import type { Kysely } from 'kysely'
 import { parse as parseYaml } from 'yaml'
 import { canonicalJson } from '../../../core/provider/fingerprint.ts'
 import { ProviderError } from '../../../core/provider/port.ts'
+import { SERVER_SET_METADATA } from '../../../core/resource-types/kubernetes.ts'
 import type { Database } from '../../../store/tables.ts'
 import { failCallUnderFaults } from '../faults.ts'
 import { listenHttp, readRequestBody } from '../http-listen.ts'
@@ -412,15 +413,7 @@ function checkIdentity(call: Call, object: Json, name?: string): Json {
   if (metadata.name === undefined && typeof metadata.generateName === 'string')
     metadata.name = `${metadata.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`
   // Server-set metadata is the server's: a client's copy of it is not stored.
-  for (const field of [
-    'uid',
-    'resourceVersion',
-    'generation',
-    'creationTimestamp',
-    'managedFields',
-    'selfLink',
-  ])
-    delete metadata[field]
+  for (const field of SERVER_SET_METADATA) delete metadata[field]
   const { status: _status, ...rest } = object
   return { ...rest, apiVersion: expected, kind: call.resource.kind, metadata }
 }

@@ -102,14 +102,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     await sim.updateSettings({ latencyScale })
     await sim.seed(base.targets, base.clusters)
     const registry = new ProviderRegistry([sim])
-    const desired = base.desired.get(cluster.id)!
-    await sim.apply({
-      target: cluster,
-      desired,
-      plan: undefined,
-      approvedDestruction: new Set(),
-      revision: 'r1',
-    })
+    await applyOf(sim, base, 'r1')
     await settle(sim, clock)
     // Pods start after their objects are applied: wait until every one runs before changing anything.
     for (let i = 0; ; i++) {
@@ -127,6 +120,17 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     }
     return { sim, clock, registry }
   }
+
+  /** Applies what `fleet` renders for the cluster, reporting provider events to `onEvent`. */
+  const applyOf = (sim: SimProvider, fleet: Fleet, revision: string, onEvent?: (e: ProviderEvent) => void) =>
+    sim.apply({
+      target: cluster,
+      desired: fleet.desired.get(cluster.id)!,
+      plan: undefined,
+      approvedDestruction: new Set(),
+      revision,
+      ...(onEvent ? { onEvent } : {}),
+    })
 
   async function settle(sim: SimProvider, clock: Clock, look?: () => Promise<void>): Promise<SettleStatus> {
     for (let i = 0; i < 2000; i++) {
@@ -184,14 +188,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     let sawUnavailable = false
     const violations: string[] = []
     const events: ProviderEvent[] = []
-    await sim.apply({
-      target: cluster,
-      desired: head.desired.get(cluster.id)!,
-      plan: undefined,
-      approvedDestruction: new Set(),
-      revision: 'r2',
-      onEvent: (e) => events.push(e),
-    })
+    await applyOf(sim, head, 'r2', (e) => events.push(e))
     const status = await settle(sim, clock, async () => {
       looks++
       const view = new ClusterView(
@@ -236,13 +233,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
   it('skips a stateful pool over its monthly budget and reports it, in the plan and in the rollout', async () => {
     const { sim, clock, registry } = await deployed(0)
     // This month's one rotation of the stateful pool: an instance type change, rolled out.
-    await sim.apply({
-      target: cluster,
-      desired: head.desired.get(cluster.id)!,
-      plan: undefined,
-      approvedDestruction: new Set(),
-      revision: 'r2',
-    })
+    await applyOf(sim, head, 'r2')
     expect((await settle(sim, clock)).state).toBe('settled')
     const twice = load(
       withVersion(
@@ -258,14 +249,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     expect(plan.findings.find((f) => f.rule === 'rotation-budget')?.addresses).toEqual([stateful.address])
 
     const events: ProviderEvent[] = []
-    await sim.apply({
-      target: cluster,
-      desired: twice.desired.get(cluster.id)!,
-      plan: undefined,
-      approvedDestruction: new Set(),
-      revision: 'r3',
-      onEvent: (e) => events.push(e),
-    })
+    await applyOf(sim, twice, 'r3', (e) => events.push(e))
     expect((await settle(sim, clock)).state).toBe('settled')
     const skipped = events.find((e) => e.status === 'rotation-skipped')
     expect(skipped?.address).toBe(stateful.address)

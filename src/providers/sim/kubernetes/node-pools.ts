@@ -20,22 +20,9 @@ import {
   rotationStep,
 } from '../../../core/rotation/rotation-step.ts'
 import type { Database } from '../../../store/tables.ts'
-import {
-  deleteObjects,
-  insertClusterObjects,
-  loadClusterObjects,
-  type StoredObject,
-  updateObject,
-} from './cluster-objects.ts'
+import { deleteObjects, insertClusterObjects, type StoredObject, updateObject } from './cluster-objects.ts'
 import { budgetOf, ClusterView, controllerOf } from './cluster-view.ts'
-import {
-  bootstrap,
-  nodeObject,
-  reconcileCluster,
-  type SimClusterInfo,
-  type SimNodePool,
-  short,
-} from './controllers.ts'
+import { nodeObject, reconcileCluster, type SimClusterInfo, type SimNodePool, short } from './controllers.ts'
 import { evictionRefusal } from './eviction.ts'
 import { type ImageRegistry, loadImageRegistry } from './image-registry.ts'
 
@@ -137,9 +124,10 @@ export async function observeNodes(
   context: NodePoolsContext,
   cluster: string,
   info: SimNodeInfo,
+  images: ImageRegistry,
 ): Promise<ClusterNodes | undefined> {
   if (info.kubernetesVersion === undefined || info.nodePools === undefined) return undefined
-  const view = await reconciled(context, cluster, info)
+  const view = await reconciled(context, cluster, info, images)
   const nodes = view.ofKind('Node')
   const stateful = statefulPools(view.objects)
   return {
@@ -172,7 +160,7 @@ export async function startRotation(
   revision: string,
   onEvent: ((event: ProviderEvent) => void) | undefined,
 ): Promise<SimNodeInfo> {
-  await bootstrap(context.db, cluster, info, await loadClusterObjects(context.db, cluster))
+  // The controllers make a new cluster's nodes on first use, so every pool has its nodes here.
   const view = await reconciled(context, cluster, info)
   const limits = desired.rotation ?? DEFAULT_LIMITS
   const nodes = view.ofKind('Node')
@@ -224,8 +212,10 @@ export async function startRotation(
     rotating.push({ name, size: 0 })
     event(name, 'rotation-started', `removing pool ${name}: draining its nodes`)
   }
-  const next: SimNodeInfo = {
-    ...info,
+  // The last rotation ends here: a new one replaces it, or there is none.
+  const { rotation: _last, ...kept } = info
+  return {
+    ...kept,
     kubernetesVersion: desired.kubernetesVersion,
     nodePools: pools,
     rotations: rotations.filter(
@@ -248,8 +238,6 @@ export async function startRotation(
         }
       : {}),
   }
-  if (rotating.length === 0) delete (next as { rotation?: SimRotation }).rotation
-  return next
 }
 
 /** The limits of a fleet that sets none (an apply whose desired nodes carry none). */
