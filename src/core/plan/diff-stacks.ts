@@ -2,6 +2,7 @@ import { type EvaluatedTemplate, isKnown, referencedResources } from '../cloudfo
 import { evaluateStack, longFormTemplate } from '../cloudformation/evaluate-stack.ts'
 import type { RenderedStack } from '../render/desired-state.ts'
 import { replacementOf } from '../resource-types/aws.ts'
+import { moveStatus, previousAddress } from './moved-from.ts'
 import type { Change, PropertyChange, Replacement } from './plan-model.ts'
 import { diffValues, formatPath } from './value-diff.ts'
 
@@ -29,13 +30,10 @@ export function diffStacks(
   for (const after of head) {
     let before = baseByAddress.get(after.address)
     let movedFrom: string | undefined
-    if (!before && after.movedFrom !== undefined) {
-      const previous = `${after.address.slice(0, after.address.lastIndexOf('/'))}/${after.movedFrom}`
-      const candidate = baseByAddress.get(previous)
-      if (candidate && !headAddresses.has(previous)) {
-        before = candidate
-        movedFrom = previous
-      }
+    // A MovedFrom only moves: where it would not (see moveStatus) the old stack is deleted.
+    if (!before && moveStatus(after, baseByAddress, headAddresses) === 'moved') {
+      movedFrom = previousAddress(after)!
+      before = baseByAddress.get(movedFrom)
     }
     if (before) consumed.add(before.address)
     changes.push(...diffStack(before, after, movedFrom, isProtected))
