@@ -302,3 +302,26 @@ describe('MovedFrom only moves', () => {
     expect(p!.verdict).toBe('allowed')
   })
 })
+
+test('render --evaluated shows the zone stack as CloudFormation will create it for the account', async () => {
+  const branch = await scenario('render-evaluated', {
+    [DNS]: (t) =>
+      t.replace(
+        '    DomainName: "{{ config.dns_domain }}"',
+        `    DomainName: "{{ config.dns_domain }}"\n    ManageZone: "{{ account.environment == 'production' ? 'false' : 'true' }}"`,
+      ),
+  })
+  const accounts = readFileSync(join(repo, 'inventory/accounts/production.yaml'), 'utf8')
+  const id = /- id: "(\d{12})"/.exec(accounts)![1]!
+  const args = ['render', '--repo', repo, '--rev', branch, '--target', id, '--evaluated', '--format', 'json']
+  const { code, stdout } = await runCaptured(args)
+  expect(code).toBe(0)
+  const stacks = (JSON.parse(stdout) as { stacks: Record<string, unknown>[] }).stacks
+  const zonesStack = stacks.find((s) => s.stackName === 'route53-hostedzones')!
+  expect(zonesStack.conditions).toEqual({ ManageZone: false })
+  expect(zonesStack.excluded).toEqual({ HostedZone: 'ManageZone', Certificate: 'ManageZone' })
+  expect(zonesStack.resources).toEqual({})
+  const logging = stacks.find((s) => s.stackName === 'logging')!
+  const bucket = (logging.resources as Record<string, { Properties: { BucketName: string } }>).LogBucket
+  expect(bucket?.Properties.BucketName ?? '').toMatch(new RegExp(`^logs-${id}-`))
+})
