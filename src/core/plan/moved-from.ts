@@ -62,32 +62,25 @@ interface MoveTally {
   readonly movedFrom: string
   readonly at: Location
   readonly statuses: Map<MoveStatus | 'added', string[]>
-}
-
-/** The outcome of checking every `MovedFrom` of the head against the base. */
-export interface MovedFromCheck {
-  /** `MovedFrom`s that cannot be right: the plan is invalid. */
-  readonly errors: readonly Diagnostic[]
-  /** `MovedFrom`s that have nothing left to move (`already` everywhere): remove them. */
-  readonly leftovers: readonly {
-    readonly stackName: string
-    readonly movedFrom: string
-    readonly at: Location
-  }[]
+  /** The base already had this stack with this MovedFrom somewhere: it records an earlier move. */
+  history: boolean
 }
 
 /**
- * Checks every `MovedFrom` of the head over all targets: a `MovedFrom` that names a stack that
- * still exists next to the new one (`conflict`), that moves none of the old stack's resources
- * (`empty`), or that moves nothing anywhere (the named stack is in no account of the base) is a
- * validation error at the `MovedFrom` line. One that has already done its work everywhere is a
- * leftover: harmless, reported so that it can be removed.
+ * Checks every `MovedFrom` of the head over all targets and returns the validation errors:
+ * - one that names a stack existing next to the new one (`conflict`), or that carries none of
+ *   the old stack's resources (`empty`), is always an error;
+ * - one added in this change that moves nothing anywhere — the named stack is in no account of
+ *   the base, or the MovedFrom was put on a stack that already existed — is an error too.
+ * A `MovedFrom` the base already had records an earlier move: kept, it is inert (like
+ * Terraform's `moved` blocks). Against the observed fleet, which does not record `MovedFrom`,
+ * an existing stack may well have moved before, so only conflicts and empty moves are errors.
  */
 export function checkMovedFrom(
   base: ReadonlyMap<string, readonly RenderedStack[]>,
   head: ReadonlyMap<string, readonly RenderedStack[]>,
   baseIsObserved = false,
-): MovedFromCheck {
+): Diagnostic[] {
   const tallies = new Map<string, MoveTally>()
   for (const [targetId, stacks] of head) {
     if (!stacks.some((s) => s.movedFrom !== undefined)) continue
@@ -97,33 +90,27 @@ export function checkMovedFrom(
     for (const stack of stacks) {
       if (stack.movedFrom === undefined) continue
       const key = `${stack.stackName}\0${stack.movedFrom}`
-      const tally = tallies.get(key) ?? {
+      const tally: MoveTally = tallies.get(key) ?? {
         stackName: stack.stackName,
         movedFrom: stack.movedFrom,
         at: stack.movedFromAt ?? { file: stack.source, line: 1, col: 1 },
         statuses: new Map(),
+        history: baseIsObserved,
       }
+      const before = baseByAddress.get(stack.address)
+      if (before?.movedFrom === stack.movedFrom) tally.history = true
       let status: MoveStatus | 'added' = moveStatus(stack, baseByAddress, headAddresses)
-      // An existing stack that had no such MovedFrom in the base revision did not move before:
-      // the MovedFrom was added now, onto a stack that exists — it moves nothing. (An observed
-      // base does not record MovedFrom: there, an existing stack may well have moved before.)
-      if (
-        status === 'already' &&
-        !baseIsObserved &&
-        baseByAddress.get(stack.address)?.movedFrom !== stack.movedFrom
-      )
-        status = 'added'
+      if (status === 'already' && before?.movedFrom !== stack.movedFrom) status = 'added'
       tally.statuses.set(status, [...(tally.statuses.get(status) ?? []), stack.address])
       tallies.set(key, tally)
     }
   }
   const errors: Diagnostic[] = []
-  const leftovers: MovedFromCheck['leftovers'][number][] = []
-  for (const tally of tallies.values()) {
-    const { stackName, movedFrom, at, statuses } = tally
+  for (const { stackName, movedFrom, at, statuses, history } of tallies.values()) {
     const error = (message: string) => errors.push({ ...at, severity: 'error', rule: 'moved-from', message })
     const conflict = statuses.get('conflict')
     const empty = statuses.get('empty')
+    const added = statuses.get('added')
     if (conflict) {
       error(
         `MovedFrom: ${movedFrom} moves into stack "${stackName}", but both exist in ${describe(conflict)}: "${movedFrom}" would be deleted there, not moved. A MovedFrom only moves a stack into a new one; remove it, or delete "${movedFrom}" in a change of its own`,
@@ -134,23 +121,18 @@ export function checkMovedFrom(
         `MovedFrom: ${movedFrom} moves none of "${movedFrom}"'s resources into "${stackName}" (no logical id with the same type) in ${describe(empty)}: every resource of "${movedFrom}" would be deleted and new ones created. Keep the logical ids and types of the resources that move, or remove MovedFrom`,
       )
     }
-    const added = statuses.get('added')
+    if (conflict || empty || statuses.has('moved') || history) continue
     if (added) {
       error(
         `MovedFrom: ${movedFrom} was added to stack "${stackName}", which already exists in ${describe(added)}, and there is no stack "${movedFrom}" next to it: it moves nothing. A MovedFrom belongs in the change that renames a stack; remove it`,
       )
+    } else {
+      error(
+        `MovedFrom: ${movedFrom} moves nothing: no account of the base has a stack "${movedFrom}" where "${stackName}" is rendered. Check the name (the stack's previous StackName), or remove MovedFrom`,
+      )
     }
-    if (conflict || empty || added) continue
-    if (statuses.has('moved')) continue
-    if (statuses.has('already')) {
-      leftovers.push({ stackName, movedFrom, at })
-      continue
-    }
-    error(
-      `MovedFrom: ${movedFrom} moves nothing: no account of the base has a stack "${movedFrom}" where "${stackName}" is rendered. Check the name (the stack's previous StackName), or remove MovedFrom`,
-    )
   }
-  return { errors, leftovers }
+  return errors
 }
 
 function describe(addresses: readonly string[]): string {

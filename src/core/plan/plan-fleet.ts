@@ -9,7 +9,7 @@ import type { RenderedStack } from '../render/desired-state.ts'
 import { diffManifests } from './diff-manifests.ts'
 import { diffNodes } from './diff-nodes.ts'
 import { diffStacks } from './diff-stacks.ts'
-import { checkMovedFrom, type MovedFromCheck } from './moved-from.ts'
+import { checkMovedFrom } from './moved-from.ts'
 import type { Change, Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
 import { summarisePlan } from './summary.ts'
@@ -81,8 +81,8 @@ export function planFleet(input: PlanInput): PlanOutcome {
   const include = input.includeTarget ?? (() => true)
   const base = narrow(input.base, include)
   const head = narrow(input.head, include)
-  const moves = checkMovedFrom(stacksOf(base), stacksOf(head), base.side.kind === 'observed')
-  if (moves.errors.length > 0) return { ok: false, errors: moves.errors }
+  const moveErrors = checkMovedFrom(stacksOf(base), stacksOf(head), base.side.kind === 'observed')
+  if (moveErrors.length > 0) return { ok: false, errors: moveErrors }
   const isProtected = protectedTypes(input.protect)
   const ids = [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort(byTargetOrder(base, head))
   const targets: TargetPlan[] = []
@@ -113,7 +113,7 @@ export function planFleet(input: PlanInput): PlanOutcome {
   }
   const ruleFindings = (input.rules ?? builtinRules()).evaluate(context)
   const approvals = applyApprovals(ruleFindings, input.approvals ?? [])
-  const findings = [...ruleFindings, ...approvals.findings, ...leftoverFindings(moves.leftovers)]
+  const findings = [...ruleFindings, ...approvals.findings]
   return {
     ok: true,
     plan: {
@@ -163,16 +163,6 @@ function inventoryRemovals(base: FleetState, head: FleetState): Diagnostic[] {
 
 function stacksOf(state: FleetState): Map<string, readonly RenderedStack[]> {
   return new Map([...state.desired].map(([id, desired]) => [id, desired.stacks]))
-}
-
-/** A MovedFrom that has done its work everywhere: harmless, but worth removing. */
-function leftoverFindings(leftovers: MovedFromCheck['leftovers']): Finding[] {
-  return leftovers.map((l) => ({
-    rule: 'moved-from',
-    effect: 'warn',
-    message: `MovedFrom: ${l.movedFrom} (${l.at.file}:${l.at.line}:${l.at.col}) has nothing left to move: stack "${l.stackName}" exists wherever it is rendered and "${l.movedFrom}" nowhere. Remove it once every rollout of the move has finished`,
-    addresses: [],
-  }))
 }
 
 function narrow(state: FleetState, include: (target: Target) => boolean): FleetState {
