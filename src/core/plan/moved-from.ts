@@ -62,8 +62,8 @@ interface MoveTally {
   readonly movedFrom: string
   readonly at: Location
   readonly statuses: Map<MoveStatus | 'added', string[]>
-  /** The base already had this stack with this MovedFrom somewhere: it records an earlier move. */
-  history: boolean
+  /** The base already had this MovedFrom (on any stack): it records an earlier move. */
+  readonly history: boolean
 }
 
 /**
@@ -81,6 +81,10 @@ export function checkMovedFrom(
   head: ReadonlyMap<string, readonly RenderedStack[]>,
   baseIsObserved = false,
 ): Diagnostic[] {
+  // MovedFroms the base already had (on any stack): they record earlier moves.
+  const recorded = new Set<string>()
+  for (const stacks of base.values())
+    for (const s of stacks) if (s.movedFrom !== undefined) recorded.add(s.movedFrom)
   const tallies = new Map<string, MoveTally>()
   for (const [targetId, stacks] of head) {
     if (!stacks.some((s) => s.movedFrom !== undefined)) continue
@@ -95,10 +99,9 @@ export function checkMovedFrom(
         movedFrom: stack.movedFrom,
         at: stack.movedFromAt ?? { file: stack.source, line: 1, col: 1 },
         statuses: new Map(),
-        history: baseIsObserved,
+        history: baseIsObserved || recorded.has(stack.movedFrom),
       }
       const before = baseByAddress.get(stack.address)
-      if (before?.movedFrom === stack.movedFrom) tally.history = true
       let status: MoveStatus | 'added' = moveStatus(stack, baseByAddress, headAddresses)
       if (status === 'already' && before?.movedFrom !== stack.movedFrom) status = 'added'
       tally.statuses.set(status, [...(tally.statuses.get(status) ?? []), stack.address])

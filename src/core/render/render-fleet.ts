@@ -169,8 +169,8 @@ function renderStack(
       // mapping without the region's key) is found now, not half-way through a rollout.
       for (const problem of evaluateStack(one).problems) {
         const error = new RenderError(problem.message, stack.locate(problem.path))
-        if (problem.severity === 'error') problems.add(error, target.id)
-        else problems.warn(error, target.id)
+        if (problem.severity === 'error') problems.add(error, target.id, 'cloudformation')
+        else problems.warn(error, target.id, 'cloudformation')
       }
       rendered.push(one)
     } catch (error) {
