@@ -1,6 +1,6 @@
 import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
-import { cutRows, describeLineChange, propertyViews, ROW_PREFIX } from './line-diff.ts'
-import type { Change, Finding, Plan, PlanSide, PropertyChange, TargetPlan } from './plan-model.ts'
+import { cutRows, describeLineChange, type PropertyView, propertyViews, ROW_PREFIX } from './line-diff.ts'
+import type { Change, Finding, Plan, PlanSide, TargetPlan } from './plan-model.ts'
 import {
   ACTION_SYMBOLS,
   compareStrings,
@@ -310,9 +310,12 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
   }
   const values = group.valuesDiffer ? ` · values differ per target; shown for ${code(targets[0]!.id)}` : ''
   const headline = `${facts.join(' · ')} · ${where}${values}\n\n`
-  const properties = change.properties.length ? propertiesBlock(change.properties, true) : ''
+  // Each multi-line string is diffed once, for both renderings of the block.
+  const views = change.properties.slice(0, PROPERTIES_SHOWN).map(propertyViews)
+  const total = change.properties.length
+  const properties = total ? propertiesBlock(views, total, true) : ''
   // The same, with multi-line strings' diffs summed up: the first detail to go when space is short.
-  const compact = change.properties.length ? propertiesBlock(change.properties, false) : ''
+  const compact = total ? propertiesBlock(views, total, false) : ''
   const noProperties = change.properties.length
     ? `_${plural(change.properties.length, 'property change')} not shown, to stay under the comment limit._\n\n`
     : ''
@@ -342,11 +345,15 @@ function environmentSplit(targets: readonly TargetPlan[]): string {
  * string shows as the hunks of its diff by line under its path, as `git diff` shows a file —
  * or, `withLineDiffs` false, as the size of its diff only. A block with a long diff is collapsed.
  */
-function propertiesBlock(properties: readonly PropertyChange[], withLineDiffs: boolean): string {
+function propertiesBlock(
+  shown: readonly (readonly PropertyView[])[],
+  total: number,
+  withLineDiffs: boolean,
+): string {
   const lines: string[] = []
   let diffRows = 0
-  for (const property of properties.slice(0, PROPERTIES_SHOWN)) {
-    for (const view of propertyViews(property)) {
+  for (const views of shown) {
+    for (const view of views) {
       const note = replacementNote(view.forcesReplacement)
       const suffix = note ? `  (${note})` : ''
       const path = oneLine(view.path)
@@ -371,12 +378,12 @@ function propertiesBlock(properties: readonly PropertyChange[], withLineDiffs: b
       diffRows += shown.length
     }
   }
-  if (properties.length > PROPERTIES_SHOWN) {
-    lines.push(`  … and ${plural(properties.length - PROPERTIES_SHOWN, 'more property change')}`)
+  if (total > shown.length) {
+    lines.push(`  … and ${plural(total - shown.length, 'more property change')}`)
   }
   const block = codeBlock(lines, 'diff')
   return diffRows > DIFF_ROWS_INLINE
-    ? collapsed(`${plural(properties.length, 'property change')}, ${plural(diffRows, 'line')} of diff`, block)
+    ? collapsed(`${plural(total, 'property change')}, ${plural(diffRows, 'line')} of diff`, block)
     : block
 }
 
