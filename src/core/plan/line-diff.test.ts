@@ -238,7 +238,8 @@ describe('propertyViews', () => {
 
   test('describeLineChange: the size of a change', () => {
     expect(describeLineChange(linesView('a\nb\n', 'a\nc\nd\n'))).toBe('+2 -1 lines')
-    expect(describeLineChange(linesView('a\nb\n', 'a\nb\nc\n'))).toBe('+1 -0 line')
+    expect(describeLineChange(linesView('a\nb\n', 'a\nb\nc\n'))).toBe('+1 line')
+    expect(describeLineChange(linesView('a\nb\nc\n', 'a\n'))).toBe('-2 lines')
     expect(describeLineChange(linesView(null, 'a\nb\n'))).toBe('new, 2 lines')
     expect(describeLineChange(linesView('a\n', null))).toBe('removed, 1 line')
   })

@@ -272,12 +272,13 @@ export function cutRows(rows: readonly DiffRow[], max: number): { shown: DiffRow
   return { shown: rows.slice(0, end), more: rows.length - end }
 }
 
-/** `+2 -1 lines`, `new, 12 lines`, `removed, 12 lines`: the size of a multi-line change. */
+/** `+2 -1 lines`, `+1 line`, `new, 12 lines`, `removed, 12 lines`: the size of a multi-line change. */
 export function describeLineChange(view: LinesView): string {
   const { diff } = view
   if (view.action === 'create') return `new, ${lines(diff.linesAfter)}`
   if (view.action === 'delete') return `removed, ${lines(diff.linesBefore)}`
-  return `+${diff.added} -${diff.removed} ${diff.added + diff.removed === 1 ? 'line' : 'lines'}`
+  const counts = [...(diff.added ? [`+${diff.added}`] : []), ...(diff.removed ? [`-${diff.removed}`] : [])]
+  return `${counts.join(' ')} ${diff.added + diff.removed === 1 ? 'line' : 'lines'}`
 }
 
 function lines(n: number): string {

@@ -332,7 +332,7 @@ describe('renderPlanMarkdown: multi-line strings diff by line', () => {
   test('a line added at the end, a line removed in the middle, a trailing newline removed', () => {
     const text = 'one\ntwo\nthree\nfour\nfive\n'
     expect(diffBlocks(renderPlanMarkdown(onePlan(text, `${text}six\n`)))[0]).toEqual([
-      '~ PolicyText: (+1 -0 line)',
+      '~ PolicyText: (+1 line)',
       '@@ -3,3 +3,4 @@',
       ' three',
       ' four',
@@ -340,7 +340,7 @@ describe('renderPlanMarkdown: multi-line strings diff by line', () => {
       '+six',
     ])
     expect(diffBlocks(renderPlanMarkdown(onePlan(text, text.replace('three\n', ''))))[0]).toEqual([
-      '~ PolicyText: (+0 -1 line)',
+      '~ PolicyText: (-1 line)',
       '@@ -1,5 +1,4 @@',
       ' one',
       ' two',

@@ -301,7 +301,7 @@ describe('renderPlanText: multi-line strings diff by line', () => {
   test('a line added at the end, and a line removed in the middle', () => {
     expect(propertyText(configMap(prop('data.Corefile', COREFILE, `${COREFILE}# end\n`)))).toBe(
       [
-        '          data.Corefile: (+1 -0 line)',
+        '          data.Corefile: (+1 line)',
         '            @@ -10,3 +10,4 @@',
         '                 loop',
         '                 reload',
@@ -313,7 +313,7 @@ describe('renderPlanText: multi-line strings diff by line', () => {
       propertyText(configMap(prop('data.Corefile', COREFILE, COREFILE.replace('    ready\n', '')))),
     ).toBe(
       [
-        '          data.Corefile: (+0 -1 line)',
+        '          data.Corefile: (-1 line)',
         '            @@ -3,7 +3,6 @@',
         '                 health {',
         '                    lameduck 5s',
