@@ -1,3 +1,4 @@
+import type { Location } from '../diagnostics.ts'
 import type { Target } from '../model/fleet-model.ts'
 import type { RotationLimits } from '../model/node-rotation.ts'
 
@@ -24,6 +25,11 @@ export interface RenderedManifest {
   readonly address: string
   readonly component: string
   readonly source: string
+  /**
+   * Where the object's document is (a `kind: List` item: the list's): what a problem with the
+   * object points at. Absent for objects a provider observed.
+   */
+  readonly at?: Location
   readonly object: Readonly<Record<string, unknown>>
 }
 

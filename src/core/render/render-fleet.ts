@@ -240,7 +240,7 @@ function renderManifests(
       continue
     }
     seen.set(address, source)
-    rendered.push({ address, component, source, object })
+    rendered.push({ address, component, source, at, object })
   }
   return rendered
 }
