@@ -103,7 +103,8 @@ interface Loss {
 
 /**
  * The objects of a cluster's base that count as a shrink, by the component that rendered them in
- * the base: all of a component's objects when none of them stays, else those whose identity
+ * the base: all of a component's objects when none of them stays and the component renders
+ * nothing else there, else those whose identity
  * (namespace, kind, name) the head still renders for another target. Objects are matched by
  * address, so whichever component renders them in the head does not matter. Objects that no
  * component rendered (created in the cluster by someone else, seen when planning against the
@@ -115,6 +116,7 @@ function objectsLost(
   stillRendered: () => ReadonlySet<string>,
 ): Map<string, Omit<Lost, 'target'>> {
   const kept = new Set((after?.manifests ?? []).map((m) => m.address))
+  const components = new Set((after?.manifests ?? []).map((m) => m.component))
   const byComponent = new Map<string, { all: number; lost: RenderedManifest[] }>()
   for (const manifest of before.manifests) {
     if (manifest.component === '') continue
@@ -126,7 +128,9 @@ function objectsLost(
   const out = new Map<string, Omit<Lost, 'target'>>()
   for (const [component, { all, lost }] of byComponent) {
     if (lost.length === 0) continue
-    const whole = lost.length === all
+    // Still rendering objects here under its name (a renamed namespace, new names), the component
+    // still reaches the target: only objects that other targets keep are a narrowing then.
+    const whole = lost.length === all && !components.has(component)
     const counted = whole ? lost : lost.filter((m) => stillRendered().has(identityOf(m.address)))
     if (counted.length > 0)
       out.set(`component:${component}`, { addresses: counted.map((m) => m.address), whole })
