@@ -280,3 +280,100 @@ describe('clusterCascades', () => {
     expect(apiGroupOf('v1')).toBe('')
   })
 })
+
+describe('claims of StatefulSets', () => {
+  const db = (spec: Record<string, unknown>, namespace = 'shop'): ObjectSpec => ({
+    component: 'shop',
+    kind: 'StatefulSet',
+    apiVersion: 'apps/v1',
+    name: 'db',
+    namespace,
+    fields: {
+      spec: {
+        replicas: 3,
+        volumeClaimTemplates: [
+          { metadata: { name: 'data' }, spec: { resources: { requests: { storage: '10Gi' } } } },
+          { metadata: { name: 'wal' } },
+        ],
+        ...spec,
+      },
+    },
+  })
+  const limits = { maxDeletes: 100, maxShrinkPercent: 100 }
+  const claimDeletes = (base: ObjectSpec[], head: ObjectSpec[]) =>
+    validPlan(planStates(clusterState({ [C1]: base }), clusterState({ [C1]: head }), limits))
+      .targets.flatMap((t) => t.changes)
+      .filter((c) => c.type === 'v1/PersistentVolumeClaim')
+      .map((c) => `${c.action} ${c.address.slice(C1.length + 1)}${c.protected ? ' (protected)' : ''}`)
+
+  test('a deleted namespace takes the claims its StatefulSets made: each one a protected delete', () => {
+    const plan = validPlan(
+      planStates(clusterState({ [C1]: [ns('shop'), db({})] }), clusterState({ [C1]: [] }), limits),
+    )
+    const claims = plan.targets[0]!.changes.filter((c) => c.type === 'v1/PersistentVolumeClaim')
+    expect(claims.map((c) => addressParts(c.address).name)).toEqual([
+      'data-db-0',
+      'data-db-1',
+      'data-db-2',
+      'wal-db-0',
+      'wal-db-1',
+      'wal-db-2',
+    ])
+    expect(claims.every((c) => c.action === 'delete' && c.protected)).toBe(true)
+    expect(claims[0]!.properties).toContainEqual({
+      path: 'spec',
+      before: { resources: { requests: { storage: '10Gi' } } },
+      after: null,
+      forcesReplacement: false,
+    })
+    expect(plan.approvalsRequired).toEqual(expect.arrayContaining(claims.map((c) => c.address)))
+    expect(plan.summary.actions.delete).toBe(8)
+  })
+
+  test('a StatefulSet deleted on its own keeps its claims, unless its retention policy deletes them', () => {
+    expect(claimDeletes([ns('shop'), db({})], [ns('shop')])).toEqual([])
+    expect(
+      claimDeletes(
+        [ns('shop'), db({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } })],
+        [ns('shop')],
+      ),
+    ).toHaveLength(6)
+  })
+
+  test('scaled down with whenScaled: Delete, the claims of the ordinals that go are deleted', () => {
+    const policy = { persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete' } }
+    expect(claimDeletes([ns('shop'), db(policy)], [ns('shop'), db({ ...policy, replicas: 1 })])).toEqual([
+      'delete shop/PersistentVolumeClaim/data-db-1 (protected)',
+      'delete shop/PersistentVolumeClaim/data-db-2 (protected)',
+      'delete shop/PersistentVolumeClaim/wal-db-1 (protected)',
+      'delete shop/PersistentVolumeClaim/wal-db-2 (protected)',
+    ])
+    // The policy in the head counts as much as the base's; ordinals may start elsewhere.
+    expect(
+      claimDeletes(
+        [ns('shop'), db({ replicas: '2', ordinals: { start: 5 } })],
+        [ns('shop'), db({ ...policy, replicas: 1, ordinals: { start: 5 } })],
+      ),
+    ).toEqual([
+      'delete shop/PersistentVolumeClaim/data-db-6 (protected)',
+      'delete shop/PersistentVolumeClaim/wal-db-6 (protected)',
+    ])
+    expect(claimDeletes([ns('shop'), db({})], [ns('shop'), db({ replicas: 1 })])).toEqual([])
+  })
+
+  test('claims the base already has (seen in the cluster) are deleted once; a kept namespace keeps them', () => {
+    const seen: ObjectSpec = {
+      component: '',
+      kind: 'PersistentVolumeClaim',
+      name: 'data-db-0',
+      namespace: 'shop',
+    }
+    expect(claimDeletes([ns('shop'), db({ replicas: 1 }), seen], [])).toEqual([
+      'delete shop/PersistentVolumeClaim/data-db-0 (protected)',
+      'delete shop/PersistentVolumeClaim/wal-db-0 (protected)',
+    ])
+    expect(claimDeletes([ns('shop'), db({}), seen], [ns('shop'), db({}), seen])).toEqual([])
+    // In a namespace Flotilla never rendered, a StatefulSet removed alone takes nothing.
+    expect(claimDeletes([db({}, 'other')], [])).toEqual([])
+  })
+})

@@ -69,22 +69,6 @@ export function clusterCascades(
 }
 
 /**
- * The address of the Namespace or CustomResourceDefinition whose deletion takes `manifest` with
- * it, if any: its namespace is deleted, or the definition of its kind is.
- */
-export function cascadeSource(manifest: RenderedManifest, cascades: ClusterCascades): string | undefined {
-  if (cascades.namespaces.size > 0) {
-    const namespace = cascades.namespaces.get(addressParts(manifest.address).namespace)
-    if (namespace !== undefined && namespace !== manifest.address) return namespace
-  }
-  if (cascades.definitions.size > 0) {
-    const { apiVersion, kind } = manifest.object
-    return cascades.definitions.get(`${apiGroupOf(apiVersion)}/${String(kind)}`)
-  }
-  return undefined
-}
-
-/**
  * Validation errors for objects the head still renders although the change deletes what they
  * live in: a Namespace of the base that no component renders any more for the cluster, or the
  * CustomResourceDefinition of their kind. Kubernetes would delete them with it (and refuse to
@@ -146,4 +130,91 @@ function problemOf(
     }
   }
   return undefined
+}
+
+/**
+ * The PersistentVolumeClaims that a StatefulSet's `volumeClaimTemplates` made and that Kubernetes
+ * deletes because of the change, although no component renders them (the StatefulSet controller
+ * creates them, `<template>-<statefulset>-<ordinal>`): all of them when the StatefulSet's
+ * namespace is deleted; when the StatefulSet is deleted, or scaled down, and its
+ * `persistentVolumeClaimRetentionPolicy` says `Delete` for that. Claims the base already has (seen
+ * in the cluster) are left to the diff. The count comes from `replicas` in the base: the claims of
+ * a StatefulSet someone scaled by hand may differ, which the approval of the namespace covers.
+ */
+export function claimsDeletedWith(
+  base: readonly RenderedManifest[],
+  head: readonly RenderedManifest[],
+  cascades: ClusterCascades = clusterCascades(base, head),
+): RenderedManifest[] {
+  if (base === head) return []
+  const baseAddresses = new Set(base.map((m) => m.address))
+  const headByAddress = new Map(head.map((m) => [m.address, m]))
+  const out: RenderedManifest[] = []
+  for (const manifest of base) {
+    if (manifest.object.kind !== 'StatefulSet' || apiGroupOf(manifest.object.apiVersion) !== 'apps') continue
+    const spec = record(manifest.object.spec)
+    const templates = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.map(record) : []
+    if (templates.length === 0) continue
+    const { namespace, name } = addressParts(manifest.address)
+    const policy = record(spec.persistentVolumeClaimRetentionPolicy)
+    const after = headByAddress.get(manifest.address)
+    const first = ordinalStart(spec)
+    const replicas = replicasOf(spec)
+    let from: number
+    if (cascades.namespaces.has(namespace)) from = 0
+    else if (!after) from = policy.whenDeleted === 'Delete' ? 0 : replicas
+    else {
+      const afterSpec = record(after.object.spec)
+      // Either side's policy may be in force when the controller scales down: fail closed.
+      const deletes =
+        policy.whenScaled === 'Delete' ||
+        record(afterSpec.persistentVolumeClaimRetentionPolicy).whenScaled === 'Delete'
+      from = deletes ? Math.min(replicas, replicasOf(afterSpec)) : replicas
+    }
+    const cluster = manifest.address.slice(
+      0,
+      manifest.address.length - `${namespace}/StatefulSet/${name}`.length,
+    )
+    for (let i = from; i < replicas; i++) {
+      for (const template of templates) {
+        const templateName = record(template.metadata).name
+        if (typeof templateName !== 'string') continue
+        const claim = `${templateName}-${name}-${first + i}`
+        const address = `${cluster}${namespace}/PersistentVolumeClaim/${claim}`
+        if (baseAddresses.has(address)) continue
+        out.push({
+          address,
+          component: manifest.component,
+          source: manifest.source,
+          ...(manifest.at ? { at: manifest.at } : {}),
+          object: {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: { name: claim, namespace },
+            ...(template.spec === undefined ? {} : { spec: template.spec }),
+          },
+        })
+      }
+    }
+  }
+  return out
+}
+
+/** `spec.replicas` as Kubernetes reads it: 1 when absent; a rendered number-like string counts. */
+function replicasOf(spec: Record<string, unknown>): number {
+  if (spec.replicas === undefined || spec.replicas === null) return 1
+  const n = Number(spec.replicas)
+  // Not a count Flotilla can read: at least the first claim is there, and the Namespace's approval covers the rest.
+  return Number.isInteger(n) && n >= 0 ? n : 1
+}
+
+function ordinalStart(spec: Record<string, unknown>): number {
+  const start = Number(record(spec.ordinals).start ?? 0)
+  return Number.isInteger(start) && start >= 0 ? start : 0
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {}
 }
