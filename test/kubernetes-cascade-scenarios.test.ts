@@ -192,6 +192,46 @@ spec: { size: 3 }
       expect.stringMatching(/\/_\/CustomResourceDefinition\/widgets\.example\.org$/),
     )
   })
+  test('a Namespace deleted with a StatefulSet in it: the claims it made are protected deletes too', async () => {
+    const shop = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: shop
+spec:
+  replicas: 2
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      containers: [{ name: db, image: postgres:17 }]
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 20Gi } } }
+`
+    const base = await scenario('with-shop', { 'cluster/manifests/shop/shop.yaml': shop })
+    const branch = await scenario('drop-shop', { 'cluster/manifests/shop': null }, base)
+    const { plan: p } = await plan(branch, base)
+    const all = changes(p!)
+    const statefulSets = all.filter((c) => c.address.endsWith('/shop/StatefulSet/db'))
+    const claims = all.filter((c) => c.type === 'v1/PersistentVolumeClaim')
+    expect(statefulSets.length).toBeGreaterThan(5)
+    expect(claims.map((c) => c.address.split('/').slice(1).join('/'))).toEqual(
+      statefulSets.flatMap(() => [
+        'shop/PersistentVolumeClaim/data-db-0',
+        'shop/PersistentVolumeClaim/data-db-1',
+      ]),
+    )
+    expect(new Set(claims.map((c) => `${c.action} ${c.protected}`))).toEqual(new Set(['delete true']))
+    expect(p!.approvalsRequired).toEqual(expect.arrayContaining(claims.map((c) => c.address)))
+    expect(p!.summary.protectedDestroyed).toBe(claims.length + statefulSets.length)
+  })
 })
 
 describe('selection-shrink counts objects on the example fleet', () => {
