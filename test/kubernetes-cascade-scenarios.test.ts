@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
@@ -7,6 +7,7 @@ import { git } from '../src/core/source/git.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { GIT_IDENTITY } from './support/git-fixture.ts'
 import { runCaptured } from './support/run-cli.ts'
+import { NOW, simFleet } from './support/sim-cli.ts'
 
 /**
  * Kubernetes cascades and object-based selection-shrink on a small example fleet
@@ -264,4 +265,61 @@ describe('selection-shrink counts objects on the example fleet', () => {
     const deleted = changes(p!).filter((c) => c.action === 'delete')
     expect(shrink.addresses).toEqual(deleted.map((c) => c.address))
   })
+})
+
+describe('against the simulated fleet (the observed base)', () => {
+  test('a cluster as applied: its monitoring Namespace dropped with objects still in it is invalid; moved out, the old namespace goes with all of them', async () => {
+    const sim = await simFleet('pglite')
+    try {
+      const cluster = sim.fleet.targets.find(
+        (t) =>
+          t.kind === 'cluster' &&
+          t.environment === 'test' &&
+          sim.fleet.desired.get(t.id)!.manifests.some((m) => m.address.endsWith('/_/Namespace/monitoring')),
+      )!
+      const only = `target.id == '${cluster.id}'`
+      await sim.cli('sim', 'settings', '--latency-scale', '0')
+      const applied = await sim.cli('apply', '--target', cluster.id, '--now', NOW)
+      expect(applied.code, applied.stderr).toBe(0)
+
+      const namespaces = join(sim.repo, NAMESPACES)
+      writeFileSync(namespaces, withoutDocument(readFileSync(namespaces, 'utf8'), 'Namespace', 'monitoring'))
+      const invalid = await sim.cli('plan', '--now', NOW, '--target', only)
+      expect(invalid.code).toBe(1)
+      expect(invalid.stderr).toContain(
+        `cluster/manifests/monitoring-agent/node-exporter.yaml:7:1: DaemonSet "node-exporter" is still rendered into namespace "monitoring"`,
+      )
+      expect(invalid.stderr).toContain(`(in cluster ${cluster.id})`)
+
+      // Move everything of the namespace into kube-system, which always exists.
+      for (const component of MONITORING_COMPONENTS) {
+        const dir = join(sim.repo, 'cluster/manifests', component)
+        for (const file of readdirSync(dir)) {
+          const path = join(dir, file)
+          writeFileSync(
+            path,
+            readFileSync(path, 'utf8').replaceAll('namespace: monitoring', 'namespace: kube-system'),
+          )
+        }
+      }
+      const planned = await sim.cli('plan', '--format', 'json', '--now', NOW, '--target', only)
+      const p = JSON.parse(planned.stdout) as Plan
+      const deleted = changes(p).filter((c) => c.action === 'delete')
+      expect(deleted.map((c) => c.address.slice(cluster.id.length + 1).split('/')[0])).toEqual(
+        Array.from({ length: 10 }, (_, i) => (i === 0 ? '_' : 'monitoring')),
+      )
+      expect(changes(p).filter((c) => c.action === 'create')).toHaveLength(9)
+      expect(p.findings.map((f) => f.rule)).not.toContain('selection-shrink')
+      expect(p.approvalsRequired).toContain(`${cluster.id}/_/Namespace/monitoring`)
+
+      const approvals = p.approvalsRequired.flatMap((a) => ['--approve', a])
+      const moved = await sim.cli('apply', '--target', cluster.id, '--now', NOW, ...approvals)
+      expect(moved.code, moved.stderr).toBe(0)
+      const after = await sim.cli('plan', '--format', 'json', '--now', NOW, '--target', only)
+      expect((JSON.parse(after.stdout) as Plan).verdict).toBe('no-changes')
+    } finally {
+      await sim.dispose()
+    }
+    // Two applies and four plans of a cluster: slow on a busy machine.
+  }, 240_000)
 })
