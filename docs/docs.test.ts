@@ -1141,7 +1141,13 @@ describe('plans.md: the plans it shows', () => {
       .slice(1)
       .map(([rule]) => rule)
     expect(rules.sort()).toEqual(
-      [...builtinRules().rules.map((r) => r.id), 'inventory-removal', 'ops-segregation']
+      [
+        ...builtinRules().rules.map((r) => r.id),
+        'inventory-removal',
+        'namespace-removal',
+        'definition-removal',
+        'ops-segregation',
+      ]
         .map((id) => `\`${id}\``)
         .sort(),
     )

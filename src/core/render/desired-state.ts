@@ -27,6 +27,11 @@ export interface RenderedManifest {
   readonly address: string
   readonly component: string
   readonly source: string
+  /**
+   * Where the object's document is (a `kind: List` item: the list's): what a problem with the
+   * object points at. Absent for objects a provider observed.
+   */
+  readonly at?: Location
   readonly object: Readonly<Record<string, unknown>>
 }
 

@@ -250,7 +250,7 @@ function renderManifests(
       continue
     }
     seen.set(address, source)
-    rendered.push({ address, component, source, object })
+    rendered.push({ address, component, source, at, object })
   }
   return rendered
 }
