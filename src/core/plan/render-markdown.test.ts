@@ -112,8 +112,8 @@ describe('renderPlanMarkdown at fleet scale', () => {
   })
 
   test('stays under a smaller limit, keeping verdict, blast radius and the first groups', () => {
-    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(300), { maxLength: 3_000 })
-    expect(markdown.length).toBeLessThanOrEqual(3_000)
+    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(300), { maxLength: 3_100 })
+    expect(markdown.length).toBeLessThanOrEqual(3_100)
     expect(markdown).toContain('### Flotilla plan: **denied**')
     expect(markdown).toContain('| Protected resources destroyed | **300** |')
     expect(markdown).toContain('**deny** · <code>stack-rename</code>')
@@ -121,7 +121,7 @@ describe('renderPlanMarkdown at fleet scale', () => {
     expect(markdown).toContain('_300 addresses, left out to stay under the comment limit._')
     expect(markdown).toContain('#### Approvals required (300)')
     expect(markdown).toMatch(
-      /_Truncated: .* \(none of them destructive or protected; the comment limit is 3,000 characters\)/,
+      /_Truncated: .* \(none of them destructive or protected; the comment limit is 3,100 characters\)/,
     )
     expect(fences(markdown).length % 2).toBe(0)
   })

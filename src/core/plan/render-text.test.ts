@@ -119,6 +119,7 @@ describe('renderPlanText', () => {
 
       Plan: 1 to create, 2 to update, 1 to replace, 1 to delete, 0 to move.
       Targets changed: 2 of 12; protected resources destroyed: 0; ops targets changed: 0.
+      By stage: prod 2
       By environment: production 2
       By criticality: tier-1 1, tier-2 1
       By team: payments 1, teapot 1
@@ -153,7 +154,7 @@ describe('renderPlanText', () => {
       '\n      - 100000000107/eu-central-1/route53-hostedzones/HostedZone  AWS::Route53::HostedZone  (protected)\n',
     )
     expect(text).toContain(
-      'Same changes in 297 accounts (production 99, staging 99, test 99):\n    100000000000 100000000001',
+      'Same changes in 297 accounts (production 99, staging 99, test 99; stage prod 297):\n    100000000000 100000000001',
     )
     expect(text).toContain('100000000107 acct-107 (account · test · tier-2 · team team-11 · stage prod)')
     expect(text).toContain('Plan: 0 to create, 3 to update, 0 to replace, 300 to delete, 0 to move.')

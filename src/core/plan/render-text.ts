@@ -6,6 +6,7 @@ import type {
   FindingEffect,
   Plan,
   PropertyChange,
+  StageMove,
   TargetPlan,
   Verdict,
 } from './plan-model.ts'
@@ -110,6 +111,8 @@ function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
   for (const target of targets) {
     const key = stableJson([
       target.kind,
+      // Targets moving between stages read apart from those that stay: the move is part of the change.
+      target.stageMove ?? null,
       target.changes.map((c) => [
         c.action,
         c.type,
@@ -148,9 +151,13 @@ function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
   } else {
     const byEnvironment: Record<string, number> = {}
     for (const t of targets) byEnvironment[t.environment] = (byEnvironment[t.environment] ?? 0) + 1
+    const byStage: Record<string, number> = {}
+    for (const t of targets) if (t.stage !== null) byStage[t.stage] = (byStage[t.stage] ?? 0) + 1
     const split = countEntries(byEnvironment).map(([env, n]) => `${env} ${formatCount(n)}`)
+    const stages = countEntries(byStage).map(([stage, n]) => `${stage} ${formatCount(n)}`)
+    const facts = `${split.join(', ')}${stages.length ? `; stage ${stages.join(', ')}` : ''}`
     lines.push(
-      style.bold(`Same changes in ${targetCount(targets)}`) + style.dim(` (${printable(split.join(', '))}):`),
+      style.bold(`Same changes in ${targetCount(targets)}`) + style.dim(` (${printable(facts)}):`),
       ...wrapWords(
         targets.map((t) => printable(t.id)),
         96,
@@ -160,6 +167,9 @@ function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
   // One target: full addresses, as they are approved (`--approve ADDRESS`) and searched for.
   // Several: addresses without the target id, which is what they have in common.
   const address = targets.length === 1 ? (a: string) => a : (a: string) => relativeAddress(first.id, a)
+  // Grouped targets share their move (it is part of the grouping key).
+  if (first.stageMove)
+    lines.push(`  ${style.action('move', stageMoveLine(first.stageMove, first.changes.length))}`)
   for (const [unit, changes] of groupByUnit(first)) {
     lines.push(`  ${style.bold(`# ${printable(relativeAddress(first.id, unit))}`)}`)
     for (const change of changes) lines.push(...changeLines(change, address, style, targets.length === 1))
@@ -182,6 +192,11 @@ function groupByUnit(target: TargetPlan): [string, Change[]][] {
     else units.set(unit, [change])
   }
   return [...units].sort(([a], [b]) => compareStrings(a, b))
+}
+
+/** `~ stage: stable → dev`, and that nothing else changes when it is all the target has. */
+function stageMoveLine(move: StageMove, changes: number): string {
+  return `~ stage: ${printable(move.from)} → ${printable(move.to)}${changes === 0 ? '  (only the stage changes)' : ''}`
 }
 
 function changeLines(
@@ -229,12 +244,15 @@ function summaryLines(plan: Plan, style: Styles): string[] {
       `protected resources destroyed: ${formatCount(summary.protectedDestroyed)}; ` +
       `ops targets changed: ${formatCount(summary.opsTargetsChanged)}.`,
   ]
-  for (const [label, counts] of [
-    ['By environment', summary.byEnvironment],
-    ['By criticality', summary.byCriticality],
-    ['By team', summary.byTeam],
+  if (summary.stageMoves > 0) lines.push(style.bold(`Stage moves: ${formatCount(summary.stageMoves)}.`))
+  for (const [label, counts, ordered] of [
+    ['By stage', summary.byStage, true],
+    ['By environment', summary.byEnvironment, false],
+    ['By criticality', summary.byCriticality, false],
+    ['By team', summary.byTeam, false],
   ] as const) {
-    const entries = countEntries(counts)
+    // Stages read in rollout order (the summary's), the rest by count.
+    const entries = ordered ? Object.entries(counts) : countEntries(counts)
     if (entries.length)
       lines.push(`${label}: ${entries.map(([k, n]) => `${printable(k)} ${formatCount(n)}`).join(', ')}`)
   }
