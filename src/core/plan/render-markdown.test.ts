@@ -275,3 +275,40 @@ describe('renderPlanMarkdown escaping', () => {
     )
   })
 })
+
+describe('renderPlanMarkdown: stages', () => {
+  test('stage moves have a block of their own and a row in the blast radius; each change says where it rolls out', () => {
+    const moved = [1, 2, 3, 4].map((n) =>
+      accountPlan(accountId(n), [], { stage: 'dev', stageMove: { from: 'stable', to: 'dev' } }),
+    )
+    const bucket = change('update', `${accountId(5)}/eu-central-1/logs/Bucket`, 'AWS::S3::Bucket', {
+      properties: [prop('Tags.team', 'a', 'b')],
+    })
+    const markdown = renderPlanMarkdown(
+      planOf([
+        ...moved,
+        accountPlan(accountId(5), [bucket], { stage: 'beta', stageMove: { from: 'alpha', to: 'beta' } }),
+      ]),
+    )
+    expect(markdown).toContain('| Stage moves | **5** |')
+    expect(markdown).toContain('| By stage | beta 1 · dev 4 |')
+    expect(markdown).toContain(
+      '#### Stage moves (5)\n\n- <code>stable</code> → <code>dev</code>: 4 accounts (production 4), 4 with no other change\n\n<details><summary>4 accounts</summary>',
+    )
+    expect(markdown).toContain(
+      `- <code>alpha</code> → <code>beta</code>: 1 account (production 1): <code>${accountId(5)}</code> (account-0005)\n`,
+    )
+    expect(markdown).toContain(
+      `in account <code>${accountId(5)}</code> (account-0005) · stage <code>beta</code>`,
+    )
+    // The moves come before the changes: where a change goes is read first.
+    expect(markdown.indexOf('#### Stage moves')).toBeLessThan(markdown.indexOf('#### 1 change'))
+  })
+
+  test('a plan without stage moves has neither the block nor the row', () => {
+    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(10))
+    expect(markdown).not.toContain('Stage moves')
+    expect(markdown).toContain('| By stage | prod 10 |')
+    expect(markdown).toContain('· stage <code>prod</code>')
+  })
+})

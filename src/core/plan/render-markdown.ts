@@ -210,7 +210,7 @@ function blastRadiusTable(plan: Plan): string {
       'By stage',
       Object.entries(summary.byStage)
         .map(([stage, n]) => `${escapeMarkdown(stage)} ${formatCount(n)}`)
-        .join(' → '),
+        .join(' · '),
     ])
   if (Object.keys(summary.byEnvironment).length)
     rows.push(['By environment', breakdown(summary.byEnvironment)])

@@ -80,8 +80,9 @@ function judge(move: StageMove, base: FleetState, head: FleetState): MoveJudgeme
         : undefined
   const requires = (side: FleetState, name: string) =>
     side.stages.find((s) => s.name === name)?.approvalRequired
-  // The destination counts as approved only where both revisions say so: a change that adds
-  // `approval: required` to the stage it moves targets into judges itself otherwise.
+  // The destination counts as approved where the head requires it (its rollouts wait there) and
+  // the base does not say otherwise: adding `approval: required` to an existing stage in the same
+  // change that moves targets into it does not count (that change judges itself).
   const fromApproved = requires(base, move.from) === true || requires(head, move.from) === true
   const toApproved = requires(head, move.to) === true && requires(base, move.to) !== false
   const leavesApproval =
