@@ -11,6 +11,7 @@ import {
   replacementNote,
   sortFindings,
   stableJson,
+  stageEntries,
   targetCount,
   verdictLabel,
   wrapWords,
@@ -30,9 +31,10 @@ export interface MarkdownRenderOptions {
 
 /**
  * Renders a plan as a pull-request comment that stays readable for a change to the whole fleet:
- * the verdict, blast radius, findings and approvals on top; then the changes, each set of
- * identical changes across targets shown once ("same change in 287 accounts", the targets in a
- * collapsed list), destructive and protected ones first.
+ * the verdict, blast radius, findings and approvals on top; then the targets that move to another
+ * rollout stage; then the changes, each set of identical changes across targets shown once
+ * ("same change in 287 accounts", the targets in a collapsed list, with the stages they roll out
+ * in), destructive and protected ones first.
  *
  * The comment never exceeds `maxLength`: when the whole plan does not fit, property details of the
  * largest groups are dropped first, then the groups at the end are left out, and a note says how
@@ -52,7 +54,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownRenderOptions = 
     findings: findingBlocks(plan.findings, listBudget),
     approvals: approvalsBlock(plan.approvalsRequired, listBudget),
     stageMoves: stageMovesBlock(plan.targets, listBudget),
-    groups: groupIdenticalChanges(plan.targets).map((group) => renderGroup(group, listBudget)),
+    groups: groupIdenticalChanges(plan.targets).map((group) =>
+      renderGroup(group, listBudget, Object.keys(plan.summary.byStage)),
+    ),
   }
   return assemble(blocks, maxLength)
 }
@@ -308,10 +312,10 @@ function stageMovesBlock(targets: readonly TargetPlan[], listBudget: number): Va
 }
 
 /** Where the targets of a change are rolled out: ` · stage <code>stable</code>`, or the split by stage. */
-function stageNote(targets: readonly TargetPlan[]): string {
+function stageNote(targets: readonly TargetPlan[], stageOrder: readonly string[]): string {
   const counts: Record<string, number> = {}
   for (const t of targets) if (t.stage !== null) counts[t.stage] = (counts[t.stage] ?? 0) + 1
-  const entries = countEntries(counts)
+  const entries = stageEntries(counts, stageOrder)
   if (entries.length === 0) return ''
   if (entries.length === 1) return ` · stage ${code(entries[0]![0])}`
   return ` · stages ${entries.map(([stage, n]) => `${code(stage)} ${formatCount(n)}`).join(' · ')}`
@@ -323,7 +327,7 @@ interface GroupBlock extends Variants {
   readonly changes: number
 }
 
-function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
+function renderGroup(group: ChangeGroup, listBudget: number, stageOrder: readonly string[]): GroupBlock {
   const { change, targets } = group
   const facts = [
     `\`${ACTION_SYMBOLS[change.action]}\` **${change.action}** ${code(group.relative)} ${code(change.type)}`,
@@ -365,7 +369,7 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
     listless = `${summary} (the list is left out to stay under the comment limit).\n\n`
   }
   const values = group.valuesDiffer ? ` · values differ per target; shown for ${code(targets[0]!.id)}` : ''
-  const headline = `${facts.join(' · ')} · ${where}${values}${stageNote(targets)}\n\n`
+  const headline = `${facts.join(' · ')} · ${where}${values}${stageNote(targets, stageOrder)}\n\n`
   const properties = change.properties.length ? propertiesBlock(change.properties) : ''
   const noProperties = change.properties.length
     ? `_${plural(change.properties.length, 'property change')} not shown, to stay under the comment limit._\n\n`

@@ -22,6 +22,7 @@ import {
   replacementNote,
   sortFindings,
   stableJson,
+  stageEntries,
   targetCount,
   verdictLabel,
   wrapWords,
@@ -40,8 +41,9 @@ const GROUP_TARGETS_FROM = 4
 
 /**
  * Renders a plan the way `terraform plan` does: the verdict, findings and approvals first, then
- * each changed target with its changes grouped by stack (accounts) or namespace (clusters), each
- * change with its symbol and property diffs, and the blast radius at the end. Ends with a newline.
+ * each changed target with its rollout stage (and its stage move, `~ stage: stable → dev`) and its
+ * changes grouped by stack (accounts) or namespace (clusters), each change with its symbol and
+ * property diffs, and the blast radius at the end. Ends with a newline.
  *
  * @example
  * ```
@@ -62,7 +64,8 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     lines.push('', style.bold(`Approvals required (${formatCount(plan.approvalsRequired.length)}):`))
     for (const approval of plan.approvalsRequired) lines.push(`  ${printable(approval)}`)
   }
-  for (const targets of targetBlocks(plan.targets)) lines.push('', ...targetLines(targets, style))
+  const stageOrder = Object.keys(plan.summary.byStage)
+  for (const targets of targetBlocks(plan.targets)) lines.push('', ...targetLines(targets, style, stageOrder))
   if (plan.verdict === 'no-changes') lines.push('', 'No changes: head matches base.')
   lines.push('', ...summaryLines(plan, style))
   return `${lines.join('\n')}\n`
@@ -133,7 +136,7 @@ function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
   return [...groups.values()]
 }
 
-function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
+function targetLines(targets: readonly TargetPlan[], style: Styles, stageOrder: readonly string[]): string[] {
   const first = targets[0]!
   const lines: string[] = []
   if (targets.length === 1) {
@@ -154,7 +157,7 @@ function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
     const byStage: Record<string, number> = {}
     for (const t of targets) if (t.stage !== null) byStage[t.stage] = (byStage[t.stage] ?? 0) + 1
     const split = countEntries(byEnvironment).map(([env, n]) => `${env} ${formatCount(n)}`)
-    const stages = countEntries(byStage).map(([stage, n]) => `${stage} ${formatCount(n)}`)
+    const stages = stageEntries(byStage, stageOrder).map(([stage, n]) => `${stage} ${formatCount(n)}`)
     const facts = `${split.join(', ')}${stages.length ? `; stage ${stages.join(', ')}` : ''}`
     lines.push(
       style.bold(`Same changes in ${targetCount(targets)}`) + style.dim(` (${printable(facts)}):`),
