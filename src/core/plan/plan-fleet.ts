@@ -5,9 +5,11 @@ import { type Approval, applyApprovals } from '../policy/approvals.ts'
 import { builtinRules } from '../policy/builtin/index.ts'
 import { type FleetState, type PlanContext, type PlanLimits, rolloutStages } from '../policy/plan-context.ts'
 import type { RuleRegistry } from '../policy/rules.ts'
+import type { RenderedStack } from '../render/desired-state.ts'
 import { diffManifests } from './diff-manifests.ts'
 import { diffNodes } from './diff-nodes.ts'
 import { diffStacks } from './diff-stacks.ts'
+import { checkMovedFrom } from './moved-from.ts'
 import type { Change, Finding, Plan, StageMove, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
 import { summarisePlan } from './summary.ts'
@@ -82,6 +84,8 @@ export function planFleet(input: PlanInput): PlanOutcome {
   const include = input.includeTarget ?? (() => true)
   const base = narrow(input.base, include)
   const head = narrow(input.head, include)
+  const moveErrors = checkMovedFrom(stacksOf(base), stacksOf(head), base.side.kind === 'observed')
+  if (moveErrors.length > 0) return { ok: false, errors: moveErrors }
   const isProtected = protectedTypes(input.protect)
   const ids = [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort(byTargetOrder(base, head))
   const targets: TargetPlan[] = []
@@ -182,6 +186,10 @@ function inventoryRemovals(base: FleetState, head: FleetState): Diagnostic[] {
     })
   }
   return errors
+}
+
+function stacksOf(state: FleetState): Map<string, readonly RenderedStack[]> {
+  return new Map([...state.desired].map(([id, desired]) => [id, desired.stacks]))
 }
 
 function narrow(state: FleetState, include: (target: Target) => boolean): FleetState {

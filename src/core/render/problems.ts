@@ -8,7 +8,10 @@ import { RenderError } from './evaluate.ts'
  */
 export class RenderProblems {
   // Targets as a set: a regional stack fails once per region of the same account, which is one target.
-  private readonly byPlace = new Map<string, { at: Location; message: string; targets: Set<string> }>()
+  private readonly byPlace = new Map<
+    string,
+    { at: Location; message: string; targets: Set<string>; severity: 'error' | 'warning' }
+  >()
 
   /** How many problems were added so far (counting repeats): tells whether a render was clean. */
   count = 0
@@ -16,8 +19,22 @@ export class RenderProblems {
   add(error: unknown, targetId: string): void {
     if (!(error instanceof RenderError)) throw error
     this.count++
-    const key = `${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
-    const entry = this.byPlace.get(key) ?? { at: error.at, message: error.message, targets: new Set() }
+    this.record(error, targetId, 'error')
+  }
+
+  /** A problem that does not make the repository invalid (it does not count: a render with warnings is clean). */
+  warn(error: RenderError, targetId: string): void {
+    this.record(error, targetId, 'warning')
+  }
+
+  private record(error: RenderError, targetId: string, severity: 'error' | 'warning'): void {
+    const key = `${severity}:${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
+    const entry = this.byPlace.get(key) ?? {
+      at: error.at,
+      message: error.message,
+      targets: new Set(),
+      severity,
+    }
     entry.targets.add(targetId)
     this.byPlace.set(key, entry)
   }
@@ -49,11 +66,11 @@ export class RenderProblems {
   }
 
   report(sink: DiagnosticSink): void {
-    for (const { at, message, targets: set } of this.byPlace.values()) {
+    for (const { at, message, targets: set, severity } of this.byPlace.values()) {
       const targets = [...set]
       const shown = targets.slice(0, 3).join(', ')
       const more = targets.length > 3 ? `, … ${targets.length - 3} more` : ''
-      sink.error(
+      sink[severity === 'error' ? 'error' : 'warn'](
         at,
         'render',
         `${message} (for ${targets.length === 1 ? 'target' : `${targets.length} targets:`} ${shown}${more})`,

@@ -1,3 +1,4 @@
+import { STACK_TYPE } from '../../plan/diff-stacks.ts'
 import type { Finding } from '../../plan/plan-model.ts'
 import type { DesiredState } from '../../render/desired-state.ts'
 import type { PlanRule } from '../rules.ts'
@@ -23,12 +24,22 @@ export const selectionShrink: PlanRule = {
       { what: string; had: number; lost: { target: string; addresses: string[] }[] }
     >()
     const had = new Map<string, number>()
+    // A MovedFrom keeps the old stack only where the differ really moved it, never by its word.
+    const movedStacks = new Map<string, Set<string>>()
+    for (const target of context.targets) {
+      for (const change of target.changes) {
+        if (change.type !== STACK_TYPE || change.action !== 'move' || change.movedFrom === undefined) continue
+        const names = movedStacks.get(target.id) ?? new Set()
+        names.add(change.movedFrom.slice(change.movedFrom.lastIndexOf('/') + 1))
+        movedStacks.set(target.id, names)
+      }
+    }
     for (const [id, before] of context.base.desired) {
       for (const name of unitsOf(before)) had.set(name, (had.get(name) ?? 0) + 1)
       const target = context.head.targets.get(id)
       if (!target || LEAVING.has(target.lifecycle)) continue
       const after = context.head.desired.get(id)
-      const kept = unitsOf(after, true)
+      const kept = unitsOf(after, movedStacks.get(id))
       for (const [name, addresses] of addressesByUnit(before)) {
         if (kept.has(name)) continue
         const entry = losses.get(name) ?? { what: name, had: 0, lost: [] }
@@ -71,13 +82,11 @@ export const selectionShrink: PlanRule = {
   },
 }
 
-/** Stacks (by StackName; a head stack's MovedFrom counts as its old name too) and components of a target. */
-function unitsOf(state: DesiredState | undefined, withMovedFrom = false): Set<string> {
+/** Stacks (by StackName, and the names of the stacks moved into them) and components of a target. */
+function unitsOf(state: DesiredState | undefined, moved: ReadonlySet<string> = new Set()): Set<string> {
   const out = new Set<string>()
-  for (const stack of state?.stacks ?? []) {
-    out.add(`stack:${stack.stackName}`)
-    if (withMovedFrom && stack.movedFrom !== undefined) out.add(`stack:${stack.movedFrom}`)
-  }
+  for (const stack of state?.stacks ?? []) out.add(`stack:${stack.stackName}`)
+  for (const name of moved) out.add(`stack:${name}`)
   for (const manifest of state?.manifests ?? []) out.add(`component:${manifest.component}`)
   return out
 }
