@@ -36,7 +36,7 @@ async function scenario(name: string, edits: Record<string, (text: string) => st
   return name
 }
 
-async function plan(head: string, format: 'json' | 'markdown' = 'json') {
+async function plan(head: string, format: 'json' | 'markdown' | 'text' = 'json') {
   // A Tuesday outside the example's Cyber Week freeze: these scenarios are about the built-in rules.
   const now = '2026-11-10T10:00:00Z'
   const run = await runCaptured([
@@ -57,6 +57,22 @@ async function plan(head: string, format: 'json' | 'markdown' = 'json') {
 
 function changes(plan: Plan) {
   return plan.targets.flatMap((t) => t.changes)
+}
+
+/** The entries of an inventory file of the example: the text of each `- id:` item, with its id. */
+function entries(path: string): { entry: string; id: string }[] {
+  return readFileSync(join(repo, path), 'utf8')
+    .split(/^(?=- id:)/m)
+    .flatMap((entry) => {
+      const id = /^- id: "?([^"\n]+)"?/.exec(entry)?.[1]
+      return id === undefined ? [] : [{ entry, id }]
+    })
+}
+
+/** Replaces `from` (which must occur once) in one inventory entry of `path`. */
+function editEntry(entry: string, from: string, to: string): (text: string) => string {
+  expect(entry.split(from).length - 1, `${JSON.stringify(from)} in ${entry}`).toBe(1)
+  return (text) => text.replace(entry, entry.replace(from, to))
 }
 
 describe('plan scenarios on the example fleet', () => {
@@ -192,5 +208,87 @@ describe('plan scenarios on the example fleet', () => {
     expect(finding.effect).toBe('require-approval')
     expect(p!.verdict).toBe('requires-approval')
     expect(p!.approvalsRequired).toEqual(expect.arrayContaining(certificates.map((c) => c.address)))
+  })
+
+  describe('stage moves', () => {
+    const PRODUCTION = 'inventory/accounts/production.yaml'
+
+    test('a production account moved from stable to dev by its channel is shown and needs an approval', async () => {
+      const account = entries(PRODUCTION).find((e) => e.entry.includes('channel: stable'))!
+      const branch = await scenario('stage-channel', {
+        [PRODUCTION]: editEntry(account.entry, 'channel: stable', 'channel: dev'),
+      })
+      const { code, plan: p } = await plan(branch)
+      expect(code).toBe(3)
+      expect(p!.verdict).toBe('requires-approval')
+      const target = p!.targets.find((t) => t.id === account.id)!
+      // The account renders the same on any channel: it is in the plan for its move alone.
+      expect(target).toMatchObject({ stage: 'dev', stageMove: { from: 'stable', to: 'dev' }, changes: [] })
+      expect(p!.summary.stageMoves).toBe(1)
+      const finding = p!.findings.find((f) => f.rule === 'stage-move')!
+      expect(finding).toMatchObject({ effect: 'require-approval', addresses: [`${account.id}/_stage`] })
+      expect(finding.message).toContain('"dev" comes before "stable" in the base revision\'s rollout order')
+      expect(p!.approvalsRequired).toEqual([`${account.id}/_stage`])
+      const text = await plan(branch, 'text')
+      expect(text.stdout).toContain(`${account.id} `)
+      expect(text.stdout).toContain('stage dev)\n  ~ stage: stable → dev  (only the stage changes)\n')
+      expect(text.stdout).toContain('Stage moves: 1.')
+    })
+
+    test('a production account whose group becomes ops moves to the ops stage with its clusters', async () => {
+      const clusters = entries('inventory/clusters.yaml')
+      const account = entries(PRODUCTION).find(
+        (e) =>
+          e.entry.includes('channel: stable') &&
+          !e.entry.includes('group:') &&
+          clusters.some((c) => c.entry.includes(`account: "${e.id}"`)),
+      )!
+      const own = clusters.filter((c) => c.entry.includes(`account: "${account.id}"`)).map((c) => c.id)
+      const team = /\n {2}team: [^\n]+\n/.exec(account.entry)![0]
+      const branch = await scenario('stage-group', {
+        [PRODUCTION]: editEntry(account.entry, team, `${team}  group: ops\n`),
+      })
+      const { code, plan: p } = await plan(branch)
+      expect(code).toBe(3)
+      const moved = p!.targets.filter((t) => t.stageMove)
+      expect(moved.map((t) => t.id).sort()).toEqual([account.id, ...own].sort())
+      expect(new Set(moved.map((t) => t.stageMove!.to))).toEqual(new Set(['ops']))
+      expect(p!.approvalsRequired).toEqual(
+        expect.arrayContaining([account.id, ...own].map((id) => `${id}/_stage`)),
+      )
+      const md = await plan(branch, 'markdown')
+      expect(md.stdout).toContain(`| Stage moves | **${moved.length}** |`)
+      expect(md.stdout).toMatch(/#### Stage moves \(\d+\)\n\n- <code>stable<\/code> → <code>ops<\/code>/)
+    })
+
+    test('a staging account moved to an earlier stage is shown and allowed', async () => {
+      const STAGING = 'inventory/accounts/staging.yaml'
+      const account = entries(STAGING).find((e) => e.entry.includes('channel: beta'))!
+      const branch = await scenario('stage-staging', {
+        [STAGING]: editEntry(account.entry, 'channel: beta', 'channel: dev'),
+      })
+      const { code, plan: p } = await plan(branch)
+      expect(p!.targets.find((t) => t.id === account.id)!.stageMove).toEqual({ from: 'beta', to: 'dev' })
+      expect(p!.findings.filter((f) => f.rule === 'stage-move')).toEqual([])
+      expect(p!.verdict).toBe('allowed')
+      expect(code).toBe(2)
+    })
+
+    test('removing approval: required from the stable stage needs an approval of the stage', async () => {
+      const branch = await scenario('stage-approval', {
+        'rollout.yaml': (t) => t.replace('    approval: required\n', ''),
+      })
+      const { code, plan: p } = await plan(branch)
+      expect(code).toBe(3)
+      expect(p!.targets).toEqual([])
+      const finding = p!.findings.find((f) => f.rule === 'stage-move')!
+      expect(finding).toMatchObject({
+        effect: 'require-approval',
+        addresses: ['rollout.yaml/stable/approval'],
+      })
+      expect(finding.message).toMatch(
+        /^stage "stable" no longer needs a person's approval .* \d+ production targets stay in it/,
+      )
+    })
   })
 })

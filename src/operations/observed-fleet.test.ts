@@ -81,7 +81,9 @@ describe.each(testBackends)('observeFleet on %s', (backend) => {
     const other = v1.targets.find((t) => t.id !== account.id && t.kind === 'account')!
     expect(observed.state.desired.get(other.id)).toMatchObject({ stacks: [], manifests: [] })
     expect(observed.state.drift?.size).toBe(0)
+    // Stages are the repository's: the observed side has the head's, so it moves no target.
     expect(observed.state.stageOf).toBe(v1.stageOf)
+    expect(observed.state.stages.map((s) => s.name)).toEqual(v1.rollout.stages.map((s) => s.name))
   })
 
   it('reports drift against what was applied: changed, missing and extra stacks', async () => {

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
 import { fleetState, type PlanOutcome, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
 import type { Approval } from '../core/policy/approvals.ts'
-import type { DriftRecord, FleetState } from '../core/policy/plan-context.ts'
+import { type DriftRecord, type FleetState, rolloutStages } from '../core/policy/plan-context.ts'
 import { policyRegistry } from '../core/policy/policy-rules.ts'
 import { differingAddresses, fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ObservedTarget } from '../core/provider/port.ts'
@@ -66,7 +66,10 @@ export async function observeFleet(
       side: { kind: 'observed' },
       targets: new Map(targets.map((t) => [t.id, t])),
       desired,
+      // Stages are the repository's, not the fleet's: the observed side has the head's, so a plan
+      // against the observed fleet shows no stage moves (the plan between revisions does).
       stageOf: head.stageOf,
+      stages: rolloutStages(head.rollout),
       drift,
     },
     observed,

@@ -82,6 +82,7 @@ export function clusterState(
     targets: new Map([...desired].map(([id, d]) => [id, d.target])),
     desired,
     stageOf: new Map(),
+    stages: [],
   }
 }
 

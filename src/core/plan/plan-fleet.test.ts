@@ -273,3 +273,32 @@ describe('strictestSettings', () => {
     })
   })
 })
+
+describe('stage moves', () => {
+  // The test account's channel moves it from dev to stable; its environment change makes the DNS
+  // stack select it too: a stage move and changes on one target.
+  const head = edit(
+    ACCOUNTS,
+    '  environment: test\n  criticality: tier-3\n  channel: dev\n',
+    '  environment: staging\n  criticality: tier-3\n  channel: stable\n',
+  )
+
+  test('a target that moves and changes carries both; its stage is the head’s', () => {
+    const p = plan({}, head)
+    const target = p.targets.find((t) => t.id === '222222222222')!
+    expect(target.stage).toBe('stable')
+    expect(target.stageMove).toEqual({ from: 'dev', to: 'stable' })
+    expect(target.changes.map((c) => c.action)).toContain('create')
+    expect(p.summary).toMatchObject({ stageMoves: 1, byStage: { stable: 1 } })
+    // A later move of a non-production target: shown, nothing to approve for it.
+    expect(p.findings.filter((f) => f.rule === 'stage-move')).toEqual([])
+  })
+
+  test('--target keeps the moves of the targets it selects only', () => {
+    const p = plan({}, edit(ACCOUNTS, '  channel: dev\n', '  channel: stable\n'), {
+      include: (id) => id === '111111111111',
+    })
+    expect(p.targets).toEqual([])
+    expect(p.verdict).toBe('no-changes')
+  })
+})

@@ -3,7 +3,7 @@ import type { FleetSettings } from '../model/fleet.ts'
 import type { Fleet, Target } from '../model/fleet-model.ts'
 import { type Approval, applyApprovals } from '../policy/approvals.ts'
 import { builtinRules } from '../policy/builtin/index.ts'
-import type { FleetState, PlanContext, PlanLimits } from '../policy/plan-context.ts'
+import { type FleetState, type PlanContext, type PlanLimits, rolloutStages } from '../policy/plan-context.ts'
 import type { RuleRegistry } from '../policy/rules.ts'
 import type { RenderedStack } from '../render/desired-state.ts'
 import { diffManifests } from './diff-manifests.ts'
@@ -11,7 +11,7 @@ import { diffNodes } from './diff-nodes.ts'
 import { diffStacks } from './diff-stacks.ts'
 import { cascadeErrors } from './kubernetes-cascades.ts'
 import { checkMovedFrom } from './moved-from.ts'
-import type { Change, Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
+import type { Change, Finding, Plan, StageMove, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
 import { summarisePlan } from './summary.ts'
 
@@ -65,13 +65,16 @@ export function fleetState(fleet: Fleet): FleetState {
     targets: new Map(fleet.targets.map((t) => [t.id, t])),
     desired: fleet.desired,
     stageOf: fleet.stageOf,
+    stages: rolloutStages(fleet.rollout),
   }
 }
 
 /**
  * Plans the change from `base` to `head`: a pure function of the two sides. Every target's
  * desired state is diffed (stacks for accounts, manifests for clusters), the rules turn the
- * changes into findings, and the findings into a verdict. A target that left the inventory
+ * changes into findings, and the findings into a verdict. A target whose rollout stage changes is
+ * planned even when nothing it renders does: where a change is rolled out, and behind which
+ * approvals, is part of the change. A target that left the inventory
  * without `lifecycle: decommission-requested` makes the plan invalid (`inventory-removal`):
  * nothing is deleted by omission. So do objects still rendered into a Namespace the change
  * deletes, or of a kind whose CustomResourceDefinition it deletes (`namespace-removal`,
@@ -103,12 +106,19 @@ export function planFleet(input: PlanInput): PlanOutcome {
             ...diffNodes(id, before?.nodes, after?.nodes),
             ...diffManifests(before?.manifests ?? [], after?.manifests ?? [], isProtected),
           ]
-    if (changes.length === 0) continue
-    targets.push(targetPlanOf(target, head.stageOf.get(id) ?? base.stageOf.get(id) ?? null, changes))
+    const stageMove = stageMoveOf(id, base, head)
+    if (changes.length === 0 && !stageMove) continue
+    targets.push(
+      targetPlanOf(target, head.stageOf.get(id) ?? base.stageOf.get(id) ?? null, changes, stageMove),
+    )
   }
 
   const allTargets = new Set([...base.targets.keys(), ...head.targets.keys()]).size
-  const summary = summarisePlan(targets, allTargets)
+  const summary = summarisePlan(
+    targets,
+    allTargets,
+    head.stages.map((s) => s.name),
+  )
   const context: Omit<PlanContext, 'findings'> = {
     base,
     head,
@@ -138,8 +148,24 @@ export function planFleet(input: PlanInput): PlanOutcome {
   }
 }
 
-/** The plan of one target: who it is (for grouping and the blast radius) and its changes. */
-export function targetPlanOf(target: Target, stage: string | null, changes: readonly Change[]): TargetPlan {
+/**
+ * The stage move of a target in both sides whose stage differs between them: a new target has no
+ * stage to move from, and a decommissioned one receives nothing wherever it is.
+ */
+export function stageMoveOf(id: string, base: FleetState, head: FleetState): StageMove | undefined {
+  if (!base.targets.has(id) || !head.targets.has(id)) return undefined
+  const from = base.stageOf.get(id)
+  const to = head.stageOf.get(id)
+  return from !== undefined && to !== undefined && from !== to ? { from, to } : undefined
+}
+
+/** The plan of one target: who it is (for grouping and the blast radius), its stage and its changes. */
+export function targetPlanOf(
+  target: Target,
+  stage: string | null,
+  changes: readonly Change[],
+  stageMove?: StageMove,
+): TargetPlan {
   return {
     id: target.id,
     kind: target.kind,
@@ -149,6 +175,7 @@ export function targetPlanOf(target: Target, stage: string | null, changes: read
     criticality: target.criticality,
     group: target.group,
     stage,
+    ...(stageMove ? { stageMove } : {}),
     changes,
   }
 }

@@ -102,9 +102,27 @@ export interface TargetPlan {
   readonly environment: string
   readonly criticality: string
   readonly group: string
-  /** The rollout stage of the target in the head revision (or base, for a removed target). */
+  /**
+   * The rollout stage the target will be rolled out in: its stage in the head revision (or the
+   * base, for a removed target); `null` when it has none (decommissioned).
+   */
   readonly stage: string | null
+  /**
+   * Present when the target's stage differs between base and head (its channel, environment or
+   * group changed, or `rollout.yaml`'s stages did): the target is in the plan for this even when
+   * nothing it renders changes.
+   */
+  readonly stageMove?: StageMove
+  /** Empty for a target that only moves to another stage. */
   readonly changes: readonly Change[]
+}
+
+/** A target's move from one rollout stage to another. */
+export interface StageMove {
+  /** Its stage in the base. */
+  readonly from: string
+  /** Its stage in the head (the same as the target's `stage`). */
+  readonly to: string
 }
 
 /** How a finding affects the verdict. */
@@ -130,6 +148,7 @@ export type Verdict = 'no-changes' | 'allowed' | 'requires-approval' | 'denied'
 export interface PlanSummary {
   /** Targets in base or head. */
   readonly targets: number
+  /** Targets with at least one change or a stage move. */
   readonly targetsChanged: number
   readonly actions: Readonly<Record<Exclude<ChangeAction, 'no-op'>, number>>
   /** Protected resources deleted or replaced (or that may be replaced). */
@@ -140,6 +159,10 @@ export interface PlanSummary {
   readonly byTeam: Readonly<Record<string, number>>
   /** Changed targets of the `ops` group (monitoring and ops tooling). */
   readonly opsTargetsChanged: number
+  /** Changed targets by the stage they will be rolled out in (targets without a stage are left out). */
+  readonly byStage: Readonly<Record<string, number>>
+  /** Targets that move to another rollout stage. */
+  readonly stageMoves: number
 }
 
 /** One side of a plan: a revision, a directory (the working tree), or the observed fleet. */
@@ -157,7 +180,7 @@ export interface Plan {
   readonly approvalsRequired: readonly string[]
   /** The approvals given with the plan, and the required ones still missing (present when any were given). */
   readonly approvals?: { readonly given: readonly string[]; readonly unmet: readonly string[] }
-  /** Targets with at least one change, sorted by id. */
+  /** Targets with at least one change or a stage move, accounts first, each sorted by id. */
   readonly targets: readonly TargetPlan[]
   /** What the cloud's own preview found (`flotilla plan --cloud-preview`). */
   readonly cloudPreview?: CloudPreviewSummary

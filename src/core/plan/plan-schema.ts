@@ -159,8 +159,21 @@ const targetPlanSchema = z
     stage: z
       .string()
       .nullable()
-      .describe('The rollout stage of the target in head (or base, for a removed target); null when none.'),
-    changes: z.array(changeSchema),
+      .describe(
+        'The rollout stage the target will be rolled out in: its stage in head (or base, for a removed target); null when none.',
+      ),
+    stageMove: z
+      .strictObject({
+        from: z.string().describe('The stage in the base.'),
+        to: z.string().describe('The stage in the head.'),
+      })
+      .exactOptional()
+      .describe(
+        'Present when the target moves to another rollout stage (its channel, environment or group, or rollout.yaml, changed); the target is planned for it even without changes.',
+      ),
+    changes: z
+      .array(changeSchema)
+      .describe('The changes; empty for a target that only moves to another stage.'),
   })
   .describe('The changes of one target.')
 
@@ -187,7 +200,7 @@ const byCount = (what: string) => z.record(z.string(), count).describe(`Changed 
 const planSummarySchema = z
   .strictObject({
     targets: count.describe('Targets in base or head.'),
-    targetsChanged: count.describe('Targets with at least one change.'),
+    targetsChanged: count.describe('Targets with at least one change or a stage move.'),
     actions: z
       .strictObject({
         create: count,
@@ -203,6 +216,8 @@ const planSummarySchema = z
     byCriticality: byCount('criticality'),
     byTeam: byCount('team'),
     opsTargetsChanged: count.describe('Changed targets of the ops group.'),
+    byStage: byCount('the rollout stage they will be rolled out in'),
+    stageMoves: count.describe('Targets that move to another rollout stage.'),
   })
   .describe('The blast radius of the plan.')
 

@@ -66,6 +66,21 @@ export function countEntries(counts: Readonly<Record<string, number>>): [string,
   return Object.entries(counts).sort(([ka, a], [kb, b]) => b - a || compareStrings(ka, kb))
 }
 
+/**
+ * Counts by stage in rollout order: `order` is the plan's `summary.byStage` keys, which the
+ * planner lists in the head's stage order. Stages it does not know come last, by name.
+ */
+export function stageEntries(
+  counts: Readonly<Record<string, number>>,
+  order: readonly string[],
+): [string, number][] {
+  const rank = (stage: string) => {
+    const i = order.indexOf(stage)
+    return i < 0 ? order.length : i
+  }
+  return Object.entries(counts).sort(([a], [b]) => rank(a) - rank(b) || compareStrings(a, b))
+}
+
 /** Compares by UTF-16 code units: the same order on every machine, unlike `localeCompare`. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0

@@ -112,8 +112,8 @@ describe('renderPlanMarkdown at fleet scale', () => {
   })
 
   test('stays under a smaller limit, keeping verdict, blast radius and the first groups', () => {
-    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(300), { maxLength: 3_000 })
-    expect(markdown.length).toBeLessThanOrEqual(3_000)
+    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(300), { maxLength: 3_100 })
+    expect(markdown.length).toBeLessThanOrEqual(3_100)
     expect(markdown).toContain('### Flotilla plan: **denied**')
     expect(markdown).toContain('| Protected resources destroyed | **300** |')
     expect(markdown).toContain('**deny** · <code>stack-rename</code>')
@@ -121,7 +121,7 @@ describe('renderPlanMarkdown at fleet scale', () => {
     expect(markdown).toContain('_300 addresses, left out to stay under the comment limit._')
     expect(markdown).toContain('#### Approvals required (300)')
     expect(markdown).toMatch(
-      /_Truncated: .* \(none of them destructive or protected; the comment limit is 3,000 characters\)/,
+      /_Truncated: .* \(none of them destructive or protected; the comment limit is 3,100 characters\)/,
     )
     expect(fences(markdown).length % 2).toBe(0)
   })
@@ -471,5 +471,42 @@ describe('renderPlanMarkdown: multi-line strings diff by line', () => {
     expect(limited).not.toContain('not shown, to stay under the comment limit')
     expect(limited).not.toContain('Truncated')
     expect(fences(limited).length % 2).toBe(0)
+  })
+})
+
+describe('renderPlanMarkdown: stages', () => {
+  test('stage moves have a block of their own and a row in the blast radius; each change says where it rolls out', () => {
+    const moved = [1, 2, 3, 4].map((n) =>
+      accountPlan(accountId(n), [], { stage: 'dev', stageMove: { from: 'stable', to: 'dev' } }),
+    )
+    const bucket = change('update', `${accountId(5)}/eu-central-1/logs/Bucket`, 'AWS::S3::Bucket', {
+      properties: [prop('Tags.team', 'a', 'b')],
+    })
+    const markdown = renderPlanMarkdown(
+      planOf([
+        ...moved,
+        accountPlan(accountId(5), [bucket], { stage: 'beta', stageMove: { from: 'alpha', to: 'beta' } }),
+      ]),
+    )
+    expect(markdown).toContain('| Stage moves | **5** |')
+    expect(markdown).toContain('| By stage | beta 1 · dev 4 |')
+    expect(markdown).toContain(
+      '#### Stage moves (5)\n\n- <code>stable</code> → <code>dev</code>: 4 accounts (production 4), 4 with no other change\n\n<details><summary>4 accounts</summary>',
+    )
+    expect(markdown).toContain(
+      `- <code>alpha</code> → <code>beta</code>: 1 account (production 1): <code>${accountId(5)}</code> (account-0005)\n`,
+    )
+    expect(markdown).toContain(
+      `in account <code>${accountId(5)}</code> (account-0005) · stage <code>beta</code>`,
+    )
+    // The moves come before the changes: where a change goes is read first.
+    expect(markdown.indexOf('#### Stage moves')).toBeLessThan(markdown.indexOf('#### 1 change'))
+  })
+
+  test('a plan without stage moves has neither the block nor the row', () => {
+    const markdown = renderPlanMarkdown(hostedZoneRenamePlan(10))
+    expect(markdown).not.toContain('Stage moves')
+    expect(markdown).toContain('| By stage | prod 10 |')
+    expect(markdown).toContain('· stage <code>prod</code>')
   })
 })

@@ -12,6 +12,7 @@ import {
   replacementNote,
   sortFindings,
   stableJson,
+  stageEntries,
   targetCount,
   verdictLabel,
   wrapWords,
@@ -31,9 +32,10 @@ export interface MarkdownRenderOptions {
 
 /**
  * Renders a plan as a pull-request comment that stays readable for a change to the whole fleet:
- * the verdict, blast radius, findings and approvals on top; then the changes, each set of
- * identical changes across targets shown once ("same change in 287 accounts", the targets in a
- * collapsed list), destructive and protected ones first.
+ * the verdict, blast radius, findings and approvals on top; then the targets that move to another
+ * rollout stage; then the changes, each set of identical changes across targets shown once
+ * ("same change in 287 accounts", the targets in a collapsed list, with the stages they roll out
+ * in), destructive and protected ones first.
  *
  * The comment never exceeds `maxLength`: when the whole plan does not fit, property details of the
  * largest groups are dropped first, then the groups at the end are left out, and a note says how
@@ -52,7 +54,10 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownRenderOptions = 
     top: `${top}${blastRadiusTable(plan)}`,
     findings: findingBlocks(plan.findings, listBudget),
     approvals: approvalsBlock(plan.approvalsRequired, listBudget),
-    groups: groupIdenticalChanges(plan.targets).map((group) => renderGroup(group, listBudget)),
+    stageMoves: stageMovesBlock(plan.targets, listBudget),
+    groups: groupIdenticalChanges(plan.targets).map((group) =>
+      renderGroup(group, listBudget, Object.keys(plan.summary.byStage)),
+    ),
   }
   return assemble(blocks, maxLength)
 }
@@ -201,12 +206,23 @@ function blastRadiusTable(plan: Plan): string {
     ],
     ['Ops targets changed', strong(summary.opsTargetsChanged, formatCount(summary.opsTargetsChanged))],
   ]
+  // Most plans move no target between stages: the row is there when one does.
+  if (summary.stageMoves > 0)
+    rows.push(['Stage moves', strong(summary.stageMoves, formatCount(summary.stageMoves))])
   const breakdown = (counts: Readonly<Record<string, number>>, shown = Number.POSITIVE_INFINITY) => {
     const entries = countEntries(counts)
     const parts = entries.slice(0, shown).map(([name, n]) => `${escapeMarkdown(name)} ${formatCount(n)}`)
     if (entries.length > shown) parts.push(`and ${formatCount(entries.length - shown)} more`)
     return parts.join(' · ')
   }
+  if (Object.keys(summary.byStage).length)
+    // In rollout order, as the summary lists them: where the change goes first.
+    rows.push([
+      'By stage',
+      Object.entries(summary.byStage)
+        .map(([stage, n]) => `${escapeMarkdown(stage)} ${formatCount(n)}`)
+        .join(' · '),
+    ])
   if (Object.keys(summary.byEnvironment).length)
     rows.push(['By environment', breakdown(summary.byEnvironment)])
   if (Object.keys(summary.byCriticality).length)
@@ -261,13 +277,64 @@ function approvalsBlock(approvals: readonly string[], listBudget: number): Varia
   }
 }
 
+/**
+ * The targets that move to another rollout stage, by move (`stable` → `dev`), each with its
+ * targets: a move is shown even for targets whose rendered state does not change.
+ */
+function stageMovesBlock(targets: readonly TargetPlan[], listBudget: number): Variants | undefined {
+  const byMove = new Map<string, TargetPlan[]>()
+  for (const target of targets) {
+    if (!target.stageMove) continue
+    const key = stableJson([target.stageMove.from, target.stageMove.to])
+    byMove.set(key, [...(byMove.get(key) ?? []), target])
+  }
+  if (byMove.size === 0) return undefined
+  const moved = [...byMove.values()].reduce((n, list) => n + list.length, 0)
+  const heading = `#### Stage moves (${formatCount(moved)})\n\n`
+  const full: string[] = []
+  const short: string[] = []
+  for (const list of byMove.values()) {
+    const { from, to } = list[0]!.stageMove!
+    const unchanged = list.filter((t) => t.changes.length === 0).length
+    const line =
+      `${code(from)} → ${code(to)}: ${targetCount(list)} (${environmentSplit(list)})` +
+      (unchanged > 0 ? `, ${formatCount(unchanged)} with no other change` : '')
+    short.push(`- ${line}\n`)
+    if (list.length <= INLINE_LIST)
+      full.push(`- ${line}: ${list.map((t) => `${code(t.id)} (${escapeMarkdown(t.name)})`).join(', ')}\n`)
+    else
+      full.push(
+        `- ${line}\n\n${collapsed(
+          targetCount(list),
+          codeBlock(
+            cappedLines(
+              list.map((t) => `${t.id}  ${t.name}`),
+              listBudget,
+            ),
+          ),
+        )}`,
+      )
+  }
+  return { variants: [`${heading}${full.join('')}\n`, `${heading}${short.join('')}\n`] }
+}
+
+/** Where the targets of a change are rolled out: ` · stage <code>stable</code>`, or the split by stage. */
+function stageNote(targets: readonly TargetPlan[], stageOrder: readonly string[]): string {
+  const counts: Record<string, number> = {}
+  for (const t of targets) if (t.stage !== null) counts[t.stage] = (counts[t.stage] ?? 0) + 1
+  const entries = stageEntries(counts, stageOrder)
+  if (entries.length === 0) return ''
+  if (entries.length === 1) return ` · stage ${code(entries[0]![0])}`
+  return ` · stages ${entries.map(([stage, n]) => `${code(stage)} ${formatCount(n)}`).join(' · ')}`
+}
+
 interface GroupBlock extends Variants {
   readonly section: string
   /** The changes the group stands for: one per target. */
   readonly changes: number
 }
 
-function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
+function renderGroup(group: ChangeGroup, listBudget: number, stageOrder: readonly string[]): GroupBlock {
   const { change, targets } = group
   const facts = [
     `\`${ACTION_SYMBOLS[change.action]}\` **${change.action}** ${code(group.relative)} ${code(change.type)}`,
@@ -309,7 +376,7 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
     listless = `${summary} (the list is left out to stay under the comment limit).\n\n`
   }
   const values = group.valuesDiffer ? ` · values differ per target; shown for ${code(targets[0]!.id)}` : ''
-  const headline = `${facts.join(' · ')} · ${where}${values}\n\n`
+  const headline = `${facts.join(' · ')} · ${where}${values}${stageNote(targets, stageOrder)}\n\n`
   // Each multi-line string is diffed once, for both renderings of the block.
   const views = change.properties.slice(0, PROPERTIES_SHOWN).map(propertyViews)
   const total = change.properties.length
@@ -407,6 +474,7 @@ interface Blocks {
   readonly top: string
   readonly findings: readonly Variants[]
   readonly approvals: Variants | undefined
+  readonly stageMoves: Variants | undefined
   readonly groups: readonly GroupBlock[]
 }
 
@@ -419,15 +487,17 @@ const FINDINGS_SHARE = 0.5
  * shows, and `render` takes how many findings and groups are shown at all.
  */
 function assemble(blocks: Blocks, maxLength: number): string {
-  const { top, findings, approvals, groups } = blocks
+  const { top, findings, approvals, stageMoves, groups } = blocks
   const heading = changesHeading(groups)
   const findingChoice = findings.map(() => 0)
   const groupChoice = groups.map(() => 0)
   let approvalsChoice = 0
+  let stageMovesChoice = 0
   const render = (findingsShown: number, groupsShown: number) => {
     let out = top
     for (let i = 0; i < findingsShown; i++) out += findings[i]!.variants[findingChoice[i]!]
     out += approvals?.variants[approvalsChoice] ?? ''
+    out += stageMoves?.variants[stageMovesChoice] ?? ''
     if (groupsShown > 0) out += heading
     let section = ''
     for (let i = 0; i < groupsShown; i++) {
@@ -486,6 +556,14 @@ function assemble(blocks: Blocks, maxLength: number): string {
     if (approvalsChoice < 0) {
       approvalsChoice = approvals.variants.length - 1
       used += approvals.variants[approvalsChoice]!.length
+    }
+  }
+  if (stageMoves) {
+    // Like the approvals: one line per move, without the target lists, always goes in.
+    stageMovesChoice = pick(stageMoves.variants, findingsLimit)
+    if (stageMovesChoice < 0) {
+      stageMovesChoice = stageMoves.variants.length - 1
+      used += stageMoves.variants[stageMovesChoice]!.length
     }
   }
   let groupsShown = 0

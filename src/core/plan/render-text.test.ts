@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import {
+  accountId,
   accountPlan,
   change,
   clusterPlan,
@@ -7,7 +8,7 @@ import {
   planOf,
   prop,
 } from '../../../test/support/plan-fixtures.ts'
-import type { Plan } from './plan-model.ts'
+import type { Change, Plan } from './plan-model.ts'
 import { relativeAddress, stableJson, wrapWords } from './render-common.ts'
 import { renderPlanText } from './render-text.ts'
 
@@ -119,6 +120,7 @@ describe('renderPlanText', () => {
 
       Plan: 1 to create, 2 to update, 1 to replace, 1 to delete, 0 to move.
       Targets changed: 2 of 12; protected resources destroyed: 0; ops targets changed: 0.
+      By stage: prod 2
       By environment: production 2
       By criticality: tier-1 1, tier-2 1
       By team: payments 1, teapot 1
@@ -153,7 +155,7 @@ describe('renderPlanText', () => {
       '\n      - 100000000107/eu-central-1/route53-hostedzones/HostedZone  AWS::Route53::HostedZone  (protected)\n',
     )
     expect(text).toContain(
-      'Same changes in 297 accounts (production 99, staging 99, test 99):\n    100000000000 100000000001',
+      'Same changes in 297 accounts (production 99, staging 99, test 99; stage prod 297):\n    100000000000 100000000001',
     )
     expect(text).toContain('100000000107 acct-107 (account · test · tier-2 · team team-11 · stage prod)')
     expect(text).toContain('Plan: 0 to create, 3 to update, 0 to replace, 300 to delete, 0 to move.')
@@ -420,3 +422,40 @@ describe('renderPlanText: multi-line strings diff by line', () => {
     expect(text.match(/\+ {4}cache 60/g)).toHaveLength(1)
   })
 })
+describe('renderPlanText: stage moves', () => {
+  const moved = (n: number, extra: Change[] = []) =>
+    accountPlan(accountId(n), extra, { stage: 'dev', stageMove: { from: 'stable', to: 'dev' } })
+
+  test('a target that only moves to another stage is shown with its move, and the summary counts it', () => {
+    const text = renderPlanText(
+      planOf([moved(1), accountPlan(accountId(2), [bucketUpdate(2)], { stage: 'stable' })]),
+      {
+        color: false,
+      },
+    )
+    expect(text).toContain(
+      `${accountId(1)} account-0001 (account · production · tier-2 · team teapot · stage dev)\n  ~ stage: stable → dev  (only the stage changes)\n`,
+    )
+    expect(text).toContain(
+      `${accountId(2)} account-0002 (account · production · tier-2 · team teapot · stage stable)\n  # `,
+    )
+    expect(text).toContain('\nStage moves: 1.\nBy stage: dev 1, stable 1\n')
+    expect(text).not.toContain('No changes')
+  })
+
+  test('targets moving between stages are grouped apart from those that stay, with the move once', () => {
+    const staying = [3, 4, 5, 6].map((n) => accountPlan(accountId(n), [bucketUpdate(n)], { stage: 'stable' }))
+    const moving = [7, 8, 9, 10].map((n) => moved(n, [bucketUpdate(n)]))
+    const text = renderPlanText(planOf([...staying, ...moving]), { color: false })
+    expect(text).toContain('Same changes in 4 accounts (production 4; stage stable 4):')
+    expect(text).toContain('Same changes in 4 accounts (production 4; stage dev 4):')
+    expect(text.match(/~ stage: stable → dev\n/g)).toHaveLength(1)
+    expect(text).toContain('Stage moves: 4.')
+  })
+})
+
+function bucketUpdate(n: number): Change {
+  return change('update', `${accountId(n)}/eu-central-1/logs/Bucket`, 'AWS::S3::Bucket', {
+    properties: [prop('Tags.team', 'a', 'b')],
+  })
+}

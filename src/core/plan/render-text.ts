@@ -7,6 +7,7 @@ import type {
   FindingEffect,
   Plan,
   PropertyChange,
+  StageMove,
   TargetPlan,
   Verdict,
 } from './plan-model.ts'
@@ -22,6 +23,7 @@ import {
   replacementNote,
   sortFindings,
   stableJson,
+  stageEntries,
   targetCount,
   verdictLabel,
   wrapWords,
@@ -45,8 +47,9 @@ const GROUP_TARGETS_FROM = 4
 
 /**
  * Renders a plan the way `terraform plan` does: the verdict, findings and approvals first, then
- * each changed target with its changes grouped by stack (accounts) or namespace (clusters), each
- * change with its symbol and property diffs, and the blast radius at the end. Ends with a newline.
+ * each changed target with its rollout stage (and its stage move, `~ stage: stable → dev`) and its
+ * changes grouped by stack (accounts) or namespace (clusters), each change with its symbol and
+ * property diffs, and the blast radius at the end. Ends with a newline.
  *
  * @example
  * ```
@@ -67,7 +70,8 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
     lines.push('', style.bold(`Approvals required (${formatCount(plan.approvalsRequired.length)}):`))
     for (const approval of plan.approvalsRequired) lines.push(`  ${printable(approval)}`)
   }
-  for (const targets of targetBlocks(plan.targets)) lines.push('', ...targetLines(targets, style))
+  const stageOrder = Object.keys(plan.summary.byStage)
+  for (const targets of targetBlocks(plan.targets)) lines.push('', ...targetLines(targets, style, stageOrder))
   if (plan.verdict === 'no-changes') lines.push('', 'No changes: head matches base.')
   lines.push('', ...summaryLines(plan, style))
   return `${lines.join('\n')}\n`
@@ -116,6 +120,8 @@ function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
   for (const target of targets) {
     const key = stableJson([
       target.kind,
+      // Targets moving between stages read apart from those that stay: the move is part of the change.
+      target.stageMove ?? null,
       target.changes.map((c) => [
         c.action,
         c.type,
@@ -136,7 +142,7 @@ function groupIdenticalTargets(targets: readonly TargetPlan[]): TargetPlan[][] {
   return [...groups.values()]
 }
 
-function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
+function targetLines(targets: readonly TargetPlan[], style: Styles, stageOrder: readonly string[]): string[] {
   const first = targets[0]!
   const lines: string[] = []
   if (targets.length === 1) {
@@ -154,9 +160,13 @@ function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
   } else {
     const byEnvironment: Record<string, number> = {}
     for (const t of targets) byEnvironment[t.environment] = (byEnvironment[t.environment] ?? 0) + 1
+    const byStage: Record<string, number> = {}
+    for (const t of targets) if (t.stage !== null) byStage[t.stage] = (byStage[t.stage] ?? 0) + 1
     const split = countEntries(byEnvironment).map(([env, n]) => `${env} ${formatCount(n)}`)
+    const stages = stageEntries(byStage, stageOrder).map(([stage, n]) => `${stage} ${formatCount(n)}`)
+    const facts = `${split.join(', ')}${stages.length ? `; stage ${stages.join(', ')}` : ''}`
     lines.push(
-      style.bold(`Same changes in ${targetCount(targets)}`) + style.dim(` (${printable(split.join(', '))}):`),
+      style.bold(`Same changes in ${targetCount(targets)}`) + style.dim(` (${printable(facts)}):`),
       ...wrapWords(
         targets.map((t) => printable(t.id)),
         96,
@@ -166,6 +176,9 @@ function targetLines(targets: readonly TargetPlan[], style: Styles): string[] {
   // One target: full addresses, as they are approved (`--approve ADDRESS`) and searched for.
   // Several: addresses without the target id, which is what they have in common.
   const address = targets.length === 1 ? (a: string) => a : (a: string) => relativeAddress(first.id, a)
+  // Grouped targets share their move (it is part of the grouping key).
+  if (first.stageMove)
+    lines.push(`  ${style.action('move', stageMoveLine(first.stageMove, first.changes.length))}`)
   for (const [unit, changes] of groupByUnit(first)) {
     lines.push(`  ${style.bold(`# ${printable(relativeAddress(first.id, unit))}`)}`)
     for (const change of changes) lines.push(...changeLines(change, address, style, targets.length === 1))
@@ -188,6 +201,11 @@ function groupByUnit(target: TargetPlan): [string, Change[]][] {
     else units.set(unit, [change])
   }
   return [...units].sort(([a], [b]) => compareStrings(a, b))
+}
+
+/** `~ stage: stable → dev`, and that nothing else changes when it is all the target has. */
+function stageMoveLine(move: StageMove, changes: number): string {
+  return `~ stage: ${printable(move.from)} → ${printable(move.to)}${changes === 0 ? '  (only the stage changes)' : ''}`
 }
 
 function changeLines(
@@ -248,12 +266,15 @@ function summaryLines(plan: Plan, style: Styles): string[] {
       `protected resources destroyed: ${formatCount(summary.protectedDestroyed)}; ` +
       `ops targets changed: ${formatCount(summary.opsTargetsChanged)}.`,
   ]
-  for (const [label, counts] of [
-    ['By environment', summary.byEnvironment],
-    ['By criticality', summary.byCriticality],
-    ['By team', summary.byTeam],
+  if (summary.stageMoves > 0) lines.push(style.bold(`Stage moves: ${formatCount(summary.stageMoves)}.`))
+  for (const [label, counts, ordered] of [
+    ['By stage', summary.byStage, true],
+    ['By environment', summary.byEnvironment, false],
+    ['By criticality', summary.byCriticality, false],
+    ['By team', summary.byTeam, false],
   ] as const) {
-    const entries = countEntries(counts)
+    // Stages read in rollout order (the summary's), the rest by count.
+    const entries = ordered ? Object.entries(counts) : countEntries(counts)
     if (entries.length)
       lines.push(`${label}: ${entries.map(([k, n]) => `${printable(k)} ${formatCount(n)}`).join(', ')}`)
   }

@@ -16,6 +16,7 @@ export const BUILTIN_RULE_EFFECTS: Readonly<Record<string, FindingEffect>> = {
   'selection-shrink': 'require-approval',
   'protected-destroy': 'require-approval',
   'delete-budget': 'require-approval',
+  'stage-move': 'require-approval',
   'policy-error': 'deny',
   'approval-mismatch': 'deny',
   drift: 'warn',

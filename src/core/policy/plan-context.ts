@@ -1,4 +1,4 @@
-import type { Target } from '../model/fleet-model.ts'
+import type { LoadedRollout, Target } from '../model/fleet-model.ts'
 import type { Change, Finding, PlanSide, PlanSummary, TargetPlan } from '../plan/plan-model.ts'
 import type { DesiredState } from '../render/desired-state.ts'
 
@@ -10,12 +10,35 @@ export interface FleetState {
   readonly side: PlanSide
   readonly targets: ReadonlyMap<string, Target>
   readonly desired: ReadonlyMap<string, DesiredState>
+  /** Stage name per target id (the first stage of the side's `rollout.yaml` that selects it). */
   readonly stageOf: ReadonlyMap<string, string>
+  /**
+   * The stages of the side's `rollout.yaml`, in rollout order, with whether each waits for a
+   * person's approval: the `stage-move` rule judges a move by the base's order (a change cannot
+   * reorder the stages to make its own move look later). An observed side has no repository of
+   * its own and carries the head's.
+   */
+  readonly stages: readonly RolloutStage[]
   /**
    * For an observed side: per target, what differs from what Flotilla last applied (changed
    * outside Flotilla). The `drift` rule reports it.
    */
   readonly drift?: ReadonlyMap<string, DriftRecord>
+}
+
+/** A stage as the planner sees it: its name and whether a person approves it before it starts. */
+export interface RolloutStage {
+  readonly name: string
+  /** `approval: required` in `rollout.yaml`. */
+  readonly approvalRequired: boolean
+}
+
+/** The stages of a loaded `rollout.yaml` as a plan side carries them, in rollout order. */
+export function rolloutStages(rollout: Pick<LoadedRollout, 'stages'>): RolloutStage[] {
+  return rollout.stages.map((stage) => ({
+    name: stage.name,
+    approvalRequired: stage.approval === 'required',
+  }))
 }
 
 /** What drifted on one target since Flotilla last applied it. */

@@ -4,7 +4,7 @@ import { verdictOf } from '../plan/plan-fleet.ts'
 import type { Finding, Verdict } from '../plan/plan-model.ts'
 import { summarisePlan } from '../plan/summary.ts'
 import { applyApprovals } from './approvals.ts'
-import type { FleetState, PlanContext } from './plan-context.ts'
+import { type FleetState, type PlanContext, rolloutStages } from './plan-context.ts'
 import { policyRegistry } from './policy-rules.ts'
 import type { PolicyTestCase } from './policy-test-file.ts'
 import type { RuleRegistry } from './rules.ts'
@@ -41,13 +41,18 @@ export function runPolicyTest(
     targets: new Map(fleet.targets.map((t) => [t.id, t])),
     desired: new Map(),
     stageOf: fleet.stageOf,
+    stages: rolloutStages(fleet.rollout),
   }
   const context: Omit<PlanContext, 'findings'> = {
     base: state,
     head: state,
     limits: fleet.settings.limits,
     targets: test.targets,
-    summary: summarisePlan(test.targets, fleet.targets.length),
+    summary: summarisePlan(
+      test.targets,
+      fleet.targets.length,
+      fleet.rollout.stages.map((s) => s.name),
+    ),
     now: test.now,
   }
   const ruleFindings = rules.evaluate(context)

@@ -15,6 +15,7 @@ const emptySide: FleetState = {
   targets: new Map(),
   desired: new Map(),
   stageOf: new Map(),
+  stages: [],
 }
 
 /** A context holding only the given clusters' changes: all these rules look at. */
@@ -33,6 +34,8 @@ function contextOf(targets: TargetPlan[]): PlanContext {
       byCriticality: {},
       byTeam: {},
       opsTargetsChanged: 0,
+      byStage: {},
+      stageMoves: 0,
     },
     findings: [],
     now: new Date('2025-06-02T12:00:00Z'),

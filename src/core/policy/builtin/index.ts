@@ -5,6 +5,7 @@ import { drift } from './drift.ts'
 import { protectedDestroy } from './protected-destroy.ts'
 import { selectionShrink } from './selection-shrink.ts'
 import { stackRename } from './stack-rename.ts'
+import { stageMove } from './stage-move.ts'
 
 /** The built-in safety rules, always on, in the order their findings are listed. */
 export function builtinRules(): RuleRegistry {
@@ -13,6 +14,7 @@ export function builtinRules(): RuleRegistry {
     .register(selectionShrink)
     .register(protectedDestroy)
     .register(deleteBudget)
+    .register(stageMove)
     .register(drift)
     .register(kubernetesVersion)
     .register(rotationBudget)

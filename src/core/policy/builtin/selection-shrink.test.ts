@@ -161,6 +161,7 @@ describe('selection-shrink counts objects, not component folders', () => {
       targets: new Map([[account.id, account]]),
       desired: new Map([[account.id, { target: account, stacks, manifests: [] }]]),
       stageOf: new Map(),
+      stages: [],
     })
     const findings = shrinks(state([]), state([stack('eu-central-1'), stack('eu-west-1')]))
     expect(findings.map((f) => f.message)).toEqual([
