@@ -17,6 +17,10 @@ export interface ValueView {
   readonly before: unknown
   readonly after: unknown
   readonly forcesReplacement: Replacement
+  /** The value is known only when applied (see {@link PropertyChange.unknown}). */
+  readonly unknown?: boolean
+  /** Replaced resources the value reads. */
+  readonly dependsOn?: readonly string[]
 }
 
 /** A change of a multi-line string, shown as the hunks of a unified diff. */
@@ -83,7 +87,13 @@ const MAX_EDIT_LENGTH = 500
  * so that each of them is diffed by line.
  */
 export function propertyViews(property: PropertyChange): PropertyView[] {
-  return viewsOf(property.path, property.before, property.after, property.forcesReplacement)
+  const views = viewsOf(property.path, property.before, property.after, property.forcesReplacement)
+  if (!property.unknown && !property.dependsOn) return views
+  const why = {
+    ...(property.unknown ? { unknown: true } : {}),
+    ...(property.dependsOn ? { dependsOn: property.dependsOn } : {}),
+  }
+  return views.map((view) => (view.kind === 'value' ? { ...view, ...why } : view))
 }
 
 function viewsOf(

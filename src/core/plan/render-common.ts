@@ -40,10 +40,22 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-/** What a property change does to its resource, when it may replace it. */
-export function replacementNote(forcesReplacement: Replacement): string | undefined {
-  if (forcesReplacement === true) return 'forces replacement'
-  return forcesReplacement === false ? undefined : 'may force replacement'
+/**
+ * What a property change does to its resource, when it may replace it, and why the plan cannot
+ * be sure: a value known only when CloudFormation applies the stack, or one read from a replaced
+ * resource (`reads replaced Zone`).
+ */
+export function replacementNote(change: {
+  readonly forcesReplacement: Replacement
+  readonly unknown?: boolean
+  readonly dependsOn?: readonly string[]
+}): string | undefined {
+  const notes: string[] = []
+  if (change.dependsOn?.length) notes.push(`reads replaced ${change.dependsOn.join(', ')}`)
+  else if (change.unknown) notes.push('known only when applied')
+  if (change.forcesReplacement === true) notes.push(change.unknown ? 'may force replacement' : 'forces replacement')
+  else if (change.forcesReplacement !== false) notes.push('may force replacement')
+  return notes.length > 0 ? notes.join('; ') : undefined
 }
 
 /**

@@ -421,7 +421,7 @@ function propertiesBlock(
   let diffRows = 0
   for (const views of shown) {
     for (const view of views) {
-      const note = replacementNote(view.forcesReplacement)
+      const note = replacementNote(view)
       const suffix = note ? `  (${note})` : ''
       const path = oneLine(view.path)
       if (view.kind === 'value') {

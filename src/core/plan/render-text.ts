@@ -236,7 +236,7 @@ function changeLines(
 /** A property change: `path: before → after`, or a multi-line string's diff by line under its path. */
 function propertyLines(property: PropertyChange, style: Styles): string[] {
   return propertyViews(property).flatMap((view) => {
-    const note = replacementNote(view.forcesReplacement)
+    const note = replacementNote(view)
     const suffix = note ? style.action('replace', ` (${note})`) : ''
     if (view.kind === 'value') {
       const text = `${printable(view.path)}: ${formatValue(view.before)} → ${formatValue(view.after)}`
