@@ -155,6 +155,12 @@ ${Array.from({ length: 11 }, (_, i) => `    - { target: teapot-test, address: "2
   expect:
     - { rule: delete-budget, effect: require-approval, count: 11 }
   verdict: requires-approval
+- name: a deleted stack is not protected itself, as in a plan (its resources are)
+  now: 2026-12-02T10:00:00Z
+  changes:
+    - { target: teapot-test, action: delete, type: AWS::CloudFormation::Stack }
+  expect: []
+  verdict: allowed
 - name: a pattern approval with the wrong count denies
   now: 2026-12-02T10:00:00Z
   changes:
@@ -166,7 +172,7 @@ ${Array.from({ length: 11 }, (_, i) => `    - { target: teapot-test, address: "2
   verdict: denied
 `
     const { code, stdout } = await cli(['policy', 'test', '--repo', repo({ 'policies/tests/t.yaml': tests })])
-    expect(stdout).toContain('4 passed, 0 failed\n')
+    expect(stdout).toContain('5 passed, 0 failed\n')
     expect(code).toBe(0)
   })
 
