@@ -16,7 +16,7 @@ requiredTags: [owner, cost-center, environment]
 protect:
   - AWS::EC2::EIP   # the NAT gateways' public addresses, which partners allowlist (stacks/vpc.yaml)
 limits:
-  maxDeletes: 10                   # more deletions in one plan need an approval
+  maxDeletes: 10                   # more deletions (replacements too) in one plan need an approval
   maxShrinkPercent: 10             # a stack or component may lose at most 10 % of its targets at once
 `
 }
