@@ -168,7 +168,7 @@ describe('every type that holds data or identity is protected, on the example fl
     expect(plan.verdict).toBe('requires-approval')
     const destroy = finding(plan, 'protected-destroy')!
     expect(destroy.message).toContain(`${accountsWithStack} × ${type}`)
-    expect(destroy.addresses.sort()).toEqual(deleted.map((c) => c.address).sort())
+    expect([...destroy.addresses].sort()).toEqual(deleted.map((c) => c.address).sort())
     expect(plan.summary.protectedDestroyed).toBe(accountsWithStack)
     // Approved address by address (and, that many deletions being over the budget, by the
     // budget's pattern with its count), the plan goes through.
@@ -244,7 +244,7 @@ describe('delete-budget counts replacements, on the example fleet', () => {
     const pattern = `*/global/app-data/* (expected ${budget.addresses.length})`
     const approved = planEdit(edit, [pattern])
     expect(approved.findings.filter((f) => f.effect === 'deny')).toEqual([])
-    expect(approved.approvals!.unmet.sort()).toEqual(clusters.map((c) => c.address).sort())
+    expect([...approved.approvals!.unmet].sort()).toEqual(clusters.map((c) => c.address).sort())
     expect(planEdit(edit, [pattern, ...clusters.map((c) => c.address)]).verdict).toBe('allowed')
   })
 })
