@@ -24,7 +24,11 @@ import {
 } from '../src/core/model/policy-test.ts'
 import { CHANGE_ACTIONS, type Plan } from '../src/core/plan/plan-model.ts'
 import { planSchema } from '../src/core/plan/plan-schema.ts'
-import { BUILTIN_PROTECTED_KINDS, BUILTIN_PROTECTED_TYPES } from '../src/core/plan/protected.ts'
+import {
+  BASE_PROTECTED_TYPES,
+  BUILTIN_PROTECTED_KINDS,
+  BUILTIN_PROTECTED_TYPES,
+} from '../src/core/plan/protected.ts'
 import { ACTION_SYMBOLS } from '../src/core/plan/render-common.ts'
 import { escapeMarkdown, GITHUB_COMMENT_LIMIT, renderPlanMarkdown } from '../src/core/plan/render-markdown.ts'
 import { renderPlanText } from '../src/core/plan/render-text.ts'
@@ -33,6 +37,7 @@ import { builtinRules } from '../src/core/policy/builtin/index.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { replacementOf } from '../src/core/resource-types/aws.ts'
 import { KUBERNETES_IMMUTABLE_FIELDS, kubernetesReplacement } from '../src/core/resource-types/kubernetes.ts'
+import { STATEFUL_SUPPLEMENT } from '../src/core/resource-types/stateful-supplement.ts'
 import { git } from '../src/core/source/git.ts'
 import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
@@ -1126,14 +1131,27 @@ describe('plans.md: the plans it shows', () => {
     expect(kubernetesReplacement('Widget', { apiVersion: 'example.org/v1' }, ['spec', 'x'])).toBe(false)
   })
 
-  test('the protected types it lists are the built-in ones', () => {
-    const section = page.split('## Protected resources')[1]!.split(', plus the types')[0]!
-    const listed = [...section.matchAll(/`([\w:]+)`/g)].map((m) => m[1]!)
+  test('the protected types it names are built in, the base list and the kinds all of them', () => {
+    const section = page.split('## Protected resources')[1]!.split('Every change carries `protected`.')[0]!
+    const named = [...section.matchAll(/`([\w:]+)`/g)].map((m) => m[1]!).filter((name) => name !== 'protect')
+    const builtin = [...BUILTIN_PROTECTED_TYPES, ...BUILTIN_PROTECTED_KINDS]
+    expect(named.filter((name) => !builtin.includes(name))).toEqual([])
+    expect(
+      [...BASE_PROTECTED_TYPES, ...BUILTIN_PROTECTED_KINDS].filter((name) => !named.includes(name)),
+    ).toEqual([])
+  })
+
+  test('the repository format lists every built-in protected type, marking the supplement', () => {
+    const section = read('repository-format.md').split('## Protected resources')[1]!.split('\n## ')[0]!
+    const cells = tableRows(section)
+      .slice(1)
+      .flatMap((row) => row[1]!.split(', '))
+    const listed = cells.map((cell) => /^`([\w:]+)`/.exec(cell)![1]!)
     expect(listed.sort()).toEqual([...BUILTIN_PROTECTED_TYPES, ...BUILTIN_PROTECTED_KINDS].sort())
-    const table = tableRows(read('repository-format.md').split('## Protected resources')[1]!)
-    expect(table.flatMap((row) => [...row[1]!.matchAll(/`([\w:]+)`/g)].map((m) => m[1]!)).sort()).toEqual(
-      listed.sort(),
-    )
+    const marked = cells
+      .filter((cell) => /^`[\w:]+`†/.test(cell))
+      .map((cell) => /^`([\w:]+)`/.exec(cell)![1]!)
+    expect(marked.sort()).toEqual(STATEFUL_SUPPLEMENT.map((entry) => entry.type).sort())
   })
 
   test('the rules table lists every built-in rule, and the verdict table the exit codes', () => {

@@ -145,7 +145,21 @@ describe('flotilla policy test', () => {
 ${Array.from({ length: 12 }, (_, i) => `    - { target: teapot-test, address: "222222222222/eu-central-1/app/Queue${i}", action: delete, type: AWS::SQS::Queue }`).join('\n')}
   approvals: ["222222222222/eu-central-1/app/* (expected 12)"]
   expect:
+    - { rule: protected-destroy, effect: require-approval, count: 12 }
     - { rule: delete-budget, effect: require-approval, count: 12 }
+  verdict: allowed
+- name: eleven replacements are eleven deletions for the budget
+  now: 2026-12-02T10:00:00Z
+  changes:
+${Array.from({ length: 11 }, (_, i) => `    - { target: teapot-test, address: "222222222222/eu-central-1/app/Topic${i}", action: replace, type: AWS::SNS::Topic }`).join('\n')}
+  expect:
+    - { rule: delete-budget, effect: require-approval, count: 11 }
+  verdict: requires-approval
+- name: a deleted stack is not protected itself, as in a plan (its resources are)
+  now: 2026-12-02T10:00:00Z
+  changes:
+    - { target: teapot-test, action: delete, type: AWS::CloudFormation::Stack }
+  expect: []
   verdict: allowed
 - name: a pattern approval with the wrong count denies
   now: 2026-12-02T10:00:00Z
@@ -158,7 +172,7 @@ ${Array.from({ length: 12 }, (_, i) => `    - { target: teapot-test, address: "2
   verdict: denied
 `
     const { code, stdout } = await cli(['policy', 'test', '--repo', repo({ 'policies/tests/t.yaml': tests })])
-    expect(stdout).toContain('3 passed, 0 failed\n')
+    expect(stdout).toContain('5 passed, 0 failed\n')
     expect(code).toBe(0)
   })
 

@@ -4,6 +4,7 @@ import { formatDiagnostic } from '../core/diagnostics.ts'
 import { InputError } from '../core/errors.ts'
 import { loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
+import { BUILTIN_PROTECTED_TYPES } from '../core/plan/protected.ts'
 import { memorySource } from '../core/source/source.ts'
 import { type ExampleOptions, generateExampleFleet } from './generate-example.ts'
 
@@ -166,7 +167,23 @@ describe('generateExampleFleet: the default example', () => {
     const monitoring = [...fleet.accounts.values()].find((a) => a.name === 'ops-monitoring')!
     const stack = desiredOf(monitoring.id).stacks.find((s) => s.stackName === 'ops-monitoring')!
     expect(JSON.stringify(stack.template)).toContain('"{{resolve:ssm:/platform/alerting/paging-endpoint}}"')
-    expect(fleet.settings.protect).toContain('AWS::ElastiCache::ReplicationGroup')
+  })
+
+  test('protects in fleet.yaml what is not built in and what its stacks use: the NAT addresses', () => {
+    expect(fleet.settings.protect).toEqual(['AWS::EC2::EIP'])
+    const used = new Set(
+      [...fleet.desired.values()].flatMap((d) =>
+        d.stacks.flatMap((s) =>
+          Object.values((s.template as { Resources: Record<string, { Type: string }> }).Resources).map(
+            (r) => r.Type,
+          ),
+        ),
+      ),
+    )
+    for (const type of fleet.settings.protect) {
+      expect(BUILTIN_PROTECTED_TYPES, `${type} is built in already`).not.toContain(type)
+      expect(used, `no stack of the example uses ${type}`).toContain(type)
+    }
   })
 
   test('has about ten components, one with interpolate: false and several selected', () => {

@@ -10,12 +10,13 @@ description: ${JSON.stringify(description)}
 provider: sim                      # the built-in simulated fleet; aws for real accounts
 # Tag compliance is the share of these tags an account carries (the portal shows it per team).
 requiredTags: [owner, cost-center, environment]
-# Added to the built-in protected types (hosted zones, certificates, VPCs, IAM roles, buckets, …):
-# deleting or replacing one needs an approval of its exact address.
+# Added to the built-in protected types (hosted zones, certificates, VPCs, IAM roles, and every
+# type that holds data: databases, buckets, caches, queues, secrets, keys, …): deleting or
+# replacing one needs an approval of its exact address.
 protect:
-  - AWS::ElastiCache::ReplicationGroup   # Alertmanager's state (stacks/ops-monitoring.yaml)
+  - AWS::EC2::EIP   # the NAT gateways' public addresses, which partners allowlist (stacks/vpc.yaml)
 limits:
-  maxDeletes: 10                   # more deletions in one plan need an approval
+  maxDeletes: 10                   # more deletions (replacements too) in one plan need an approval
   maxShrinkPercent: 10             # a stack or component may lose at most 10 % of its targets at once
 `
 }

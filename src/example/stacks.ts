@@ -540,7 +540,7 @@ Resources:
       Description: Private subnets of the account VPC (stacks/vpc.yaml)
       SubnetIds: !Split [",", !ImportValue vpc-PrivateSubnetIds]
   AlertCache:
-    Type: AWS::ElastiCache::ReplicationGroup   # protected: fleet.yaml lists it under protect
+    Type: AWS::ElastiCache::ReplicationGroup   # protected: a built-in stateful type
     Condition: IsMonitoringAccount
     DeletionPolicy: Snapshot
     UpdateReplacePolicy: Snapshot

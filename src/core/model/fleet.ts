@@ -32,7 +32,9 @@ export const fleetSettingsSchema = z
           .int()
           .min(0)
           .default(10)
-          .describe('More deletions than this in one plan need an approval.'),
+          .describe(
+            'More deletions than this in one plan need an approval; a replacement counts as a deletion.',
+          ),
         maxShrinkPercent: z
           .number()
           .min(0)

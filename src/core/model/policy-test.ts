@@ -51,7 +51,7 @@ export const policyTestChangeSchema = z.strictObject({
     .boolean()
     .optional()
     .describe(
-      'Whether the type is protected. Default: as the fleet decides it (built-in list plus fleet.yaml protect).',
+      'Whether the type is protected. Default: as the fleet decides it (built-in list plus fleet.yaml protect); a stack (AWS::CloudFormation::Stack) is not, as in a plan: its resources are.',
     ),
   mayReplace: z
     .boolean()

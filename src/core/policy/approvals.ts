@@ -61,8 +61,10 @@ export interface ApprovalOutcome {
  * Checks given approvals against the plan's require-approval findings. A finding is satisfied
  * when each of its addresses is approved — exactly, or by a pattern whose count is right; a
  * finding that asks for a pattern (`delete-budget`) needs a pattern approval covering exactly its
- * addresses. Approvals that match nothing are reported (a stale approval is a smell), and a
- * pattern that matches another number than it says denies the plan.
+ * addresses. A pattern approval that matches more addresses than it says, but exactly the
+ * addresses of such a finding, approves that finding's addresses only. Approvals that match
+ * nothing are reported (a stale approval is a smell), and a pattern that matches another number
+ * than it says denies the plan.
  */
 export function applyApprovals(
   findings: readonly Finding[],
@@ -81,8 +83,15 @@ export function applyApprovals(
       continue
     }
     const matched = [...required].filter((a) => matchesGlob(approval.glob, a))
+    const asked = matched.length === approval.expectedCount ? undefined : askedFor(approval, findings)
     if (matched.length === 0) {
       extra.push(stale(approval))
+    } else if (asked) {
+      // The pattern a finding asked for also matches addresses that other findings hold (a
+      // protected resource that may be replaced, a cluster update): it approves the finding's
+      // addresses, exactly as many as it says, and the others still need their own approvals.
+      for (const address of asked) approved.add(address)
+      approvedPatterns.push({ glob: approval.glob, matched: new Set(asked) })
     } else if (matched.length !== approval.expectedCount) {
       extra.push({
         rule: 'approval-mismatch',
@@ -109,6 +118,25 @@ export function applyApprovals(
     for (const address of finding.addresses) if (!approved.has(address)) unmet.add(address)
   }
   return { findings: extra, unmet: [...unmet].sort(), given: approvals.map(formatApproval) }
+}
+
+/**
+ * The addresses of the pattern finding (`delete-budget`) that a pattern approval was written for:
+ * one whose every address the glob matches and whose count is the approval's. Undefined when
+ * there is none.
+ */
+function askedFor(
+  approval: Extract<Approval, { kind: 'pattern' }>,
+  findings: readonly Finding[],
+): readonly string[] | undefined {
+  return findings.find(
+    (f) =>
+      f.effect === 'require-approval' &&
+      f.pattern !== undefined &&
+      f.addresses.length === approval.expectedCount &&
+      new Set(f.addresses).size === f.addresses.length &&
+      f.addresses.every((a) => matchesGlob(approval.glob, a)),
+  )?.addresses
 }
 
 function stale(approval: Approval): Finding {

@@ -9,6 +9,7 @@ import {
   type PolicyTestChange,
   policyTestFileSchema,
 } from '../model/policy-test.ts'
+import { STACK_TYPE } from '../plan/diff-stacks.ts'
 import { targetPlanOf } from '../plan/plan-fleet.ts'
 import type { Change, TargetPlan, Verdict } from '../plan/plan-model.ts'
 import { protectedTypes } from '../plan/protected.ts'
@@ -260,7 +261,9 @@ class TestContext {
       address,
       action: change.action,
       type: change.type,
-      protected: change.protected ?? this.isProtected(change.type),
+      // As a plan marks them: a stack entry is never protected itself (its resources are, one by
+      // one), although a nested stack resource of the same type is.
+      protected: change.protected ?? (change.type !== STACK_TYPE && this.isProtected(change.type)),
       ...(change.mayReplace ? { mayReplace: true } : {}),
       properties: change.properties.map((p) => ({
         path: p.path,

@@ -68,6 +68,11 @@ export interface SpecResource {
   readonly primaryIdentifier?: readonly string[]
   readonly cloudFormationTransform?: string
   readonly additionalReplacementProperties?: readonly (readonly string[])[]
+  /**
+   * Whether the type holds state that its deletion loses: the specification sets it for the types
+   * of cfn-lint's `StatefulResources.json` (databases, file systems, keys, queues, …).
+   */
+  readonly isStateful?: boolean
 }
 
 /** What the builder needs of the specification database. */
