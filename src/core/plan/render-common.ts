@@ -53,7 +53,8 @@ export function replacementNote(change: {
   const notes: string[] = []
   if (change.dependsOn?.length) notes.push(`reads replaced ${change.dependsOn.join(', ')}`)
   else if (change.unknown) notes.push('known only when applied')
-  if (change.forcesReplacement === true) notes.push(change.unknown ? 'may force replacement' : 'forces replacement')
+  if (change.forcesReplacement === true)
+    notes.push(change.unknown ? 'may force replacement' : 'forces replacement')
   else if (change.forcesReplacement !== false) notes.push('may force replacement')
   return notes.length > 0 ? notes.join('; ') : undefined
 }

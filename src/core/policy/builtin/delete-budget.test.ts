@@ -10,6 +10,7 @@ const emptySide: FleetState = {
   targets: new Map(),
   desired: new Map(),
   stageOf: new Map(),
+  stages: [],
 }
 
 /** A context holding only the given accounts' changes (all the rule looks at), with a budget of `maxDeletes`. */
@@ -27,6 +28,8 @@ function contextOf(targets: TargetPlan[], maxDeletes: number): PlanContext {
       byEnvironment: {},
       byCriticality: {},
       byTeam: {},
+      byStage: {},
+      stageMoves: 0,
       opsTargetsChanged: 0,
     },
     findings: [],
