@@ -23,6 +23,19 @@ describe('policies', () => {
     ])
   })
 
+  test('every built-in rule and plan-time validation rule is known by name: named in a policy, never a second rule', () => {
+    for (const name of ['kubernetes-version', 'rotation-budget', 'stage-move']) {
+      expect(errorsFor({ [POLICY]: `- name: ${name}\n  when: 'true'\n  effect: deny\n` }), name).toEqual([
+        expect.stringContaining(`"${name}" is a built-in safety rule and always on`),
+      ])
+    }
+    for (const name of ['moved-from', 'namespace-removal', 'definition-removal', 'cloudformation']) {
+      expect(errorsFor({ [POLICY]: `- name: ${name}\n  effect: deny\n` }), name).toEqual([
+        expect.stringContaining(`"${name}" is a validation rule of Flotilla's`),
+      ])
+    }
+  })
+
   test('a duplicate rule name, across files too', () => {
     const rule = "- name: p\n  when: 'true'\n  effect: deny\n"
     expect(errorsFor({ 'policies/a.yaml': rule, 'policies/b.yaml': rule })).toEqual([

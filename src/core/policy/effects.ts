@@ -20,10 +20,19 @@ export const BUILTIN_RULE_EFFECTS: Readonly<Record<string, FindingEffect>> = {
   'policy-error': 'deny',
   'approval-mismatch': 'deny',
   drift: 'warn',
+  'kubernetes-version': 'deny',
+  'rotation-budget': 'warn',
 }
 
 /** Built-in rules that are validation errors: there is nothing to make stricter. */
-export const VALIDATION_RULES: readonly string[] = ['inventory-removal', 'ops-segregation']
+export const VALIDATION_RULES: readonly string[] = [
+  'inventory-removal',
+  'ops-segregation',
+  'moved-from',
+  'namespace-removal',
+  'definition-removal',
+  'cloudformation',
+]
 
 /** The stronger of two effects. */
 export function strongest(a: FindingEffect, b: FindingEffect): FindingEffect {
