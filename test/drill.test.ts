@@ -62,9 +62,9 @@ describe('flotilla drill', () => {
     )
     expect(detail['stack-rename']).toContain('stack-rename: stack "route53-hostedzones" disappears')
     expect(detail['selection-matches-nothing']).toContain('selection-shrink: stack "route53-hostedzones"')
-    // One Conditions line deletes every zone: the example's policy on the ops zones denies it (and
-    // protected-destroy and delete-budget hold the rest for approvals nobody gave).
-    expect(detail['condition-flipped']).toMatch(/is denied: ops-dns-zones-stay: .* \(and \d+ more findings\)/)
+    // One Conditions line deletes every zone: the example's policy on the ops zones denies it, the
+    // first safeguard that stops it (protected-destroy and delete-budget would hold the rest).
+    expect(detail['condition-flipped']).toMatch(/is denied: ops-dns-zones-stay: .*\(\d+ changes; policies\/protection\.yaml:\d+:\d+\)/)
     expect(detail['account-dropped']).toMatch(
       /inventory\/accounts\/\w+\.yaml:\d+:\d+: account "\d{12}" \(.+\) was removed from the inventory without going through lifecycle: decommission-requested/,
     )
