@@ -1,0 +1,269 @@
+import { type Diagnostic, formatDiagnostic } from '../../../src/core/diagnostics.ts'
+import { FlotillaError } from '../../../src/core/errors.ts'
+import { type CachedParse, LoadCache } from '../../../src/core/load/load-cache.ts'
+import { loadFleet } from '../../../src/core/load/load-fleet.ts'
+import type { Fleet } from '../../../src/core/model/fleet-model.ts'
+import { strictestSettings } from '../../../src/core/plan/plan-fleet.ts'
+import type { Change, Plan, Verdict } from '../../../src/core/plan/plan-model.ts'
+import { planRevisions } from '../../../src/core/plan/plan-revisions.ts'
+import { protectedTypes } from '../../../src/core/plan/protected.ts'
+import { renderPlanMarkdown } from '../../../src/core/plan/render-markdown.ts'
+import { renderPlanText } from '../../../src/core/plan/render-text.ts'
+import { memorySource } from '../../../src/core/source/source.ts'
+import { type ExampleOptions, generateExampleFleet } from '../../../src/example/generate-example.ts'
+import { applyMutations, type Mutation } from './mutations.ts'
+
+/** The time every plan is made at: a Tuesday outside the example's freeze windows. */
+const NOW = new Date('2026-11-10T10:00:00Z')
+
+/** What became of one mutant. */
+export type MutantOutcome =
+  /** The mutations changed no file. */
+  | { readonly kind: 'unchanged' }
+  /** The head does not load: every error located. */
+  | { readonly kind: 'invalid'; readonly errors: readonly Diagnostic[] }
+  /** The head loads, but the plan cannot be made (a target left the inventory): located errors. */
+  | { readonly kind: 'plan-invalid'; readonly errors: readonly Diagnostic[] }
+  /** A project error was thrown (an {@link FlotillaError}): a user error, not a crash. */
+  | { readonly kind: 'rejected'; readonly error: FlotillaError }
+  /** The head loads and the plan was made. */
+  | { readonly kind: 'planned'; readonly plan: Plan; readonly vanished: readonly string[] }
+  /** Anything else that was thrown: a bug. */
+  | { readonly kind: 'internal-error'; readonly error: unknown }
+
+/** A mutant's outcome, how long it took, and every way it breaks the fuzz test's properties. */
+export interface MutantResult {
+  readonly outcome: MutantOutcome
+  readonly ms: number
+  /** Empty when the mutant is fine. */
+  readonly problems: readonly string[]
+}
+
+/**
+ * Loads an example fleet once and then loads and plans mutants of it in process, the way
+ * `flotilla plan --base main --head <mutant>` would (the same load, {@link planRevisions} and
+ * plan renderings), checking each outcome:
+ *
+ * (a) a valid fleet, or errors that each name a file, line and column — never another exception;
+ * (b) no plan that deletes or replaces a protected resource (or may replace one) is `allowed`,
+ *     and no protected resource of the base that is gone from the head's rendered state (or
+ *     changed its type) goes unreported: the plan lists it as a delete, a replacement or a move.
+ *
+ * Fast on purpose: the base's parsed files are kept for every mutant, so a mutant costs the
+ * parsing of the files it changed, the renders they feed and the plan.
+ */
+export class FleetFuzzer {
+  readonly files: ReadonlyMap<string, string>
+  private cache!: BaseKeepingCache
+  private baseFleet!: Fleet
+  private loads = 0
+
+  /** How long one mutant may take before it counts as a near-hang. */
+  readonly slowMs: number
+
+  constructor(example: ExampleOptions = { accounts: 16, clusters: 8, seed: 1 }, slowMs = 10_000) {
+    this.files = generateExampleFleet(example)
+    this.slowMs = slowMs
+    this.loadBase()
+  }
+
+  /** The unmutated example, loaded. */
+  get base(): Fleet {
+    return this.baseFleet
+  }
+
+  /** Loads and plans the example with these mutations applied; never throws. */
+  run(mutations: readonly Mutation[]): MutantResult {
+    // Render results of clusters are kept by component set for the life of a cache: start afresh
+    // now and then so that a long run's memory stays flat.
+    if (++this.loads % 2000 === 0) this.loadBase()
+    const head = applyMutations(this.files, mutations)
+    const start = performance.now()
+    const outcome = this.outcomeOf(head)
+    const ms = performance.now() - start
+    const problems = problemsOf(outcome, this.files, head)
+    if (ms > this.slowMs) problems.push(`took ${Math.round(ms)} ms (limit ${this.slowMs} ms): a near-hang`)
+    return { outcome, ms, problems }
+  }
+
+  private outcomeOf(head: ReadonlyMap<string, string>): MutantOutcome {
+    if ([...head].every(([p, t]) => this.files.get(p) === t) && head.size === this.files.size)
+      return { kind: 'unchanged' }
+    try {
+      const loaded = loadFleet(memorySource(head, '(mutant)'), { cache: this.cache })
+      if (!loaded.ok) return { kind: 'invalid', errors: [...loaded.errors, ...loaded.warnings] }
+      const outcome = planRevisions(this.baseFleet, loaded.fleet, { now: NOW })
+      if (!outcome.ok) return { kind: 'plan-invalid', errors: outcome.errors }
+      // What the CLI prints: a crash here is as much a crash as one in the load.
+      renderPlanText(outcome.plan, { color: false })
+      renderPlanMarkdown(outcome.plan)
+      JSON.stringify(outcome.plan)
+      const isProtected = protectedTypes(
+        strictestSettings(this.baseFleet.settings, loaded.fleet.settings).protect,
+      )
+      return {
+        kind: 'planned',
+        plan: outcome.plan,
+        vanished: vanishedProtected(this.baseFleet, loaded.fleet, isProtected),
+      }
+    } catch (error) {
+      if (error instanceof FlotillaError) return { kind: 'rejected', error }
+      return { kind: 'internal-error', error }
+    }
+  }
+
+  private loadBase(): void {
+    this.cache = new BaseKeepingCache()
+    const loaded = loadFleet(memorySource(this.files, '(example)'), { cache: this.cache })
+    if (!loaded.ok)
+      throw new Error(`the example fleet does not load:\n${loaded.errors.map(formatDiagnostic).join('\n')}`)
+    this.baseFleet = loaded.fleet
+    for (const [path, text] of this.files) this.cache.keep(path, text)
+  }
+}
+
+/**
+ * A load cache that keeps the base's parsed files for good, not only for the next two loads: a
+ * mutant then parses only the files it changed, whatever the mutant before it changed.
+ */
+class BaseKeepingCache extends LoadCache {
+  private readonly kept = new Map<string, CachedParse>()
+
+  keep(path: string, text: string): void {
+    const parsed = super.parsed(path, text)
+    if (parsed) this.kept.set(`${path}\0${text}`, parsed)
+  }
+
+  override parsed(path: string, text: string): CachedParse | undefined {
+    return super.parsed(path, text) ?? this.kept.get(`${path}\0${text}`)
+  }
+}
+
+/** Every way an outcome breaks the properties (see {@link FleetFuzzer}). */
+export function problemsOf(
+  outcome: MutantOutcome,
+  base: ReadonlyMap<string, string>,
+  head: ReadonlyMap<string, string>,
+): string[] {
+  switch (outcome.kind) {
+    case 'unchanged':
+    case 'rejected':
+      return []
+    case 'internal-error': {
+      const error = outcome.error
+      return [`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`]
+    }
+    case 'invalid':
+    case 'plan-invalid': {
+      const problems = outcome.errors.flatMap((d) => unlocated(d, base, head))
+      if (outcome.errors.length === 0) problems.push(`${outcome.kind} without a single error`)
+      return problems
+    }
+    case 'planned':
+      return destroysAllowed(outcome.plan, outcome.vanished)
+  }
+}
+
+/** Why a diagnostic is not located: no file, no line or column, or a line past the end of its file. */
+function unlocated(
+  d: Diagnostic,
+  base: ReadonlyMap<string, string>,
+  head: ReadonlyMap<string, string>,
+): string[] {
+  const problems: string[] = []
+  const at = `${formatDiagnostic(d)} [${d.rule}]`
+  if (typeof d.file !== 'string' || d.file === '') problems.push(`diagnostic without a file: ${at}`)
+  if (!Number.isInteger(d.line) || d.line < 1) problems.push(`diagnostic without a line: ${at}`)
+  if (!Number.isInteger(d.col) || d.col < 1) problems.push(`diagnostic without a column: ${at}`)
+  if (typeof d.message !== 'string' || d.message.trim() === '')
+    problems.push(`diagnostic without a message: ${at}`)
+  const lines = Math.max(
+    ...[base.get(d.file), head.get(d.file)].map((t) => (t === undefined ? 0 : t.split('\n').length)),
+  )
+  if (lines > 0 && d.line > lines)
+    problems.push(`diagnostic past the end of ${d.file} (${lines} lines): ${at}`)
+  return problems
+}
+
+const DESTROYING: ReadonlySet<Change['action']> = new Set(['delete', 'replace'])
+
+/** Whether a change destroys (or may destroy) what it changes. */
+export function destroys(change: Change): boolean {
+  return DESTROYING.has(change.action) || change.mayReplace === true
+}
+
+const BLOCKING: ReadonlySet<Verdict> = new Set(['requires-approval', 'denied'])
+
+function destroysAllowed(plan: Plan, vanished: readonly string[]): string[] {
+  const problems: string[] = []
+  const changes = plan.targets.flatMap((t) => t.changes)
+  const destroyed = changes.filter((c) => c.protected && destroys(c)).map((c) => `${c.action} ${c.address}`)
+  if (destroyed.length > 0 && !BLOCKING.has(plan.verdict))
+    problems.push(
+      `verdict ${plan.verdict} for a plan that destroys protected resources: ${destroyed.slice(0, 5).join(', ')}`,
+    )
+  const reported = new Set(changes.filter((c) => destroys(c)).map((c) => c.address))
+  const moved = new Set(changes.flatMap((c) => (c.action === 'move' && c.movedFrom ? [c.movedFrom] : [])))
+  const hidden = vanished.filter((a) => !reported.has(a) && !moved.has(a))
+  if (hidden.length > 0)
+    problems.push(
+      `protected resources gone from the head but not deleted, replaced or moved in the plan: ${hidden.slice(0, 5).join(', ')}`,
+    )
+  const gone = vanished.filter((a) => !moved.has(a))
+  if (gone.length > 0 && !BLOCKING.has(plan.verdict))
+    problems.push(
+      `verdict ${plan.verdict} while protected resources are gone from the head: ${gone.slice(0, 5).join(', ')}`,
+    )
+  return problems
+}
+
+/** A protected thing in a rendered fleet: its type, and whether it exists only under a CloudFormation Condition. */
+interface ProtectedThing {
+  readonly type: string
+  readonly conditional: boolean
+}
+
+/**
+ * The addresses of protected resources and objects that the base renders unconditionally and the
+ * head no longer renders at the same address, or renders with another type. Resources under a
+ * `Condition` in the head are left out: whether they exist is for the plan to evaluate, and this
+ * oracle does not second-guess it.
+ */
+export function vanishedProtected(
+  base: Fleet,
+  head: Fleet,
+  isProtected: (type: string) => boolean,
+): string[] {
+  const before = protectedThings(base, isProtected)
+  const after = protectedThings(head, () => true)
+  const out: string[] = []
+  for (const [address, thing] of before) {
+    if (thing.conditional) continue
+    const now = after.get(address)
+    if (now === undefined || now.type !== thing.type) out.push(address)
+  }
+  return out.sort()
+}
+
+function protectedThings(fleet: Fleet, isProtected: (type: string) => boolean): Map<string, ProtectedThing> {
+  const out = new Map<string, ProtectedThing>()
+  for (const desired of fleet.desired.values()) {
+    for (const stack of desired.stacks) {
+      const resources = (stack.template as { Resources?: unknown } | null)?.Resources
+      if (typeof resources !== 'object' || resources === null) continue
+      for (const [logicalId, resource] of Object.entries(resources)) {
+        const { Type: type, Condition: condition } = (resource ?? {}) as {
+          Type?: unknown
+          Condition?: unknown
+        }
+        if (typeof type !== 'string' || !isProtected(type)) continue
+        out.set(`${stack.address}/${logicalId}`, { type, conditional: condition !== undefined })
+      }
+    }
+    for (const manifest of desired.manifests) {
+      const type = `${String(manifest.object.apiVersion)}/${String(manifest.object.kind)}`
+      if (isProtected(type)) out.set(manifest.address, { type, conditional: false })
+    }
+  }
+  return out
+}
