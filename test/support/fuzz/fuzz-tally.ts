@@ -1,5 +1,6 @@
 import { createPatch } from 'diff'
 import type { MutantResult } from './fleet-fuzzer.ts'
+import type { KnownBug } from './known-bugs.ts'
 import { applyMutations, type Mutation } from './mutations.ts'
 
 /** Counts of a fuzz run: what became of the mutants, and how fast they went. */
@@ -16,9 +17,14 @@ export class FuzzTally {
   totalMs = 0
   slowestMs = 0
   private readonly started = performance.now()
+  private readonly cpuAtStart = process.cpuUsage()
 
-  add(result: MutantResult): void {
+  /** Internal errors that are known bugs, by bug. */
+  readonly known = new Map<string, number>()
+
+  add(result: MutantResult, known?: KnownBug): void {
     this.mutants++
+    if (known) this.known.set(known.description, (this.known.get(known.description) ?? 0) + 1)
     this.totalMs += result.ms
     this.slowestMs = Math.max(this.slowestMs, result.ms)
     if (result.problems.length > 0) this.failing++
@@ -51,6 +57,15 @@ export class FuzzTally {
     return this.mutants / ((performance.now() - this.started) / 1000)
   }
 
+  /**
+   * Mutants per second of this process's CPU time: what an idle machine gives in wall time, on
+   * a machine that other work keeps busy.
+   */
+  get perCpuSecond(): number {
+    const { user, system } = process.cpuUsage(this.cpuAtStart)
+    return this.mutants / ((user + system) / 1e6)
+  }
+
   /** One paragraph for a log. */
   summary(): string {
     const verdicts = Object.entries(this.verdicts)
@@ -58,10 +73,11 @@ export class FuzzTally {
       .map(([v, n]) => `${v} ${n}`)
       .join(', ')
     return [
-      `${this.mutants} mutants in ${((performance.now() - this.started) / 1000).toFixed(1)} s (${this.perSecond.toFixed(1)}/s; slowest ${Math.round(this.slowestMs)} ms)`,
+      `${this.mutants} mutants in ${((performance.now() - this.started) / 1000).toFixed(1)} s (${this.perSecond.toFixed(1)}/s, ${this.perCpuSecond.toFixed(1)} per CPU second; slowest ${Math.round(this.slowestMs)} ms)`,
       `  valid fleets ${this.valid} (plans: ${verdicts || 'none'})`,
       `  invalid with located errors ${this.invalid}, plans invalid with located errors ${this.planInvalid}, project errors thrown ${this.rejected}, unchanged ${this.unchanged}`,
-      `  internal errors ${this.internalErrors}, mutants breaking a property ${this.failing}`,
+      `  internal errors ${this.internalErrors} (of them known bugs ${[...this.known.values()].reduce((a, b) => a + b, 0)}), mutants breaking a property ${this.failing}`,
+      ...[...this.known].map(([bug, n]) => `  known bug met ${n} times: ${bug}`),
     ].join('\n')
   }
 }
