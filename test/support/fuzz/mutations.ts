@@ -363,6 +363,17 @@ export function semanticSites(op: SemanticOp, files: ReadonlyMap<string, string>
     .flatMap(([, t]) => [...t.matchAll(/^\s*StackName:\s*(\S+)/gm)].map((m) => m[1]!))
   for (const [path, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const lines = text.split('\n')
+    // The top-level key each line is under: resources are the entries of `Resources:`.
+    let section = ''
+    const sectionOf = lines.map((line) => {
+      const top = /^([A-Za-z][A-Za-z0-9]*):/.exec(line)
+      if (top) section = top[1]!
+      return section
+    })
+    const isResourceKey = (index: number) =>
+      sectionOf[index] === 'Resources' &&
+      /^ {2}[A-Za-z0-9]+:\s*$/.test(lines[index]!) &&
+      /^ {4}Type:/.test(lines[index + 1] ?? '')
     const onLine = (pattern: RegExp, variants: readonly ((line: string, m: RegExpExecArray) => string)[]) => {
       lines.forEach((line, index) => {
         const match = pattern.exec(line)
@@ -371,7 +382,13 @@ export function semanticSites(op: SemanticOp, files: ReadonlyMap<string, string>
           path,
           edit: (t, pick) => {
             const ls = t.split('\n')
-            ls[index] = choose(variants, pick)(line, match)
+            // The variant drawn, or the next one that changes this line (`!=` → `==` needs a `!=`).
+            for (let k = 0; k < variants.length; k++) {
+              const edited = choose(variants, pick + k)(line, match)
+              if (edited === line) continue
+              ls[index] = edited
+              break
+            }
             return ls.join('\n')
           },
         })
@@ -405,7 +422,7 @@ export function semanticSites(op: SemanticOp, files: ReadonlyMap<string, string>
         if (isStack)
           lines.forEach((line, index) => {
             const match = /^ {2}([A-Za-z0-9]+):\s*$/.exec(line)
-            if (!match || !/^ {4}Type:/.test(lines[index + 1] ?? '')) return
+            if (!match || !isResourceKey(index)) return
             sites.push({
               path,
               edit: (t, pick) => {
@@ -424,8 +441,8 @@ export function semanticSites(op: SemanticOp, files: ReadonlyMap<string, string>
         break
       case 'remove-resource':
         if (isStack)
-          lines.forEach((line, index) => {
-            if (!/^ {2}[A-Za-z0-9]+:\s*$/.test(line) || !/^ {4}Type:/.test(lines[index + 1] ?? '')) return
+          lines.forEach((_line, index) => {
+            if (!isResourceKey(index)) return
             let end = index + 1
             while (end < lines.length && (/^ {3,}/.test(lines[end]!) || lines[end] === '')) end++
             sites.push({
