@@ -96,6 +96,45 @@ describe('FleetFuzzer', () => {
   })
 })
 
+describe('the oracle of vanished protected resources', () => {
+  const conditioned = (pick: number) => {
+    const result = fuzzer.run([{ op: 'add-condition', at: siteIn('add-condition', DNS), pick }])
+    if (result.outcome.kind !== 'planned') expect.fail(`not planned: ${JSON.stringify(result.outcome)}`)
+    return result.outcome.vanished
+  }
+  const zones = () =>
+    [...fuzzer.base.desired.values()]
+      .flatMap((d) => d.stacks)
+      .filter((s) => s.stackName === 'route53-hostedzones')
+      .map((s) => `${s.address}/HostedZone`)
+      .sort()
+
+  test('a condition false for every target takes every zone away', () => {
+    expect(conditioned(0)).toEqual(zones())
+  })
+
+  test('a condition true for every target takes none', () => {
+    expect(conditioned(1)).toEqual([])
+  })
+
+  test('a condition on a template value takes the zones of the targets it is false for', () => {
+    const production = new Set(
+      fuzzer.base.targets.filter((t) => t.environment === 'production').map((t) => t.id),
+    )
+    const expected = zones().filter((a) => !production.has(a.slice(0, a.indexOf('/'))))
+    expect(expected.length).toBeGreaterThan(0)
+    expect(expected.length).toBeLessThan(zones().length)
+    expect(conditioned(2)).toEqual(expected)
+  })
+
+  test('a condition it cannot decide is left to the plan', () => {
+    // `Either` refers to a condition that is not defined (which validation may reject outright).
+    const result = fuzzer.run([{ op: 'add-condition', at: siteIn('add-condition', DNS), pick: 5 }])
+    if (result.outcome.kind === 'planned') expect(result.outcome.vanished).toEqual([])
+    else expect(result.outcome.kind).toBe('invalid')
+  })
+})
+
 describe('the properties', () => {
   const files = new Map([['fleet.yaml', 'a: 1\nb: 2\n']])
 

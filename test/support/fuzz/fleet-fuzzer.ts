@@ -9,7 +9,9 @@ import { planRevisions } from '../../../src/core/plan/plan-revisions.ts'
 import { protectedTypes } from '../../../src/core/plan/protected.ts'
 import { renderPlanMarkdown } from '../../../src/core/plan/render-markdown.ts'
 import { renderPlanText } from '../../../src/core/plan/render-text.ts'
+import type { RenderedStack } from '../../../src/core/render/desired-state.ts'
 import { memorySource } from '../../../src/core/source/source.ts'
+import { toLongForm } from '../../../src/core/yaml/cfn-tags.ts'
 import { type ExampleOptions, generateExampleFleet } from '../../../src/example/generate-example.ts'
 import { applyMutations, type Mutation } from './mutations.ts'
 
@@ -47,7 +49,8 @@ export interface MutantResult {
  * (a) a valid fleet, or errors that each name a file, line and column — never another exception;
  * (b) no plan that deletes or replaces a protected resource (or may replace one) is `allowed`,
  *     and no protected resource of the base that is gone from the head's rendered state (or
- *     changed its type) goes unreported: the plan lists it as a delete, a replacement or a move.
+ *     changed its type, or is under a condition now false) goes unreported: the plan lists it as
+ *     a delete, a replacement or a move, and needs an approval.
  *
  * Fast on purpose: the base's parsed files are kept for every mutant, so a mutant costs the
  * parsing of the files it changed, the renders they feed and the plan.
@@ -217,17 +220,19 @@ function destroysAllowed(plan: Plan, vanished: readonly string[]): string[] {
   return problems
 }
 
-/** A protected thing in a rendered fleet: its type, and whether it exists only under a CloudFormation Condition. */
+/** A protected thing in a rendered fleet: its type, and whether it exists (`undefined`: its Condition cannot be told). */
 interface ProtectedThing {
   readonly type: string
-  readonly conditional: boolean
+  readonly exists: boolean | undefined
 }
 
 /**
- * The addresses of protected resources and objects that the base renders unconditionally and the
- * head no longer renders at the same address, or renders with another type. Resources under a
- * `Condition` in the head are left out: whether they exist is for the plan to evaluate, and this
- * oracle does not second-guess it.
+ * The addresses of protected resources and objects that surely exist in the base's rendered
+ * state and surely not in the head's at the same address with the same type: gone, retyped, or
+ * under a CloudFormation `Condition` that is false for the target. Conditions are evaluated here
+ * independently of the planner, for the plain cases (`Fn::Equals` of literals, template values,
+ * parameters and the account's and region's pseudo parameters, `Fn::Not`, `Fn::And`, `Fn::Or`,
+ * `Condition`); a condition it cannot decide is left to the plan.
  */
 export function vanishedProtected(
   base: Fleet,
@@ -238,9 +243,9 @@ export function vanishedProtected(
   const after = protectedThings(head, () => true)
   const out: string[] = []
   for (const [address, thing] of before) {
-    if (thing.conditional) continue
+    if (thing.exists !== true) continue
     const now = after.get(address)
-    if (now === undefined || now.type !== thing.type) out.push(address)
+    if (now === undefined || now.exists === false || now.type !== thing.type) out.push(address)
   }
   return out.sort()
 }
@@ -249,21 +254,96 @@ function protectedThings(fleet: Fleet, isProtected: (type: string) => boolean): 
   const out = new Map<string, ProtectedThing>()
   for (const desired of fleet.desired.values()) {
     for (const stack of desired.stacks) {
-      const resources = (stack.template as { Resources?: unknown } | null)?.Resources
+      const template = toLongForm(stack.template) as { Resources?: unknown; Conditions?: unknown } | null
+      const resources = template?.Resources
       if (typeof resources !== 'object' || resources === null) continue
+      const conditions = new ConditionOracle(template?.Conditions, stack)
       for (const [logicalId, resource] of Object.entries(resources)) {
         const { Type: type, Condition: condition } = (resource ?? {}) as {
           Type?: unknown
           Condition?: unknown
         }
         if (typeof type !== 'string' || !isProtected(type)) continue
-        out.set(`${stack.address}/${logicalId}`, { type, conditional: condition !== undefined })
+        out.set(`${stack.address}/${logicalId}`, {
+          type,
+          exists: condition === undefined ? true : conditions.holds(condition),
+        })
       }
     }
     for (const manifest of desired.manifests) {
       const type = `${String(manifest.object.apiVersion)}/${String(manifest.object.kind)}`
-      if (isProtected(type)) out.set(manifest.address, { type, conditional: false })
+      if (isProtected(type)) out.set(manifest.address, { type, exists: true })
     }
   }
   return out
+}
+
+/** Decides the plain CloudFormation conditions of one rendered stack; `undefined` for anything else. */
+class ConditionOracle {
+  private readonly definitions: Record<string, unknown>
+  private readonly evaluating = new Set<string>()
+  private readonly stack: RenderedStack
+
+  constructor(definitions: unknown, stack: RenderedStack) {
+    this.stack = stack
+    this.definitions =
+      typeof definitions === 'object' && definitions !== null ? (definitions as Record<string, unknown>) : {}
+  }
+
+  /** Whether the named condition holds. */
+  holds(name: unknown): boolean | undefined {
+    if (typeof name !== 'string' || !Object.hasOwn(this.definitions, name) || this.evaluating.has(name))
+      return undefined
+    this.evaluating.add(name)
+    try {
+      return this.truth(this.definitions[name])
+    } finally {
+      this.evaluating.delete(name)
+    }
+  }
+
+  private truth(node: unknown): boolean | undefined {
+    const [fn, args] = intrinsic(node)
+    const list = Array.isArray(args) ? args : []
+    switch (fn) {
+      case 'Condition':
+        return this.holds(args)
+      case 'Fn::Equals': {
+        if (list.length !== 2) return undefined
+        const [a, b] = list.map((v) => this.scalar(v))
+        return a === undefined || b === undefined ? undefined : a === b
+      }
+      case 'Fn::Not': {
+        const inner = list.length === 1 ? this.truth(list[0]) : undefined
+        return inner === undefined ? undefined : !inner
+      }
+      case 'Fn::And':
+      case 'Fn::Or': {
+        const values = list.map((v) => this.truth(v))
+        const decisive = fn === 'Fn::And' ? false : true
+        if (values.includes(decisive)) return decisive
+        return values.includes(undefined) || values.length === 0 ? undefined : !decisive
+      }
+      default:
+        return undefined
+    }
+  }
+
+  private scalar(node: unknown): string | undefined {
+    if (typeof node === 'string') return node
+    if (typeof node === 'number' || typeof node === 'boolean') return String(node)
+    const [fn, name] = intrinsic(node)
+    if (fn !== 'Ref' || typeof name !== 'string') return undefined
+    if (name === 'AWS::Region') return this.stack.region
+    if (name === 'AWS::AccountId') return this.stack.address.slice(0, this.stack.address.indexOf('/'))
+    if (name === 'AWS::StackName') return this.stack.stackName
+    return Object.hasOwn(this.stack.parameters, name) ? this.stack.parameters[name] : undefined
+  }
+}
+
+/** `{ "Fn::Equals": [...] }` → `["Fn::Equals", [...]]`; anything else → `[undefined, undefined]`. */
+function intrinsic(node: unknown): [string | undefined, unknown] {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return [undefined, undefined]
+  const keys = Object.keys(node)
+  return keys.length === 1 ? [keys[0], (node as Record<string, unknown>)[keys[0]!]] : [undefined, undefined]
 }

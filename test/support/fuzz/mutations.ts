@@ -39,6 +39,7 @@ export const SEMANTIC_OPS = [
   'remove-resource',
   'change-identity-property',
   'add-moved-from',
+  'add-condition',
   'edit-limits',
   'edit-protect',
   'edit-inventory',
@@ -157,6 +158,21 @@ const RESOURCE_TYPES = [
   'AWS::SQS::Queue',
   'AWS::Foo::Bar',
   'Custom::Thing',
+]
+
+/**
+ * Conditions put on a resource: false and true for every target, true for some targets only
+ * (from a template or a pseudo parameter), built from other conditions, and one never defined.
+ */
+const CONDITIONS: readonly (readonly [string, string | undefined])[] = [
+  ['Never', '!Equals [!Ref "AWS::Region", "nowhere-1"]'],
+  ['Always', '!Equals ["a", "a"]'],
+  ['InProduction', '!Equals ["{{ account.environment }}", "production"]'],
+  ['NotCentral', '!Not [!Equals [!Ref "AWS::Region", "eu-central-1"]]'],
+  ['Both', '!And [!Equals ["a", "a"], !Equals ["{{ account.criticality }}", "tier-9"]]'],
+  ['Either', '!Or [!Equals ["a", "b"], !Condition Elsewhere]'],
+  ['FromAccount', '!Equals [!Ref "AWS::AccountId", "123456789012"]'],
+  ['Undefined', undefined],
 ]
 
 /** A fast-check arbitrary of mutations of these files (repository-relative path → text). */
@@ -485,6 +501,23 @@ export function semanticSites(op: SemanticOp, files: ReadonlyMap<string, string>
                 )
                 ls.splice(index + 1, 0, `${match[1]}MovedFrom: ${from}`)
                 if (pick % 2 === 1) ls[index] = `${match[1]}StackName: ${match[2]}-moved`
+                return ls.join('\n')
+              },
+            })
+          })
+        break
+      case 'add-condition':
+        if (isStack)
+          lines.forEach((_line, index) => {
+            if (!isResourceKey(index)) return
+            sites.push({
+              path,
+              edit: (t, pick) => {
+                const [name, definition] = choose(CONDITIONS, pick)
+                const ls = t.split('\n')
+                ls.splice(index + 1, 0, `    Condition: ${name}`)
+                // Undefined names are wanted too: the resource then names a condition that is not there.
+                if (definition !== undefined) ls.push('Conditions:', `  ${name}: ${definition}`, '')
                 return ls.join('\n')
               },
             })
