@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { Plan } from '../../../src/core/plan/plan-model.ts'
-import { FleetFuzzer, type MutantOutcome, problemsOf } from './fleet-fuzzer.ts'
+import { FleetFuzzer, type MutantOutcome, problemsOf, type Vanished } from './fleet-fuzzer.ts'
 import { KNOWN_BUGS, knownBugOf } from './known-bugs.ts'
 import { semanticSites } from './mutations.ts'
 
@@ -79,7 +79,9 @@ describe('FleetFuzzer', () => {
     expect(['requires-approval', 'denied']).toContain(result.outcome.plan.verdict)
     expect(result.outcome.plan.findings.map((f) => f.rule)).toContain('protected-destroy')
     expect(result.outcome.vanished.length).toBeGreaterThan(0)
-    expect(result.outcome.vanished.every((a) => a.endsWith('/HostedZone'))).toBe(true)
+    expect(
+      result.outcome.vanished.every((v) => v.address.endsWith('/HostedZone') && v.reason === 'gone'),
+    ).toBe(true)
     expect(result.problems).toEqual([])
   })
 
@@ -100,7 +102,8 @@ describe('the oracle of vanished protected resources', () => {
   const conditioned = (pick: number) => {
     const result = fuzzer.run([{ op: 'add-condition', at: siteIn('add-condition', DNS), pick }])
     if (result.outcome.kind !== 'planned') expect.fail(`not planned: ${JSON.stringify(result.outcome)}`)
-    return result.outcome.vanished
+    expect(result.outcome.vanished.every((v) => v.reason === 'condition-false')).toBe(true)
+    return result.outcome.vanished.map((v) => v.address)
   }
   const zones = () =>
     [...fuzzer.base.desired.values()]
@@ -156,13 +159,13 @@ describe('the properties', () => {
     const hidden: MutantOutcome = {
       kind: 'planned',
       plan: planWith({ action: 'update', address: `${gone}-other` }, 'requires-approval'),
-      vanished: [gone],
+      vanished: [{ address: gone, reason: 'gone' }],
     }
-    expect(problemsOf(hidden, files, files).join()).toMatch(/gone from the head but not deleted/)
+    expect(problemsOf(hidden, files, files).join()).toMatch(/gone from the head, not deleted/)
     const moved: MutantOutcome = {
       kind: 'planned',
       plan: planWith({ action: 'move', address: `${gone}2`, movedFrom: gone }, 'requires-approval'),
-      vanished: [gone],
+      vanished: [{ address: gone, reason: 'gone' }],
     }
     expect(problemsOf(moved, files, files)).toEqual([])
   })
@@ -183,12 +186,28 @@ describe('the properties', () => {
   test('any exception but the project errors breaks property (a); known bugs are recognised by their exact error', () => {
     const crash: MutantOutcome = { kind: 'internal-error', error: new TypeError('x is undefined') }
     expect(problemsOf(crash, files, files).join()).toMatch(/internal error: TypeError/)
-    expect(knownBugOf(crash, KNOWN_BUGS)).toBeUndefined()
+    expect(knownBugOf(crash, [], KNOWN_BUGS)).toBeUndefined()
     const flow = new TypeError("Cannot read properties of null (reading 'anchor')")
     flow.stack = `${flow.message}\n    at ValueBuilder.build (/repo/src/core/yaml/parse.ts:170:43)`
-    expect(knownBugOf({ kind: 'internal-error', error: flow }, KNOWN_BUGS)?.op).toBe('broken-flow')
+    expect(knownBugOf({ kind: 'internal-error', error: flow }, [], KNOWN_BUGS)?.op).toBe('broken-flow')
     const elsewhere = new TypeError("Cannot read properties of null (reading 'anchor')")
     elsewhere.stack = `${elsewhere.message}\n    at render (/repo/src/core/render/evaluate.ts:1:1)`
-    expect(knownBugOf({ kind: 'internal-error', error: elsewhere }, KNOWN_BUGS)).toBeUndefined()
+    expect(knownBugOf({ kind: 'internal-error', error: elsewhere }, [], KNOWN_BUGS)).toBeUndefined()
+  })
+
+  test('a property problem is a known bug only when every problem of the mutant is one', () => {
+    const zone = '111111111111/global/route53-hostedzones/HostedZone'
+    const outcome = (reasons: Vanished['reason'][]): MutantOutcome => ({
+      kind: 'planned',
+      plan: planWith({ action: 'update' }, 'allowed'),
+      vanished: reasons.map((reason, i) => ({ address: `${zone}${i}`, reason })),
+    })
+    const conditioned = outcome(['condition-false'])
+    const problems = problemsOf(conditioned, files, files)
+    expect(problems).toHaveLength(2)
+    expect(knownBugOf(conditioned, problems, KNOWN_BUGS)?.op).toBe('add-condition')
+    const mixed = outcome(['condition-false', 'retyped'])
+    expect(knownBugOf(mixed, problemsOf(mixed, files, files), KNOWN_BUGS)).toBeUndefined()
+    expect(knownBugOf(conditioned, problems, [])).toBeUndefined()
   })
 })

@@ -29,7 +29,7 @@ export type MutantOutcome =
   /** A project error was thrown (an {@link FlotillaError}): a user error, not a crash. */
   | { readonly kind: 'rejected'; readonly error: FlotillaError }
   /** The head loads and the plan was made. */
-  | { readonly kind: 'planned'; readonly plan: Plan; readonly vanished: readonly string[] }
+  | { readonly kind: 'planned'; readonly plan: Plan; readonly vanished: readonly Vanished[] }
   /** Anything else that was thrown: a bug. */
   | { readonly kind: 'internal-error'; readonly error: unknown }
 
@@ -197,7 +197,23 @@ export function destroys(change: Change): boolean {
 
 const BLOCKING: ReadonlySet<Verdict> = new Set(['requires-approval', 'denied'])
 
-function destroysAllowed(plan: Plan, vanished: readonly string[]): string[] {
+/** Why a protected thing of the base is not in the head. */
+export type VanishReason = 'gone' | 'retyped' | 'condition-false'
+
+/** A protected resource or object the base has and the head does not, and why. */
+export interface Vanished {
+  readonly address: string
+  readonly reason: VanishReason
+}
+
+/** How each reason reads in a problem: known bugs are told apart by these words. */
+const VANISH_WORDS: Readonly<Record<VanishReason, string>> = {
+  gone: 'gone from the head',
+  retyped: 'of another type in the head',
+  'condition-false': 'under a CloudFormation Condition that is false for the target in the head',
+}
+
+function destroysAllowed(plan: Plan, vanished: readonly Vanished[]): string[] {
   const problems: string[] = []
   const changes = plan.targets.flatMap((t) => t.changes)
   const destroyed = changes.filter((c) => c.protected && destroys(c)).map((c) => `${c.action} ${c.address}`)
@@ -207,16 +223,18 @@ function destroysAllowed(plan: Plan, vanished: readonly string[]): string[] {
     )
   const reported = new Set(changes.filter((c) => destroys(c)).map((c) => c.address))
   const moved = new Set(changes.flatMap((c) => (c.action === 'move' && c.movedFrom ? [c.movedFrom] : [])))
-  const hidden = vanished.filter((a) => !reported.has(a) && !moved.has(a))
-  if (hidden.length > 0)
-    problems.push(
-      `protected resources gone from the head but not deleted, replaced or moved in the plan: ${hidden.slice(0, 5).join(', ')}`,
-    )
-  const gone = vanished.filter((a) => !moved.has(a))
-  if (gone.length > 0 && !BLOCKING.has(plan.verdict))
-    problems.push(
-      `verdict ${plan.verdict} while protected resources are gone from the head: ${gone.slice(0, 5).join(', ')}`,
-    )
+  for (const reason of Object.keys(VANISH_WORDS) as VanishReason[]) {
+    const these = vanished.filter((v) => v.reason === reason && !moved.has(v.address)).map((v) => v.address)
+    const hidden = these.filter((a) => !reported.has(a))
+    if (hidden.length > 0)
+      problems.push(
+        `protected resources ${VANISH_WORDS[reason]}, not deleted, replaced or moved in the plan: ${hidden.slice(0, 5).join(', ')}`,
+      )
+    if (these.length > 0 && !BLOCKING.has(plan.verdict))
+      problems.push(
+        `verdict ${plan.verdict} while protected resources are ${VANISH_WORDS[reason]}: ${these.slice(0, 5).join(', ')}`,
+      )
+  }
   return problems
 }
 
@@ -238,16 +256,18 @@ export function vanishedProtected(
   base: Fleet,
   head: Fleet,
   isProtected: (type: string) => boolean,
-): string[] {
+): Vanished[] {
   const before = protectedThings(base, isProtected)
   const after = protectedThings(head, () => true)
-  const out: string[] = []
+  const out: Vanished[] = []
   for (const [address, thing] of before) {
     if (thing.exists !== true) continue
     const now = after.get(address)
-    if (now === undefined || now.exists === false || now.type !== thing.type) out.push(address)
+    if (now === undefined) out.push({ address, reason: 'gone' })
+    else if (now.type !== thing.type) out.push({ address, reason: 'retyped' })
+    else if (now.exists === false) out.push({ address, reason: 'condition-false' })
   }
-  return out.sort()
+  return out.sort((a, b) => (a.address < b.address ? -1 : 1))
 }
 
 function protectedThings(fleet: Fleet, isProtected: (type: string) => boolean): Map<string, ProtectedThing> {

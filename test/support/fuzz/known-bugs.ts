@@ -3,15 +3,18 @@ import type { MutationOp } from './mutations.ts'
 
 /**
  * A bug the fuzz test finds that is known and being fixed elsewhere: the operator that makes it
- * (left out of the drawn mutants) and the signature of its internal error (which other operators
- * can hit by chance, and which is then counted, not failed). Only that exact error is let
- * through; any other internal error still fails. `FUZZ_STRICT=1` lets none through.
+ * and the signature of what it does — an internal error, or the words of a property problem.
+ * An operator whose bug is an internal error is left out of the drawn mutants; a mutant of any
+ * operator that meets a known bug exactly is counted, not failed, and any other problem still
+ * fails. `FUZZ_STRICT=1` lets none through.
  */
 export interface KnownBug {
   readonly description: string
   readonly op: MutationOp
-  /** The internal error it throws; absent for a bug that breaks property (b), which only leaving out the operator hides. */
+  /** The internal error it throws. */
   readonly matches?: (error: unknown) => boolean
+  /** The property (b) problems it causes (see fleet-fuzzer.ts), matched by their words. */
+  readonly problem?: RegExp
 }
 
 const topFrameIn = (error: Error, file: string) =>
@@ -42,13 +45,23 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     description:
-      'issue 18 item 1: CloudFormation Conditions are not evaluated: a Condition that is false for a target (here added to a protected resource) deletes the resource, and the plan shows a harmless update, allowed',
+      "issue 18 item 1: CloudFormation Conditions are not evaluated: a Condition that turns false for a target (added to a protected resource, or fed by a parameter such as the account's environment) deletes the resource, and the plan shows a harmless update (allowed, or blocked only for other reasons)",
     op: 'add-condition',
+    problem: /under a CloudFormation Condition that is false for the target in the head/,
   },
 ]
 
-/** The known bug an outcome is, if it is one. */
-export function knownBugOf(outcome: MutantOutcome, bugs: readonly KnownBug[]): KnownBug | undefined {
-  if (outcome.kind !== 'internal-error') return undefined
-  return bugs.find((bug) => bug.matches?.(outcome.error))
+/**
+ * The known bug a mutant's result is, if it is one: its internal error is a known bug's, or every
+ * problem it has is a known bug's.
+ */
+export function knownBugOf(
+  outcome: MutantOutcome,
+  problems: readonly string[],
+  bugs: readonly KnownBug[],
+): KnownBug | undefined {
+  if (outcome.kind === 'internal-error') return bugs.find((bug) => bug.matches?.(outcome.error))
+  if (problems.length === 0) return undefined
+  const bugOf = (problem: string) => bugs.find((bug) => bug.problem?.test(problem))
+  return problems.every((p) => bugOf(p) !== undefined) ? bugOf(problems[0]!) : undefined
 }
