@@ -1,10 +1,11 @@
 // The long run of the fuzz test of the fleet repository (test/fuzz-fleet.test.ts runs a short one
 // in `npm test`):
 //
-//   npx tsx scripts/fuzz-fleet.ts                       # 15 minutes, a random seed
-//   npx tsx scripts/fuzz-fleet.ts --seed 42 --minutes 20
-//   npx tsx scripts/fuzz-fleet.ts --seed 42 --path "17:3:0"   # replay a failure and its shrinks
-//   npx tsx scripts/fuzz-fleet.ts --strict              # known bugs fail too
+//   npm run fuzz                                       # 15 minutes, a random seed
+//   npm run fuzz -- --seed 42 --minutes 20
+//   npm run fuzz -- --seed 42 --path "17:3:0"          # replay a failure and its shrinks
+//   npm run fuzz -- --strict                           # known bugs fail too
+//   npm run fuzz -- --accounts 30 --clusters 20 --max-mutations 3
 //
 // The mutants run in a worker thread with a heap limit, watched from the main thread: a mutant
 // that hangs or runs the worker out of memory is reported with its mutations and diff (a hang

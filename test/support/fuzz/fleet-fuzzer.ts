@@ -340,7 +340,8 @@ class ConditionOracle {
       case 'Fn::And':
       case 'Fn::Or': {
         const values = list.map((v) => this.truth(v))
-        const decisive = fn === 'Fn::And' ? false : true
+        // false decides an And, true an Or.
+        const decisive = fn === 'Fn::Or'
         if (values.includes(decisive)) return decisive
         return values.includes(undefined) || values.length === 0 ? undefined : !decisive
       }

@@ -73,7 +73,7 @@ export function runFuzz(options: FuzzOptions): FuzzRun {
   const counterexample = (details.counterexample as [Mutation[]] | null)?.[0]
   const replay = `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexample ? details.counterexamplePath : ''}`
   const failure = [
-    `the fuzz test failed (seed ${details.seed}, path "${details.counterexamplePath ?? ''}"; replay with ${replay}, or npx tsx scripts/fuzz-fleet.ts --seed ${details.seed} --path "${details.counterexamplePath ?? ''}")`,
+    `the fuzz test failed (seed ${details.seed}, path "${details.counterexamplePath ?? ''}"; replay with ${replay}, or npm run fuzz -- --seed ${details.seed} --path "${details.counterexamplePath ?? ''}")`,
     counterexample ? describeMutant(fuzzer.files, counterexample) : '(no counterexample)',
     `what broke: ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`,
     tally.summary(),
