@@ -77,7 +77,7 @@ export class FuzzTally {
       `${this.mutants} mutants in ${((performance.now() - this.started) / 1000).toFixed(1)} s (${this.perSecond.toFixed(1)}/s, ${this.perCpuSecond.toFixed(1)} per CPU second; slowest ${Math.round(this.slowestMs)} ms)`,
       `  valid fleets ${this.valid} (plans: ${verdicts || 'none'})`,
       `  invalid with located errors ${this.invalid}, plans invalid with located errors ${this.planInvalid}, project errors thrown ${this.rejected}, unchanged ${this.unchanged}`,
-      `  internal errors ${this.internalErrors} (of them known bugs ${[...this.known.values()].reduce((a, b) => a + b, 0)}), mutants breaking a property (known bugs left out) ${this.failing}`,
+      `  internal errors ${this.internalErrors}; mutants that met a known bug ${[...this.known.values()].reduce((a, b) => a + b, 0)}; mutants breaking a property otherwise ${this.failing}`,
       ...[...this.known].map(([bug, n]) => `  known bug met ${n} times: ${bug}`),
     ].join('\n')
   }
