@@ -406,6 +406,18 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
     ],
   },
   'an unused gate': { [R]: ['gates: [healthy, status]', 'gates: [healthy]'] },
+  'an undefined condition': {
+    [Z]: [
+      '    Type: AWS::Route53::HostedZone\n    DeletionPolicy: Retain\n',
+      '    Type: AWS::Route53::HostedZone\n    Condition: IsProduction\n    DeletionPolicy: Retain\n',
+    ],
+  },
+  'a mapping without the region': {
+    [Z]: [
+      'Resources:\n  HostedZone:\n    Type: AWS::Route53::HostedZone\n    DeletionPolicy: Retain\n    Properties:\n',
+      'Mappings:\n  Comments:\n    us-east-1: { text: Virginia }\nResources:\n  HostedZone:\n    Type: AWS::Route53::HostedZone\n    DeletionPolicy: Retain\n    Properties:\n      HostedZoneConfig: { Comment: !FindInMap [Comments, !Ref "AWS::Region", text] }\n',
+    ],
+  },
 }
 
 describe('validation.md and expressions.md: the messages they quote', () => {
@@ -1129,7 +1141,13 @@ describe('plans.md: the plans it shows', () => {
       .slice(1)
       .map(([rule]) => rule)
     expect(rules.sort()).toEqual(
-      [...builtinRules().rules.map((r) => r.id), 'inventory-removal', 'ops-segregation']
+      [
+        ...builtinRules().rules.map((r) => r.id),
+        'inventory-removal',
+        'namespace-removal',
+        'definition-removal',
+        'ops-segregation',
+      ]
         .map((id) => `\`${id}\``)
         .sort(),
     )

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { evaluateStack } from '../src/core/cloudformation/evaluate-stack.ts'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
@@ -33,7 +34,10 @@ function plan(base: FleetState, head: FleetState): Plan {
 function pickProperty(stack: RenderedStack): { id: string; type: string; property: string } | undefined {
   const resources = (stack.template as { Resources: Record<string, { Type: unknown; Properties?: unknown }> })
     .Resources
+  // A resource whose Condition is false for this account is not created: changing it changes nothing.
+  const created = evaluateStack(stack).resources
   for (const [id, resource] of Object.entries(resources)) {
+    if (!Object.hasOwn(created, id)) continue
     if (typeof resource?.Type !== 'string' || !awsResourceType(resource.Type)) continue
     const properties = resource.Properties
     if (properties === null || typeof properties !== 'object' || properties instanceof CfnTag) continue
@@ -97,9 +101,18 @@ describe.each(cfnFiles)('planning corpus template %s', (file) => {
     const picked = pickProperty(stack)
     if (!picked) return // a template whose known resources have no plain property to change
     const p = plan(withStack, withChangedProperty(withStack, stack.address, picked.id, picked.property))
-    const changes = p.targets.flatMap((t) => t.changes).filter((c) => c.type !== STACK_TYPE)
+    const all = p.targets.flatMap((t) => t.changes).filter((c) => c.type !== STACK_TYPE)
+    const changes = all.filter((c) => c.address === `${stack.address}/${picked.id}`)
     expect(changes).toHaveLength(1)
     const [change] = changes
+    // Anything else changes only because it reads a resource that is (or may be) replaced.
+    for (const other of all.filter((c) => c !== change)) {
+      expect(change!.action === 'replace' || change!.mayReplace === true, other.address).toBe(true)
+      expect(
+        other.properties.every((prop) => prop.unknown === true && (prop.dependsOn?.length ?? 0) > 0),
+        other.address,
+      ).toBe(true)
+    }
     const expected = replacementOf(picked.type, [picked.property])
     expect(expected).not.toBe('unknown')
     expect(change!.properties).toEqual([

@@ -52,6 +52,7 @@ describe('flotilla drill', () => {
       ['misspelt-metadata-key', 'validation', null, false],
       ['stack-rename', 'plan', null, false],
       ['selection-matches-nothing', 'plan', null, false],
+      ['condition-flipped', 'policy', null, false],
       ['account-dropped', 'validation', null, false],
       ['dns-broken-at-runtime', 'gate', 'alpha', false],
     ])
@@ -61,6 +62,9 @@ describe('flotilla drill', () => {
     )
     expect(detail['stack-rename']).toContain('stack-rename: stack "route53-hostedzones" disappears')
     expect(detail['selection-matches-nothing']).toContain('selection-shrink: stack "route53-hostedzones"')
+    // One Conditions line deletes every zone: the example's policy on the ops zones denies it (and
+    // protected-destroy and delete-budget hold the rest for approvals nobody gave).
+    expect(detail['condition-flipped']).toMatch(/is denied: ops-dns-zones-stay: .* \(and \d+ more findings\)/)
     expect(detail['account-dropped']).toMatch(
       /inventory\/accounts\/\w+\.yaml:\d+:\d+: account "\d{12}" \(.+\) was removed from the inventory without going through lifecycle: decommission-requested/,
     )
@@ -80,7 +84,7 @@ describe('flotilla drill', () => {
     expect((await git(repo, ['status', '--porcelain'])).toString()).toBe('')
     expect((await git(repo, ['branch', '--list'])).toString().trim()).toBe('* main')
     expect(existsSync(join(repo, '.flotilla'))).toBe(false)
-  })
+  }, 180_000)
 
   test('--unsafe applies the mistakes as unguarded automation would: the outage, then a timed restore from snapshots', async () => {
     const { code, report, stderr } = await drill(
@@ -153,7 +157,7 @@ describe('flotilla drill', () => {
     const run = await drill('--scenario', 'typo')
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(
-      'error: --scenario typo is not a drill scenario (scenarios: misspelt-metadata-key, stack-rename, selection-matches-nothing, account-dropped, dns-broken-at-runtime)',
+      'error: --scenario typo is not a drill scenario (scenarios: misspelt-metadata-key, stack-rename, selection-matches-nothing, condition-flipped, account-dropped, dns-broken-at-runtime)',
     )
   })
 })

@@ -120,6 +120,10 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .requiredOption('--target <id>', 'account id or name, cluster id or alias')
     .addOption(repoOption())
     .option('--rev <rev>', 'git revision to read; default: the working tree')
+    .option(
+      '--evaluated',
+      "show each stack as CloudFormation will create it for this account and region: conditions' values, resources whose condition is false left out, Fn::If, Fn::FindInMap, Fn::Sub, Fn::Join, Ref to parameters resolved (what is known only at deploy time stays a function)",
+    )
     .addOption(
       new Option('--format <format>', 'output format (text is YAML)')
         .choices(['text', 'json'])

@@ -19,6 +19,7 @@ export const SCENARIO_NAMES = [
   'misspelt-metadata-key',
   'stack-rename',
   'selection-matches-nothing',
+  'condition-flipped',
   'account-dropped',
   'dns-broken-at-runtime',
 ] as const
@@ -50,7 +51,14 @@ export class NotApplicable extends Error {
 
 /** Every scenario, in {@link SCENARIO_NAMES} order. */
 export function drillScenarios(): readonly DrillScenario[] {
-  return [misspeltMetadataKey, stackRename, selectionMatchesNothing, accountDropped, dnsBrokenAtRuntime]
+  return [
+    misspeltMetadataKey,
+    stackRename,
+    selectionMatchesNothing,
+    conditionFlipped,
+    accountDropped,
+    dnsBrokenAtRuntime,
+  ]
 }
 
 const read = (repo: string, file: string) => readFileSync(join(repo, file), 'utf8')
@@ -154,6 +162,35 @@ const selectionMatchesNothing: DrillScenario = {
       : replaceIn(repo, file, /^(\s+)(StackName:.*)$/m, `$1$2\n$1Select: ${typo}`, `${file} has no StackName`)
     return `${at}: Select changed to ${typo}`
   },
+  unguarded: (_base, head) => headDesired(head),
+}
+
+/** The condition the scenario adds: meant as "zones everywhere but test", written the wrong way round. */
+const FLIPPED_CONDITION = 'ZonesOutsideTest'
+
+const conditionFlipped: DrillScenario = {
+  name: 'condition-flipped',
+  mistake:
+    'a CloudFormation Condition meant to keep the zones out of test accounts, written the wrong way round: one Conditions line, and false in every account that has a zone',
+  edit(repo, base) {
+    const { file } = zoneStackFile(base)
+    let text = read(repo, file)
+    const zone = /^(\s+)Type:\s*AWS::Route53::HostedZone\s*$/m
+    if (!zone.test(text)) throw new NotApplicable(`${file} declares no AWS::Route53::HostedZone`)
+    const condition = `  ${FLIPPED_CONDITION}: !Equals ["{{ account.environment }}", test]`
+    text = /^Conditions:\s*$/m.test(text)
+      ? text.replace(/^Conditions:\s*$/m, `Conditions:\n${condition}`)
+      : text.replace(/^Resources:/m, `Conditions:\n${condition}\nResources:`)
+    text = text.replace(
+      new RegExp(zone.source, 'gm'),
+      (line, indent: string) => `${line}\n${indent}Condition: ${FLIPPED_CONDITION}`,
+    )
+    writeFileSync(join(repo, file), text)
+    const line = text.split('\n').findIndex((l) => l.startsWith(`  ${FLIPPED_CONDITION}:`)) + 1
+    return `${file}:${line}: Condition ${FLIPPED_CONDITION} (environment == test) added to every hosted zone`
+  },
+  // Automation that applies templates as they are lets CloudFormation evaluate the condition:
+  // false wherever a zone exists, and so every zone is deleted.
   unguarded: (_base, head) => headDesired(head),
 }
 

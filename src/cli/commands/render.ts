@@ -1,5 +1,7 @@
+import { evaluateStack } from '../../core/cloudformation/evaluate-stack.ts'
 import { NotFoundError } from '../../core/errors.ts'
 import type { Fleet, Target } from '../../core/model/fleet-model.ts'
+import type { RenderedStack } from '../../core/render/desired-state.ts'
 import { closest } from '../../core/suggest.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
 import { toYaml } from '../../core/yaml/emit.ts'
@@ -10,6 +12,8 @@ export interface RenderOptions extends RepositoryOptions {
   /** A target id, account name or cluster alias. */
   readonly target: string
   readonly format?: Format
+  /** Stacks as CloudFormation will create them: conditions evaluated, known intrinsics resolved. */
+  readonly evaluated?: boolean
 }
 
 /**
@@ -40,7 +44,7 @@ export async function renderCommand(options: RenderOptions, io: CliIo): Promise<
       config: target.config,
     },
     ...(target.kind === 'account'
-      ? { stacks: state.stacks }
+      ? { stacks: options.evaluated ? state.stacks.map(evaluatedView) : state.stacks }
       : {
           manifests: state.manifests.map((m) => ({
             address: m.address,
@@ -54,6 +58,24 @@ export async function renderCommand(options: RenderOptions, io: CliIo): Promise<
     options.format === 'json' ? `${JSON.stringify(toLongForm(document), null, 2)}\n` : toYaml(document),
   )
   return 0
+}
+
+/**
+ * A stack as CloudFormation will create it in its account and region: each condition's value,
+ * the resources that exist (intrinsics resolved where known), and those a false condition leaves out.
+ */
+function evaluatedView(stack: RenderedStack): Record<string, unknown> {
+  const evaluated = evaluateStack(stack)
+  return {
+    address: stack.address,
+    stackName: stack.stackName,
+    region: stack.region,
+    source: stack.source,
+    parameters: stack.parameters,
+    ...(evaluated.conditions.size > 0 ? { conditions: Object.fromEntries(evaluated.conditions) } : {}),
+    resources: evaluated.resources,
+    ...(evaluated.excluded.size > 0 ? { excluded: Object.fromEntries(evaluated.excluded) } : {}),
+  }
 }
 
 /** Finds a target by id, account name or cluster alias; suggests the closest when there is none. */

@@ -153,6 +153,8 @@ function loadStack(doc: ParsedDocument, sink: DiagnosticSink): StackTemplate | u
     parameters,
     body,
     at: doc.locate(['Metadata', 'StackName']),
+    locate: (path) => doc.locate(path),
+    ...(meta.MovedFrom === undefined ? {} : { movedFromAt: doc.locate(['Metadata', 'MovedFrom']) }),
   }
 }
 

@@ -74,6 +74,10 @@ export interface StackTemplate extends Sourced {
   readonly parameters: TemplateNode
   /** The CloudFormation template with Flotilla's Metadata keys removed, compiled. */
   readonly body: TemplateNode
+  /** Where a path of the template was written (`['Resources', 'Zone', 'Condition']`); the nearest ancestor else. */
+  readonly locate: (path: readonly (string | number)[]) => Location
+  /** Where `Metadata.MovedFrom` was written, when it is. */
+  readonly movedFromAt?: Location
 }
 
 /** One YAML document of a component's manifests. */

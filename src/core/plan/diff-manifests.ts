@@ -1,5 +1,6 @@
 import type { RenderedManifest } from '../render/desired-state.ts'
 import { kubernetesReplacement } from '../resource-types/kubernetes.ts'
+import { claimsDeletedWith } from './kubernetes-cascades.ts'
 import type { Change, PropertyChange } from './plan-model.ts'
 import { diffValues, formatPath } from './value-diff.ts'
 
@@ -7,7 +8,9 @@ import { diffValues, formatPath } from './value-diff.ts'
  * Diffs one cluster's Kubernetes objects, base against head, by address. An object no longer
  * rendered is a `delete` (Flotilla prunes what it applied); a change to an immutable field (a
  * Deployment's selector, a PVC's storage class) is a `replace`, because the API server refuses
- * it in place.
+ * it in place. What Kubernetes deletes by itself because of a deletion is a `delete` too: the
+ * claims a StatefulSet's `volumeClaimTemplates` made, when its namespace goes (or it goes, or
+ * scales down, with a retention policy of `Delete`) — see {@link claimsDeletedWith}.
  */
 export function diffManifests(
   base: readonly RenderedManifest[],
@@ -26,6 +29,7 @@ export function diffManifests(
   for (const before of base) {
     if (!headAddresses.has(before.address)) changes.push(diffObject(before, undefined, isProtected)!)
   }
+  for (const claim of claimsDeletedWith(base, head)) changes.push(diffObject(claim, undefined, isProtected)!)
   return changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
 }
 

@@ -1,6 +1,8 @@
+import { type EvaluatedTemplate, isKnown, referencedResources } from '../cloudformation/evaluate.ts'
+import { evaluateStack, longFormTemplate } from '../cloudformation/evaluate-stack.ts'
 import type { RenderedStack } from '../render/desired-state.ts'
 import { replacementOf } from '../resource-types/aws.ts'
-import { toLongForm } from '../yaml/cfn-tags.ts'
+import { moveStatus, previousAddress } from './moved-from.ts'
 import type { Change, PropertyChange, Replacement } from './plan-model.ts'
 import { diffValues, formatPath } from './value-diff.ts'
 
@@ -28,13 +30,10 @@ export function diffStacks(
   for (const after of head) {
     let before = baseByAddress.get(after.address)
     let movedFrom: string | undefined
-    if (!before && after.movedFrom !== undefined) {
-      const previous = `${after.address.slice(0, after.address.lastIndexOf('/'))}/${after.movedFrom}`
-      const candidate = baseByAddress.get(previous)
-      if (candidate && !headAddresses.has(previous)) {
-        before = candidate
-        movedFrom = previous
-      }
+    // A MovedFrom only moves: where it would not (see moveStatus) the old stack is deleted.
+    if (!before && moveStatus(after, baseByAddress, headAddresses) === 'moved') {
+      movedFrom = previousAddress(after)!
+      before = baseByAddress.get(movedFrom)
     }
     if (before) consumed.add(before.address)
     changes.push(...diffStack(before, after, movedFrom, isProtected))
@@ -54,8 +53,8 @@ function diffStack(
   // The same rendering object on both sides (reused by the load cache) cannot differ.
   if (before === after) return []
   const address = (after ?? before)!.address
-  const beforeTemplate = template(before)
-  const afterTemplate = template(after)
+  const beforeTemplate = longFormTemplate(before)
+  const afterTemplate = longFormTemplate(after)
   const changes: Change[] = []
 
   const stackProperties = [
@@ -82,15 +81,16 @@ function diffStack(
     })
   }
 
-  // Resources are compared with the stack's parameter values put in: a new DomainName parameter
-  // changes a zone's `Name: !Sub "${DomainName}."` — and replaces the zone — though neither
-  // template changed.
-  const beforeResources = substituteParameters(
-    resources(beforeTemplate),
-    parameterValues(beforeTemplate, before),
-  )
-  const afterResources = substituteParameters(resources(afterTemplate), parameterValues(afterTemplate, after))
+  // Resources are compared as CloudFormation will create them for this account, region and
+  // parameter values: conditions held, mappings and parameters put in. A condition that turns
+  // false deletes its resources though no resource line changed; a new DomainName parameter
+  // replaces a zone whose `Name: !Sub "${DomainName}."` did not change.
+  const beforeEvaluated = before ? evaluateStack(before) : undefined
+  const afterEvaluated = after ? evaluateStack(after) : undefined
+  const beforeResources = (beforeEvaluated?.resources ?? {}) as Record<string, Resource>
+  const afterResources = (afterEvaluated?.resources ?? {}) as Record<string, Resource>
   const ids = [...new Set([...Object.keys(beforeResources), ...Object.keys(afterResources)])].sort()
+  const resourceChanges = new Map<string, Change>()
   for (const id of ids) {
     const change = diffResource(
       `${address}/${id}`,
@@ -99,8 +99,10 @@ function diffStack(
       movedFrom ? `${movedFrom}/${id}` : undefined,
       isProtected,
     )
-    if (change) changes.push(change)
+    if (change) resourceChanges.set(id, withCondition(change, id, beforeEvaluated, afterEvaluated))
   }
+  propagateReplacements(address, beforeResources, afterResources, resourceChanges, isProtected)
+  changes.push(...[...resourceChanges.values()].sort((a, b) => (a.address < b.address ? -1 : 1)))
   return changes
 }
 
@@ -135,12 +137,27 @@ function diffResource(
       propertyChange(d.path, d.before, d.after, replacementOf(type, d.path.map(String))),
     ),
     ...diffValues(attributes(before), attributes(after)).map((d) =>
-      propertyChange(d.path, d.before, d.after, false),
+      // A condition Flotilla cannot evaluate may remove the resource: fail closed.
+      propertyChange(d.path, d.before, d.after, d.path[0] === 'Condition' ? 'unknown' : false),
     ),
   ]
   if (properties.length === 0)
     return movedFrom ? { ...base, action: 'move', movedFrom, properties } : undefined
-  const replaces = properties.some((p) => p.forcesReplacement === true)
+  return classified(base, properties, movedFrom)
+}
+
+/**
+ * An update's action from its property changes: a known change of an immutable property
+ * replaces; a change that may replace (a conditional property, an unknown type, or a value
+ * known only at deploy time in a property that can force replacement) is an update that may
+ * replace — destructive for protected resources.
+ */
+function classified(
+  base: { address: string; type: string; protected: boolean },
+  properties: readonly PropertyChange[],
+  movedFrom: string | undefined,
+): Change {
+  const replaces = properties.some((p) => p.forcesReplacement === true && p.unknown !== true)
   const mayReplace = !replaces && properties.some((p) => p.forcesReplacement !== false)
   return {
     ...base,
@@ -157,66 +174,86 @@ function propertyChange(
   after: unknown,
   forcesReplacement: Replacement,
 ): PropertyChange {
-  return { path: formatPath(path), before: before ?? null, after: after ?? null, forcesReplacement }
-}
-
-/** A stack's template in long form (`{ "Fn::Sub": … }`), as CloudFormation and the differ see it. */
-function template(stack: RenderedStack | undefined): Record<string, unknown> {
-  return stack ? asObject(toLongForm(stack.template)) : {}
-}
-
-/** The value of every template parameter: the stack's own values over the template's defaults. */
-function parameterValues(
-  template: Record<string, unknown>,
-  stack: RenderedStack | undefined,
-): Map<string, string> {
-  const values = new Map<string, string>()
-  for (const [name, declaration] of Object.entries(asObject(template.Parameters))) {
-    const fallback = asObject(declaration).Default
-    if (fallback !== undefined && fallback !== null && typeof fallback !== 'object')
-      values.set(name, String(fallback))
+  const unknown = !isKnown(before) || !isKnown(after)
+  return {
+    path: formatPath(path),
+    before: before ?? null,
+    after: after ?? null,
+    forcesReplacement,
+    ...(unknown ? { unknown } : {}),
   }
-  for (const [name, value] of Object.entries(stack?.parameters ?? {})) values.set(name, value)
-  return values
+}
+
+/** A create or delete that a condition decided carries the condition, so the reader sees why. */
+function withCondition(
+  change: Change,
+  id: string,
+  before: EvaluatedTemplate | undefined,
+  after: EvaluatedTemplate | undefined,
+): Change {
+  const name =
+    change.action === 'delete'
+      ? after?.excluded.get(id)
+      : change.action === 'create'
+        ? before?.excluded.get(id)
+        : undefined
+  return name === undefined ? change : { ...change, condition: { name, value: change.action === 'create' } }
 }
 
 /**
- * Resources with `{ "Ref": P }` and `${P}` in `Fn::Sub` replaced by parameter P's value, so that
- * what CloudFormation will see is what is compared. Pseudo parameters (`AWS::Region`) and
- * references to resources stay as they are.
+ * A replaced resource gets a new physical id and new attributes: every resource that reads them
+ * (`Ref`, `Fn::GetAtt`, `${Resource}` in `Fn::Sub`) changes too, though its template did not —
+ * CloudFormation updates it, and replaces it when the property is immutable. Those changes are
+ * added as unknown values, transitively, so a protected resource downstream of a replacement
+ * is seen as possibly replaced.
  */
-function substituteParameters(
-  resources: Record<string, Resource>,
-  values: ReadonlyMap<string, string>,
-): Record<string, Resource> {
-  if (values.size === 0) return resources
-  const visit = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(visit)
-    if (value === null || typeof value !== 'object') return value
-    const object = value as Record<string, unknown>
-    const keys = Object.keys(object)
-    if (keys.length === 1 && keys[0] === 'Ref' && typeof object.Ref === 'string' && values.has(object.Ref)) {
-      return values.get(object.Ref)
+function propagateReplacements(
+  stackAddress: string,
+  before: Record<string, Resource>,
+  after: Record<string, Resource>,
+  changes: Map<string, Change>,
+  isProtected: (type: string) => boolean,
+): void {
+  const ids = new Set(Object.keys(after))
+  const destroyed = (change: Change | undefined) =>
+    change !== undefined && (change.action === 'replace' || change.mayReplace === true)
+  let grew = true
+  while (grew) {
+    grew = false
+    const replaced = new Set([...changes].filter(([, c]) => destroyed(c)).map(([id]) => id))
+    if (replaced.size === 0) return
+    for (const [id, resource] of Object.entries(after)) {
+      const previous = before[id]
+      const existing = changes.get(id)
+      if (!previous || destroyed(existing) || existing?.action === 'create' || existing?.action === 'delete')
+        continue
+      const type = resourceType(resource)
+      const added: PropertyChange[] = []
+      for (const [key, value] of Object.entries(asObject(resource.Properties))) {
+        const hits = [...referencedResources(value, ids)].filter((r) => replaced.has(r) && r !== id)
+        if (hits.length === 0 || existing?.properties.some((p) => p.path === key)) continue
+        added.push({
+          path: key,
+          before: value,
+          after: value,
+          forcesReplacement: replacementOf(type, [key]),
+          unknown: true,
+          dependsOn: hits.sort(),
+        })
+      }
+      if (added.length === 0) continue
+      const base = existing ?? { address: `${stackAddress}/${id}`, type, protected: isProtected(type) }
+      changes.set(
+        id,
+        classified(
+          { address: base.address, type: base.type, protected: base.protected },
+          [...(existing?.properties ?? []), ...added],
+          existing?.movedFrom,
+        ),
+      )
+      grew = true
     }
-    if (keys.length === 1 && keys[0] === 'Fn::Sub') return substituteInSub(object['Fn::Sub'], values, visit)
-    return Object.fromEntries(keys.map((k) => [k, visit(object[k])]))
   }
-  return Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, visit(r) as Resource]))
-}
-
-function substituteInSub(
-  sub: unknown,
-  values: ReadonlyMap<string, string>,
-  visit: (v: unknown) => unknown,
-): unknown {
-  const [text, variables] = Array.isArray(sub) ? [sub[0], asObject(sub[1])] : [sub, {}]
-  if (typeof text !== 'string') return { 'Fn::Sub': visit(sub) }
-  const replaced = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
-    !Object.hasOwn(variables, name) && values.has(name) ? values.get(name)! : whole,
-  )
-  if (Object.keys(variables).length > 0) return { 'Fn::Sub': [replaced, visit(variables)] }
-  // Nothing left for CloudFormation to substitute: the plain string is what it will use.
-  return /\$\{/.test(replaced) ? { 'Fn::Sub': replaced } : replaced
 }
 
 /** A resource's type; an `Fn::ForEach::*` entry (a list, expanded by CloudFormation) has none of its own. */
@@ -227,10 +264,6 @@ function resourceType(resource: Resource): string {
 function withoutResources(template: Record<string, unknown>): Record<string, unknown> {
   const { Resources: _, ...rest } = template
   return rest
-}
-
-function resources(template: Record<string, unknown>): Record<string, Resource> {
-  return asObject(template.Resources) as Record<string, Resource>
 }
 
 function attributes(resource: Resource): Record<string, unknown> {

@@ -1,13 +1,16 @@
-import type { Diagnostic } from '../diagnostics.ts'
+import { compareDiagnostics, type Diagnostic } from '../diagnostics.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { Fleet, Target } from '../model/fleet-model.ts'
 import { type Approval, applyApprovals } from '../policy/approvals.ts'
 import { builtinRules } from '../policy/builtin/index.ts'
 import type { FleetState, PlanContext, PlanLimits } from '../policy/plan-context.ts'
 import type { RuleRegistry } from '../policy/rules.ts'
+import type { RenderedStack } from '../render/desired-state.ts'
 import { diffManifests } from './diff-manifests.ts'
 import { diffNodes } from './diff-nodes.ts'
 import { diffStacks } from './diff-stacks.ts'
+import { cascadeErrors } from './kubernetes-cascades.ts'
+import { checkMovedFrom } from './moved-from.ts'
 import type { Change, Finding, Plan, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
 import { summarisePlan } from './summary.ts'
@@ -70,15 +73,22 @@ export function fleetState(fleet: Fleet): FleetState {
  * desired state is diffed (stacks for accounts, manifests for clusters), the rules turn the
  * changes into findings, and the findings into a verdict. A target that left the inventory
  * without `lifecycle: decommission-requested` makes the plan invalid (`inventory-removal`):
- * nothing is deleted by omission.
+ * nothing is deleted by omission. So do objects still rendered into a Namespace the change
+ * deletes, or of a kind whose CustomResourceDefinition it deletes (`namespace-removal`,
+ * `definition-removal`): Kubernetes would delete them with it, whatever the head says.
  */
 export function planFleet(input: PlanInput): PlanOutcome {
-  const errors = inventoryRemovals(input.base, input.head)
+  const errors = [
+    ...inventoryRemovals(input.base, input.head),
+    ...cascadeErrors(input.base, input.head).sort(compareDiagnostics),
+  ]
   if (errors.length > 0) return { ok: false, errors }
 
   const include = input.includeTarget ?? (() => true)
   const base = narrow(input.base, include)
   const head = narrow(input.head, include)
+  const moveErrors = checkMovedFrom(stacksOf(base), stacksOf(head), base.side.kind === 'observed')
+  if (moveErrors.length > 0) return { ok: false, errors: moveErrors }
   const isProtected = protectedTypes(input.protect)
   const ids = [...new Set([...base.targets.keys(), ...head.targets.keys()])].sort(byTargetOrder(base, head))
   const targets: TargetPlan[] = []
@@ -155,6 +165,10 @@ function inventoryRemovals(base: FleetState, head: FleetState): Diagnostic[] {
     })
   }
   return errors
+}
+
+function stacksOf(state: FleetState): Map<string, readonly RenderedStack[]> {
+  return new Map([...state.desired].map(([id, desired]) => [id, desired.stacks]))
 }
 
 function narrow(state: FleetState, include: (target: Target) => boolean): FleetState {

@@ -28,6 +28,14 @@ export interface PropertyChange {
   /** `null` when the property no longer exists. */
   readonly after: unknown
   readonly forcesReplacement: Replacement
+  /**
+   * The value is known only when CloudFormation applies the stack (`Fn::GetAtt`, a `Ref` to a
+   * resource, `Fn::ImportValue`, a dynamic reference): the plan cannot tell whether it changes.
+   * Where the property can force replacement, the resource may be replaced.
+   */
+  readonly unknown?: boolean
+  /** For a change caused by replaced resources that this value reads (`Ref`, `Fn::GetAtt`): their logical ids. */
+  readonly dependsOn?: readonly string[]
 }
 
 /** A change to one addressable thing of a target. */
@@ -46,6 +54,11 @@ export interface Change {
   readonly properties: readonly PropertyChange[]
   /** What the cloud's own preview says of it (`flotilla plan --cloud-preview`). */
   readonly cloud?: CloudView
+  /**
+   * For a resource created or deleted because its CloudFormation `Condition` changed value: the
+   * condition and its value in the head (`false`: the resource is deleted).
+   */
+  readonly condition?: { readonly name: string; readonly value: boolean }
   /** For a node pool's `rotate` (and a `delete`, which drains every node): which nodes, how many. */
   readonly rotation?: Rotation
 }

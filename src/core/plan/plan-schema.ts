@@ -47,6 +47,19 @@ const propertyChangeSchema = z
         'Whether changing the property replaces the resource: true/false from the type schema, ' +
           '"conditional" where the schema says it may, "unknown" for types without a schema.',
       ),
+    unknown: z
+      .boolean()
+      .exactOptional()
+      .describe(
+        'The value is known only when CloudFormation applies the stack (Fn::GetAtt, a Ref to a resource, ' +
+          'Fn::ImportValue, a dynamic reference); where the property can force replacement, the resource may be replaced.',
+      ),
+    dependsOn: z
+      .array(z.string())
+      .exactOptional()
+      .describe(
+        'For a change caused by replaced resources that the value reads (Ref, Fn::GetAtt): their logical ids.',
+      ),
   })
   .describe('One changed property.')
 
@@ -121,6 +134,13 @@ const changeSchema = z
       .boolean()
       .exactOptional()
       .describe('An update that may replace the resource (a conditional or unknown property changed).'),
+    condition: z
+      .strictObject({ name: z.string(), value: z.boolean() })
+      .exactOptional()
+      .describe(
+        'For a resource created or deleted because its CloudFormation Condition changed value: the condition ' +
+          'and its value in the head (false: the resource is deleted).',
+      ),
     properties: z.array(propertyChangeSchema).describe('The changed properties.'),
     cloud: cloudViewSchema.exactOptional(),
     rotation: rotationSchema.exactOptional(),

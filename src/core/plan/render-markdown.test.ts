@@ -262,8 +262,20 @@ describe('renderPlanMarkdown escaping', () => {
       expect(occurrences(row, '|'), row).toBe(3)
     }
     expect(markdown).toContain('| Top teams | a&#124;b 1 |')
-    // The value with a fence in it gets a longer fence, and its line break cannot end the block.
-    expect(markdown).toContain('````diff\n~ Tags.note: "```\\n</details><script>" → "ok | fine"\n````')
+    // The value with a fence in it gets a longer fence: none of its lines can end the block.
+    expect(markdown).toContain(
+      [
+        '````diff',
+        '~ Tags.note: (+1 -2 lines)',
+        '@@ -1,2 +1 @@',
+        '-```',
+        '-</details><script>',
+        '\\ No newline at end of file',
+        '+ok | fine',
+        '\\ No newline at end of file',
+        '````',
+      ].join('\n'),
+    )
     expect(markdown).toContain('bad a&#124;b')
     expect(markdown).toContain('second line')
     expect(fences(markdown).length % 2).toBe(0)
@@ -273,5 +285,191 @@ describe('renderPlanMarkdown escaping', () => {
     expect(escapeMarkdown('a\r\nb & <c> $x$ ~~s~~ \\')).toBe(
       'a  b &#38; &#60;c&#62; &#36;x&#36; &#126;&#126;s&#126;&#126; &#92;',
     )
+  })
+})
+
+describe('renderPlanMarkdown: multi-line strings diff by line', () => {
+  const POLICY = `${JSON.stringify(
+    {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::logs/*' },
+        { Effect: 'Deny', Action: ['s3:DeleteObject'], Resource: 'arn:aws:s3:::logs/*' },
+      ],
+    },
+    null,
+    2,
+  )}\n`
+  const policyChange = (id: string, before: string | null, after: string | null) =>
+    change('update', `${id}/eu-central-1/iam/Policy`, 'AWS::SNS::TopicPolicy', {
+      properties: [prop('PolicyText', before, after)],
+    })
+  const onePlan = (before: string | null, after: string | null) =>
+    planOf([accountPlan(accountId(1), [policyChange(accountId(1), before, after)])])
+  /** The `diff` blocks of a comment, without their fences. */
+  const diffBlocks = (markdown: string) =>
+    [...markdown.matchAll(/^(`{3,})diff\n([\s\S]*?)\n\1$/gm)].map((m) => m[2]!.split('\n'))
+
+  test('a policy written as a string: its hunks under the property path, in the group diff block', () => {
+    const after = POLICY.replace('"s3:GetObject"', '"s3:GetObject",\n        "s3:ListBucket"')
+    expect(diffBlocks(renderPlanMarkdown(onePlan(POLICY, after)))).toEqual([
+      [
+        '~ PolicyText: (+2 -1 lines)',
+        '@@ -4,7 +4,8 @@',
+        '     {',
+        '       "Effect": "Allow",',
+        '       "Action": [',
+        '-        "s3:GetObject"',
+        '+        "s3:GetObject",',
+        '+        "s3:ListBucket"',
+        '       ],',
+        '       "Resource": "arn:aws:s3:::logs/*"',
+        '     },',
+      ],
+    ])
+  })
+
+  test('a line added at the end, a line removed in the middle, a trailing newline removed', () => {
+    const text = 'one\ntwo\nthree\nfour\nfive\n'
+    expect(diffBlocks(renderPlanMarkdown(onePlan(text, `${text}six\n`)))[0]).toEqual([
+      '~ PolicyText: (+1 line)',
+      '@@ -3,3 +3,4 @@',
+      ' three',
+      ' four',
+      ' five',
+      '+six',
+    ])
+    expect(diffBlocks(renderPlanMarkdown(onePlan(text, text.replace('three\n', ''))))[0]).toEqual([
+      '~ PolicyText: (-1 line)',
+      '@@ -1,5 +1,4 @@',
+      ' one',
+      ' two',
+      '-three',
+      ' four',
+      ' five',
+    ])
+    expect(diffBlocks(renderPlanMarkdown(onePlan(text, text.trimEnd())))[0]).toEqual([
+      '~ PolicyText: (+1 -1 lines)',
+      '@@ -2,4 +2,4 @@',
+      ' two',
+      ' three',
+      ' four',
+      '-five',
+      '+five',
+      '\\ No newline at end of file',
+    ])
+  })
+
+  test('a single-line value becoming multi-line, a multi-line value created and removed', () => {
+    expect(diffBlocks(renderPlanMarkdown(onePlan('{}', POLICY)))[0]!.slice(0, 4)).toEqual([
+      '~ PolicyText: (+19 -1 lines)',
+      '@@ -1 +1,19 @@',
+      '-{}',
+      '\\ No newline at end of file',
+    ])
+    const created = diffBlocks(renderPlanMarkdown(onePlan(null, 'a\n  b\n')))[0]
+    expect(created).toEqual(['+ PolicyText: (new, 2 lines)', '@@ -0,0 +1,2 @@', '+a', '+  b'])
+    const removed = diffBlocks(renderPlanMarkdown(onePlan('a\n  b\n', null)))[0]
+    expect(removed).toEqual(['- PolicyText: (removed, 2 lines)', '@@ -1,2 +0,0 @@', '-a', '-  b'])
+  })
+
+  test('a value with fences in it gets a longer fence, whatever line they are on', () => {
+    const readme = 'Run:\n```sh\nmake\n```\n````\n'
+    const markdown = renderPlanMarkdown(onePlan(readme, readme.replace('make', 'make all')))
+    expect(markdown).toContain(
+      [
+        '`````diff',
+        '~ PolicyText: (+1 -1 lines)',
+        '@@ -1,5 +1,5 @@',
+        ' Run:',
+        ' ```sh',
+        '-make',
+        '+make all',
+        ' ```',
+        ' ````',
+        '`````',
+      ].join('\n'),
+    )
+    expect(fences(markdown).length % 2).toBe(0)
+  })
+
+  test('the same change in 287 accounts is shown once, its diff too', () => {
+    const after = POLICY.replace('s3:DeleteObject', 's3:*')
+    const plan = planOf(
+      Array.from({ length: 287 }, (_, i) =>
+        accountPlan(accountId(i), [policyChange(accountId(i), POLICY, after)]),
+      ),
+    )
+    const markdown = renderPlanMarkdown(plan)
+    expect(markdown).toContain('**same change in 287 accounts**')
+    expect(occurrences(markdown, '~ PolicyText: (+1 -1 lines)')).toBe(1)
+    expect(occurrences(markdown, '+        "s3:*"')).toBe(1)
+    expect(markdown).not.toContain('values differ per target')
+  })
+
+  test('a value that differs per target is shown for one, and says so', () => {
+    const corefile = (i: number, cache: number) =>
+      `.:53 {\n    forward . 10.0.${i}.2\n    cache ${cache}\n}\n`
+    const plan = planOf(
+      Array.from({ length: 5 }, (_, i) =>
+        clusterPlan(`kube-${i}`, [
+          change('update', `kube-${i}/kube-system/ConfigMap/coredns`, 'v1/ConfigMap', {
+            properties: [prop('data.Corefile', corefile(i, 30), corefile(i, 60))],
+          }),
+        ]),
+      ),
+    )
+    const markdown = renderPlanMarkdown(plan)
+    expect(markdown).toContain('**same change in 5 clusters**')
+    expect(markdown).toContain('values differ per target; shown for <code>kube-0</code>')
+    expect(diffBlocks(markdown)).toEqual([
+      [
+        '~ data.Corefile: (+1 -1 lines)',
+        '@@ -1,4 +1,4 @@',
+        ' .:53 {',
+        '     forward . 10.0.0.2',
+        '-    cache 30',
+        '+    cache 60',
+        ' }',
+      ],
+    ])
+  })
+
+  test('a huge diff is cut with the number of lines left out, collapsed, and its long lines shortened', () => {
+    const script = Array.from({ length: 1_000 }, (_, i) => `echo ${i}`).join('\n')
+    const markdown = renderPlanMarkdown(onePlan(null, `${'x'.repeat(2_000)}\n${script}`))
+    expect(markdown).toContain(
+      '<details><summary>1 property change, 60 lines of diff</summary>\n\n```diff\n+ PolicyText: (new, 1001 lines)\n@@ -0,0 +1,1001 @@\n',
+    )
+    expect(markdown).toContain(`\n+${'x'.repeat(499)}… (2,000 characters)\n+echo 0\n`)
+    expect(markdown).toContain('\n+echo 57\n… 943 more lines of this diff\n```\n\n</details>')
+    expect(markdown).not.toContain('echo 58')
+    // A short diff stays open.
+    expect(renderPlanMarkdown(onePlan('a\nb\n', 'a\nc\n'))).not.toContain('<details>')
+  })
+
+  test('under the comment limit, long diffs are summed up before any property detail is dropped', () => {
+    const script = (n: number) => Array.from({ length: 50 }, (_, i) => `echo ${n} ${i}`).join('\n')
+    const plan = planOf([
+      accountPlan(accountId(1), [
+        ...Array.from({ length: 4 }, (_, n) =>
+          change('update', `${accountId(1)}/eu-central-1/app/Fn${n}`, 'AWS::Lambda::Function', {
+            properties: [prop('Code.ZipFile', script(n), script(n + 10)), prop('Timeout', 3, 30)],
+          }),
+        ),
+      ]),
+    ])
+    const full = renderPlanMarkdown(plan)
+    expect(occurrences(full, '@@ -1,50 +1,50 @@')).toBe(4)
+    const limited = renderPlanMarkdown(plan, { maxLength: full.length - 100 })
+    expect(limited.length).toBeLessThanOrEqual(full.length - 100)
+    expect(limited).toContain(
+      '~ Code.ZipFile: (+50 -50 lines; the diff is left out to stay under the comment limit)',
+    )
+    expect(occurrences(limited, '@@ -1,50 +1,50 @@')).toBe(3)
+    expect(occurrences(limited, '~ Timeout: 3 → 30')).toBe(4)
+    expect(limited).not.toContain('not shown, to stay under the comment limit')
+    expect(limited).not.toContain('Truncated')
+    expect(fences(limited).length % 2).toBe(0)
   })
 })

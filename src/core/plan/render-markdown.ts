@@ -1,5 +1,6 @@
 import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
-import type { Change, Finding, Plan, PlanSide, PropertyChange, TargetPlan } from './plan-model.ts'
+import { cutRows, describeLineChange, type PropertyView, propertyViews, ROW_PREFIX } from './line-diff.ts'
+import type { Change, Finding, Plan, PlanSide, TargetPlan } from './plan-model.ts'
 import {
   ACTION_SYMBOLS,
   compareStrings,
@@ -66,6 +67,12 @@ const NAMED_TARGETS = 50
 const PROPERTIES_SHOWN = 20
 /** Characters of a value shown in a property diff. */
 const VALUE_SHOWN = 200
+/** Rows of a multi-line string's diff shown (hunk headers included); the rest is counted. */
+const LINES_SHOWN = 60
+/** Characters of a line of a multi-line string's diff. */
+const LINE_SHOWN = 500
+/** Rows of diff in a group's property changes shown open; a longer block is collapsed. */
+const DIFF_ROWS_INLINE = 40
 /** Characters of a finding's message. */
 const MESSAGE_SHOWN = 2_000
 /** Teams listed in the blast radius. */
@@ -303,7 +310,12 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
   }
   const values = group.valuesDiffer ? ` · values differ per target; shown for ${code(targets[0]!.id)}` : ''
   const headline = `${facts.join(' · ')} · ${where}${values}\n\n`
-  const properties = change.properties.length ? propertiesBlock(change.properties) : ''
+  // Each multi-line string is diffed once, for both renderings of the block.
+  const views = change.properties.slice(0, PROPERTIES_SHOWN).map(propertyViews)
+  const total = change.properties.length
+  const properties = total ? propertiesBlock(views, total, true) : ''
+  // The same, with multi-line strings' diffs summed up: the first detail to go when space is short.
+  const compact = total ? propertiesBlock(views, total, false) : ''
   const noProperties = change.properties.length
     ? `_${plural(change.properties.length, 'property change')} not shown, to stay under the comment limit._\n\n`
     : ''
@@ -312,6 +324,7 @@ function renderGroup(group: ChangeGroup, listBudget: number): GroupBlock {
     changes: targets.length,
     variants: [
       headline + list + properties,
+      headline + list + compact,
       headline + list + noProperties,
       headline + listless + noProperties,
     ],
@@ -328,22 +341,57 @@ function environmentSplit(targets: readonly TargetPlan[]): string {
 
 /**
  * Property diffs as a `diff` code block, one line per property as in the text rendering:
- * `+ path: value` (added), `- path: value` (removed), `~ path: before → after`.
+ * `+ path: value` (added), `- path: value` (removed), `~ path: before → after`. A multi-line
+ * string shows as the hunks of its diff by line under its path, as `git diff` shows a file —
+ * or, `withLineDiffs` false, as the size of its diff only. A block with a long diff is collapsed.
  */
-function propertiesBlock(properties: readonly PropertyChange[]): string {
+function propertiesBlock(
+  shown: readonly (readonly PropertyView[])[],
+  total: number,
+  withLineDiffs: boolean,
+): string {
   const lines: string[] = []
-  for (const p of properties.slice(0, PROPERTIES_SHOWN)) {
-    const note = replacementNote(p.forcesReplacement)
-    const suffix = note ? `  (${note})` : ''
-    const path = oneLine(p.path)
-    if (p.before === null) lines.push(`+ ${path}: ${shortValue(p.after)}${suffix}`)
-    else if (p.after === null) lines.push(`- ${path}: ${shortValue(p.before)}${suffix}`)
-    else lines.push(`~ ${path}: ${shortValue(p.before)} → ${shortValue(p.after)}${suffix}`)
+  let diffRows = 0
+  for (const views of shown) {
+    for (const view of views) {
+      const note = replacementNote(view.forcesReplacement)
+      const suffix = note ? `  (${note})` : ''
+      const path = oneLine(view.path)
+      if (view.kind === 'value') {
+        if (view.before === null) lines.push(`+ ${path}: ${shortValue(view.after)}${suffix}`)
+        else if (view.after === null) lines.push(`- ${path}: ${shortValue(view.before)}${suffix}`)
+        else lines.push(`~ ${path}: ${shortValue(view.before)} → ${shortValue(view.after)}${suffix}`)
+        continue
+      }
+      const symbol = view.action === 'create' ? '+' : view.action === 'delete' ? '-' : '~'
+      const size = describeLineChange(view)
+      if (!withLineDiffs) {
+        lines.push(
+          `${symbol} ${path}: (${size}; the diff is left out to stay under the comment limit)${suffix}`,
+        )
+        continue
+      }
+      lines.push(`${symbol} ${path}: (${size})${suffix}`)
+      const { shown, more } = cutRows(view.diff.rows, LINES_SHOWN)
+      for (const row of shown) lines.push(shortLine(`${ROW_PREFIX[row.kind]}${row.text}`))
+      if (more > 0) lines.push(`… ${plural(more, 'more line')} of this diff`)
+      diffRows += shown.length
+    }
   }
-  if (properties.length > PROPERTIES_SHOWN) {
-    lines.push(`  … and ${plural(properties.length - PROPERTIES_SHOWN, 'more property change')}`)
+  if (total > shown.length) {
+    lines.push(`  … and ${plural(total - shown.length, 'more property change')}`)
   }
-  return codeBlock(lines, 'diff')
+  const block = codeBlock(lines, 'diff')
+  return diffRows > DIFF_ROWS_INLINE
+    ? collapsed(`${plural(total, 'property change')}, ${plural(diffRows, 'line')} of diff`, block)
+    : block
+}
+
+/** A line of a multi-line string's diff, cut at {@link LINE_SHOWN} characters. */
+function shortLine(text: string): string {
+  return text.length > LINE_SHOWN
+    ? `${text.slice(0, LINE_SHOWN)}… (${formatCount(text.length - 1)} characters)`
+    : text
 }
 
 function shortValue(value: unknown): string {
@@ -396,18 +444,21 @@ function assemble(blocks: Blocks, maxLength: number): string {
   const full = render(findings.length, groups.length)
   if (full.length <= maxLength) return full
 
-  // First: drop the property details of the groups where that saves most.
+  // First: sum up the diffs of multi-line strings, then drop the property details, of the
+  // groups where that saves most (variants 1 and 2 of a group).
   let length = full.length
-  const bySaving = groups
-    .map((g, i) => ({ i, saving: g.variants[0]!.length - g.variants[1]!.length }))
-    .filter((g) => g.saving > 0)
-    .sort((a, b) => b.saving - a.saving || a.i - b.i)
-  for (const { i, saving } of bySaving) {
-    if (length <= maxLength) break
-    groupChoice[i] = 1
-    length -= saving
+  for (const level of [1, 2]) {
+    const bySaving = groups
+      .map((g, i) => ({ i, saving: g.variants[groupChoice[i]!]!.length - g.variants[level]!.length }))
+      .filter((g) => g.saving > 0)
+      .sort((a, b) => b.saving - a.saving || a.i - b.i)
+    for (const { i, saving } of bySaving) {
+      if (length <= maxLength) break
+      groupChoice[i] = level
+      length -= saving
+    }
+    if (length <= maxLength) return render(findings.length, groups.length)
   }
-  if (length <= maxLength) return render(findings.length, groups.length)
 
   // Then: blocks in order (findings, approvals, changes), each with as much detail as still
   // fits, until one does not fit at all; a note says what is left out.

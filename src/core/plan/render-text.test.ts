@@ -241,3 +241,182 @@ describe('renderPlanText: cluster updates', () => {
     expect(many).not.toContain('kube-a-n0')
   })
 })
+
+describe('renderPlanText: multi-line strings diff by line', () => {
+  const c = 'eks:eu-central-1:main'
+  const COREFILE = [
+    '.:53 {',
+    '    errors',
+    '    health {',
+    '       lameduck 5s',
+    '    }',
+    '    ready',
+    '    prometheus :9153',
+    '    forward . /etc/resolv.conf',
+    '    cache 30',
+    '    loop',
+    '    reload',
+    '}',
+    '',
+  ].join('\n')
+  const configMap = (...properties: ReturnType<typeof prop>[]) =>
+    planOf([
+      clusterPlan(c, [
+        change('update', `${c}/kube-system/ConfigMap/coredns`, 'v1/ConfigMap', { properties }),
+      ]),
+    ])
+  /** The lines printed for the properties of the plan's only change. */
+  const propertyText = (plan: Plan) => {
+    const lines = renderPlanText(plan, { color: false }).split('\n')
+    const start = lines.findIndex((l) => l.includes('ConfigMap/coredns')) + 1
+    const end = lines.indexOf('', start)
+    return lines.slice(start, end).join('\n')
+  }
+
+  test('a Corefile edit is a unified hunk under the property path, with three lines of context', () => {
+    const after = COREFILE.replace('/etc/resolv.conf', '10.0.0.2 10.0.0.3').replace(
+      'cache 30',
+      'cache 60\n    log',
+    )
+    expect(
+      propertyText(configMap(prop('data.Corefile', COREFILE, after), prop('metadata.labels.v', '1', '2'))),
+    ).toMatchInlineSnapshot(`
+        "          data.Corefile: (+3 -2 lines)
+                    @@ -5,8 +5,9 @@
+                         }
+                         ready
+                         prometheus :9153
+                    -    forward . /etc/resolv.conf
+                    -    cache 30
+                    +    forward . 10.0.0.2 10.0.0.3
+                    +    cache 60
+                    +    log
+                         loop
+                         reload
+                     }
+                  metadata.labels.v: "1" → "2""
+      `)
+  })
+
+  test('a line added at the end, and a line removed in the middle', () => {
+    expect(propertyText(configMap(prop('data.Corefile', COREFILE, `${COREFILE}# end\n`)))).toBe(
+      [
+        '          data.Corefile: (+1 line)',
+        '            @@ -10,3 +10,4 @@',
+        '                 loop',
+        '                 reload',
+        '             }',
+        '            +# end',
+      ].join('\n'),
+    )
+    expect(
+      propertyText(configMap(prop('data.Corefile', COREFILE, COREFILE.replace('    ready\n', '')))),
+    ).toBe(
+      [
+        '          data.Corefile: (-1 line)',
+        '            @@ -3,7 +3,6 @@',
+        '                 health {',
+        '                    lameduck 5s',
+        '                 }',
+        '            -    ready',
+        '                 prometheus :9153',
+        '                 forward . /etc/resolv.conf',
+        '                 cache 30',
+      ].join('\n'),
+    )
+  })
+
+  test('a change of the trailing newline, or of trailing spaces, only is still visible', () => {
+    expect(propertyText(configMap(prop('data.Corefile', COREFILE, COREFILE.trimEnd())))).toContain(
+      ['            -}', '            +}', '            \\ No newline at end of file'].join('\n'),
+    )
+    expect(
+      propertyText(configMap(prop('data.Corefile', COREFILE, COREFILE.replace('ready', 'ready ')))),
+    ).toContain(['            -    ready', '            +    ready·'].join('\n'))
+  })
+
+  test('a single-line string becoming multi-line, and a multi-line value created', () => {
+    expect(propertyText(configMap(prop('data.hosts', '10.0.0.1 a', '10.0.0.1 a\n10.0.0.2 b\n')))).toBe(
+      [
+        '          data.hosts: (+2 -1 lines)',
+        '            @@ -1 +1,2 @@',
+        '            -10.0.0.1 a',
+        '            \\ No newline at end of file',
+        '            +10.0.0.1 a',
+        '            +10.0.0.2 b',
+      ].join('\n'),
+    )
+    expect(propertyText(configMap(prop('data.hosts', null, '10.0.0.1 a\n10.0.0.2 b\n')))).toBe(
+      [
+        '          data.hosts: (new, 2 lines)',
+        '            @@ -0,0 +1,2 @@',
+        '            +10.0.0.1 a',
+        '            +10.0.0.2 b',
+      ].join('\n'),
+    )
+    // An object created whole: its multi-line strings diffed by line, the rest as values.
+    const created = planOf([
+      clusterPlan(c, [
+        change('create', `${c}/kube-system/ConfigMap/coredns`, 'v1/ConfigMap', {
+          properties: [prop('data', null, { Corefile: 'a\nb\n', replicas: '2' })],
+        }),
+      ]),
+    ])
+    expect(propertyText(created)).toBe(
+      [
+        '          data.Corefile: (new, 2 lines)',
+        '            @@ -0,0 +1,2 @@',
+        '            +a',
+        '            +b',
+        '          data.replicas: null → "2"',
+      ].join('\n'),
+    )
+  })
+
+  test('a huge value is cut, with the number of lines left out', () => {
+    const script = Array.from({ length: 1_000 }, (_, i) => `echo ${i}`).join('\n')
+    const text = propertyText(configMap(prop('data["run.sh"]', null, script, true)))
+    const lines = text.split('\n')
+    expect(lines[0]).toBe('          data["run.sh"]: (new, 1000 lines) (forces replacement)')
+    expect(lines).toHaveLength(1 + 200 + 1)
+    expect(lines[200]).toBe('            +echo 198')
+    expect(lines.at(-1)).toBe('            … 802 more lines of this diff')
+  })
+
+  test('coloured like git diff on a TTY; control characters in the lines never reach the terminal', () => {
+    const plan = configMap(
+      prop('data.Corefile', 'keep\nold\n', `keep\nnew ${ESC}[2J\n`),
+      prop('data.gone', 'a\nb\n', null, true),
+    )
+    const coloured = renderPlanText(plan, { color: true })
+    const plain = renderPlanText(plan, { color: false })
+    expect(coloured).toContain(`${ESC}[33mdata.Corefile: (+1 -1 lines)${ESC}[0m`)
+    expect(coloured).toContain(`${ESC}[36m@@ -1,2 +1,2 @@${ESC}[0m`)
+    expect(coloured).toContain(`\n             keep\n`)
+    expect(coloured).toContain(`${ESC}[31m-old${ESC}[0m`)
+    expect(coloured).toContain(`${ESC}[32m+new \\u001b[2J${ESC}[0m`)
+    expect(coloured).toContain(
+      `${ESC}[31mdata.gone: (removed, 2 lines)${ESC}[0m${ESC}[31m (forces replacement)`,
+    )
+    expect(plain).not.toContain(ESC)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI codes
+    expect(coloured.replace(/\u001b\[\d+m/g, '')).toBe(plain)
+  })
+
+  test('identical multi-line changes in many targets are shown once', () => {
+    const clusters = ['kube-a', 'kube-b', 'kube-c', 'kube-d', 'kube-e']
+    const plan = planOf(
+      clusters.map((id) =>
+        clusterPlan(id, [
+          change('update', `${id}/kube-system/ConfigMap/coredns`, 'v1/ConfigMap', {
+            properties: [prop('data.Corefile', COREFILE, COREFILE.replace('cache 30', 'cache 60'))],
+          }),
+        ]),
+      ),
+    )
+    const text = renderPlanText(plan, { color: false })
+    expect(text).toContain('Same changes in 5 clusters')
+    expect(text.match(/@@ -6,7 \+6,7 @@/g)).toHaveLength(1)
+    expect(text.match(/\+ {4}cache 60/g)).toHaveLength(1)
+  })
+})

@@ -1,4 +1,5 @@
 import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
+import { cutRows, type DiffRow, describeLineChange, propertyViews, ROW_PREFIX } from './line-diff.ts'
 import type {
   Change,
   ChangeAction,
@@ -34,6 +35,11 @@ export interface TextRenderOptions {
 
 /** How many addresses of one finding the text shows before "… and N more". */
 const FINDING_ADDRESSES_SHOWN = 10
+/**
+ * Rows of a multi-line string's diff shown (hunk headers included); the rest is counted. A
+ * terminal has room, but a script of thousands of lines created whole would bury the plan.
+ */
+const LINES_SHOWN = 200
 /** Targets with identical changes are shown together from this many on. */
 const GROUP_TARGETS_FROM = 4
 
@@ -204,15 +210,28 @@ function changeLines(
   const lines = [
     `    ${style.action(change.action, head)}  ${style.dim(printable(change.type))}${notes.length ? `  (${printable(notes.join(', '))})` : ''}`,
   ]
-  for (const property of change.properties) lines.push(`          ${propertyLine(property, style)}`)
+  for (const property of change.properties)
+    for (const line of propertyLines(property, style)) lines.push(`          ${line}`)
   return lines
 }
 
-function propertyLine(property: PropertyChange, style: Styles): string {
-  const note = replacementNote(property.forcesReplacement)
-  const text = `${printable(property.path)}: ${formatValue(property.before)} → ${formatValue(property.after)}`
-  const kind = property.before === null ? 'create' : property.after === null ? 'delete' : 'update'
-  return `${style.action(kind, text)}${note ? style.action('replace', ` (${note})`) : ''}`
+/** A property change: `path: before → after`, or a multi-line string's diff by line under its path. */
+function propertyLines(property: PropertyChange, style: Styles): string[] {
+  return propertyViews(property).flatMap((view) => {
+    const note = replacementNote(view.forcesReplacement)
+    const suffix = note ? style.action('replace', ` (${note})`) : ''
+    if (view.kind === 'value') {
+      const text = `${printable(view.path)}: ${formatValue(view.before)} → ${formatValue(view.after)}`
+      const kind = view.before === null ? 'create' : view.after === null ? 'delete' : 'update'
+      return [`${style.action(kind, text)}${suffix}`]
+    }
+    const head = `${style.action(view.action, `${printable(view.path)}: (${describeLineChange(view)})`)}${suffix}`
+    const { shown, more } = cutRows(view.diff.rows, LINES_SHOWN)
+    const rows = shown.map((row) => `  ${style.diffRow(row.kind, `${ROW_PREFIX[row.kind]}${row.text}`)}`)
+    if (more > 0)
+      rows.push(style.dim(`  … ${formatCount(more)} more ${more === 1 ? 'line' : 'lines'} of this diff`))
+    return [head, ...rows]
+  })
 }
 
 function summaryLines(plan: Plan, style: Styles): string[] {
@@ -269,6 +288,7 @@ interface Styles {
   action(action: ChangeAction, text: string): string
   effect(effect: FindingEffect, text: string): string
   verdict(verdict: Verdict, text: string): string
+  diffRow(kind: DiffRow['kind'], text: string): string
 }
 
 const ANSI = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const
@@ -290,6 +310,15 @@ const EFFECT_COLORS: Readonly<Record<FindingEffect, Ansi>> = {
   warn: 'cyan',
 }
 
+/** As `git diff` colours a diff: context plain, like the file it shows. */
+const DIFF_ROW_COLORS: Readonly<Record<DiffRow['kind'], Ansi | undefined>> = {
+  hunk: 'cyan',
+  context: undefined,
+  added: 'green',
+  removed: 'red',
+  'no-newline': 'dim',
+}
+
 const VERDICT_COLORS: Readonly<Record<Verdict, Ansi>> = {
   'no-changes': 'green',
   allowed: 'green',
@@ -305,5 +334,9 @@ function stylesFor(color: boolean): Styles {
     action: (action, text) => paint(ACTION_COLORS[action], text),
     effect: (effect, text) => paint(EFFECT_COLORS[effect], text),
     verdict: (verdict, text) => paint(VERDICT_COLORS[verdict], text),
+    diffRow: (kind, text) => {
+      const code = DIFF_ROW_COLORS[kind]
+      return code === undefined ? text : paint(code, text)
+    },
   }
 }

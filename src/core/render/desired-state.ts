@@ -1,3 +1,4 @@
+import type { Location } from '../diagnostics.ts'
 import type { Target } from '../model/fleet-model.ts'
 import type { RotationLimits } from '../model/node-rotation.ts'
 
@@ -12,6 +13,8 @@ export interface RenderedStack {
   /** The stack file it was rendered from. */
   readonly source: string
   readonly movedFrom?: string
+  /** Where `Metadata.MovedFrom` was written (rendered stacks only). */
+  readonly movedFromAt?: Location
   /** Template parameter values as CloudFormation receives them (strings; lists joined by commas). */
   readonly parameters: Readonly<Record<string, string>>
   /** The rendered template, short tags kept. */
@@ -24,6 +27,11 @@ export interface RenderedManifest {
   readonly address: string
   readonly component: string
   readonly source: string
+  /**
+   * Where the object's document is (a `kind: List` item: the list's): what a problem with the
+   * object points at. Absent for objects a provider observed.
+   */
+  readonly at?: Location
   readonly object: Readonly<Record<string, unknown>>
 }
 

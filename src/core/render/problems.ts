@@ -8,16 +8,34 @@ import { RenderError } from './evaluate.ts'
  */
 export class RenderProblems {
   // Targets as a set: a regional stack fails once per region of the same account, which is one target.
-  private readonly byPlace = new Map<string, { at: Location; message: string; targets: Set<string> }>()
+  private readonly byPlace = new Map<
+    string,
+    { at: Location; message: string; targets: Set<string>; severity: 'error' | 'warning'; rule: string }
+  >()
 
   /** How many problems were added so far (counting repeats): tells whether a render was clean. */
   count = 0
 
-  add(error: unknown, targetId: string): void {
+  add(error: unknown, targetId: string, rule = 'render'): void {
     if (!(error instanceof RenderError)) throw error
     this.count++
-    const key = `${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
-    const entry = this.byPlace.get(key) ?? { at: error.at, message: error.message, targets: new Set() }
+    this.record(error, targetId, 'error', rule)
+  }
+
+  /** A problem that does not make the repository invalid (it does not count: a render with warnings is clean). */
+  warn(error: RenderError, targetId: string, rule = 'render'): void {
+    this.record(error, targetId, 'warning', rule)
+  }
+
+  private record(error: RenderError, targetId: string, severity: 'error' | 'warning', rule: string): void {
+    const key = `${severity}:${error.at.file}:${error.at.line}:${error.at.col}:${error.message}`
+    const entry = this.byPlace.get(key) ?? {
+      at: error.at,
+      message: error.message,
+      targets: new Set(),
+      severity,
+      rule,
+    }
     entry.targets.add(targetId)
     this.byPlace.set(key, entry)
   }
@@ -49,13 +67,13 @@ export class RenderProblems {
   }
 
   report(sink: DiagnosticSink): void {
-    for (const { at, message, targets: set } of this.byPlace.values()) {
+    for (const { at, message, targets: set, severity, rule } of this.byPlace.values()) {
       const targets = [...set]
       const shown = targets.slice(0, 3).join(', ')
       const more = targets.length > 3 ? `, … ${targets.length - 3} more` : ''
-      sink.error(
+      sink[severity === 'error' ? 'error' : 'warn'](
         at,
-        'render',
+        rule,
         `${message} (for ${targets.length === 1 ? 'target' : `${targets.length} targets:`} ${shown}${more})`,
       )
     }

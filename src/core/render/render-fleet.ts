@@ -1,3 +1,4 @@
+import { evaluateStack } from '../cloudformation/evaluate-stack.ts'
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
 import type { LoadCache } from '../load/load-cache.ts'
 import type { FleetSettings } from '../model/fleet.ts'
@@ -153,16 +154,25 @@ function renderStack(
     try {
       const regional = { ...context, region }
       const parameters = renderNode(stack.parameters, regional) as Record<string, unknown>
-      rendered.push({
+      const one: RenderedStack = {
         address: `${account.id}/${stack.scope === 'region' ? region : 'global'}/${stack.stackName}`,
         stackName: stack.stackName,
         region,
         scope: stack.scope,
         source: stack.file,
         ...(stack.movedFrom === undefined ? {} : { movedFrom: stack.movedFrom }),
+        ...(stack.movedFromAt === undefined ? {} : { movedFromAt: stack.movedFromAt }),
         parameters: parameterStrings(parameters),
         template: renderNode(stack.body, regional),
-      })
+      }
+      // What CloudFormation would reject for this account and region (an undefined condition, a
+      // mapping without the region's key) is found now, not half-way through a rollout.
+      for (const problem of evaluateStack(one).problems) {
+        const error = new RenderError(problem.message, stack.locate(problem.path))
+        if (problem.severity === 'error') problems.add(error, target.id, 'cloudformation')
+        else problems.warn(error, target.id, 'cloudformation')
+      }
+      rendered.push(one)
     } catch (error) {
       problems.add(error, target.id)
     }
@@ -240,7 +250,7 @@ function renderManifests(
       continue
     }
     seen.set(address, source)
-    rendered.push({ address, component, source, object })
+    rendered.push({ address, component, source, at, object })
   }
   return rendered
 }

@@ -8,10 +8,12 @@
  * Resources are created, updated, replaced and deleted per the plan's resource type registry
  * (the same `diffStacks` the plan uses), with `DeletionPolicy: Retain` honoured.
  */
+
 import type { Insertable, Kysely } from 'kysely'
 import { ConflictError, InputError } from '../../core/errors.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import { diffStacks, STACK_TYPE } from '../../core/plan/diff-stacks.ts'
+import { moveStatus, previousAddress } from '../../core/plan/moved-from.ts'
 import type { Change } from '../../core/plan/plan-model.ts'
 import { protectedTypes } from '../../core/plan/protected.ts'
 import { ProviderError } from '../../core/provider/port.ts'
@@ -213,16 +215,20 @@ export function acceptStackOperations(
     }
   }
 
+  // Moves are decided as the plan decided them (moveStatus): an apply never re-decides.
+  const observedByAddress = new Map(
+    current.flatMap((stack) => {
+      const observed = observedStack(stack)
+      return observed ? [[stack.address, observed] as const] : []
+    }),
+  )
+  const desiredAddresses = new Set(desired.map((d) => d.address))
   for (const stack of desired) {
     let before = byAddress.get(stack.address)
     let movedFrom: string | undefined
-    if (!before && stack.movedFrom !== undefined) {
-      const previous = `${stack.address.slice(0, stack.address.lastIndexOf('/'))}/${stack.movedFrom}`
-      const candidate = byAddress.get(previous)
-      if (candidate && !desired.some((d) => d.address === previous)) {
-        before = candidate
-        movedFrom = previous
-      }
+    if (!before && moveStatus(stack, observedByAddress, desiredAddresses) === 'moved') {
+      movedFrom = previousAddress(stack)!
+      before = byAddress.get(movedFrom)
     }
     if (before) consumed.add(before.address)
     const existing = before ? observedStack(before) : undefined
