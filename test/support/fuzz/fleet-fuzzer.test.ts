@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { Plan } from '../../../src/core/plan/plan-model.ts'
 import { FleetFuzzer, type MutantOutcome, problemsOf, type Vanished } from './fleet-fuzzer.ts'
-import { KNOWN_BUGS, knownBugOf } from './known-bugs.ts'
+import { KNOWN_BUGS, type KnownBug, knownBugOf } from './known-bugs.ts'
 import { semanticSites } from './mutations.ts'
 
 const DNS = 'stacks/route53-hostedzones.yaml'
@@ -71,17 +71,18 @@ describe('FleetFuzzer', () => {
     expect(result.problems).toEqual([])
   })
 
-  test('deleting every hosted zone is planned, needs approvals, and breaks no property', () => {
-    const result = fuzzer.run([{ op: 'remove-resource', at: siteIn('remove-resource', DNS), pick: 0 }])
+  test('deleting the DNS stack is planned, needs approvals, and breaks no property', () => {
+    // The whole stack: removing the zone alone leaves the certificate's `!Ref HostedZone` dangling.
+    const result = fuzzer.run([{ op: 'delete-file', path: DNS }])
     expect(result.outcome.kind).toBe('planned')
     if (result.outcome.kind !== 'planned') return
     // Denied, even: the example's policies never let the ops group's zones go.
     expect(['requires-approval', 'denied']).toContain(result.outcome.plan.verdict)
     expect(result.outcome.plan.findings.map((f) => f.rule)).toContain('protected-destroy')
     expect(result.outcome.vanished.length).toBeGreaterThan(0)
-    expect(
-      result.outcome.vanished.every((v) => v.address.endsWith('/HostedZone') && v.reason === 'gone'),
-    ).toBe(true)
+    const zones = result.outcome.vanished.filter((v) => v.address.endsWith('/HostedZone'))
+    expect(zones.length).toBeGreaterThan(0)
+    expect(result.outcome.vanished.every((v) => v.reason === 'gone')).toBe(true)
     expect(result.problems).toEqual([])
   })
 
@@ -202,12 +203,20 @@ describe('the properties', () => {
       plan: planWith({ action: 'update' }, 'allowed'),
       vanished: reasons.map((reason, i) => ({ address: `${zone}${i}`, reason })),
     })
+    // As the Conditions bug of issue 18 was listed before Conditions were evaluated.
+    const bugs: KnownBug[] = [
+      {
+        description: 'conditions',
+        op: 'add-condition',
+        problem: /under a CloudFormation Condition that is false/,
+      },
+    ]
     const conditioned = outcome(['condition-false'])
     const problems = problemsOf(conditioned, files, files)
     expect(problems).toHaveLength(2)
-    expect(knownBugOf(conditioned, problems, KNOWN_BUGS)?.op).toBe('add-condition')
+    expect(knownBugOf(conditioned, problems, bugs)?.op).toBe('add-condition')
     const mixed = outcome(['condition-false', 'retyped'])
-    expect(knownBugOf(mixed, problemsOf(mixed, files, files), KNOWN_BUGS)).toBeUndefined()
+    expect(knownBugOf(mixed, problemsOf(mixed, files, files), bugs)).toBeUndefined()
     expect(knownBugOf(conditioned, problems, [])).toBeUndefined()
   })
 })

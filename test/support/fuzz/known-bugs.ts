@@ -43,12 +43,6 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       /Maximum call stack/.test(error.message) &&
       /node_modules\/yaml\/|src\/core\/yaml\//.test(error.stack ?? ''),
   },
-  {
-    description:
-      "issue 18 item 1: CloudFormation Conditions are not evaluated: a Condition that turns false for a target (added to a protected resource, or fed by a parameter such as the account's environment) deletes the resource, and the plan shows a harmless update (allowed, or blocked only for other reasons)",
-    op: 'add-condition',
-    problem: /under a CloudFormation Condition that is false for the target in the head/,
-  },
 ]
 
 /**
