@@ -8,9 +8,8 @@
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
 import type { Plan } from '../core/plan/plan-model.ts'
-import { policyRegistry } from '../core/policy/policy-rules.ts'
+import { planRevisions } from '../core/plan/plan-revisions.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import { observeFleet } from '../operations/observed-fleet.ts'
 import { abortRollout } from '../rollout/controls.ts'
@@ -49,14 +48,7 @@ export async function runGuarded(
     return stopped('validation', firstProblem(error))
   }
 
-  const reviewed = planFleet({
-    base: fleetState(scratch.baseFleet),
-    head: fleetState(fleet),
-    ...strictestSettings(scratch.baseFleet.settings, fleet.settings),
-    rules: policyRegistry(fleet),
-    approvals: [],
-    now,
-  })
+  const reviewed = planRevisions(scratch.baseFleet, fleet, { now })
   if (!reviewed.ok) {
     return stopped(
       'validation',

@@ -7,6 +7,7 @@ import { LoadCache } from '../../core/load/load-cache.ts'
 import type { Fleet, Target } from '../../core/model/fleet-model.ts'
 import { fleetState, type PlanOutcome, planFleet, strictestSettings } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
+import { planRevisions } from '../../core/plan/plan-revisions.ts'
 import { renderPlanMarkdown } from '../../core/plan/render-markdown.ts'
 import { renderPlanText } from '../../core/plan/render-text.ts'
 import { type Approval, parseApproval } from '../../core/policy/approvals.ts'
@@ -110,11 +111,11 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
   } else {
     const base = (await loadValidFleet({ ...repo, rev: options.base }, io.cwd, 'base', cache)).fleet
     const head = (await loadValidFleet({ ...repo, ...headRev }, io.cwd, 'head', cache)).fleet
-    outcome = planFleet({
-      base: fleetState(base),
-      head: fleetState(head),
-      ...strictestSettings(base.settings, head.settings),
-      ...(await common(head)),
+    const { approvals, now, includeTarget } = await common(head)
+    outcome = planRevisions(base, head, {
+      approvals,
+      ...(now === undefined ? {} : { now }),
+      ...(includeTarget === undefined ? {} : { includeTarget }),
     })
   }
   if (!outcome.ok) {
