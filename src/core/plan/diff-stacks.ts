@@ -57,7 +57,11 @@ function diffStack(
   const afterTemplate = longFormTemplate(after)
   const changes: Change[] = []
 
+  // A global stack follows its account's first region: when that changes, the stack is created
+  // in the new region and the old one deleted — every resource with it — under the same address.
+  const regionMoved = before !== undefined && after !== undefined && before.region !== after.region
   const stackProperties = [
+    ...(regionMoved ? [{ path: ['Region'], before: before.region, after: after.region }] : []),
     ...diffValues(before?.parameters ?? {}, after?.parameters ?? {}, ['Parameters']),
     ...diffValues(withoutResources(beforeTemplate), withoutResources(afterTemplate), ['Template']),
   ].map((d) => propertyChange(d.path, d.before, d.after, false))
@@ -65,11 +69,13 @@ function diffStack(
     ? 'create'
     : !after
       ? 'delete'
-      : movedFrom
-        ? 'move'
-        : stackProperties.length
-          ? 'update'
-          : 'no-op'
+      : regionMoved
+        ? 'replace'
+        : movedFrom
+          ? 'move'
+          : stackProperties.length
+            ? 'update'
+            : 'no-op'
   if (stackAction !== 'no-op') {
     changes.push({
       address,
@@ -98,6 +104,7 @@ function diffStack(
       afterResources[id],
       movedFrom ? `${movedFrom}/${id}` : undefined,
       isProtected,
+      regionMoved ? [before.region, after.region] : undefined,
     )
     if (change) resourceChanges.set(id, withCondition(change, id, beforeEvaluated, afterEvaluated))
   }
@@ -112,6 +119,7 @@ function diffResource(
   after: Resource | undefined,
   movedFrom: string | undefined,
   isProtected: (type: string) => boolean,
+  regionMove?: readonly [string, string],
 ): Change | undefined {
   const type = resourceType((after ?? before)!)
   const base = { address, type, protected: isProtected(type) }
@@ -133,6 +141,7 @@ function diffResource(
     }
   }
   const properties: PropertyChange[] = [
+    ...(regionMove ? [propertyChange(['Region'], regionMove[0], regionMove[1], true)] : []),
     ...diffValues(asObject(before.Properties), asObject(after.Properties)).map((d) =>
       propertyChange(d.path, d.before, d.after, replacementOf(type, d.path.map(String))),
     ),

@@ -35,6 +35,8 @@ function planWith(
       byEnvironment: {},
       byCriticality: {},
       byTeam: {},
+      byStage: {},
+      stageMoves: 0,
       opsTargetsChanged: 0,
     },
     findings: [],
