@@ -165,13 +165,17 @@ const LOOK_ALIKES: ReadonlyMap<string, string> = new Map(
   }),
 )
 
-/** The ASCII character `char` is mistaken for, if any: from the table, or by NFKC (`ｎ` → `n`). */
+/**
+ * The ASCII text `char` is mistaken for, if any: from the table, or by NFKC for letters and
+ * digits (`ｎ` → `n`, `𝐝` → `d`, `ﬁ` → `fi`, `３` → `3`; not `²`, which is seen to be raised).
+ */
 function asciiLookAlike(char: string): string | undefined {
   if (char.charCodeAt(0) <= 0x7f) return undefined
   const table = LOOK_ALIKES.get(char)
   if (table !== undefined) return table
+  if (!/^[\p{L}\p{Nd}]$/u.test(char)) return undefined
   const normalised = char.normalize('NFKC')
-  return /^[\x21-\x7e]$/.test(normalised) ? normalised : undefined
+  return /^[\x21-\x7e]+$/.test(normalised) ? normalised : undefined
 }
 
 /** A word with a look-alike letter, and where that letter is. */
