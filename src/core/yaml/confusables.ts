@@ -46,8 +46,13 @@ function scriptPatterns(): readonly (readonly [string, RegExp])[] {
   return scriptTests
 }
 
-/** Characters that belong to every script: digits, punctuation, symbols, combining marks. */
-const ANY_SCRIPT = /^[\p{Script_Extensions=Common}\p{Script_Extensions=Inherited}]$/u
+/**
+ * Characters that belong to every script: digits, punctuation, symbols, combining marks; and
+ * those fonts draw as nothing (a Hangul filler, a Khmer inherent vowel), which are reported as
+ * invisible characters already, not a second time as a mix of scripts.
+ */
+const ANY_SCRIPT =
+  /^[\p{Script_Extensions=Common}\p{Script_Extensions=Inherited}\p{Default_Ignorable_Code_Point}]$/u
 
 const scriptCache = new Map<number, ReadonlySet<string> | null>()
 

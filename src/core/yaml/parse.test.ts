@@ -376,6 +376,11 @@ describe('parseYamlFile: invisible characters', () => {
     ])
   })
 
+  test('an invisible letter inside a word is reported once, as invisible', () => {
+    expect(parse('a: admin\u17b4x\n').rules).toEqual(['invisible-character'])
+    expect(parse('a: x\u3164y\n').rules).toEqual(['invisible-character'])
+  })
+
   test('every invisible character is reported, not just the first', () => {
     expect(parse('a: x\u00a0\nb: y\u200b\n').errors).toHaveLength(2)
   })
