@@ -77,6 +77,8 @@ export function resolveAliases(doc: Document.Parsed): ResolvedAliases {
     }
   }
   link(doc.contents)
+  // Most documents have no aliases: nothing can expand, and the second pass is not needed.
+  if (targets.size === 0) return { targets, problems }
 
   // Second pass: the size of every node expanded, memoised (so it is linear in the text however
   // much the aliases multiply), with running totals over the aliases as written.
