@@ -270,6 +270,26 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
   'a duplicate key': { [A]: ['  channel: dev\n', '  channel: dev\n  channel: stable\n'] },
   'an invisible character': { [T]: ['name: Team Search', 'name: Team\u00a0Search'] },
   'a look-alike letter': { [V]: ['Metadata:', 'Met\u0430data:'] },
+  'a look-alike letter in a selector': {
+    [R]: ["select: target.channel == 'dev'", "select: target.channel == 'd\u0435v'"],
+  },
+  'a key without a colon': { [A]: ['tags: { owner: checkout,', 'tags: { owner checkout,'] },
+  'an undefined alias': {
+    [F]: ['protect:\n  - AWS::ElastiCache::ReplicationGroup', 'protect:\n  - *protected'],
+  },
+  'a merge key of a string': {
+    [R]: ['defaults: { maxParallel: 1,', 'defaults: { <<: standard, maxParallel: 1,'],
+  },
+  'nesting too deep': { [F]: ['requiredTags: [owner', `requiredTags: ${'['.repeat(100)}[owner`] },
+  'a billion laughs': {
+    'cluster/manifests/ingress/laughs.yaml': Array.from(
+      { length: 10 },
+      (_, i) =>
+        `lol${i}: &l${i} [${Array(10)
+          .fill(i === 0 ? 'lol' : `*l${i - 1}`)
+          .join(', ')}]\n`,
+    ).join(''),
+  },
   'an unknown tag': { [V]: ['!Ref CidrBlock', '!Reff CidrBlock'] },
   'an unquoted template': { [D]: ['"{{ config.ingress_replicas }}"', '{{ config.ingress_replicas }}'] },
   'a YAML 1.1 boolean': {

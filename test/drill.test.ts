@@ -64,7 +64,9 @@ describe('flotilla drill', () => {
     expect(detail['selection-matches-nothing']).toContain('selection-shrink: stack "route53-hostedzones"')
     // One Conditions line deletes every zone: the example's policy on the ops zones denies it, the
     // first safeguard that stops it (protected-destroy and delete-budget would hold the rest).
-    expect(detail['condition-flipped']).toMatch(/is denied: ops-dns-zones-stay: .*\(\d+ changes; policies\/protection\.yaml:\d+:\d+\)/)
+    expect(detail['condition-flipped']).toMatch(
+      /is denied: ops-dns-zones-stay: .*\(\d+ changes; policies\/protection\.yaml:\d+:\d+\)/,
+    )
     expect(detail['account-dropped']).toMatch(
       /inventory\/accounts\/\w+\.yaml:\d+:\d+: account "\d{12}" \(.+\) was removed from the inventory without going through lifecycle: decommission-requested/,
     )

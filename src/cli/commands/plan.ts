@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { formatDiagnostic } from '../../core/diagnostics.ts'
 import { InputError } from '../../core/errors.ts'
-import { compileExpression, ExpressionError } from '../../core/expr/cel.ts'
 import { LoadCache } from '../../core/load/load-cache.ts'
-import type { Fleet, Target } from '../../core/model/fleet-model.ts'
+import type { Fleet } from '../../core/model/fleet-model.ts'
 import { fleetState, type PlanOutcome, planFleet, strictestSettings } from '../../core/plan/plan-fleet.ts'
 import type { Plan } from '../../core/plan/plan-model.ts'
 import { planRevisions } from '../../core/plan/plan-revisions.ts'
@@ -13,12 +12,12 @@ import { renderPlanText } from '../../core/plan/render-text.ts'
 import { type Approval, parseApproval } from '../../core/policy/approvals.ts'
 import { parseApprovalsFile } from '../../core/policy/approvals-file.ts'
 import { policyRegistry } from '../../core/policy/policy-rules.ts'
-import { fleetVariable, targetVariable } from '../../core/render/contexts.ts'
 import { previewInCloud } from '../../operations/cloud-preview.ts'
 import { observeFleet } from '../../operations/observed-fleet.ts'
 import { openFleetStore } from '../fleet-store.ts'
 import type { CliIo, Format } from '../io.ts'
 import { loadValidFleet } from '../repository.ts'
+import { targetFilter } from './target-filter.ts'
 
 export interface PlanOptions {
   readonly repo?: string
@@ -129,25 +128,6 @@ async function planAndPrint(options: PlanOptions, io: CliIo): Promise<number> {
   else if (options.format === 'markdown') io.stdout(renderPlanMarkdown(plan))
   else io.stdout(renderPlanText(plan, { color: io.isTTY }))
   return planExitCode(plan)
-}
-
-/** Compiles `--target` once; a bad expression is a user error with its column. */
-function targetFilter(source: string, head: Fleet): (target: Target) => boolean {
-  const compiled = compileExpression(source, 'stage-select')
-  if (compiled instanceof ExpressionError) {
-    throw new InputError(
-      `--target ${JSON.stringify(source)}: ${compiled.message} (at column ${compiled.offset + 1})`,
-    )
-  }
-  const fleet = fleetVariable(head.settings)
-  return (target) => {
-    const selected = compiled.evaluate({ target: targetVariable(target), fleet })
-    if (typeof selected !== 'boolean')
-      throw new InputError(
-        `--target ${JSON.stringify(source)} must be true or false, not ${String(selected)}`,
-      )
-    return selected
-  }
 }
 
 /** The approvals given on the command line and in `--approvals FILE`. */

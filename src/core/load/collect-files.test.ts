@@ -49,3 +49,31 @@ describe('top-level entries that look like part of the repository', () => {
     expect(result.ok).toBe(false)
   })
 })
+
+describe('file and folder names', () => {
+  test.each([
+    [
+      'an invisible character in a stack',
+      'stacks/v\u200bpc.yaml',
+      'the path contains invisible character U+200B (zero-width space); rename the file or folder',
+    ],
+    [
+      'a look-alike letter in a component folder',
+      'cluster/manifests/corеdns/a.yaml',
+      'in the path, "corеdns" mixes Latin and Cyrillic: U+0435 is Cyrillic and looks like "e"; rename the file or folder',
+    ],
+    [
+      'a no-break space in a policy test',
+      'policies/tests/a\u00a0b.yaml',
+      'the path contains unusual space U+00A0 (no-break space); rename the file or folder',
+    ],
+  ])('%s is an error, and the file is not read', (_name, path, message) => {
+    expect(errorsFor({ [path]: 'a: 1\n' })).toEqual([`${path}:1:1: ${message}`])
+  })
+
+  test('names in one script are fine', () => {
+    // A policy file may be empty, and its name is free.
+    const result = loadFleet(fixtureSource({ 'policies/заморозка.yaml': '', 'policies/凍結.yaml': '' }))
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([])
+  })
+})

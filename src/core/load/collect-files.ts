@@ -1,6 +1,8 @@
 import { DiagnosticSink } from '../diagnostics.ts'
 import type { FleetSource } from '../source/source.ts'
 import { closest } from '../suggest.ts'
+import { findInvisibleCharacters, invisibleCharacterMessage } from '../yaml/characters.ts'
+import { findConfusableWords } from '../yaml/confusables.ts'
 import { type ParsedDocument, type ParsedFile, parseYamlFile } from '../yaml/parse.ts'
 import type { ComponentFiles } from './components.ts'
 import { classifyPath, describeLayout } from './files.ts'
@@ -84,7 +86,11 @@ export function collectFiles(source: FleetSource, sink: DiagnosticSink, cache?: 
 
   for (const [path, text] of [...source.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const role = classifyPath(path)
-    if (role.role === 'ignored' || role.role === 'policy-test') continue
+    if (role.role === 'ignored') continue
+    // A file or folder name is part of what the repository says (a component is named by its
+    // folder): `corеdns` with a Cyrillic е would be a second component that looks like the first.
+    if (!checkFileName(path, sink)) continue
+    if (role.role === 'policy-test') continue
     if (role.role === 'unexpected') {
       sink.error(
         { file: path, line: 1, col: 1 },
@@ -149,6 +155,29 @@ export function collectFiles(source: FleetSource, sink: DiagnosticSink, cache?: 
   }
 
   return { byRole, components, unreadable }
+}
+
+/**
+ * Reports invisible and look-alike characters in a file's path, which escapes cannot fix: the file
+ * or folder is to be renamed. Returns false when there are any.
+ */
+function checkFileName(path: string, sink: DiagnosticSink): boolean {
+  // The messages' first clause names the character; what they say to do applies to file contents.
+  const what = (message: string) => message.split('; ')[0]!
+  const problems = [
+    ...findInvisibleCharacters(path).map((found) => ({
+      rule: 'invisible-character',
+      message: `the path contains ${what(invisibleCharacterMessage(found))}`,
+    })),
+    ...findConfusableWords(path).map((found) => ({
+      rule: 'confusable-character',
+      message: `in the path, ${what(found.message)}`,
+    })),
+  ]
+  for (const { rule, message } of problems) {
+    sink.error({ file: path, line: 1, col: 1 }, rule, `${message}; rename the file or folder`)
+  }
+  return problems.length === 0
 }
 
 /** The files of component `name`, registered on first sight. */

@@ -1,5 +1,7 @@
 import {
-  Alias,
+  type Alias,
+  Composer,
+  type CST,
   type Document,
   isAlias,
   isMap,
@@ -8,15 +10,18 @@ import {
   LineCounter,
   type Node,
   type ParsedNode,
-  parseAllDocuments,
+  Parser,
   Scalar,
   YAMLMap,
   YAMLSeq,
 } from 'yaml'
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
 import { closest } from '../suggest.ts'
+import { resolveAliases } from './aliases.ts'
 import { CFN_TAGS, CfnTag, isCfnTag } from './cfn-tags.ts'
-import { findInvisibleCharacters, findLookAlikes } from './characters.ts'
+import { findInvisibleCharacters, invisibleCharacterMessage } from './characters.ts'
+import { findConfusableWords } from './confusables.ts'
+import { findTooDeep, MAX_NESTING } from './nesting.ts'
 
 /** A path into a parsed value: mapping keys and sequence indexes. */
 export type ValuePath = readonly (string | number)[]
@@ -61,9 +66,12 @@ const YAML_11_BOOLEANS = new Set(['y', 'yes', 'n', 'no', 'on', 'off'])
 
 /**
  * Parses a YAML file strictly. Every problem goes to `sink` with its position: malformed YAML
- * (once per file: the first syntax error is the one that matters), duplicate keys, invisible
- * characters, look-alike letters in keys, unknown tags. Returns `undefined` when the file had any
- * error, so that nothing built from it is ever half-loaded.
+ * (once per file: the first syntax error is the one that matters), nesting too deep, duplicate
+ * keys, keys without a value (`{ a: 1, b "2" }`), invisible characters, look-alike letters in
+ * keys and values, unknown tags, undefined and recursive aliases, aliases that expand too far,
+ * merge keys (`<<`) that merge no mapping. Returns `undefined` when the file had any error, so
+ * that nothing built from it is ever half-loaded. No input makes it throw, recurse without bound
+ * or expand aliases without bound.
  */
 export function parseYamlFile(
   file: string,
@@ -80,21 +88,32 @@ export function parseYamlFile(
   }
   const errorsBefore = sink.errors.length
 
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    merge: true,
-    uniqueKeys: false, // duplicates are reported below, with the position of the first occurrence
-    prettyErrors: false,
-    keepSourceTokens: false,
-  })
-  const list = Array.isArray(docs) ? docs : []
+  // The parser builds its syntax tree without recursion; the composer after it recurses once per
+  // level of nesting, so the depth is checked in between.
+  let tokens: CST.Token[]
+  try {
+    tokens = [...new Parser(lineCounter.addNewLine).parse(text)]
+  } catch (error) {
+    return parserFailed(file, sink, error)
+  }
   // Scanned after parsing: the line counter knows the file's lines only once the parser has run.
   for (const found of findInvisibleCharacters(text)) {
+    sink.error(at(found.offset), 'invisible-character', invisibleCharacterMessage(found))
+  }
+  const tooDeep = findTooDeep(tokens)
+  if (tooDeep !== undefined) {
     sink.error(
-      at(found.offset),
-      'invisible-character',
-      `invisible character ${found.description}; delete it or replace it with a plain space`,
+      at(tooDeep),
+      'too-deep',
+      `lists and mappings are nested more than ${MAX_NESTING} levels deep here; write the structure flatter (nothing in this file was loaded)`,
     )
+    return undefined
+  }
+  let list: Document.Parsed[]
+  try {
+    list = [...new Composer({ merge: true, uniqueKeys: false, keepSourceTokens: false }).compose(tokens)]
+  } catch (error) {
+    return parserFailed(file, sink, error)
   }
   const syntaxError = list.flatMap((d) => d.errors)[0]
   if (syntaxError) {
@@ -109,11 +128,28 @@ export function parseYamlFile(
   const documents: ParsedDocument[] = []
   for (const doc of list) {
     if (isEmptyDocument(doc)) continue
-    const walker = new ValueBuilder(doc, at, sink, text, options.yaml11Warnings ?? false)
+    const aliases = resolveAliases(doc)
+    for (const problem of aliases.problems) sink.error(at(problem.offset), problem.rule, problem.message)
+    // Nothing is built from a document whose aliases are broken or too costly to expand.
+    if (aliases.problems.length > 0) continue
+    const walker = new ValueBuilder(aliases.targets, at, sink, text, options.yaml11Warnings ?? false)
     const value = walker.build(doc.contents)
-    documents.push(documentView(file, documents.length, value, doc, at, text))
+    documents.push(documentView(file, documents.length, value, doc, aliases.targets, at, text))
   }
   return sink.errors.length > errorsBefore ? undefined : { file, documents }
+}
+
+/**
+ * The `yaml` package threw instead of reporting an error: a defect in it, but the input is what
+ * triggered it, and the file must not load. Reported at the file's start, since there is no position.
+ */
+function parserFailed(file: string, sink: DiagnosticSink, error: unknown): undefined {
+  sink.error(
+    { file, line: 1, col: 1 },
+    'malformed-yaml',
+    `malformed YAML: the parser could not read this file (${firstLine(String((error as Error)?.message ?? error))}); simplify the YAML around the last change (nothing in this file was loaded)`,
+  )
+  return undefined
 }
 
 /**
@@ -141,20 +177,20 @@ function firstLine(message: string): string {
 /** Converts the YAML syntax tree to plain data, checking what only the tree can show. */
 class ValueBuilder {
   private readonly converted = new Map<Node, unknown>()
-  private readonly doc: Document.Parsed
+  private readonly targets: ReadonlyMap<Alias, Node>
   private readonly at: (offset: number) => Location
   private readonly sink: DiagnosticSink
   private readonly text: string
   private readonly yaml11Warnings: boolean
 
   constructor(
-    doc: Document.Parsed,
+    targets: ReadonlyMap<Alias, Node>,
     at: (offset: number) => Location,
     sink: DiagnosticSink,
     text: string,
     yaml11Warnings: boolean,
   ) {
-    this.doc = doc
+    this.targets = targets
     this.at = at
     this.sink = sink
     this.text = text
@@ -162,8 +198,11 @@ class ValueBuilder {
   }
 
   build(node: unknown): unknown {
+    // An entry with no value at all (`- ` in a flow list, a key with no colon) has no node.
+    if (node === null || node === undefined) return null
     if (isAlias(node)) {
-      const target = node.resolve(this.doc)
+      // Aliases were resolved and checked (defined, not recursive, within limits) before building.
+      const target = this.targets.get(node)
       return target === undefined ? null : this.build(target)
     }
     // Only anchored nodes can be reached twice (through an alias); they are built once and shared.
@@ -177,6 +216,7 @@ class ValueBuilder {
   private plain(node: ParsedNode): unknown {
     if (isScalar(node)) {
       const value = node.value
+      this.checkWords(node)
       if (
         this.yaml11Warnings &&
         node.type === Scalar.PLAIN &&
@@ -198,6 +238,19 @@ class ValueBuilder {
     return null
   }
 
+  /**
+   * Look-alike letters in a scalar, found in its source text so that positions are exact and an
+   * escape (`"\u0430"`) counts as the explicit way to write a letter that is meant.
+   */
+  private checkWords(node: Scalar.Parsed, key?: string): void {
+    const [start, end] = node.range
+    let source = this.text.slice(start, end)
+    if (node.type === Scalar.QUOTE_DOUBLE) source = blankEscapes(source)
+    for (const found of findConfusableWords(source, key === undefined ? {} : { key })) {
+      this.sink.error(this.at(start + found.offset), 'confusable-character', found.message)
+    }
+  }
+
   private tagged(node: ParsedNode, value: unknown): unknown {
     const tag = node.tag
     if (tag === undefined || !tag.startsWith('!')) return value
@@ -215,24 +268,35 @@ class ValueBuilder {
   private mapping(node: YAMLMap.Parsed): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     const firstSeen = new Map<string, number>()
-    const merges: unknown[] = []
+    const merges: { readonly source: unknown; readonly keyOffset: number }[] = []
     for (const pair of node.items) {
       const keyNode = pair.key as ParsedNode | null
       if (keyNode !== null && !isScalar(keyNode)) {
         this.sink.error(
           this.at((keyNode as ParsedNode).range[0]),
           'complex-key',
-          'a mapping key must be a plain string, not a list or a mapping',
+          isAlias(keyNode)
+            ? `a mapping key must be a plain string, not an alias (*${keyNode.source})`
+            : 'a mapping key must be a plain string, not a list or a mapping',
         )
         continue
       }
       const keyValue = keyNode === null ? null : keyNode.value
+      const keyOffset = keyNode?.range[0] ?? node.range[0]
       if (keyNode !== null && isMergeKey(keyNode)) {
-        merges.push(pair.value)
+        merges.push({ source: pair.value, keyOffset })
         continue
       }
       const key = String(keyValue)
-      const keyOffset = keyNode?.range[0] ?? node.range[0]
+      if (pair.value === null) {
+        // `{ a: 1, b "2" }` is, to YAML, a key `b "2"` with no value: the colon is what was meant.
+        this.sink.error(
+          this.at(keyOffset),
+          'missing-colon',
+          `"${key}" has no ":" after it, so YAML reads it as a key without a value; write "key: value"${node.flow ? ', and separate the entries of { } with commas' : ''}`,
+        )
+        continue
+      }
       const first = firstSeen.get(key)
       if (first !== undefined) {
         const { line } = this.at(first)
@@ -244,34 +308,52 @@ class ValueBuilder {
         continue
       }
       firstSeen.set(key, keyOffset)
-      for (const found of findLookAlikes(key)) {
-        this.sink.error(
-          this.at(keyOffset + (this.quoteWidth(keyNode) + found.offset)),
-          'confusable-character',
-          `key "${key}" contains ${found.description}; type the key again in plain ASCII`,
-        )
-      }
+      if (keyNode !== null) this.checkWords(keyNode, key)
       setOwn(out, key, this.build(pair.value))
     }
-    for (const source of merges) this.merge(out, source)
+    for (const { source, keyOffset } of merges) this.merge(out, source, keyOffset)
     return out
   }
 
-  /** YAML merge keys (`<<: *defaults`): keys written explicitly win over merged ones. */
-  private merge(out: Record<string, unknown>, source: unknown): void {
-    const sources = isSeq(source) ? source.items : [source]
+  /**
+   * YAML merge keys (`<<: *defaults`): keys written explicitly win over merged ones. The value
+   * must be a mapping or a list of mappings; anything else would merge nothing, silently.
+   */
+  private merge(out: Record<string, unknown>, source: unknown, keyOffset: number): void {
+    const resolved = isAlias(source) ? this.targets.get(source) : source
+    const sources = isSeq(resolved) ? resolved.items : [source]
     for (const item of sources) {
       const value = this.build(item)
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue
+      if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof CfnTag) {
+        const offset = (item as ParsedNode | null)?.range[0] ?? keyOffset
+        this.sink.error(
+          this.at(offset),
+          'merge-key',
+          `the merge key "<<" takes a mapping or a list of mappings (usually an alias: "<<: *defaults"), not ${describeValue(value)}; merge a mapping, or remove the "<<" entry`,
+        )
+        continue
+      }
       for (const [k, v] of Object.entries(value)) if (!Object.hasOwn(out, k)) setOwn(out, k, v)
     }
   }
+}
 
-  private quoteWidth(keyNode: Scalar.Parsed | null): number {
-    if (keyNode === null) return 0
-    const c = this.text[keyNode.range[0]]
-    return c === '"' || c === "'" ? 1 : 0
-  }
+/** What a value is, for messages: `a string`, `a list`, `nothing`. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing'
+  if (Array.isArray(value)) return 'a list'
+  if (value instanceof CfnTag) return `a ${value.tag} tag`
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`
+}
+
+/**
+ * Replaces each escape of a double-quoted scalar's source (`\t`, `\u0430`, `\"`) with as many
+ * spaces: an escape is not a letter of a word, and the offsets of everything else stay the same.
+ */
+function blankEscapes(source: string): string {
+  return source.replace(/\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[\s\S])/g, (e) =>
+    ' '.repeat(e.length),
+  )
 }
 
 /** Sets a property even when it is called `__proto__`, which a plain assignment would not. */
@@ -285,10 +367,11 @@ function documentView(
   index: number,
   value: unknown,
   doc: Document.Parsed,
+  targets: ReadonlyMap<Alias, Node>,
   at: (offset: number) => Location,
   text: string,
 ): ParsedDocument {
-  const resolve = (node: unknown): unknown => (node instanceof Alias ? node.resolve(doc) : node)
+  const resolve = (node: unknown): unknown => (isAlias(node) ? targets.get(node) : node)
   /** Walks the syntax tree along `path`; returns the deepest pair/node reached. */
   const walk = (path: ValuePath): { node: ParsedNode; key: ParsedNode | undefined; complete: boolean } => {
     let node = doc.contents as ParsedNode
