@@ -275,7 +275,7 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
   },
   'a key without a colon': { [A]: ['tags: { owner: checkout,', 'tags: { owner checkout,'] },
   'an undefined alias': {
-    [F]: ['protect:\n  - AWS::ElastiCache::ReplicationGroup', 'protect:\n  - *protected'],
+    [F]: ['protect:\n  - AWS::EC2::EIP', 'protect:\n  - *protected'],
   },
   'a merge key of a string': {
     [R]: ['defaults: { maxParallel: 1,', 'defaults: { <<: standard, maxParallel: 1,'],
