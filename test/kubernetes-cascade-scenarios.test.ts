@@ -1,12 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { Plan } from '../src/core/plan/plan-model.ts'
-import { git } from '../src/core/source/git.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
-import { GIT_IDENTITY } from './support/git-fixture.ts'
-import { runCaptured } from './support/run-cli.ts'
+import { commitScenario, type Edit, planScenario } from './support/example-scenarios.ts'
 import { NOW, simFleet } from './support/sim-cli.ts'
 
 /**
@@ -22,47 +20,9 @@ beforeAll(async () => {
   await writeExampleFleet(repo, { accounts: 20, clusters: 12 })
 })
 
-/** A file's new text (from its old one), or `null` to delete it; new files take a string. */
-type Edit = string | null | ((text: string) => string)
-
-/** Commits edits on a new branch from `from`; returns the branch name. */
-async function scenario(name: string, edits: Record<string, Edit>, from = 'main'): Promise<string> {
-  await git(repo, ['checkout', '-q', '-B', name, from])
-  for (const [path, edit] of Object.entries(edits)) {
-    const file = join(repo, path)
-    if (edit === null) {
-      rmSync(file, { recursive: true })
-      continue
-    }
-    const before = existsSync(file) ? readFileSync(file, 'utf8') : ''
-    const after = typeof edit === 'string' ? edit : edit(before)
-    expect(after, `the edit of ${path} changed nothing`).not.toBe(before)
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, after)
-  }
-  await git(repo, ['add', '-A'])
-  await git(repo, ['commit', '-q', '-m', name], undefined, GIT_IDENTITY)
-  await git(repo, ['checkout', '-q', 'main'])
-  return name
-}
-
-async function plan(head: string, base = 'main') {
-  const now = '2026-11-10T10:00:00Z'
-  const run = await runCaptured([
-    'plan',
-    '--repo',
-    repo,
-    '--base',
-    base,
-    '--head',
-    head,
-    '--format',
-    'json',
-    '--now',
-    now,
-  ])
-  return { ...run, plan: run.stdout ? (JSON.parse(run.stdout) as Plan) : undefined }
-}
+const scenario = (name: string, edits: Record<string, Edit>, from = 'main') =>
+  commitScenario(repo, name, edits, from)
+const plan = (head: string, base = 'main') => planScenario(repo, head, base)
 
 const changes = (p: Plan) => p.targets.flatMap((t) => t.changes)
 

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import type { Change, Plan } from '../src/core/plan/plan-model.ts'
 import { git } from '../src/core/source/git.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
+import { commitScenario, planScenario } from './support/example-scenarios.ts'
 import { GIT_IDENTITY } from './support/git-fixture.ts'
 import { runCaptured } from './support/run-cli.ts'
 
@@ -57,31 +58,9 @@ function edit(path: string, change: (text: string) => string): void {
   writeFileSync(file, after)
 }
 
-/** Commits edits on a new branch from main; returns the branch name. */
-async function scenario(name: string, edits: Record<string, (text: string) => string>): Promise<string> {
-  await git(repo, ['checkout', '-q', '-B', name, 'main'])
-  for (const [path, change] of Object.entries(edits)) edit(path, change)
-  await git(repo, ['commit', '-q', '-am', name], undefined, GIT_IDENTITY)
-  await git(repo, ['checkout', '-q', 'main'])
-  return name
-}
-
-async function plan(head: string, base = 'main') {
-  const run = await runCaptured([
-    'plan',
-    '--repo',
-    repo,
-    '--base',
-    base,
-    '--head',
-    head,
-    '--format',
-    'json',
-    '--now',
-    '2026-11-10T10:00:00Z',
-  ])
-  return { ...run, plan: run.stdout ? (JSON.parse(run.stdout) as Plan) : undefined }
-}
+const scenario = (name: string, edits: Record<string, (text: string) => string>) =>
+  commitScenario(repo, name, edits)
+const plan = (head: string, base = 'main') => planScenario(repo, head, base)
 
 const changes = (p: Plan): Change[] => p.targets.flatMap((t) => t.changes)
 const zones = (p: Plan, action: string) =>

@@ -1,12 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { Plan } from '../src/core/plan/plan-model.ts'
-import { git } from '../src/core/source/git.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
-import { GIT_IDENTITY } from './support/git-fixture.ts'
-import { runCaptured } from './support/run-cli.ts'
+import { commitScenario, planScenario } from './support/example-scenarios.ts'
 
 /**
  * The incident scenarios of the plan issue, each a commit on top of the default example fleet
@@ -21,39 +19,10 @@ beforeAll(async () => {
   await writeExampleFleet(repo)
 })
 
-/** Commits an edit of the example on a new branch from main; returns the branch name. */
-async function scenario(name: string, edits: Record<string, (text: string) => string>): Promise<string> {
-  await git(repo, ['checkout', '-q', '-B', name, 'main'])
-  for (const [path, edit] of Object.entries(edits)) {
-    const file = join(repo, path)
-    const before = readFileSync(file, 'utf8')
-    const after = edit(before)
-    expect(after, `the edit of ${path} changed nothing`).not.toBe(before)
-    writeFileSync(file, after)
-  }
-  await git(repo, ['commit', '-q', '-am', name], undefined, GIT_IDENTITY)
-  await git(repo, ['checkout', '-q', 'main'])
-  return name
-}
-
-async function plan(head: string, format: 'json' | 'markdown' | 'text' = 'json') {
-  // A Tuesday outside the example's Cyber Week freeze: these scenarios are about the built-in rules.
-  const now = '2026-11-10T10:00:00Z'
-  const run = await runCaptured([
-    'plan',
-    '--repo',
-    repo,
-    '--base',
-    'main',
-    '--head',
-    head,
-    '--format',
-    format,
-    '--now',
-    now,
-  ])
-  return { ...run, plan: format === 'json' && run.stdout ? (JSON.parse(run.stdout) as Plan) : undefined }
-}
+const scenario = (name: string, edits: Record<string, (text: string) => string>) =>
+  commitScenario(repo, name, edits)
+const plan = (head: string, format: 'json' | 'markdown' | 'text' = 'json') =>
+  planScenario(repo, head, 'main', format)
 
 function changes(plan: Plan) {
   return plan.targets.flatMap((t) => t.changes)
