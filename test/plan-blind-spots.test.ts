@@ -311,3 +311,20 @@ test('render --evaluated shows the zone stack as CloudFormation will create it f
   const bucket = (logging.resources as Record<string, { Properties: { BucketName: string } }>).LogBucket
   expect(bucket?.Properties.BucketName ?? '').toMatch(new RegExp(`^logs-${id}-`))
 })
+
+test('a Corefile edited in the example shows as a diff by line in the text and the pull-request comment', async () => {
+  const branch = await scenario('corefile', {
+    'cluster/manifests/coredns/coredns.yaml': (t) =>
+      t.replace('        cache 30\n', '        cache 60\n        log\n'),
+  })
+  const text = await planScenario(repo, branch, 'main', 'text')
+  expect(text.stdout).toMatch(/data\.Corefile: \(\+2 -1 lines\)/)
+  expect(text.stdout).toMatch(/^ +@@ -\d+,\d+ \+\d+,\d+ @@$/m)
+  expect(text.stdout).toMatch(/^ +- {4}cache 30$/m)
+  expect(text.stdout).toMatch(/^ +\+ {4}cache 60$/m)
+  expect(text.stdout).toMatch(/^ +\+ {4}log$/m)
+  const markdown = await planScenario(repo, branch, 'main', 'markdown')
+  expect(markdown.stdout).toContain('-    cache 30\n+    cache 60\n+    log\n')
+  // Every cluster has the same Corefile edit: one group, one diff.
+  expect(markdown.stdout.match(/\+ {4}cache 60/g)).toHaveLength(1)
+})
