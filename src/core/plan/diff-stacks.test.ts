@@ -84,4 +84,27 @@ describe('diffStacks', () => {
     const template = zones({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] })
     expect(diffStacks([stack(template)], [stack(structuredClone(template))], isProtected)).toEqual([])
   })
+
+  test('a resource a moved stack leaves behind is deleted at its old address', () => {
+    const template = (ids: string[]) => ({
+      Resources: Object.fromEntries(
+        ids.map((id) => [id, { Type: 'AWS::IAM::Role', Properties: { RoleName: id } }]),
+      ),
+    })
+    const before = stack(template(['Deploy', 'Audit']), {
+      address: '111111111111/global/roles',
+      stackName: 'roles',
+    })
+    const after = stack(template(['Audit']), {
+      address: '111111111111/global/roles-v2',
+      stackName: 'roles-v2',
+      movedFrom: 'roles',
+    })
+    const changes = diffStacks([before], [after], isProtected)
+    expect(changes.map((c) => [c.address, c.action, c.movedFrom])).toEqual([
+      ['111111111111/global/roles-v2', 'move', '111111111111/global/roles'],
+      ['111111111111/global/roles-v2/Audit', 'move', '111111111111/global/roles/Audit'],
+      ['111111111111/global/roles/Deploy', 'delete', undefined],
+    ])
+  })
 })

@@ -98,8 +98,10 @@ function diffStack(
   const ids = [...new Set([...Object.keys(beforeResources), ...Object.keys(afterResources)])].sort()
   const resourceChanges = new Map<string, Change>()
   for (const id of ids) {
+    // A resource the moved stack no longer has is deleted where it is: under the old stack.
+    const at = movedFrom && !afterResources[id] ? `${movedFrom}/${id}` : `${address}/${id}`
     const change = diffResource(
-      `${address}/${id}`,
+      at,
       beforeResources[id],
       afterResources[id],
       movedFrom ? `${movedFrom}/${id}` : undefined,
