@@ -98,6 +98,22 @@ describe('a condition that turns false deletes what it guards', () => {
           '!And [!Equals [!Ref ManageZone, "true"], !Equals [!Ref "AWS::Partition", aws-cn]]',
         ),
     ],
+    [
+      'the condition taken from another by a YAML alias',
+      (t: string) =>
+        t.replace(
+          '  ManageZone: !Equals [!Ref ManageZone, "true"]',
+          '  Never: &never !Equals [!Ref "AWS::Region", nowhere-1]\n  ManageZone: *never',
+        ),
+    ],
+    [
+      'the condition through a Condition reference',
+      (t: string) =>
+        t.replace(
+          '  ManageZone: !Equals [!Ref ManageZone, "true"]',
+          '  IsChina: !Equals [!Ref "AWS::Partition", aws-cn]\n  ManageZone: !Condition IsChina',
+        ),
+    ],
   ])('%s: every zone is a protected delete, never allowed', async (name, change) => {
     const branch = await scenario(`condition-${name.replace(/\W+/g, '-')}`, { [DNS]: change })
     const { code, plan: p } = await plan(branch)
@@ -135,6 +151,16 @@ describe('a condition that turns false deletes what it guards', () => {
     const created = zones(p!, 'create')
     expect(created.length).toBeGreaterThan(10)
     expect(created[0]!.condition).toEqual({ name: 'ManageZone', value: true })
+  })
+
+  test('a look-alike letter in the value a condition compares is a located error, not a false condition', async () => {
+    // "true" with a Cyrillic е: it would compare unequal everywhere and delete every zone.
+    const branch = await scenario('condition-lookalike', {
+      [DNS]: (t) => t.replace('!Equals [!Ref ManageZone, "true"]', '!Equals [!Ref ManageZone, "tru\u0435"]'),
+    })
+    const { code, stderr } = await plan(branch)
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/stacks\/route53-hostedzones\.yaml:\d+:\d+: .*U\+0435/)
   })
 
   test('a misspelt condition name is a located validation error, not a resource left out', async () => {

@@ -1,6 +1,6 @@
 import type { RenderedStack } from '../render/desired-state.ts'
 import { toLongForm } from '../yaml/cfn-tags.ts'
-import { type EvaluatedTemplate, evaluateTemplate } from './evaluate.ts'
+import { asObject, type EvaluatedTemplate, evaluateTemplate } from './evaluate.ts'
 
 const memo = new WeakMap<RenderedStack, EvaluatedTemplate>()
 
@@ -27,10 +27,4 @@ export function evaluateStack(stack: RenderedStack): EvaluatedTemplate {
 /** A stack's template in long form (`{ "Fn::Sub": … }`), as CloudFormation and the differ see it. */
 export function longFormTemplate(stack: RenderedStack | undefined): Record<string, unknown> {
   return stack ? asObject(toLongForm(stack.template)) : {}
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
 }

@@ -520,10 +520,12 @@ function isScalar(value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
 }
 
-function isObject(value: unknown): value is Json {
+/** Whether a value is a mapping (not null, not a list). */
+export function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-function asObject(value: unknown): Json {
+/** A mapping as it is, anything else as `{}`: templates are read leniently, validation is elsewhere. */
+export function asObject(value: unknown): Json {
   return isObject(value) ? value : {}
 }

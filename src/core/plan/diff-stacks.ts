@@ -1,4 +1,4 @@
-import { type EvaluatedTemplate, isKnown, referencedResources } from '../cloudformation/evaluate.ts'
+import { asObject, type EvaluatedTemplate, isKnown, referencedResources } from '../cloudformation/evaluate.ts'
 import { evaluateStack, longFormTemplate } from '../cloudformation/evaluate-stack.ts'
 import type { RenderedStack } from '../render/desired-state.ts'
 import { replacementOf } from '../resource-types/aws.ts'
@@ -280,10 +280,4 @@ function withoutResources(template: Record<string, unknown>): Record<string, unk
 function attributes(resource: Resource): Record<string, unknown> {
   const { Type: _, Properties: __, ...rest } = resource
   return rest
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
 }

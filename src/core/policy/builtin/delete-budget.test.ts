@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { STACK_TYPE } from '../../plan/diff-stacks.ts'
 import type { Change, ChangeAction, TargetPlan } from '../../plan/plan-model.ts'
+import { summarisePlan } from '../../plan/summary.ts'
 import { matchesGlob } from '../approvals.ts'
 import type { FleetState, PlanContext } from '../plan-context.ts'
 import { commonPattern, deleteBudget } from './delete-budget.ts'
@@ -20,18 +21,7 @@ function contextOf(targets: TargetPlan[], maxDeletes: number): PlanContext {
     head: emptySide,
     limits: { maxDeletes, maxShrinkPercent: 10 },
     targets,
-    summary: {
-      targets: targets.length,
-      targetsChanged: targets.length,
-      actions: { create: 0, update: 0, replace: 0, delete: 0, move: 0, rotate: 0 },
-      protectedDestroyed: 0,
-      byEnvironment: {},
-      byCriticality: {},
-      byTeam: {},
-      byStage: {},
-      stageMoves: 0,
-      opsTargetsChanged: 0,
-    },
+    summary: summarisePlan(targets, targets.length, []),
     findings: [],
     now: new Date('2026-06-02T12:00:00Z'),
   }
