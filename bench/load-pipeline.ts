@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
-import { readRevisionSource } from '../src/core/source/git.ts'
-import type { FleetSource } from '../src/core/source/source.ts'
+import type { FleetSource } from '../src/core/model/source.ts'
+import { readRevisionSource } from '../src/source/git.ts'
 
 /** The full pipeline of `flotilla validate --rev`: read a revision, load, validate, render every target. */
 export async function fullPipeline(repo: string, rev = 'HEAD'): Promise<number> {

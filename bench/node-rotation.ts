@@ -1,10 +1,12 @@
 // Rotating every node of the simulated fleet's clusters (a Kubernetes version upgrade), at zero
 // latency on the embedded store: nodes rotated per second and the most pods under
 // PodDisruptionBudgets that were unavailable at once, against what the budgets allow.
+
+import type { ClusterNodes, NodePoolState } from '../src/core/model/desired-state.ts'
 import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
 import { rotationLimits } from '../src/core/model/node-rotation.ts'
-import type { ClusterNodes, NodePoolState } from '../src/core/render/desired-state.ts'
 import type { SimNodeInfo } from '../src/providers/sim/kubernetes/node-pools.ts'
+import { simDatabase } from '../src/providers/sim/sim-database.ts'
 import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { openDatabase, type StoreConfig } from '../src/store/database.ts'
 import { migrateToLatest } from '../src/store/migrate.ts'
@@ -110,7 +112,7 @@ export async function rotateFleet(
     const start = performance.now()
     const failed = await applyAll('1.32')
     const ms = performance.now() - start
-    const rows = await store.db
+    const rows = await (await simDatabase(store.db))
       .selectFrom('sim_targets')
       .select('info')
       .where('kind', '=', 'cluster')

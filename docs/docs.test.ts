@@ -6,6 +6,7 @@ import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { ROLES } from '../src/app/access/permissions.ts'
 import { planExitCode } from '../src/cli/commands/plan.ts'
 import { waitExitCode } from '../src/cli/commands/rollout.ts'
 import { buildProgram, EXIT, runCli } from '../src/cli/main.ts'
@@ -17,12 +18,13 @@ import { type LoadResult, loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
 import { REPOSITORY_SCHEMAS } from '../src/core/model/json-schema.ts'
 import { nodeRotationSchema, rotationLimits } from '../src/core/model/node-rotation.ts'
+import { CHANGE_ACTIONS, type Plan } from '../src/core/model/plan.ts'
 import {
   policyTestChangeSchema,
   policyTestFindingSchema,
   policyTestSchema,
 } from '../src/core/model/policy-test.ts'
-import { CHANGE_ACTIONS, type Plan } from '../src/core/plan/plan-model.ts'
+import { memorySource } from '../src/core/model/source.ts'
 import { planSchema } from '../src/core/plan/plan-schema.ts'
 import {
   BASE_PROTECTED_TYPES,
@@ -38,8 +40,6 @@ import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { replacementOf } from '../src/core/resource-types/aws.ts'
 import { KUBERNETES_IMMUTABLE_FIELDS, kubernetesReplacement } from '../src/core/resource-types/kubernetes.ts'
 import { STATEFUL_SUPPLEMENT } from '../src/core/resource-types/stateful-supplement.ts'
-import { git } from '../src/core/source/git.ts'
-import { memorySource } from '../src/core/source/source.ts'
 import { CFN_TAGS, CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import { SCENARIO_NAMES } from '../src/drill/scenarios.ts'
 import { generateExampleFleet } from '../src/example/generate-example.ts'
@@ -49,8 +49,8 @@ import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { DEFAULT_GATE_TIMEOUT_MS } from '../src/rollout/gates.ts'
 import { RolloutMetrics } from '../src/rollout/metrics.ts'
 import { ROLLOUT_STATES } from '../src/rollout/rollout-model.ts'
-import { ROLES } from '../src/server/access/permissions.ts'
 import { openApiDocument } from '../src/server/openapi.ts'
+import { git } from '../src/source/git.ts'
 import { useTestStore } from '../src/store/test-store.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
@@ -813,7 +813,7 @@ describe('getting-started.md: the commands it shows', () => {
   })
 
   test('npm start: creates the example, applies it to the simulated fleet and serves, printing what the page shows', {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     const dir = join(cwd, 'example-fleet')
     const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'start.ts')], {
@@ -831,7 +831,7 @@ describe('getting-started.md: the commands it shows', () => {
     })
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
     try {
-      const deadline = Date.now() + 100_000
+      const deadline = Date.now() + 280_000
       while (!out.includes('Admin token: ') && Date.now() < deadline && child.exitCode === null)
         await new Promise((r) => setTimeout(r, 200))
       expect(out, err).toContain('Admin token: ')
@@ -841,18 +841,37 @@ describe('getting-started.md: the commands it shows', () => {
           .replace(/in \d+\.\d s\./, 'in N s.')
           .replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT')
           .replace(/flt_\S+/, 'flt_…')
+      // It serves first, then applies the example in the background: the lines up to the token,
+      // the apply's first line, progress lines like those shown, and its last line.
+      const page = shown('$ npm start').map(vary)
+      const token = page.findIndex((line) => line.startsWith('Admin token: '))
       const printed = vary(`${out.split('Admin token: ')[0]!}Admin token: flt_…`).split('\n')
-      expect(printed).toEqual(shown('$ npm start').map(vary))
+      expect(printed).toEqual(page.slice(0, token + 1))
+      while (!/Applied the example: .*\n/.test(out) && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 200))
+      const applying = normal(out.split(/Admin token: \S+\n/)[1]!)
+        .split('\n')
+        .filter((line) => line !== '')
+        .map(vary)
+      const progress = (line: string) =>
+        line.replace(
+          /\d+ of (\d+) targets, [\d.]+\/s(, about [\d.]+ (s|min) left)?/,
+          'N of $1 targets, N/s, about N s left',
+        )
+      expect(applying[0]).toBe(page[token + 1])
+      const took = (line: string) => line.replace(/in [\d.]+ (s|min)\./, 'in N s.')
+      expect(took(applying.at(-1)!)).toBe(took(page.at(-1)!))
+      for (const line of applying.slice(1, -1)) expect(progress(line)).toBe(progress(page[token + 2]!))
       const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!
-      const token = /Admin token: (\S+)/.exec(out)![1]!
-      const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } })
+      const admin = /Admin token: (\S+)/.exec(out)![1]!
+      const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${admin}` } })
       expect(await me.json()).toMatchObject({ name: 'admin', role: 'admin' })
       const accounts = (await (
-        await fetch(`${url}/api/accounts`, { headers: { authorization: `Bearer ${token}` } })
+        await fetch(`${url}/api/accounts`, { headers: { authorization: `Bearer ${admin}` } })
       ).json()) as { total: number }
       expect(accounts.total).toBe(300)
-      const page = await fetch(`${url}/accounts`, { headers: { authorization: `Bearer ${token}` } })
-      expect(await page.text()).toContain('Cloud Infrastructure')
+      const accountsPage = await fetch(`${url}/accounts`, { headers: { authorization: `Bearer ${admin}` } })
+      expect(await accountsPage.text()).toContain('Cloud Infrastructure')
     } finally {
       child.kill('SIGTERM')
       expect(await exited, err).toBe(0)
@@ -1328,7 +1347,7 @@ describe('policies.md: its policies and policy tests', () => {
     const { code, stdout } = await policyTest(files, '--format', 'json')
     expect(code).toBe(0)
     const report = JSON.parse(stdout)
-    expect(report).toMatchObject({ passed: 9, failed: 0 })
+    expect(report).toMatchObject({ passed: 10, failed: 0 })
     const listed = [...page.matchAll(/"(\w+)"/g)].map((m) => m[1])
     const staging = report.tests.find((t: { name: string }) => t.name === 'staging is not frozen')
     for (const key of Object.keys(staging)) expect(listed, key).toContain(key)
@@ -1371,8 +1390,12 @@ describe('policies.md: its policies and policy tests', () => {
     const messages = report.tests.flatMap((t: { actual: { message: string }[] }) =>
       t.actual.map((f) => f.message),
     )
-    const quoted = [...textUnder('## Approvals', 0), ...textUnder('## Approvals', 1)]
-    expect(quoted).toHaveLength(2)
+    const quoted = [
+      ...textUnder('## Approvals', 0),
+      ...textUnder('## Approvals', 1),
+      ...textUnder('## Approvals', 2),
+    ]
+    expect(quoted).toHaveLength(3)
     for (const line of quoted) expect(messages).toContain(line)
     // The prose's example of where a finding says its rule is written.
     expect(page).toContain('`(3 changes; policies/protection.yaml:8:3)`')
@@ -1536,11 +1559,16 @@ describe('simulated-fleet.md: the walkthrough, run in order in one repository', 
     if (parent !== '') rmSync(parent, { recursive: true, force: true })
   })
 
-  /** Runs the CLI in-process; stdout and stderr interleaved, as a terminal shows them. */
+  /**
+   * Runs the CLI in-process; stdout and stderr interleaved, as a terminal shows them. Its clock is
+   * the Tuesday morning the page shows: the example's policies want approvals for production
+   * changes on weekends and in Cyber Week, and `apply` takes no `--now`.
+   */
   async function flotilla(argv: readonly string[]): Promise<string> {
     const out: string[] = []
     const write = (text: string) => void out.push(text)
-    lastCode = await runCli(argv, { stdout: write, stderr: write, isTTY: false, cwd })
+    const clock = () => ({ at: '2026-11-10T10:00:00.000Z', source: 'clock' as const })
+    lastCode = await runCli(argv, { stdout: write, stderr: write, isTTY: false, cwd, clock })
     return out.join('')
   }
 
@@ -1660,7 +1688,11 @@ describe('rollouts.md', () => {
     const start = program.commands
       .find((c) => c.name() === 'rollout')!
       .commands.find((c) => c.name() === 'start')!
-    const real = start.options.map((o) => o.long!).filter((o) => !['--repo', '--data'].includes(o))
+    // A hidden option (`--now`, taken only to refuse it clearly) is no option to document.
+    const real = start.options
+      .filter((o) => !o.hidden)
+      .map((o) => o.long!)
+      .filter((o) => !['--repo', '--data'].includes(o))
     expect(shown).toEqual(real.sort())
   })
 

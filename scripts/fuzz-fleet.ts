@@ -14,10 +14,14 @@
 import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { generateExampleFleet } from '../src/example/generate-example.ts'
+import { useAwsIndexFiles } from '../src/resource-types/aws-index-files.ts'
 import { describeMutant, type FuzzTally } from '../test/support/fuzz/fuzz-tally.ts'
 import { KNOWN_BUGS } from '../test/support/fuzz/known-bugs.ts'
 import type { Mutation } from '../test/support/fuzz/mutations.ts'
 import { runFuzz } from '../test/support/fuzz/run-fuzz.ts'
+
+// In the main thread and in the worker (which runs this file too).
+useAwsIndexFiles()
 
 interface RunSettings {
   readonly seed: number

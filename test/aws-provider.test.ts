@@ -18,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
 import { type Approval, parseApproval } from '../src/core/policy/approvals.ts'
+import { operatorClock } from '../src/core/policy/policy-time.ts'
 import type { ProviderEvent } from '../src/core/provider/port.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { applyTarget } from '../src/operations/apply-target.ts'
@@ -59,7 +60,7 @@ describe.each(testBackends)('the aws provider against the simulated AWS endpoint
       registry: new ProviderRegistry([sim, provider]),
       db: testStore.store.db,
       revision: 'test',
-      now: new Date(NOW),
+      clock: operatorClock(new Date(NOW)),
       actor: 'test',
       pollMs: 20,
       timeoutMs: 20_000,

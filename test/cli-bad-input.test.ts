@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { git } from '../src/core/source/git.ts'
 import { generateExampleFleet } from '../src/example/generate-example.ts'
+import { git } from '../src/source/git.ts'
 import { gitFixture } from './support/git-fixture.ts'
 import { runCaptured } from './support/run-cli.ts'
 

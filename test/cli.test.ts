@@ -283,6 +283,8 @@ describe('flotilla plan with policies and approvals', () => {
       required[1]!,
     ])
     expect(approved.code).toBe(2)
+    // An update of a protected resource that cannot replace it is an ordinary change: a pattern may
+    // approve it (only a protected destruction needs its exact address).
     writeFileSync(join(dir, 'approvals.yaml'), '- "*/global/route53-hostedzones/Certificate (expected 2)"\n')
     const byFile = await cli([
       ...args,

@@ -7,14 +7,15 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
+import type { Plan } from '../src/core/model/plan.ts'
 import { fleetState } from '../src/core/plan/plan-fleet.ts'
-import type { Plan } from '../src/core/plan/plan-model.ts'
 import type { Provider } from '../src/core/provider/port.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
 import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../src/operations/apply-fleet.ts'
 import { previewInCloud } from '../src/operations/cloud-preview.ts'
 import { planAgainstObserved } from '../src/operations/observed-fleet.ts'
 import { type AwsServer, startAwsServer } from '../src/providers/sim/aws/aws-server.ts'
+import { simDatabase } from '../src/providers/sim/sim-database.ts'
 import { SimProvider } from '../src/providers/sim/sim-provider.ts'
 import { loadCommit } from '../src/rollout/runner.ts'
 import { DATABASE_URL_VARIABLE, openDatabase } from '../src/store/database.ts'
@@ -83,8 +84,8 @@ describe.each(testBackends.slice(-1))('plan --cloud-preview with provider aws, o
     })
   }
 
-  const changeSetsLeft = () =>
-    testStore.store.db
+  const changeSetsLeft = async () =>
+    (await simDatabase(testStore.store.db))
       .selectFrom('sim_change_sets')
       .where('name', 'like', 'flotilla-preview-%')
       .select((eb) => eb.fn.countAll<number>().as('n'))

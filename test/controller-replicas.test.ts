@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { git } from '../src/core/source/git.ts'
+import { simDatabase } from '../src/providers/sim/sim-database.ts'
+import { git } from '../src/source/git.ts'
 import { commitAll, editRollout, inFleetStore, quickStages } from './support/rollout-fleet.ts'
 import { type CliProcess, NOW, pollUntil, type SimFleet, simFleet, within } from './support/sim-cli.ts'
 
@@ -91,13 +92,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('replicas of the server on one P
     const runner = await pollUntil(
       () =>
         inFleetStore(sim, async (opened) => {
-          const done = await opened.store.db
+          const done = await opened.db
             .selectFrom('rollout_targets')
             .select('target')
             .where('rollout_id', '=', id)
             .where('state', '=', 'succeeded')
             .execute()
-          const row = await opened.store.db
+          const row = await opened.db
             .selectFrom('rollouts')
             .select('runner')
             .where('id', '=', id)
@@ -138,13 +139,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('replicas of the server on one P
 
     // Every target applied once: one create of each stack, one step of each target.
     const { creates, events } = await inFleetStore(sim, async (opened) => ({
-      creates: await opened.store.db
+      creates: await (await simDatabase(opened.db))
         .selectFrom('sim_stack_events')
         .select(['stack'])
         .where('resource_type', '=', 'AWS::CloudFormation::Stack')
         .where('status', '=', 'CREATE_IN_PROGRESS')
         .execute(),
-      events: await opened.store.db
+      events: await opened.db
         .selectFrom('rollout_events')
         .select(['type', 'target'])
         .where('rollout_id', '=', id)

@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest'
 import { isMap, isScalar, isSeq, type Node, parseAllDocuments, parseDocument } from 'yaml'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
+import type { RenderedStack } from '../src/core/model/desired-state.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
-import type { RenderedStack } from '../src/core/render/desired-state.ts'
 import { CfnTag } from '../src/core/yaml/cfn-tags.ts'
 import {
   CFN_DIR,

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { parse, stringify } from 'yaml'
-import { git, resolveCommit } from '../src/core/source/git.ts'
 import type { DrillReport } from '../src/drill/drill-report.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { loadCommit } from '../src/rollout/runner.ts'
+import { git, resolveCommit } from '../src/source/git.ts'
 import { GIT_IDENTITY } from './support/git-fixture.ts'
 import { runCaptured } from './support/run-cli.ts'
 
@@ -55,6 +55,8 @@ describe('flotilla drill', () => {
       ['condition-flipped', 'policy', null, false],
       ['account-dropped', 'validation', null, false],
       ['dns-broken-at-runtime', 'gate', 'alpha', false],
+      ['freeze-deleted', 'plan', null, false],
+      ['approval-removed', 'plan', null, false],
     ])
     const detail = Object.fromEntries(scenarios.map((s) => [s.name, s.detail]))
     expect(detail['misspelt-metadata-key']).toMatch(
@@ -77,6 +79,14 @@ describe('flotilla drill', () => {
     )
     expect(detail['dns-broken-at-runtime']).toMatch(
       /name \*\.kube-\d+\.[\w.-]+: does not resolve \(REFUSED\)/,
+    )
+    // A change that deletes its own guard is judged by the guard of the drilled revision all the
+    // same, and the deletion is a governance change that an owner of the rules must approve.
+    expect(detail['freeze-deleted']).toMatch(
+      /requires-approval: governance-change: .*policy cyber-week-freeze removed \(policies\/freeze\.yaml\)/,
+    )
+    expect(detail['approval-removed']).toMatch(
+      /requires-approval: stage-move: stage "stable" no longer needs a person's approval .* \(and 1 more findings\)$/,
     )
     expect(scenarios.every((s) => s.productionTargets.length === 0)).toBe(true)
 
@@ -159,7 +169,7 @@ describe('flotilla drill', () => {
     const run = await drill('--scenario', 'typo')
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(
-      'error: --scenario typo is not a drill scenario (scenarios: misspelt-metadata-key, stack-rename, selection-matches-nothing, condition-flipped, account-dropped, dns-broken-at-runtime)',
+      'error: --scenario typo is not a drill scenario (scenarios: misspelt-metadata-key, stack-rename, selection-matches-nothing, condition-flipped, account-dropped, dns-broken-at-runtime, freeze-deleted, approval-removed)',
     )
   })
 })

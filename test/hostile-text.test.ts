@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
-import { readPolicyTests } from '../src/core/policy/policy-test-file.ts'
-import { memorySource } from '../src/core/source/source.ts'
+import { memorySource } from '../src/core/model/source.ts'
+import { readPolicyTests } from '../src/core/policy-test/policy-test-file.ts'
 import { generateExampleFleet } from '../src/example/generate-example.ts'
 
 /**

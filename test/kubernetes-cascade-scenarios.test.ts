@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { Plan } from '../src/core/plan/plan-model.ts'
+import type { Plan } from '../src/core/model/plan.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { commitScenario, type Edit, planScenario } from './support/example-scenarios.ts'
 import { NOW, simFleet } from './support/sim-cli.ts'
@@ -239,7 +239,7 @@ describe('against the simulated fleet (the observed base)', () => {
       )!
       const only = `target.id == '${cluster.id}'`
       await sim.cli('sim', 'settings', '--latency-scale', '0')
-      const applied = await sim.cli('apply', '--target', cluster.id, '--now', NOW)
+      const applied = await sim.cli('apply', '--target', cluster.id)
       expect(applied.code, applied.stderr).toBe(0)
 
       const namespaces = join(sim.repo, NAMESPACES)
@@ -273,7 +273,7 @@ describe('against the simulated fleet (the observed base)', () => {
       expect(p.approvalsRequired).toContain(`${cluster.id}/_/Namespace/monitoring`)
 
       const approvals = p.approvalsRequired.flatMap((a) => ['--approve', a])
-      const moved = await sim.cli('apply', '--target', cluster.id, '--now', NOW, ...approvals)
+      const moved = await sim.cli('apply', '--target', cluster.id, ...approvals)
       expect(moved.code, moved.stderr).toBe(0)
       const after = await sim.cli('plan', '--format', 'json', '--now', NOW, '--target', only)
       expect((JSON.parse(after.stdout) as Plan).verdict).toBe('no-changes')

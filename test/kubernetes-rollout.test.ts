@@ -8,10 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
-import { git } from '../src/core/source/git.ts'
 import { loadImageRegistry, pushImages } from '../src/providers/sim/kubernetes/image-registry.ts'
+import { simDatabase } from '../src/providers/sim/sim-database.ts'
 import { abortRollout, approveStage } from '../src/rollout/controls.ts'
 import { rolloutStatus } from '../src/rollout/engine.ts'
+import { git } from '../src/source/git.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import {
   clustersOnKubernetes,
@@ -82,8 +83,8 @@ describe('rollouts with the clusters on the kubernetes provider', () => {
     )
   }
   /** The objects of clusters as the simulated fleet stores them, with their resource versions. */
-  const storedObjects = (of: readonly Target[]) =>
-    db()
+  const storedObjects = async (of: readonly Target[]) =>
+    (await simDatabase(db()))
       .selectFrom('sim_objects')
       .select(['address', 'object', 'resource_version', 'uid'])
       .where(
@@ -136,7 +137,7 @@ describe('rollouts with the clusters on the kubernetes provider', () => {
       )
       expect(await engine.clusters.settled(cluster)).toEqual({ state: 'settled', items: [] })
     }
-    const registry = await loadImageRegistry(db())
+    const registry = await loadImageRegistry(await simDatabase(db()))
     expect(Object.values(before).every((image) => registry.has(image))).toBe(true)
     expect(registry.has(BAD_IMAGE)).toBe(false)
   })
@@ -217,9 +218,9 @@ describe('rollouts with the clusters on the kubernetes provider', () => {
   })
 
   test('an image pushed to the registry rolls out through the first stage and on to production', async () => {
-    expect((await loadImageRegistry(db())).has(GOOD_IMAGE)).toBe(false)
-    await pushImages(db(), [GOOD_IMAGE])
-    expect((await loadImageRegistry(db())).has(GOOD_IMAGE)).toBe(true)
+    expect((await loadImageRegistry(await simDatabase(db()))).has(GOOD_IMAGE)).toBe(false)
+    await pushImages(await simDatabase(db()), [GOOD_IMAGE])
+    expect((await loadImageRegistry(await simDatabase(db()))).has(GOOD_IMAGE)).toBe(true)
     const commit = await commitImage(GOOD_IMAGE, 'The next ingress controller, published')
     const id = await engine.start(commit)
     expect(await engine.run(id)).toBe('waiting-approval')

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { Plan } from '../src/core/plan/plan-model.ts'
+import type { Plan } from '../src/core/model/plan.ts'
 import { writeExampleFleet } from '../src/example/write-example.ts'
 import { commitScenario, planScenario } from './support/example-scenarios.ts'
 

@@ -142,12 +142,21 @@ describe('flotilla policy test', () => {
 - name: twelve deletions need the delete budget's pattern approval
   now: 2026-12-02T10:00:00Z
   changes:
+${Array.from({ length: 12 }, (_, i) => `    - { target: teapot-test, address: "222222222222/eu-central-1/app/Topic${i}", action: delete, type: AWS::SNS::Topic }`).join('\n')}
+  approvals: ["222222222222/eu-central-1/app/* (expected 12)"]
+  expect:
+    - { rule: delete-budget, effect: require-approval, count: 12 }
+  verdict: allowed
+- name: the pattern satisfies the budget, never the protected destructions it counts
+  now: 2026-12-02T10:00:00Z
+  changes:
 ${Array.from({ length: 12 }, (_, i) => `    - { target: teapot-test, address: "222222222222/eu-central-1/app/Queue${i}", action: delete, type: AWS::SQS::Queue }`).join('\n')}
   approvals: ["222222222222/eu-central-1/app/* (expected 12)"]
   expect:
     - { rule: protected-destroy, effect: require-approval, count: 12 }
     - { rule: delete-budget, effect: require-approval, count: 12 }
-  verdict: allowed
+    - { rule: approval-not-exact, effect: warn, count: 12 }
+  verdict: requires-approval
 - name: eleven replacements are eleven deletions for the budget
   now: 2026-12-02T10:00:00Z
   changes:
@@ -172,7 +181,7 @@ ${Array.from({ length: 11 }, (_, i) => `    - { target: teapot-test, address: "2
   verdict: denied
 `
     const { code, stdout } = await cli(['policy', 'test', '--repo', repo({ 'policies/tests/t.yaml': tests })])
-    expect(stdout).toContain('5 passed, 0 failed\n')
+    expect(stdout).toContain('6 passed, 0 failed\n')
     expect(code).toBe(0)
   })
 

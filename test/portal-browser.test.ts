@@ -152,27 +152,46 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     await page.context().close()
   })
 
-  test('a protected destruction: the author alone cannot start it; a teammate approves it on the plan page; then it starts', async () => {
+  test('a protected destruction: each address approved on its own, by an owner; the author alone cannot start it; a teammate approves; then it starts', async () => {
     await moveZone(f)
     const alice = await signIn(f.alice)
     await alice.goto(`${f.server.url}/plans`)
     expect(await alice.locator('p', { hasText: 'Verdict:' }).locator('.pill').textContent()).toBe(
       'requires-approval',
     )
-    await alice.click('button:has-text("Approve all")') // her own approval does not count for the zone
+    // No "Approve all" for protected resources: a button per exact address.
+    expect(await alice.locator('button:has-text("Approve all")').count()).toBe(0)
+    const rows = alice.locator('#approvals tbody tr')
+    const required = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-approval')!))
+    expect(required.length).toBeGreaterThan(0)
+    const approveEach = async (page: Page, user: TestUser) => {
+      for (const address of required) {
+        const row = `#approvals tr[data-approval="${address}"]`
+        await page.click(`${row} button:has-text("Approve")`)
+        await expect.poll(() => page.textContent(row)).toContain(user.name)
+      }
+    }
+    await approveEach(alice, f.alice) // her own approvals do not count
     await alice.click('button:has-text("Start a rollout")')
     await expect
       .poll(() => alice.textContent('[role=alert]'))
       .toContain(`needs an approval by someone other than ${f.alice.name}`)
+    // A member of another team is offered nothing to approve.
+    const mallory = await signIn(f.mallory)
+    await mallory.goto(`${f.server.url}/plans`)
+    expect(await mallory.locator('#approvals button').count()).toBe(0)
+    expect(await mallory.textContent('#approvals')).toContain(f.alice.name)
     const bob = await signIn(f.bob)
     await bob.goto(`${f.server.url}/plans`)
-    await bob.click('button:has-text("Approve all")')
+    await approveEach(bob, f.bob)
     await expect.poll(() => bob.textContent('#approvals')).toContain(f.bob.name)
+    expect(await bob.textContent('#recorded-approvals')).toContain(f.alice.name)
     await alice.goto(`${f.server.url}/plans`)
     await alice.click('button:has-text("Start a rollout")')
     await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
     await expect.poll(() => alice.textContent('#live'), { timeout: 60_000 }).toMatch(/State: succeeded/)
     await alice.context().close()
     await bob.context().close()
+    await mallory.context().close()
   })
 })

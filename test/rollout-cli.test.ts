@@ -5,9 +5,10 @@
  * the first bootstraps it, the next ones change it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { git } from '../src/core/source/git.ts'
 import { queryZones } from '../src/providers/sim/dns-server.ts'
+import { simDatabase } from '../src/providers/sim/sim-database.ts'
 import type { RolloutStatus } from '../src/rollout/rollout-model.ts'
+import { git } from '../src/source/git.ts'
 import { testBackends } from '../src/store/test-store.ts'
 import {
   cliAs,
@@ -21,6 +22,7 @@ import {
   setLogExpiry,
   stageNamed,
 } from './support/rollout-fleet.ts'
+import { runCaptured } from './support/run-cli.ts'
 import {
   NOW,
   pollUntil,
@@ -29,7 +31,9 @@ import {
   shopAccount,
   simFleet,
   simStatus,
+  TEST_CLOCK,
   within,
+  withoutTimeRules,
 } from './support/sim-cli.ts'
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -55,16 +59,24 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
   }
 
   test('start --wait bootstraps up to the approval of production (exit 5); the author cannot approve, bob can (exit 0)', async () => {
-    const started = await cliAs(sim, 'alice', 'rollout', 'start', '--wait', '--now', NOW)
+    const started = await cliAs(sim, 'alice', 'rollout', 'start', '--wait')
     expect(started.code, started.stderr).toBe(5)
     const id = /^Started rollout (r-\d{8}-[0-9a-f]{6}) of HEAD \([0-9a-f]{12}\)\.$/m.exec(started.stdout)?.[1]
     expect(id, started.stdout).toBeDefined()
     expect(started.stdout).toContain('  waiting-approval (stable)\n')
+    // Started on the store directly: it says which trust it used.
+    expect(started.stderr).toMatch(
+      /^judged and rolled out as an operator of the local store; trusted branch main at [0-9a-f]{7} \(the revision [0-9a-f]{7} is on it\)\n/,
+    )
     expect(started.stdout).toMatch(
       new RegExp(`Rollout ${id}: waiting-approval \\(revision [0-9a-f]{12}, by alice\\)`),
     )
     expect(started.stdout).toMatch(
       / {2}stable {5}waiting-approval 0\/10 targets in 4 waves, approval required\n/,
+    )
+    // The policies saw the clock of the machine that planned (fixed for in-process tests).
+    expect(started.stdout).toContain(
+      `  policy time: ${TEST_CLOCK().at} (the clock of the machine that planned)\n`,
     )
 
     const waiting = await statusOf()
@@ -73,11 +85,20 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
       'createdBy',
       'haltReason',
       'id',
+      'policyTime',
       'revision',
       'stages',
       'state',
+      'untrusted',
     ])
-    expect(waiting).toMatchObject({ id, state: 'waiting-approval', createdBy: 'alice', haltReason: null })
+    expect(waiting).toMatchObject({
+      id,
+      state: 'waiting-approval',
+      createdBy: 'alice',
+      haltReason: null,
+      untrusted: null,
+    })
+    expect(waiting.policyTime).toEqual({ at: '2026-11-10T10:00:00.000Z', source: 'clock' })
     expect(waiting.stages.map((s) => [s.name, s.state, s.approval])).toEqual([
       ['dev', 'succeeded', 'none'],
       ['alpha', 'succeeded', 'none'],
@@ -109,7 +130,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect((await statusOf(id)).state).toBe('succeeded')
 
     expect((await sim.cli('plan', '--now', NOW)).code).toBe(0)
-    const again = await sim.cli('rollout', 'start', '--now', NOW)
+    const again = await sim.cli('rollout', 'start')
     expect(again.code).toBe(1)
     expect(again.stderr).toMatch(
       /^error: HEAD \([0-9a-f]{12}\) changes nothing: the fleet already is what it says\n$/,
@@ -131,12 +152,12 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
 
     const resolves = () =>
       inFleetStore(sim, async (opened) => {
-        const zones = await opened.sim.zones()
+        const zones = await opened.simulator()!.zones()
         return [opsDomain, shopDomain].map((domain) => queryZones(zones, `probe.${domain}`).rcode)
       })
     const shopObjects = () =>
-      inFleetStore(sim, (opened) =>
-        opened.store.db
+      inFleetStore(sim, async (opened) =>
+        (await simDatabase(opened.db))
           .selectFrom('sim_objects')
           .select(['address', 'object', 'ready_at'])
           .where('cluster', '=', shop.cluster.id)
@@ -146,7 +167,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect(await resolves()).toEqual(['NOERROR', 'NOERROR'])
     const before = await shopObjects()
 
-    const run = await cliAs(sim, 'alice', 'rollout', 'start', '--wait', '--now', NOW)
+    const run = await cliAs(sim, 'alice', 'rollout', 'start', '--wait')
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3)
     expect(run.stdout).toContain(
       `  rolled-back: 1 target failed in stage ops (tolerance 0): ${opsTarget.id}: health gate "healthy" failed`,
@@ -181,9 +202,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     )
     expect(planned.sort()).toEqual([opsTarget.id, shop.cluster.id].sort())
     // What the rollout locked is free again.
-    const locks = await inFleetStore(sim, (opened) =>
-      opened.store.db.selectFrom('locks').selectAll().execute(),
-    )
+    const locks = await inFleetStore(sim, (opened) => opened.db.selectFrom('locks').selectAll().execute())
     expect(locks).toEqual([])
 
     // Back to the names in the zones, for the tests after this one.
@@ -200,12 +219,12 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     setLogExpiry(sim.repo, { [devAccount.id]: 35, [shop.account.id]: 401 })
     await commitAll(sim.repo, 'Log expiry of the dev and the shop accounts')
 
-    const started = await cliAs(sim, 'alice', 'rollout', 'start', '--format', 'json', '--now', NOW)
+    const started = await cliAs(sim, 'alice', 'rollout', 'start', '--format', 'json')
     expect(started.code, started.stderr).toBe(0)
     expect(started.stdout).toMatch(/^\{"id":"r-\d{8}-[0-9a-f]{6}"\}\n$/)
     const { id } = JSON.parse(started.stdout) as { id: string }
     // Its targets are held: another rollout of them queues behind it.
-    const queued = await sim.cli('rollout', 'start', '--now', NOW)
+    const queued = await sim.cli('rollout', 'start')
     expect(queued.code, queued.stderr).toBe(0)
     expect(queued.stdout).toMatch(
       new RegExp(
@@ -273,7 +292,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     )
 
     // Aborted, it let go of its targets: the next rollout of them runs to the end.
-    const next = await cliAs(sim, 'alice', 'rollout', 'start', '--format', 'json', '--now', NOW)
+    const next = await cliAs(sim, 'alice', 'rollout', 'start', '--format', 'json')
     expect(next.code, next.stderr).toBe(0)
     const { id: nextId } = JSON.parse(next.stdout) as { id: string }
     expect(await statusOf(queuedId)).toMatchObject({
@@ -282,7 +301,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     })
     // Another process holds it for 2 s more: resume --wait waits for it to let go, then runs it.
     await inFleetStore(sim, (opened) =>
-      opened.store.db
+      opened.db
         .updateTable('rollouts')
         .set({ runner: 'elsewhere.example:4242', lease_until: new Date(Date.now() + 2000) })
         .where('id', '=', nextId)
@@ -300,17 +319,27 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     // A production change on a Saturday needs an approval (the example's weekend rule).
     setLogExpiry(sim.repo, { [shop.account.id]: 402 })
     await commitAll(sim.repo, 'Log expiry of the shop account')
-    const weekend = await sim.cli('rollout', 'start', '--now', '2026-11-14T10:00:00Z')
+    // It sees the machine's clock: on a Saturday, not because the one starting it says so.
+    const saturday = () => ({ at: '2026-11-14T10:00:00.000Z', source: 'clock' as const })
+    const weekend = await sim.inProcess(() =>
+      runCaptured(['rollout', 'start', '--repo', sim.repo], process.cwd(), saturday),
+    )
     expect(weekend.code).toBe(3)
     expect(weekend.stderr).toMatch(
       /^error: the plan of HEAD is requires-approval, a rollout needs it allowed: approvals missing: /,
     )
+    // A time of its own is refused (a usage error), on a Saturday or any other day.
+    for (const now of ['2026-11-10T10:00:00Z', '2026-11-14T10:00:00Z']) {
+      const chosen = await sim.cli('rollout', 'start', '--now', now)
+      expect(chosen.code).toBe(1)
+      expect(chosen.stderr).toMatch(/^error: "flotilla rollout start" does not take --now: /)
+    }
     // Moving an ops zone is denied outright.
     const ops = sim.fleet.targets.find((t) => t.kind === 'account' && t.group === 'ops')!
     const domain = String(ops.config.dns_domain)
     replaceOnce(sim.repo, ops.at.file, `dns_domain: ${domain}`, `dns_domain: new-${domain}`)
     await commitAll(sim.repo, 'A new zone for an ops account')
-    const denied = await sim.cli('rollout', 'start', '--now', NOW)
+    const denied = await sim.cli('rollout', 'start')
     expect(denied.code).toBe(3)
     expect(denied.stderr).toMatch(/^error: the plan of HEAD is denied, a rollout needs it allowed: /)
     expect(denied.stderr).toContain("The ops group's DNS zones are never deleted by a rollout")
@@ -332,7 +361,7 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect((await sim.cli('sim', 'settings', '--latency-scale', '1')).code).toBe(0)
     try {
       const port = await closedPort()
-      const run = sim.spawn('rollout', 'start', '--wait', '--now', NOW, '--metrics-port', String(port))
+      const run = sim.spawn('rollout', 'start', '--wait', '--metrics-port', String(port))
       const id = /^Started rollout (\S+) /.exec(await run.firstStdoutLine(30_000))?.[1]
       expect(id, run.stderr()).toBeDefined()
       const url = `http://127.0.0.1:${port}/metrics`
@@ -383,6 +412,89 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
       expect((await sim.cli('sim', 'settings', '--latency-scale', '0')).code).toBe(0)
     }
   })
+
+  test('apply and restore pass the gates a rollout passes: refused while a rollout holds the target or the fleet is stopped, naming it (exit 1), and audited', async () => {
+    const devAccount = sim.fleet.targets.find(
+      (t) => t.kind === 'account' && sim.fleet.stageOf.get(t.id) === 'dev',
+    )!
+    setLogExpiry(sim.repo, { [devAccount.id]: 38 })
+    await commitAll(sim.repo, 'Log expiry of a dev account, for the gates')
+    // Started, not run: it holds its targets until it ends or is aborted.
+    const started = await cliAs(sim, 'alice', 'rollout', 'start', '--format', 'json')
+    expect(started.code, started.stderr).toBe(0)
+    const { id } = JSON.parse(started.stdout) as { id: string }
+    const held = `target ${devAccount.id} is held by rollout ${id} (running), which changes it; see it with "flotilla rollout status ${id}" (GET /api/rollouts/${id}, or /rollouts/${id} in the portal), and try again once it has ended or been aborted`
+    // By id or by name, from the working tree or the commit: the same target, the same refusal.
+    for (const argv of [[devAccount.id], [devAccount.name], [devAccount.id, '--rev', 'HEAD']]) {
+      const apply = await sim.cli('apply', '--target', ...argv)
+      expect(apply, argv.join(' ')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: apply of ${devAccount.id} refused: ${held}\n`,
+      })
+    }
+
+    expect((await cliAs(sim, 'carol', 'stop', '--reason', 'the DNS incident')).code).toBe(0)
+    const snapshot = 'snap-20261110-gate01'
+    await inFleetStore(sim, (opened) =>
+      opened.db
+        .insertInto('snapshots')
+        .values({
+          id: snapshot,
+          target: shop.account.id,
+          address: `${shop.account.id}/global/route53-hostedzones/HostedZone`,
+          type: 'AWS::Route53::HostedZone',
+          content: '{}',
+          provider: 'sim',
+          description: 'zone of the shop',
+        })
+        .execute(),
+    )
+    const stopped =
+      'the fleet-wide stop is on \\("the DNS incident", pulled by carol at [\\d:.TZ-]+\\)\\. Nothing is applied or restored while it is on; an admin releases it with "flotilla unstop"'
+    const apply = await sim.cli('apply', '--target', shop.cluster.id)
+    expect(apply.code).toBe(1)
+    expect(apply.stderr).toMatch(new RegExp(`^error: apply of ${shop.cluster.id} refused: ${stopped}`))
+    const restore = await sim.cli('restore', snapshot)
+    expect(restore.code).toBe(1)
+    expect(restore.stderr).toMatch(
+      new RegExp(
+        `^error: restore of snapshot ${snapshot} \\(target ${shop.account.id}\\) refused: ${stopped}`,
+      ),
+    )
+    const refused = await inFleetStore(sim, (opened) =>
+      opened.db
+        .selectFrom('audit_log')
+        .select(['action', 'subject'])
+        .where('action', 'like', '%-refused')
+        .orderBy('id')
+        .execute(),
+    )
+    expect(refused.map((e) => `${e.action} ${e.subject}`)).toEqual([
+      ...Array(3).fill(`apply-refused ${devAccount.id}`),
+      `apply-refused ${shop.cluster.id}`,
+      `restore-refused ${shop.account.id}`,
+    ])
+
+    // Released, and the rollout aborted: the target is free, and the apply's entry keeps the policy time.
+    expect((await sim.cli('unstop')).code).toBe(0)
+    expect((await cliAs(sim, 'alice', 'rollout', 'abort', id)).code).toBe(0)
+    const applied = await sim.cli('apply', '--target', devAccount.id)
+    expect(applied.code, applied.stderr).toBe(0)
+    expect(applied.stdout).toMatch(new RegExp(`^Applied \\d+ operations? to ${devAccount.id} `, 'm'))
+    const entry = await inFleetStore(sim, (opened) =>
+      opened.db
+        .selectFrom('audit_log')
+        .select('detail')
+        .where('action', '=', 'apply')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow(),
+    )
+    expect(entry.detail).toMatchObject({ policyTime: { at: TEST_CLOCK().at, source: 'clock' } })
+    await inFleetStore(sim, (opened) =>
+      opened.db.deleteFrom('snapshots').where('id', '=', snapshot).execute(),
+    )
+  })
 })
 
 describe.each(testBackends)('a rollout killed with SIGKILL, on %s', (backend) => {
@@ -397,7 +509,9 @@ describe.each(testBackends)('a rollout killed with SIGKILL, on %s', (backend) =>
       }
       stageNamed(rollout, 'stable').waves = ['50%', '100%']
     })
-    await commitAll(sim.repo, 'Every stage at once and without approvals')
+    // Real processes see the real clock: no weekend rule to need an approval on some days.
+    withoutTimeRules(sim.repo)
+    await commitAll(sim.repo, 'Every stage at once, without approvals and without time rules')
   })
   afterAll(async () => {
     await sim?.dispose()
@@ -424,7 +538,7 @@ describe.each(testBackends)('a rollout killed with SIGKILL, on %s', (backend) =>
       })
     }
 
-    const start = sim.spawn('rollout', 'start', '--wait', '--now', NOW)
+    const start = sim.spawn('rollout', 'start', '--wait')
     const line = await start.firstStdoutLine(30_000)
     const id = /^Started rollout (\S+) /.exec(line)?.[1]
     expect(id, `${line}\n${start.stderr()}`).toBeDefined()
@@ -440,17 +554,17 @@ describe.each(testBackends)('a rollout killed with SIGKILL, on %s', (backend) =>
     expect(last.stdout()).toContain(`Rollout ${id}: succeeded`)
 
     const { stacks, targets, events } = await inFleetStore(sim, async (opened) => ({
-      stacks: await opened.store.db
+      stacks: await (await simDatabase(opened.db))
         .selectFrom('sim_stack_events')
         .select(['stack', 'status'])
         .where('resource_type', '=', 'AWS::CloudFormation::Stack')
         .execute(),
-      targets: await opened.store.db
+      targets: await opened.db
         .selectFrom('rollout_targets')
         .select(['target', 'state', 'attempts'])
         .where('rollout_id', '=', id!)
         .execute(),
-      events: await opened.store.db
+      events: await opened.db
         .selectFrom('rollout_events')
         .select(['id', 'type', 'target'])
         .where('rollout_id', '=', id!)

@@ -11,7 +11,7 @@ import { createApp } from '../src/server/app.ts'
 import { openApiDocument } from '../src/server/openapi.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
-import { moveZone, type ServerFleet, serverFleet } from './support/server-fleet.ts'
+import { computedPlanPage, json, moveZone, type ServerFleet, serverFleet } from './support/server-fleet.ts'
 import { pollUntil } from './support/sim-cli.ts'
 
 describe.each(testBackends)('the API, on %s', (backend) => {
@@ -22,10 +22,6 @@ describe.each(testBackends)('the API, on %s', (backend) => {
   }, 120_000)
   afterAll(async () => {
     await f?.close()
-  })
-  const json = async (response: Response) => ({
-    status: response.status,
-    body: (await response.json()) as Record<string, unknown>,
   })
 
   test('nothing without a valid token; who am I; the inventory with filters; bad filters are a 400', async () => {
@@ -228,6 +224,155 @@ describe.each(testBackends)('the API, on %s', (backend) => {
     expect(entries.find((e) => e.action === 'rollout-start')).toMatchObject({ actor: f.alice.name })
   })
 
+  test("policies see the server's clock: a request naming its own time is a 400; the time used is in the plan, the rollout's status and the audit", async () => {
+    setLogExpiry(f.repo, { [f.devAccount]: 35 })
+    await commitAll(f.repo, 'Logs for 35 days in a dev account')
+    const clock =
+      "policies see the server's clock: a request that changes the fleet cannot choose the time it is judged at"
+    // In the body under any name, in the query, on any endpoint that changes something.
+    for (const [path, body] of [
+      ['/api/rollouts', { now: '2026-11-10T10:00:00Z' }],
+      ['/api/rollouts', { policyNow: '2026-11-14T10:00:00Z' }],
+      ['/api/rollouts', { NOW: 'x', approvals: [] }],
+      ['/api/rollouts?now=2026-11-10T10:00:00Z', {}],
+      ['/api/approvals', { approvals: ['x'], policyTime: '2026-11-10T10:00:00Z' }],
+      ['/api/stop?now=2026-11-10T10:00:00Z', { reason: 'a try' }],
+    ] as const) {
+      const refused = await json(await f.alice.api(path, { method: 'POST', body }))
+      expect(refused.status, path).toBe(400)
+      expect(refused.body.error, path).toContain(clock)
+      expect(refused.body.error, path).toContain(
+        '--now exists for offline "flotilla plan" and "flotilla drill" only',
+      )
+    }
+    expect((await json(await f.viewer.api('/api/stop'))).body.stop).toBeNull() // nothing happened
+
+    // The server here runs with --now: an operator-set time, recorded as such.
+    const operator = { at: '2026-11-10T10:00:00.000Z', source: 'operator' }
+    const plan = (await json(await f.viewer.api('/api/plans'))).body.plan as { policyTime: unknown }
+    expect(plan.policyTime).toEqual(operator)
+    // A what-if preview at another time is read-only, and says so.
+    const whatIf = await json(await f.viewer.api('/api/plans?now=2026-11-14T10:00:00Z'))
+    expect((whatIf.body.plan as { policyTime: unknown }).policyTime).toEqual({
+      at: '2026-11-14T10:00:00.000Z',
+      source: 'what-if',
+    })
+    const started = await json(await f.alice.api('/api/rollouts', { method: 'POST', body: {} }))
+    expect(started.status, JSON.stringify(started.body)).toBe(201)
+    const id = started.body.id as string
+    expect((await json(await f.viewer.api(`/api/rollouts/${id}`))).body.policyTime).toEqual(operator)
+    const audit = await json(await f.viewer.api(`/api/audit?action=rollout-start&subject=${id}`))
+    expect((audit.body.entries as { detail: unknown }[])[0]?.detail).toMatchObject({ policyTime: operator })
+    const stored = await testStore.store.db
+      .selectFrom('plans')
+      .innerJoin('rollouts', 'rollouts.plan_id', 'plans.id')
+      .select(['plans.policy_time', 'plans.policy_time_source', 'plans.document'])
+      .where('rollouts.id', '=', id)
+      .executeTakeFirstOrThrow()
+    expect(stored.policy_time?.toISOString()).toBe(operator.at)
+    expect(stored.policy_time_source).toBe('operator')
+    expect((stored.document as { policyTime: unknown }).policyTime).toEqual(operator)
+    const state = async () => (await json(await f.viewer.api(`/api/rollouts/${id}`))).body.state as string
+    expect(await pollUntil(state, (s) => !['running', 'queued'].includes(s), 30_000)).toBe('succeeded')
+  })
+
+  test('the portal shows the policy time; a what-if plan offers no start; a form naming a time is refused', async () => {
+    setLogExpiry(f.repo, { [f.devAccount]: 36 })
+    await commitAll(f.repo, 'Logs for 36 days in a dev account')
+    const headers = { authorization: `Bearer ${f.alice.token}` }
+    const page = (path: string) => computedPlanPage(() => fetch(f.server.url + path, { headers }))
+    expect(await page('/plans')).toContain('Start a rollout of')
+    const whatIf = await page('/plans?now=2026-11-14T10:00:00Z')
+    expect(whatIf).toContain(
+      'What if: policies saw 2026-11-14T10:00:00.000Z, a time chosen for this preview.',
+    )
+    expect(whatIf).not.toContain('Start a rollout of')
+    const post = (fields: Record<string, string>, query = '') =>
+      fetch(`${f.server.url}/rollouts${query}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+        redirect: 'manual',
+      })
+    const before = (await json(await f.viewer.api('/api/rollouts'))).body.rollouts as unknown[]
+    for (const refused of [
+      await post({ rev: 'HEAD', now: '2026-11-10T10:00:00Z' }),
+      await post({ rev: 'HEAD' }, '?now=2026-11-10T10:00:00Z'),
+    ]) {
+      expect(refused.status).toBe(400)
+      expect(await refused.text()).toContain('--now exists for offline')
+    }
+    expect((await json(await f.viewer.api('/api/rollouts'))).body.rollouts).toEqual(before)
+    const started = await post({ rev: 'HEAD' })
+    expect(started.status).toBe(303)
+    const path = started.headers.get('location')!
+    expect(await page(path)).toContain(
+      'Policy time: 2026-11-10T10:00:00.000Z (set by the operator: flotilla serve --now)',
+    )
+    const state = async () => (await json(await f.viewer.api(`/api/${path.slice(1)}`))).body.state as string
+    expect(await pollUntil(state, (s) => !['running', 'queued'].includes(s), 30_000)).toBe('succeeded')
+  })
+
+  test('a restore through the API passes the gates of every change: refused (409) while the fleet is stopped or a rollout holds its target, naming either', async () => {
+    const snapshots = (await json(await f.viewer.api('/api/snapshots'))).body.snapshots as {
+      id: string
+      target: string
+    }[]
+    const snapshot = snapshots[0]! // taken when the protected zone was destroyed, above
+    const restore = () => f.alice.api(`/api/snapshots/${snapshot.id}/restore`, { method: 'POST' })
+    expect(
+      (await json(await f.viewer.api('/api/stop', { method: 'POST', body: { reason: 'incident 43' } })))
+        .status,
+    ).toBe(200)
+    const stopped = await json(await restore())
+    expect(stopped.status).toBe(409)
+    expect(stopped.body.error).toMatch(
+      new RegExp(
+        `^restore of snapshot ${snapshot.id} \\(target ${snapshot.target}\\) refused: the fleet-wide stop is on \\("incident 43", pulled by vic\\.viewer at [^)]+\\)\\. Nothing is applied or restored while it is on; an admin releases it with "flotilla unstop" \\(or POST /api/unstop`,
+      ),
+    )
+    expect((await json(await f.admin.api('/api/unstop', { method: 'POST' }))).status).toBe(200)
+
+    // A rollout that halted on the target holds it until it is retried, skipped or aborted.
+    const { db } = testStore.store
+    const id = 'r-20261110-a1b2c3'
+    await db
+      .insertInto('plans')
+      .values({ id: `p-${id.slice(2)}`, base: 'observed', head: 'abc', verdict: 'allowed', document: '{}' })
+      .execute()
+    await db
+      .insertInto('rollouts')
+      .values({ id, plan_id: `p-${id.slice(2)}`, state: 'halted', revision: 'abc', created_by: f.bob.name })
+      .execute()
+    await db.insertInto('locks').values({ target: snapshot.target, rollout_id: id }).execute()
+    try {
+      const held = await json(await restore())
+      expect(held).toEqual({
+        status: 409,
+        body: {
+          error: `restore of snapshot ${snapshot.id} (target ${snapshot.target}) refused: target ${snapshot.target} is held by rollout ${id} (halted), which changes it; see it with "flotilla rollout status ${id}" (GET /api/rollouts/${id}, or /rollouts/${id} in the portal), and try again once it has ended or been aborted`,
+        },
+      })
+    } finally {
+      await db.deleteFrom('locks').where('rollout_id', '=', id).execute()
+      await db.updateTable('rollouts').set({ state: 'aborted' }).where('id', '=', id).execute()
+    }
+    const refused = await json(await f.viewer.api('/api/audit?action=restore-refused'))
+    expect((refused.body.entries as { actor: string }[]).map((e) => e.actor)).toEqual([
+      f.alice.name,
+      f.alice.name,
+    ])
+    expect(
+      (
+        await testStore.store.db
+          .selectFrom('snapshots')
+          .select('restored_at')
+          .where('id', '=', snapshot.id)
+          .executeTakeFirstOrThrow()
+      ).restored_at,
+    ).toBeNull()
+  })
+
   test('emergency access: an admin grants it with a reason; it makes the holder an admin until it expires, loudly audited', async () => {
     expect(
       (
@@ -377,7 +522,9 @@ describe.each(testBackends)('the API, on %s', (backend) => {
         )
       ).status,
     ).toBe(201)
-    const report = (await json(await f.viewer.api('/api/drift/check', { method: 'POST' }))).body as {
+    // A check observes the whole fleet: a viewer may read its result, a member runs it.
+    expect((await json(await f.viewer.api('/api/drift/check', { method: 'POST' }))).status).toBe(403)
+    const report = (await json(await f.alice.api('/api/drift/check', { method: 'POST' }))).body as {
       checkedAt: string
       targets: { id: string; addresses: string[] }[]
     }

@@ -13,6 +13,7 @@ import { simServeCommand } from '../src/cli/commands/sim.ts'
 import type { CliIo } from '../src/cli/io.ts'
 import { FAULT_KINDS } from '../src/providers/sim/faults.ts'
 import { testBackends } from '../src/store/test-store.ts'
+import { commitAll } from './support/rollout-fleet.ts'
 import {
   askA,
   NOW,
@@ -23,6 +24,7 @@ import {
   simFleet,
   simStatus,
   within,
+  withoutTimeRules,
 } from './support/sim-cli.ts'
 
 /** The states of a stack whose last operation succeeded. */
@@ -53,7 +55,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     const objects = sim.fleet.desired.get(cluster.id)!.manifests.length
     expect((await sim.cli('sim', 'settings', '--latency-scale', '0')).stdout).toBe('latency scale: 0\n')
 
-    const first = await sim.cli('apply', '--target', account.name, '--now', NOW)
+    const first = await sim.cli('apply', '--target', account.name)
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain(
       `Applied ${stacks.length} operations to ${account.id} (${account.name}).\nHealth: healthy\n`,
@@ -64,8 +66,12 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
       `ok   service shop: not deployed yet (cluster ${cluster.id} has nothing applied)`,
     )
     for (const stack of stacks) expect(first.stderr).toContain(`  ${stack}: create started\n`)
+    // Applied on the store directly, from the working tree: it says which trust it used.
+    expect(first.stderr).toMatch(
+      /\njudged and applied as an operator of the local store; trusted branch main at [0-9a-f]{7} \(the working tree is not on it: it is not a commit\)\n$/,
+    )
 
-    const second = await sim.cli('apply', '--target', cluster.name, '--now', NOW)
+    const second = await sim.cli('apply', '--target', cluster.name)
     expect(second.code, second.stderr).toBe(0)
     expect(second.stdout).toContain(
       `Applied ${objects} operations to ${cluster.id} (${cluster.name}).\nHealth: healthy\n  ok   objects: ${objects} objects ready\n`,
@@ -75,7 +81,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     expect(running.services.down).not.toContain(`${account.name}/shop`)
 
     for (const target of [account, cluster]) {
-      const again = await sim.cli('apply', '--target', target.id, '--now', NOW)
+      const again = await sim.cli('apply', '--target', target.id)
       expect(again).toEqual({
         code: 0,
         stdout: `${target.id} (${target.name}) is up to date: nothing to apply.\n`,
@@ -87,7 +93,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     replaceOnce(sim.repo, account.at.file, `dns_domain: ${domain},`, `dns_domain: new-${domain},`)
     const zoneStack = `${account.id}/global/route53-hostedzones`
     const needed = [`${zoneStack}/Certificate`, `${zoneStack}/HostedZone`]
-    const blocked = await sim.cli('apply', '--target', account.name, '--now', NOW)
+    const blocked = await sim.cli('apply', '--target', account.name)
     expect(blocked.code).toBe(3)
     expect(blocked.stdout).toContain(`Approvals required (2):\n  ${needed.join('\n  ')}\n`)
     expect(blocked.stdout).toContain(`Not applied: needs approvals not given: ${needed.join(', ')}\n`)
@@ -104,8 +110,6 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
       'apply',
       '--target',
       account.name,
-      '--now',
-      NOW,
       ...needed.flatMap((address) => ['--approve', address]),
     )
     expect(approved.code, approved.stderr).toBe(0)
@@ -143,14 +147,20 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
   test('apply: an unknown target or a bad argument is a user error, before the store is opened', async () => {
     const sim = await newFleet()
     const { account } = shopAccount(sim.fleet)
-    const typo = await sim.cli('apply', '--target', account.name.slice(0, -1), '--now', NOW)
+    const typo = await sim.cli('apply', '--target', account.name.slice(0, -1))
     expect(typo.code).toBe(1)
     expect(typo.stderr).toContain(
       `no target "${account.name.slice(0, -1)}" in the fleet; did you mean "${account.name}"?`,
     )
-    const badNow = await sim.cli('apply', '--target', account.name, '--now', 'next tuesday')
-    expect(badNow.code).toBe(1)
-    expect(badNow.stderr).toContain('--now "next tuesday" is not a time')
+    // Its policies see the clock: a time of the one applying is a usage error, whatever it says.
+    for (const now of ['next tuesday', NOW]) {
+      const badNow = await sim.cli('apply', '--target', account.name, '--now', now)
+      expect(badNow.code).toBe(1)
+      expect(badNow.stderr).toContain(
+        `error: "flotilla apply" does not take --now: the policies of a change that is applied see this machine's clock`,
+      )
+      expect(badNow.stderr).toContain(`preview that time with "flotilla plan --now ${now}"`)
+    }
     const badTimeout = await sim.cli('apply', '--target', account.name, '--timeout', '0')
     expect(badTimeout.code).toBe(1)
     expect(badTimeout.stderr).toContain('expected a number of seconds above 0')
@@ -176,7 +186,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     expect(everything.findings.map((f: { rule: string }) => f.rule)).not.toContain('drift')
 
     await sim.cli('sim', 'settings', '--latency-scale', '0')
-    expect((await sim.cli('apply', '--target', account.id, '--now', NOW)).code).toBe(0)
+    expect((await sim.cli('apply', '--target', account.id)).code).toBe(0)
     const applied = await sim.cli('plan', '--format', 'json', '--now', NOW, '--target', only)
     expect(applied.code, applied.stdout).toBe(0)
     expect(JSON.parse(applied.stdout)).toMatchObject({ verdict: 'no-changes', findings: [] })
@@ -218,7 +228,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     expect(faultId).toBeDefined()
 
     const started = Date.now()
-    const failed = await sim.cli('apply', '--target', account.name, '--now', NOW, '--timeout', '5')
+    const failed = await sim.cli('apply', '--target', account.name, '--timeout', '5')
     const tookMs = Date.now() - started
     expect(failed.code).toBe(3)
     expect(failed.stdout).toContain(
@@ -233,7 +243,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
 
     const cleared = await sim.cli('sim', 'fault', '--clear')
     expect(cleared).toMatchObject({ code: 0, stdout: 'Cleared 1 fault.\n' })
-    const retried = await sim.cli('apply', '--target', account.name, '--now', NOW, '--timeout', '5')
+    const retried = await sim.cli('apply', '--target', account.name, '--timeout', '5')
     expect(retried.code, retried.stdout + retried.stderr).toBe(0)
     expect(retried.stdout).toContain(`to ${account.id} (${account.name}).`)
 
@@ -273,8 +283,8 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     const { account, cluster, shopName } = shopAccount(sim.fleet)
     const domain = String(account.config.dns_domain)
     await sim.cli('sim', 'settings', '--latency-scale', '0')
-    expect((await sim.cli('apply', '--target', account.id, '--now', NOW)).code).toBe(0)
-    expect((await sim.cli('apply', '--target', cluster.id, '--now', NOW)).code).toBe(0)
+    expect((await sim.cli('apply', '--target', account.id)).code).toBe(0)
+    expect((await sim.cli('apply', '--target', cluster.id)).code).toBe(0)
 
     // An image pushed to the simulated registry (kept in the store, listed back).
     const pushed = await sim.cli('sim', 'image', '--add', 'nginx:1.27')
@@ -335,8 +345,6 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
           'apply',
           '--target',
           account.id,
-          '--now',
-          NOW,
           ...['Certificate', 'HostedZone'].flatMap((id) => ['--approve', `${zoneStack}/${id}`]),
         )
         expect(replaced.code, replaced.stderr).toBe(0)
@@ -405,6 +413,11 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
   // Real processes, each starting in 2 to 4 s, and the stacks' own time: slower than the default bound.
   test('apply killed at random moments: the next apply takes over, with no drift and nothing twice', async () => {
     const sim = await newFleet()
+    // The killed applies are real processes, on the real clock: no weekend rule for this production
+    // account. Committed, so that the trusted branch (main) has no weekend rule either: removing
+    // it in the working tree alone is a governance change that needs an owner's approval.
+    withoutTimeRules(sim.repo)
+    await commitAll(sim.repo, 'Without time rules')
     const { account } = shopAccount(sim.fleet)
     const only = `target.id == '${account.id}'`
     const stacks = sim.fleet.desired.get(account.id)!.stacks.length
@@ -415,7 +428,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     const report = () => JSON.stringify(rounds, null, 2)
     /** Starts `apply` as a process and SIGKILLs it 0–1500 ms after its first stderr output. */
     const killedApply = async (round: number) => {
-      const apply = sim.spawn('apply', '--target', account.id, '--now', NOW)
+      const apply = sim.spawn('apply', '--target', account.id)
       try {
         await apply.firstStderrOrExit(30_000)
         const delayMs = Math.floor(Math.random() * 1500)
@@ -436,7 +449,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
       expect(readFileSync(join(sim.repo, '.flotilla', 'lock'), 'utf8')).toBe(`${pid}\n`)
     }
     // At once, while the killed apply's stacks are still being created.
-    const takeover = await sim.cli('apply', '--target', account.id, '--now', NOW, '--timeout', '60')
+    const takeover = await sim.cli('apply', '--target', account.id, '--timeout', '60')
     expect(takeover.code, `${report()}\n${tail(takeover.stdout)}\n${tail(takeover.stderr)}`).toBe(0)
     // The killed apply had started every operation: they finish, and nothing is started again.
     expect(takeover.stdout).toBe(`${account.id} (${account.name}) is up to date: nothing to apply.\n`)
@@ -452,7 +465,7 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     replaceOnce(sim.repo, account.at.file, '"9000000001"', '"9000000002"')
     await killedApply(2)
 
-    const finished = await sim.cli('apply', '--target', account.id, '--now', NOW, '--timeout', '60')
+    const finished = await sim.cli('apply', '--target', account.id, '--timeout', '60')
     expect(finished.code, `${report()}\n${tail(finished.stdout)}\n${tail(finished.stderr)}`).toBe(0)
     const planned = await sim.cli('plan', '--format', 'json', '--now', NOW, '--target', only)
     expect(planned.code, `${report()}\n${tail(planned.stdout, 40)}`).toBe(0)

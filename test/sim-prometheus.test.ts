@@ -16,8 +16,9 @@ import { describe, expect, test } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet, Target } from '../src/core/model/fleet-model.ts'
+import { memorySource } from '../src/core/model/source.ts'
+import { operatorClock } from '../src/core/policy/policy-time.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
-import { memorySource } from '../src/core/source/source.ts'
 import { generateExampleFleet } from '../src/example/generate-example.ts'
 import { applyTarget } from '../src/operations/apply-target.ts'
 import { SimServiceMetrics, startMetricsServer } from '../src/providers/sim/metrics-server.ts'
@@ -222,7 +223,7 @@ describe.skipIf(SKIP_PROMETHEUS)('a real Prometheus scrapes the simulated servic
         registry,
         db,
         revision: 'e2e',
-        now: NOW,
+        clock: operatorClock(NOW),
         actor: 'test',
         pollMs: 10,
         timeoutMs: 10_000,
@@ -292,7 +293,7 @@ describe('flotilla sim serve exposes the metrics', () => {
       const { account, cluster } = shopAccount(sim.fleet)
       await sim.cli('sim', 'settings', '--latency-scale', '0')
       for (const target of [account, cluster]) {
-        const applied = await sim.cli('apply', '--target', target.id, '--now', NOW.toISOString())
+        const applied = await sim.cli('apply', '--target', target.id)
         expect(applied.code, applied.stderr).toBe(0)
       }
       const serve = sim.spawn('sim', 'serve')

@@ -2,11 +2,11 @@ import { describe, expect, test } from 'vitest'
 import { formatDiagnostic } from '../src/core/diagnostics.ts'
 import { loadFleet } from '../src/core/load/load-fleet.ts'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
+import type { Change, Plan } from '../src/core/model/plan.ts'
+import { memorySource } from '../src/core/model/source.ts'
 import { fleetState, planFleet } from '../src/core/plan/plan-fleet.ts'
-import type { Change, Plan } from '../src/core/plan/plan-model.ts'
 import { parseApproval } from '../src/core/policy/approvals.ts'
 import { policyRegistry } from '../src/core/policy/policy-rules.ts'
-import { memorySource } from '../src/core/source/source.ts'
 import { generateExampleFleet } from '../src/example/generate-example.ts'
 
 /**
@@ -217,7 +217,13 @@ describe('delete-budget counts replacements, on the example fleet', () => {
     expect(plan.approvalsRequired).toContain(`*/global/app-data/* (expected ${replaced.length})`)
     expect(finding(plan, 'protected-destroy')!.addresses).toHaveLength(replaced.length)
 
-    expect(planEdit(rename, [`*/global/app-data/* (expected ${replaced.length})`]).verdict).toBe('allowed')
+    // The pattern spends the budget; each protected replacement still needs its exact address.
+    const pattern = `*/global/app-data/* (expected ${replaced.length})`
+    const byPattern = planEdit(rename, [pattern])
+    expect(byPattern.verdict).toBe('requires-approval')
+    expect([...byPattern.approvals!.unmet].sort()).toEqual(replaced.map((c) => c.address).sort())
+    expect(finding(byPattern, 'approval-not-exact')).toMatchObject({ effect: 'warn' })
+    expect(planEdit(rename, [pattern, ...replaced.map((c) => c.address)]).verdict).toBe('allowed')
     const wrong = planEdit(rename, [`*/global/app-data/* (expected ${replaced.length - 1})`])
     expect(wrong.verdict).toBe('denied')
     expect(finding(wrong, 'approval-mismatch')).toBeDefined()
@@ -244,7 +250,10 @@ describe('delete-budget counts replacements, on the example fleet', () => {
     const pattern = `*/global/app-data/* (expected ${budget.addresses.length})`
     const approved = planEdit(edit, [pattern])
     expect(approved.findings.filter((f) => f.effect === 'deny')).toEqual([])
-    expect([...approved.approvals!.unmet].sort()).toEqual(clusters.map((c) => c.address).sort())
-    expect(planEdit(edit, [pattern, ...clusters.map((c) => c.address)]).verdict).toBe('allowed')
+    // The clusters and the protected replacements the budget counts need their exact addresses.
+    const protectedDestroyed = finding(plan, 'protected-destroy')!.addresses
+    expect(protectedDestroyed).toEqual(expect.arrayContaining(clusters.map((c) => c.address)))
+    expect([...approved.approvals!.unmet].sort()).toEqual([...protectedDestroyed].sort())
+    expect(planEdit(edit, [pattern, ...protectedDestroyed]).verdict).toBe('allowed')
   })
 })

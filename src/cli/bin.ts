@@ -1,5 +1,9 @@
+import { useAwsIndexFiles } from '../resource-types/aws-index-files.ts'
 import { processIo } from './io.ts'
 import { runCli } from './main.ts'
+
+// The process's adapters for core: the AWS resource type index is read from the files checked in.
+useAwsIndexFiles()
 
 // The process entry: the only place that decides the exit code. exitCode (not exit()) lets
 // piped output drain before the process ends.

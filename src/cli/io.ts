@@ -1,3 +1,5 @@
+import type { PolicyClock } from '../core/policy/policy-time.ts'
+
 /** Where a command writes: injected so that tests can capture output and run commands in-process. */
 export interface CliIo {
   readonly stdout: (text: string) => void
@@ -6,6 +8,13 @@ export interface CliIo {
   readonly isTTY: boolean
   /** The directory relative paths are resolved against. */
   readonly cwd: string
+  /**
+   * The clock the policies of a command that changes the fleet read (`apply`, `rollout start`,
+   * a rollout leaving its queue). No flag or variable sets it: the process's real clock, unless a
+   * test running commands in this process fixes it (the example fleet's weekend and freeze rules
+   * would otherwise pass or fail by the day the tests run). @default the real clock
+   */
+  readonly clock?: PolicyClock
 }
 
 /** The real process's streams. */

@@ -3,9 +3,9 @@ import { InputError } from '../core/errors.ts'
 import type { LoadCache } from '../core/load/load-cache.ts'
 import { type LoadResult, loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import { readDirectorySource } from '../core/source/directory.ts'
-import { readRevisionSource } from '../core/source/git.ts'
-import { describeSource, type FleetSource } from '../core/source/source.ts'
+import { describeSource, type FleetSource } from '../core/model/source.ts'
+import { readDirectorySource } from '../source/directory.ts'
+import { readRevisionSource } from '../source/git.ts'
 
 /** The options every repository-reading command takes. */
 export interface RepositoryOptions {
@@ -25,18 +25,26 @@ export function readSource(options: RepositoryOptions, cwd: string): Promise<Fle
 export async function loadValidFleet(
   options: RepositoryOptions,
   cwd: string,
-  role?: 'base' | 'head',
+  role?: 'base' | 'head' | 'trusted revision',
   cache?: LoadCache,
 ): Promise<{ fleet: Fleet; result: LoadResult }> {
   const source = await readSource(options, cwd)
   const result = loadFleet(source, cache ? { cache } : {})
-  if (!result.ok) {
-    const what = role === undefined ? 'the fleet repository' : `the ${role} (${describeSource(source.ref)})`
-    const count = `${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}`
-    throw new InputError(
-      `${what} is invalid (${count}); run "flotilla validate${options.rev ? ` --rev ${options.rev}` : ''}" for details`,
-      result.errors,
-    )
-  }
+  if (!result.ok) throw invalidFleetError(options, source, result, role)
   return { fleet: result.fleet, result }
+}
+
+/** The error of a repository that did not load, carrying every problem. */
+export function invalidFleetError(
+  options: RepositoryOptions,
+  source: FleetSource,
+  result: Extract<LoadResult, { ok: false }>,
+  role?: 'base' | 'head' | 'trusted revision',
+): InputError {
+  const what = role === undefined ? 'the fleet repository' : `the ${role} (${describeSource(source.ref)})`
+  const count = `${result.errors.length} ${result.errors.length === 1 ? 'error' : 'errors'}`
+  return new InputError(
+    `${what} is invalid (${count}); run "flotilla validate${options.rev ? ` --rev ${options.rev}` : ''}" for details`,
+    result.errors,
+  )
 }

@@ -1,55 +1,55 @@
 // npm start: the product on its embedded defaults. Creates the example fleet repository (once),
-// seeds the simulated fleet from it in the embedded store, applies the example revision to it
-// (on the first start), and serves the portal and the API on http://localhost:8080 — printing the
-// URL and, on the first start, the admin token.
+// serves the portal and the API on http://localhost:8080 at once — printing the URL and, on the
+// first start, the admin token — and meanwhile applies the example revision to the simulated
+// fleet in the background (on the first start, and on the next one when a start was stopped
+// before it finished; see app/bootstrap-example.ts), its progress in the log, in a banner on
+// every portal page and at GET /api/bootstrap.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { resolveCommit } from '../core/source/git.ts'
+import { bootstrapExample } from '../app/bootstrap-example.ts'
+import { BootstrapProgress } from '../app/bootstrap-progress.ts'
+import { InputError } from '../core/errors.ts'
 import { writeExampleFleet } from '../example/write-example.ts'
-import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../operations/apply-fleet.ts'
-import { loadCommit } from '../rollout/runner.ts'
-import { openFleetStore } from './fleet-store.ts'
+import { useAwsIndexFiles } from '../resource-types/aws-index-files.ts'
+import { openCliApplication } from './application.ts'
+import { serveApplication } from './commands/serve.ts'
 import { processIo } from './io.ts'
-import { runCli } from './main.ts'
+import { reportError } from './report-error.ts'
 
+useAwsIndexFiles()
 const io = processIo()
-const dir = resolve(io.cwd, process.env.FLOTILLA_EXAMPLE_DIR ?? 'example-fleet')
-if (!existsSync(dir)) {
-  io.stdout(`Creating the example fleet in ${dir} …\n`)
-  const { commit } = await writeExampleFleet(dir)
-  io.stdout(`Committed ${commit.slice(0, 7)}.\n`)
-}
-const opened = await openFleetStore({ repo: dir }, io.cwd)
-try {
-  const commit = await resolveCommit(dir, 'HEAD')
-  const fleet = await loadCommit(dir, commit)
-  await opened.sim.seed(fleet.targets, fleet.clusters)
-  const applied = await opened.store.db.selectFrom('applied_states').select('target').limit(1).execute()
-  if (applied.length === 0) {
-    io.stdout(
-      `Applying ${dir} (${commit.slice(0, 7)}) to the simulated fleet: ${fleet.targets.length} targets …\n`,
-    )
-    const started = Date.now()
-    // Built at once, not at the simulated clouds' pace (minutes); later changes take their time.
-    const { latencyScale } = await opened.sim.settings()
-    await opened.sim.updateSettings({ latencyScale: 0 })
-    const result = await applyFleet({
-      head: fleet,
-      registry: opened.registry,
-      db: opened.store.db,
-      revision: commit,
-      // Policies see an ordinary weekday: the example's freeze covers some days of the year.
-      now: BOOTSTRAP_POLICY_TIME,
-      concurrency: 8,
-    })
-    await opened.sim.updateSettings({ latencyScale })
-    if (result.blocked) io.stdout(`Not applied: the plan is ${result.blocked}.\n`)
-    else
-      io.stdout(
-        `Applied ${result.applied} targets in ${((Date.now() - started) / 1000).toFixed(1)} s${result.failed.size > 0 ? `; ${result.failed.size} failed` : ''}.\n`,
-      )
+
+async function start(): Promise<number> {
+  const dir = resolve(io.cwd, process.env.FLOTILLA_EXAMPLE_DIR ?? 'example-fleet')
+  const port = Number(process.env.PORT ?? 8080)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InputError(`PORT="${process.env.PORT}" is not a TCP port, 1 to 65535 (or 0 for any free one)`)
+  if (!existsSync(dir)) {
+    io.stdout(`Creating the example fleet in ${dir} …\n`)
+    const { commit } = await writeExampleFleet(dir)
+    io.stdout(`Committed ${commit.slice(0, 7)}.\n`)
   }
-} finally {
-  await opened.close()
+  const app = await openCliApplication({ repo: dir }, io)
+  try {
+    const progress = new BootstrapProgress()
+    return await serveApplication(app, { repo: dir, port }, io, undefined, {
+      bootstrap: progress,
+      background: async (server, signal) => {
+        // The revision the server loaded: not loaded a second time.
+        const { commit, fleet } = await server.fleets.snapshot()
+        await bootstrapExample({
+          app,
+          fleet,
+          revision: commit,
+          progress,
+          signal,
+          log: (line) => io.stdout(`${line}\n`),
+        })
+      },
+    })
+  } finally {
+    await app.close()
+  }
 }
-process.exitCode = await runCli(['serve', '--repo', dir, '--port', process.env.PORT ?? '8080'], io)
+
+process.exitCode = await start().catch((error: unknown) => reportError(error, io))

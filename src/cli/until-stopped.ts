@@ -2,11 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises'
 
 /**
  * Runs `tick` every `everyMs` in the foreground until SIGINT, SIGTERM or `signal` stops it — what
- * `flotilla serve` and `flotilla sim serve` do between starting and closing their servers.
+ * `flotilla serve` and `flotilla sim serve` do between starting and closing their servers. `tick`
+ * gets a signal that aborts when stopping, so that a tick under way can end at once (it is waited
+ * for: what it holds, such as the store, is closed after it); a tick that rejects because of it
+ * is no error.
  */
 export async function untilStopped(
   everyMs: number,
-  tick: () => Promise<void>,
+  tick: (signal: AbortSignal) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
   const stop = new AbortController()
@@ -21,7 +24,10 @@ export async function untilStopped(
       await delay(everyMs, undefined, { signal: stop.signal }).catch((error: unknown) => {
         if (!stop.signal.aborted) throw error
       })
-      if (!stop.signal.aborted) await tick()
+      if (!stop.signal.aborted)
+        await tick(stop.signal).catch((error: unknown) => {
+          if (!stop.signal.aborted) throw error
+        })
     }
   } finally {
     process.off('SIGINT', onSignal)

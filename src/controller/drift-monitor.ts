@@ -6,13 +6,11 @@
  * (`drift-revert.ts`).
  */
 
-import type { Kysely } from 'kysely'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { ProviderRegistry } from '../core/provider/registry.ts'
-import { observeFleet } from '../operations/observed-fleet.ts'
-import type { FleetView } from '../server/fleet-view.ts'
-import { Repeat } from '../server/repeat.ts'
-import type { Database } from '../store/tables.ts'
+import type { Application } from '../app/application.ts'
+import type { FleetView } from '../app/fleet-view.ts'
+import { Repeat } from '../app/repeat.ts'
+import { ChangedTargets } from './changed-targets.ts'
 import type { DriftRevert, DriftReverter } from './drift-revert.ts'
 
 /** The last drift check. */
@@ -33,23 +31,19 @@ export class DriftMonitor {
   private report: DriftReport = { checkedAt: null, targets: [], reverts: [] }
   private readonly repeat = new Repeat()
   private checking: Promise<DriftReport> | undefined
+  private readonly app: Application
   private readonly fleets: FleetView
-  private readonly registry: ProviderRegistry
-  private readonly db: Kysely<Database>
   private readonly reverter: DriftReverter | undefined
   private readonly reverts: Counter<'status'> | undefined
+  private readonly changes: ChangedTargets
+  /** The commit the last check observed the fleet for. */
+  private checkedCommit: string | undefined
 
-  constructor(
-    fleets: FleetView,
-    registry: ProviderRegistry,
-    db: Kysely<Database>,
-    metrics?: Registry,
-    reverter?: DriftReverter,
-  ) {
+  constructor(app: Application, fleets: FleetView, metrics?: Registry, reverter?: DriftReverter) {
+    this.app = app
     this.fleets = fleets
-    this.registry = registry
-    this.db = db
     this.reverter = reverter
+    this.changes = new ChangedTargets(app.registry)
     if (metrics && reverter)
       this.reverts = new Counter({
         name: 'flotilla_drift_reverts_total',
@@ -75,17 +69,33 @@ export class DriftMonitor {
     return this.report
   }
 
-  /** Checks now (one check at a time). */
-  check(): Promise<DriftReport> {
+  /**
+   * Checks now (one check at a time). A full check observes every target; the scheduled ones
+   * observe only the targets whose provider says they changed since the last check (all of them
+   * when the revision shown changed), and keep the rest of the last report.
+   */
+  check(options: { readonly full?: boolean } = {}): Promise<DriftReport> {
     this.checking ??= (async () => {
       try {
-        const { fleet } = await this.fleets.snapshot()
-        const observed = await observeFleet(fleet, this.registry, this.db)
-        const targets = [...(observed.state.drift ?? new Map()).entries()]
-          .map(([id, record]) => ({ id, revision: record.revision, addresses: record.addresses }))
-          .sort((a, b) => (a.id < b.id ? -1 : 1))
+        const { commit, fleet } = await this.fleets.snapshot()
+        const full = options.full !== false || commit !== this.checkedCommit
+        const changed = await this.changes.next(fleet.targets)
+        if (!full && changed.size === 0 && this.report.checkedAt !== null) {
+          this.report = { ...this.report, checkedAt: new Date().toISOString() }
+          return this.report
+        }
+        const observed = await this.app.observe(fleet, full ? undefined : (t) => changed.has(t.id))
+        const found = new Map<string, DriftReport['targets'][number]>()
+        if (!full) {
+          const ids = new Set(fleet.targets.map((t) => t.id))
+          for (const t of this.report.targets) if (ids.has(t.id) && !changed.has(t.id)) found.set(t.id, t)
+        }
+        for (const [id, record] of observed.state.drift ?? new Map())
+          found.set(id, { id, revision: record.revision, addresses: record.addresses })
+        const targets = [...found.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
         const done = (await this.reverter?.revert(targets)) ?? []
         for (const revert of done) this.reverts?.inc({ status: revert.status })
+        this.checkedCommit = commit
         this.report = {
           checkedAt: new Date().toISOString(),
           targets,
@@ -99,9 +109,14 @@ export class DriftMonitor {
     return this.checking
   }
 
-  /** Checks every `intervalMs` until stopped; errors are reported and the next check comes anyway. */
+  /**
+   * Checks every `intervalMs` until stopped, the first time one interval after the start: a
+   * server that just started has its fleet to load and pages to serve (and under `npm start` the
+   * example to apply) before anything can have drifted. Errors are reported and the next check
+   * comes anyway; {@link check} checks at once.
+   */
   start(intervalMs: number, report: (error: unknown) => void): void {
-    this.repeat.start(intervalMs, () => this.check().then(() => {}, report))
+    this.repeat.start(intervalMs, () => this.check({ full: false }).then(() => {}, report), intervalMs)
   }
 
   /** Stops checking. */

@@ -5,12 +5,12 @@
  * approvals recorded for the commit, staged and gated like any other. A revert the policies refuse
  * is reported and not tried again until the drift changes: a refused revert never loops.
  */
-import type { Kysely } from 'kysely'
-import { ConflictError, FlotillaError } from '../core/errors.ts'
+import { ConflictError, FlotillaError, isProviderError } from '../core/errors.ts'
 import { parseApproval } from '../core/policy/approvals.ts'
+import type { PolicyTime } from '../core/policy/policy-time.ts'
+import { heldTargets } from '../operations/target-locks.ts'
 import { type EngineDeps, startRollout } from '../rollout/engine.ts'
 import { appendAuditEntry } from '../store/audit.ts'
-import type { Database } from '../store/tables.ts'
 import { CONTROLLER_ACTOR } from './follower.ts'
 import type { Leadership } from './leadership.ts'
 
@@ -33,6 +33,8 @@ export interface DriftRevert {
   readonly status: 'started' | 'refused' | 'not-reverted'
   readonly rollout: string | null
   readonly detail: string
+  /** The time the policies of the revert's plan saw (a started revert). */
+  readonly policyTime?: PolicyTime
   readonly at: string
 }
 
@@ -41,10 +43,13 @@ export interface DriftReverterOptions {
   readonly engine: EngineDeps
   /** The approvals recorded for a commit (as written). */
   readonly approvalsOf: (commit: string) => Promise<readonly string[]>
-  /** The time policies see. @default the real time */
-  readonly policyNow?: () => Date | undefined
   /** With several servers: only the leader reverts. @default this server always leads */
   readonly leadership?: Leadership
+  /**
+   * Why a revision is not trusted (not on the trusted branch), or undefined when it is: the
+   * controller brings back only reviewed and merged revisions. @default every revision is trusted
+   */
+  readonly untrusted?: (revision: string) => Promise<string | undefined>
 }
 
 const COMMIT = /^[0-9a-f]{40}$/
@@ -67,7 +72,8 @@ export class DriftReverter {
     // Drift that went away (reverted, or changed back by hand) may be acted on again if it returns.
     const current = new Set(drifted.map((t) => t.id))
     for (const id of this.handled.keys()) if (!current.has(id)) this.handled.delete(id)
-    const locked = await lockedTargets(
+    // Held by a rollout, or by an apply or a restore under way (`operations/fleet-gate.ts`).
+    const locked = await heldTargets(
       db,
       drifted.map((t) => t.id),
     )
@@ -89,7 +95,13 @@ export class DriftReverter {
         action: 'drift-revert',
         subject: outcome.targets.join(', '),
         source: 'controller',
-        detail: { revision, status: outcome.status, rollout: outcome.rollout, detail: outcome.detail },
+        detail: {
+          revision,
+          status: outcome.status,
+          rollout: outcome.rollout,
+          detail: outcome.detail,
+          ...(outcome.policyTime ? { policyTime: { ...outcome.policyTime } } : {}),
+        },
       })
     }
     return outcomes
@@ -105,7 +117,14 @@ export class DriftReverter {
         rollout: null,
         detail: `last applied from "${revision}", not from a commit: apply the target again from its repository`,
       }
-    const policyNow = this.options.policyNow?.()
+    const untrusted = await this.options.untrusted?.(revision)
+    if (untrusted)
+      return {
+        ...base,
+        status: 'refused',
+        rollout: null,
+        detail: `${untrusted}: the controller brings back only reviewed and merged revisions; roll out the trusted branch, or an admin rolls this revision out`,
+      }
     try {
       const started = await startRollout(this.options.engine, {
         commit: revision,
@@ -113,12 +132,12 @@ export class DriftReverter {
         approvals: (await this.options.approvalsOf(revision)).map(parseApproval),
         actor: CONTROLLER_ACTOR,
         targets,
-        ...(policyNow ? { policyNow } : {}),
       })
       return {
         ...base,
         status: 'started',
         rollout: started.id,
+        ...(started.plan.policyTime ? { policyTime: started.plan.policyTime } : {}),
         detail:
           started.state === 'queued'
             ? `queued behind ${started.queuedBehind.join(', ')}`
@@ -127,15 +146,11 @@ export class DriftReverter {
     } catch (error) {
       if (error instanceof ConflictError)
         return { ...base, status: 'not-reverted', rollout: null, detail: error.message }
-      if (error instanceof FlotillaError)
+      // A provider's failure (planning observes the fleet) is not the controller refusing: thrown,
+      // the drift stays unhandled and the next check tries again.
+      if (error instanceof FlotillaError && !isProviderError(error))
         return { ...base, status: 'refused', rollout: null, detail: error.message }
       throw error
     }
   }
-}
-
-async function lockedTargets(db: Kysely<Database>, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set()
-  const rows = await db.selectFrom('locks').select('target').where('target', 'in', ids).execute()
-  return new Set(rows.map((r) => r.target))
 }

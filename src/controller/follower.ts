@@ -9,11 +9,14 @@
  */
 import { mkdirSync } from 'node:fs'
 import type { Kysely } from 'kysely'
+import { CONTROLLER_ACTOR } from '../app/actors.ts'
+import type { Application } from '../app/application.ts'
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { parseApproval } from '../core/policy/approvals.ts'
-import { git, resolveCommit } from '../core/source/git.ts'
-import { type EngineDeps, prepare, startRollout } from '../rollout/engine.ts'
+import type { PolicyTime } from '../core/policy/policy-time.ts'
+import type { EngineDeps } from '../rollout/engine.ts'
+import { git, resolveCommit } from '../source/git.ts'
 import type { Database } from '../store/tables.ts'
 import type { Leadership } from './leadership.ts'
 
@@ -35,6 +38,8 @@ export interface FollowedCommit {
   readonly detail: string
   readonly rollout: string | null
   readonly unmet: readonly string[]
+  /** The time the policies of its plan saw, and who set it (absent when it could not be planned). */
+  readonly policyTime?: PolicyTime
   readonly at: string
 }
 
@@ -45,12 +50,12 @@ export interface FollowerOptions {
   readonly branch: string
   /** The bare mirror the server reads revisions from. */
   readonly mirrorDir: string
+  /** The application: plans and starts the rollouts, and audits them. */
+  readonly app: Application
+  /** The engine over the mirror, with the server's clock. */
   readonly engine: EngineDeps
   /** The approvals recorded for a commit (as written). */
   readonly approvalsOf: (commit: string) => Promise<readonly string[]>
-  readonly seed: (commit: string) => Promise<void>
-  /** The time policies see. @default the real time */
-  readonly policyNow?: () => Date | undefined
   /** How often to fetch. @default 30 s */
   readonly intervalMs?: number
   readonly report: (error: unknown) => void
@@ -63,8 +68,7 @@ export interface FollowerOptions {
 /** Where a server that does not lead records a webhook for the leader. */
 const POKE_KEY = 'follow:poke'
 
-/** The actor the controller's rollouts are recorded under. */
-export const CONTROLLER_ACTOR = 'controller'
+export { CONTROLLER_ACTOR }
 
 /** Prepares the bare mirror of `source` (once) and fetches `branch` into it. */
 export async function fetchIntoMirror(mirrorDir: string, source: string, branch: string): Promise<string> {
@@ -230,30 +234,41 @@ export class RepositoryFollower {
       await this.record(commit, { status: 'invalid', detail: error.message, rollout: null, unmet: [] })
       return
     }
-    await this.options.seed(commit)
+    const { app } = this.options
     const approvals = (await this.options.approvalsOf(commit)).map(parseApproval)
-    const policyNow = this.options.policyNow?.()
-    const request = { ref, approvals, ...(policyNow ? { policyNow: policyNow.toISOString() } : {}) }
-    const prepared = await prepare(engine, fleet, commit, request)
+    // Policies see the engine's clock: the server's (or the time its operator set).
+    const prepared = await app.prepareRollout(fleet, commit, { ref, approvals }, engine)
     if (!prepared.ok) {
       const status: CommitStatus =
         prepared.verdict === 'requires-approval' ? 'waiting-approval' : prepared.verdict
-      await this.record(commit, { status, detail: prepared.why, rollout: null, unmet: prepared.unmet ?? [] })
+      await this.record(commit, {
+        status,
+        detail: prepared.why,
+        rollout: null,
+        unmet: prepared.unmet ?? [],
+        ...(prepared.plan?.policyTime ? { policyTime: prepared.plan.policyTime } : {}),
+      })
       return
     }
     try {
-      const started = await startRollout(engine, {
-        commit,
-        ref,
-        approvals,
+      const started = await app.startRollout(
+        { commit, ref, approvals, actor: CONTROLLER_ACTOR, trust: {} },
+        engine,
+      )
+      // Marked as the controller's: its actor and its source are no person's (no user may take the name).
+      await app.audit({
         actor: CONTROLLER_ACTOR,
-        ...(policyNow ? { policyNow } : {}),
+        action: 'rollout-start',
+        subject: started.id,
+        source: CONTROLLER_ACTOR,
+        detail: { revision: commit, branch: ref, state: started.state, approvalsRecorded: approvals.length },
       })
       await this.record(commit, {
         status: 'rolling-out',
         detail: started.state === 'queued' ? `queued behind ${started.queuedBehind.join(', ')}` : 'started',
         rollout: started.id,
         unmet: [],
+        ...(started.plan.policyTime ? { policyTime: started.plan.policyTime } : {}),
       })
       this.options.started?.(started.id)
     } catch (error) {
@@ -268,7 +283,13 @@ export class RepositoryFollower {
 
   private async record(
     commit: string,
-    summary: { status: CommitStatus; detail: string; rollout: string | null; unmet: readonly string[] },
+    summary: {
+      status: CommitStatus
+      detail: string
+      rollout: string | null
+      unmet: readonly string[]
+      policyTime?: PolicyTime
+    },
     keepTime = false,
   ): Promise<void> {
     const value = JSON.stringify({ ...summary, at: new Date().toISOString() })

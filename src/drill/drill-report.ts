@@ -3,7 +3,7 @@
  * belong to, and which targets count as production.
  */
 import type { Target } from '../core/model/fleet-model.ts'
-import type { Finding, Plan } from '../core/plan/plan-model.ts'
+import type { Finding, Plan } from '../core/model/plan.ts'
 import { builtinRules } from '../core/policy/builtin/index.ts'
 import type { ScenarioName } from './scenarios.ts'
 

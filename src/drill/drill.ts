@@ -95,14 +95,14 @@ async function runScenario(
   const common = { name: scenario.name, mistake: scenario.mistake, change }
 
   if (unsafe) {
-    const services = await scratch.sim.serviceStates()
+    const services = await scratch.simulator.serviceStates()
     const applied = await applyUnguarded(
       scratch,
       scenario.unguarded(scratch.baseFleet, await loadIfValid(scratch, head)),
       head,
     )
     const reached = changedTargets(before, await productionState(scratch))
-    const outage = outageOf(applied, services, await scratch.sim.serviceStates())
+    const outage = outageOf(applied, services, await scratch.simulator.serviceStates())
     const restore = await restoreFleet(scratch, applied, services)
     const result: ScenarioResult = {
       ...common,

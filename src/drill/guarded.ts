@@ -8,10 +8,9 @@
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import type { Plan } from '../core/plan/plan-model.ts'
+import type { Plan } from '../core/model/plan.ts'
 import { planRevisions } from '../core/plan/plan-revisions.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
-import { observeFleet } from '../operations/observed-fleet.ts'
 import { abortRollout } from '../rollout/controls.ts'
 import { prepare, rolloutStatus, runRollout, startRollout } from '../rollout/engine.ts'
 import { loadTargets } from '../rollout/rollout-store.ts'
@@ -48,6 +47,8 @@ export async function runGuarded(
     return stopped('validation', firstProblem(error))
   }
 
+  // The drill's trusted revision is the one it drills: a change is judged by its rules too.
+  const trusted = { commit: scratch.base, label: `drilled ${scratch.base.slice(0, 12)}` }
   const reviewed = planRevisions(scratch.baseFleet, fleet, { now })
   if (!reviewed.ok) {
     return stopped(
@@ -58,9 +59,12 @@ export async function runGuarded(
   if (reviewed.plan.verdict === 'denied' || reviewed.plan.verdict === 'requires-approval')
     return stoppedByPlan(reviewed.plan, 'the plan against the last revision (the pull request check)')
 
-  const deps = scratch.runner.deps
-  const request = { ref, approvals: [], policyNow: now.toISOString() }
-  const prepared = await prepare(deps, fleet, head, request)
+  // The drill's time (--now) is a what-if: the scratch fleet is thrown away, nothing real changes.
+  const deps = {
+    ...scratch.engine,
+    policyClock: () => ({ at: now.toISOString(), source: 'what-if' as const }),
+  }
+  const prepared = await prepare(deps, fleet, head, { ref, approvals: [], trusted })
   if (!prepared.ok) {
     if (prepared.plan) return stoppedByPlan(prepared.plan, 'the plan against the observed fleet')
     if (prepared.verdict === 'no-changes')
@@ -73,7 +77,7 @@ export async function runGuarded(
     ref,
     approvals: [],
     actor: DRILL_ACTOR,
-    policyNow: now,
+    trusted,
   })
   await runRollout(deps, started.id)
   const status = await rolloutStatus(deps.db, started.id)
@@ -118,7 +122,7 @@ export async function runGuarded(
  * scenario, it says whether the change reached production, whatever path it took.
  */
 export async function productionState(scratch: ScratchFleet): Promise<Map<string, string>> {
-  const observed = await observeFleet(scratch.baseFleet, scratch.registry, scratch.store.db, isProduction)
+  const observed = await scratch.app.observe(scratch.baseFleet, isProduction)
   return new Map(
     [...observed.observed].map(([id, state]) => [id, JSON.stringify(fingerprintsOf(state))] as const),
   )

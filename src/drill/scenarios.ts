@@ -8,24 +8,14 @@
  * account nobody's cluster runs in, the clusters' ingress names), so they work on any fleet shaped
  * like the example's; one that finds nothing to break says so and is skipped.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isSeq, parseDocument } from 'yaml'
+import type { DesiredState } from '../core/model/desired-state.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
-import type { DesiredState } from '../core/render/desired-state.ts'
+import type { ScenarioName } from './scenario-names.ts'
 
-/** Names of the scenarios, in the order a drill runs them. */
-export const SCENARIO_NAMES = [
-  'misspelt-metadata-key',
-  'stack-rename',
-  'selection-matches-nothing',
-  'condition-flipped',
-  'account-dropped',
-  'dns-broken-at-runtime',
-] as const
-
-/** A scenario's name. */
-export type ScenarioName = (typeof SCENARIO_NAMES)[number]
+export { SCENARIO_NAMES, type ScenarioName } from './scenario-names.ts'
 
 /** A dangerous change (see the module comment). */
 export interface DrillScenario {
@@ -58,6 +48,8 @@ export function drillScenarios(): readonly DrillScenario[] {
     conditionFlipped,
     accountDropped,
     dnsBrokenAtRuntime,
+    freezeDeleted,
+    approvalRemoved,
   ]
 }
 
@@ -299,6 +291,69 @@ const dnsBrokenAtRuntime: DrillScenario = {
     if (changed === 0) throw new NotApplicable('no cluster sets config.ingress_domain in the inventory')
     for (const [file, text] of files) writeFileSync(join(repo, file), text)
     return `ingress_domain of ${changed} clusters misspelt (e.g. ${misspellDomain(String(clusters[0]!.config.ingress_domain))})`
+  },
+  unguarded: (_base, head) => headDesired(head),
+}
+
+/**
+ * An ordinary production change — one more replica of a production default — that the guard
+ * scenarios ride on: harmless in itself, so that only the guard it switches off can stop it.
+ */
+function productionChange(repo: string): string {
+  const file = 'cluster/config-defaults.yaml'
+  let text: string
+  try {
+    text = read(repo, file)
+  } catch {
+    throw new NotApplicable(`the repository has no ${file}`)
+  }
+  const block = /^( +)production:\s*\n((?:\1 +.*\n)+)/m.exec(text)
+  const value = block?.[2] && /^( +)(\w+):\s*(\d+)\s*$/m.exec(block[2])
+  if (!block || !value) throw new NotApplicable(`${file} sets no number under environments.production`)
+  const [line, indent, key, number] = value
+  const edited = block[0].replace(line, `${indent}${key}: ${Number(number) + 1}`)
+  writeFileSync(join(repo, file), text.replace(block[0], edited))
+  return `${file}: ${key} of production raised to ${Number(number) + 1}`
+}
+
+/**
+ * The policy files that hold production changes at some times (a freeze, a weekend rule): a
+ * per-change rule that reads both the target's environment and \`now\`.
+ */
+function freezeFiles(base: Fleet): string[] {
+  const files = base.policies
+    .filter((p) => p.scope === 'change' && /\bnow\b/.test(p.when ?? '') && /production/.test(p.when ?? ''))
+    .map((p) => p.at.file)
+  return [...new Set(files)].sort()
+}
+
+const freezeDeleted: DrillScenario = {
+  name: 'freeze-deleted',
+  mistake:
+    'a production change that deletes, in the same commit, the freeze policy that would hold it: a change switching off its own guard',
+  edit(repo, base) {
+    const files = freezeFiles(base)
+    if (files.length === 0) throw new NotApplicable('no policy holds production changes by the time (now)')
+    for (const file of files) rmSync(join(repo, file))
+    return `${productionChange(repo)}; ${files.join(', ')} deleted`
+  },
+  unguarded: (_base, head) => headDesired(head),
+}
+
+const approvalRemoved: DrillScenario = {
+  name: 'approval-removed',
+  mistake:
+    "a production change that removes, in the same commit, the production stage's approval: a change switching off its own guard",
+  edit(repo, base) {
+    const file = base.rollout.stages[0]?.at.file ?? 'rollout.yaml'
+    const gated = base.rollout.stages.filter((s) => s.approval === 'required')
+    if (gated.length === 0) throw new NotApplicable(`no stage of ${file} requires an approval`)
+    const text = read(repo, file)
+    const edited = text.replace(/^\s+approval:\s*required\s*(#.*)?\n/gm, '')
+    if (edited === text)
+      throw new NotApplicable(`${file} writes no "approval: required" on a line of its own`)
+    writeFileSync(join(repo, file), edited)
+    return `${productionChange(repo)}; approval: required removed from stage ${gated.map((s) => s.name).join(', ')} (${file})`
   },
   unguarded: (_base, head) => headDesired(head),
 }

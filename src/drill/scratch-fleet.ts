@@ -7,16 +7,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseDocument } from 'yaml'
+import { Application } from '../app/application.ts'
+import { type Simulator, simulatedFleet } from '../app/simulator.ts'
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
-import { git, resolveCommit } from '../core/source/git.ts'
 import { commitChanges } from '../example/write-repository.ts'
 import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../operations/apply-fleet.ts'
-import { SimProvider } from '../providers/sim/sim-provider.ts'
-import { loadCommit, openRunner, type Runner } from '../rollout/runner.ts'
-import { openDatabase, type Store } from '../store/database.ts'
-import { migrateToLatest } from '../store/migrate.ts'
+import type { EngineDeps } from '../rollout/engine.ts'
+import { loadCommit } from '../rollout/runner.ts'
+import { git, resolveCommit } from '../source/git.ts'
+import { openDrillStore } from './drill-store.ts'
+import { checkpointStore, type StoreCheckpoint } from './store-checkpoint.ts'
 
 /** An open sandbox (see the module comment). */
 export interface ScratchFleet {
@@ -27,11 +29,16 @@ export interface ScratchFleet {
   /** The commit every scenario starts from: the revision drilled, with bakes taken out. */
   readonly base: string
   readonly baseFleet: Fleet
-  readonly store: Store
-  readonly sim: SimProvider
-  readonly registry: ProviderRegistry
-  readonly runner: Runner
-  /** Empties the simulated fleet and builds the base revision in it, at full speed. */
+  /** The application over the sandbox's store and its simulated fleet alone. */
+  readonly app: Application
+  /** The sandbox's simulated fleet: its services, settings and faults. */
+  readonly simulator: Simulator
+  /** The rollout engine over the scratch clone. */
+  readonly engine: EngineDeps
+  /**
+   * Builds the base revision in the empty simulated fleet, at full speed; called again, puts the
+   * store back as that first build left it (see `store-checkpoint.ts`).
+   */
   build(): Promise<void>
   /** Puts the scratch clone back on the base commit, on a branch named `branch`. */
   branch(branch: string): Promise<void>
@@ -64,26 +71,31 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
         `the drill runs on the simulated fleet, and ${elsewhere.length} targets use another provider (${elsewhere[0]!.id} uses "${elsewhere[0]!.provider}"); drill a revision whose targets use provider: sim`,
       )
     }
-    const store = await openDatabase({ kind: 'pglite' })
+    // On disk in the scratch directory, not in memory: the simulated fleet's rows (every stack's
+    // template, every object) are then the operating system's to cache, not the process's heap.
+    const store = await openDrillStore(join(dir, 'store'))
     cleanups.push(() => store.close())
-    await migrateToLatest(store.db)
-    const sim = new SimProvider({ db: store.db })
+    const sim = simulatedFleet(store.db)
     const registry = new ProviderRegistry([sim])
-    const runner = await openRunner({ repoDir: repo, db: store.db, registry, sim })
-    cleanups.push(() => runner.close())
+    const app = new Application({ db: store.db, registry, repoDir: repo })
+    cleanups.push(() => app.close()) // its engines; the store closes after it
+    const engine = await app.openEngine()
+    let built: StoreCheckpoint | undefined
     return {
       repo,
       drilled: commit,
       base,
       baseFleet,
-      store,
-      sim,
-      registry,
-      runner,
+      app,
+      simulator: sim,
+      engine: engine.deps,
       async build() {
+        if (built) {
+          await built.restore()
+          return
+        }
         await sim.reset()
         await sim.updateSettings({ latencyScale: 0 })
-        await sim.seed(baseFleet.targets, baseFleet.clusters)
         const result = await applyFleet({
           head: baseFleet,
           registry,
@@ -98,6 +110,7 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
             `revision ${commit.slice(0, 12)} cannot be built in an empty simulated fleet (${result.blocked ? `its plan is ${result.blocked}` : `${failed[0]![0]}: ${failed[0]![1]}`}); drill a revision that applies cleanly`,
           )
         }
+        built = await checkpointStore(store.db)
       },
       async branch(branch) {
         await git(repo, ['checkout', '--quiet', '--force', '-B', branch, base])

@@ -6,15 +6,15 @@
  * tooling first, as the people restoring DNS by hand did), timing how long it takes until every
  * service answers again. Only ever on a drill's own simulated fleet.
  */
+
+import type { SimServiceState } from '../app/simulator.ts'
+import type { DesiredState } from '../core/model/desired-state.ts'
 import type { Target } from '../core/model/fleet-model.ts'
+import type { Plan } from '../core/model/plan.ts'
 import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
-import type { Plan } from '../core/plan/plan-model.ts'
 import { RuleRegistry } from '../core/policy/rules.ts'
 import type { SnapshotInfo } from '../core/provider/port.ts'
-import { waitUntilSettled } from '../core/provider/settle.ts'
-import type { DesiredState } from '../core/render/desired-state.ts'
-import { observeFleet } from '../operations/observed-fleet.ts'
-import type { SimServiceState } from '../providers/sim/sim-provider.ts'
+import { waitUntilSettled } from '../operations/settle.ts'
 import type { Outage, Restore, ServiceCount } from './drill-report.ts'
 import type { ScratchFleet } from './scratch-fleet.ts'
 
@@ -30,9 +30,10 @@ export async function applyUnguarded(
   desired: ReadonlyMap<string, DesiredState>,
   revision: string,
 ): Promise<UnguardedApply> {
-  const { baseFleet, registry } = scratch
+  const { baseFleet } = scratch
+  const { registry } = scratch.app
   const include = (target: Target) => desired.has(target.id)
-  const observed = await observeFleet(baseFleet, registry, scratch.store.db, include)
+  const observed = await scratch.app.observe(baseFleet, include)
   const outcome = planFleet({
     base: observed.state,
     head: { ...fleetState(baseFleet), desired },
@@ -104,7 +105,7 @@ export async function restoreFleet(
   const started = performance.now()
   const wasUp = new Set(before.filter((s) => s.healthy).map(serviceKey))
   const downOf = async (group?: string) =>
-    (await scratch.sim.serviceStates())
+    (await scratch.simulator.serviceStates())
       .filter((s) => wasUp.has(serviceKey(s)) && !s.healthy && (group === undefined || s.group === group))
       .map((s) => `${s.accountName}/${s.name}`)
   let opsSeconds: number | null = null
@@ -114,7 +115,7 @@ export async function restoreFleet(
     const ops = applied.snapshots.filter((s) => groupOf.get(s.target) === 'ops')
     const rest = applied.snapshots.filter((s) => groupOf.get(s.target) !== 'ops')
     for (const batch of [ops, rest]) {
-      for (const snapshot of batch) await scratch.registry.named(snapshot.provider)!.restore(snapshot.id)
+      for (const snapshot of batch) await scratch.app.registry.named(snapshot.provider)!.restore(snapshot.id)
       if (opsSeconds === null && (await downOf('ops')).length === 0)
         opsSeconds = (performance.now() - started) / 1000
     }

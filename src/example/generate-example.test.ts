@@ -4,8 +4,8 @@ import { formatDiagnostic } from '../core/diagnostics.ts'
 import { InputError } from '../core/errors.ts'
 import { loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
+import { memorySource } from '../core/model/source.ts'
 import { BUILTIN_PROTECTED_TYPES } from '../core/plan/protected.ts'
-import { memorySource } from '../core/source/source.ts'
 import { type ExampleOptions, generateExampleFleet } from './generate-example.ts'
 
 /** Generates and loads an example, failing with every diagnostic printed when it is not clean. */

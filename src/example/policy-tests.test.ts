@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest'
 import { formatDiagnostic } from '../core/diagnostics.ts'
 import { loadFleet } from '../core/load/load-fleet.ts'
-import { readPolicyTests, policyTestFiles as testFilesOf } from '../core/policy/policy-test-file.ts'
-import { runPolicyTest } from '../core/policy/policy-test-run.ts'
-import { memorySource } from '../core/source/source.ts'
+import { memorySource } from '../core/model/source.ts'
+import { readPolicyTests, policyTestFiles as testFilesOf } from '../core/policy-test/policy-test-file.ts'
+import { runPolicyTest } from '../core/policy-test/policy-test-run.ts'
 import { type ExampleOptions, generateExampleFleet } from './generate-example.ts'
 
 /** Runs the example's policy tests in-process; every result as `ok name` or `FAIL name: why`. */

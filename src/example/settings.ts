@@ -18,6 +18,12 @@ protect:
 limits:
   maxDeletes: 10                   # more deletions (replacements too) in one plan need an approval
   maxShrinkPercent: 10             # a stack or component may lose at most 10 % of its targets at once
+# The rules that judge a change come from the tip of this branch as well as from the change
+# itself, strictest wins: a change cannot switch off its own guard. A change to policies/,
+# rollout.yaml or the settings above needs an approval by an admin or a member of an owner team.
+trust:
+  branch: main
+  owners: [sre]
 `
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { ConflictError } from '../core/errors.ts'
 import { loadFleet } from '../core/load/load-fleet.ts'
-import { git, readRevisionSource } from '../core/source/git.ts'
+import { git, readRevisionSource } from '../source/git.ts'
 import { generateExampleFleet } from './generate-example.ts'
 import { writeExampleFleet } from './write-example.ts'
 

@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ConflictError } from '../core/errors.ts'
-import { git } from '../core/source/git.ts'
+import { git } from '../source/git.ts'
 
 /** What {@link writeRepository} created. */
 export interface WrittenRepository {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Database } from '../store/tables.ts'
 
 /** What Flotilla last applied to a target, as fingerprints by address. */
@@ -76,4 +76,20 @@ export async function appliedStates(
     }
   }
   return out
+}
+
+/**
+ * A text that changes whenever any applied record does (an apply starting or finishing): with
+ * the providers' change cursors, the observed state's version that cached plans are keyed by.
+ */
+export async function appliedStatesVersion(db: Kysely<Database>): Promise<string> {
+  const row = await db
+    .selectFrom('applied_states')
+    .select(
+      sql<string>`count(*) || ':' || coalesce(max(applied_at)::text, '') || ':' || count(intended) || ':' || coalesce(md5(string_agg(md5(coalesce(intended::text, '')), '' order by target)), '')`.as(
+        'v',
+      ),
+    )
+    .executeTakeFirstOrThrow()
+  return row.v
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { BASE_FILES, fixtureSource } from '../../test/support/fixture-fleet.ts'
 import { loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
-import type { Finding } from '../core/plan/plan-model.ts'
+import type { Finding } from '../core/model/plan.ts'
+import { operatorClock } from '../core/policy/policy-time.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
@@ -91,7 +92,7 @@ describe.each(testBackends)('applyTarget on %s', (backend) => {
       db: test.store.db,
       revision: 'rev-1',
       actor: 'tester',
-      now: NOW,
+      clock: operatorClock(NOW),
       pollMs: 1,
       timeoutMs: 5_000,
       ...extra,
@@ -188,7 +189,7 @@ describe.each(testBackends)('applyTarget on %s', (backend) => {
       db: test.store.db,
       revision: 'rev-2',
       actor: 'tester',
-      now: NOW,
+      clock: operatorClock(NOW),
     })
     expect(result.outcome).toBe('blocked')
     expect(result.reason).toBe(`needs approvals not given: ${result.plan.approvalsRequired.join(', ')}`)

@@ -1,37 +1,46 @@
 /**
  * `flotilla apply --target ID`: one target, straight through the same gates as everything else —
- * plan against the observed state, the built-in safety rules and the policies, the approvals —
- * then the provider applies exactly what the plan showed, with retries where they are safe, and
- * the result is recorded (for drift) and audited. Fleet-wide changes go through rollouts.
+ * the fleet-wide stop and the rollouts' locks (`fleet-gate.ts`: the target is held for
+ * the apply's duration), plan against the observed state at the clock's time, the built-in safety
+ * rules and the policies, the approvals — then the provider applies exactly what the plan showed,
+ * with retries where they are safe, and the result is recorded (for drift) and audited with the
+ * time the policies saw. Fleet-wide changes go through rollouts.
  */
 import type { Kysely } from 'kysely'
 import { InputError } from '../core/errors.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
-import type { Finding, Plan } from '../core/plan/plan-model.ts'
+import type { Finding, Plan } from '../core/model/plan.ts'
+import type { TrustedFleet } from '../core/plan/judgement.ts'
 import type { Approval } from '../core/policy/approvals.ts'
+import { type PolicyClock, systemClock } from '../core/policy/policy-time.ts'
 import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ApplyReport, Health, ProviderEvent, SettleStatus } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
-import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
-import { DEFAULT_SETTLE_TIMEOUT_MS, waitUntilSettled } from '../core/provider/settle.ts'
 import { appendAuditEntry } from '../store/audit.ts'
 import type { Database } from '../store/tables.ts'
-import { recordApplied, recordIntended } from './applied-states.ts'
+import { applyTargetPlan } from './apply-target-plan.ts'
+import { whileHolding } from './fleet-gate.ts'
 import { planAgainstObserved } from './observed-fleet.ts'
+import type { RetryOptions } from './retry.ts'
+import { DEFAULT_SETTLE_TIMEOUT_MS } from './settle.ts'
 
 /** What {@link applyTarget} needs. */
 export interface ApplyTargetOptions {
   readonly head: Fleet
+  /** The trusted revision, whose rules judge the apply too (strictest wins). @default the head's alone */
+  readonly trusted?: TrustedFleet
   readonly target: Target
   readonly registry: ProviderRegistry
   readonly db: Kysely<Database>
   /** The revision `head` was loaded from (commit, or a description of the working tree). */
   readonly revision: string
   readonly approvals?: readonly Approval[]
-  /** What policies see as `now`. @default the current time */
-  readonly now?: Date
+  /** The time policies see. @default the real clock */
+  readonly clock?: PolicyClock
   /** Who applies, for the audit log. */
   readonly actor: string
+  /** Where the apply comes from, for the audit log. @default `cli` */
+  readonly source?: string
   /** Give up waiting for the target to settle after this long. @default 30 minutes */
   readonly timeoutMs?: number
   /** How often to ask whether the target settled. @default 250 ms */
@@ -42,6 +51,8 @@ export interface ApplyTargetOptions {
   readonly onPlan?: (plan: Plan) => void
   /** Reports each retry of a provider call. */
   readonly onRetry?: (message: string, waitMs: number) => void
+  /** Ends the apply at once (it rejects with the signal's reason; nothing is recorded as applied). */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -64,113 +75,126 @@ export interface ApplyTargetResult {
   readonly reason?: string
 }
 
-/** Plans, checks and applies one target. See the module comment. */
+/**
+ * Plans, checks and applies one target. See the module comment. Refused (ConflictError) while the
+ * fleet-wide stop is pulled or a rollout holds the target.
+ */
 export async function applyTarget(options: ApplyTargetOptions): Promise<ApplyTargetResult> {
+  const source = options.source ?? 'cli'
+  return whileHolding(
+    options.db,
+    [options.target.id],
+    { kind: 'apply', actor: options.actor, source, describe: `apply of ${options.target.id}` },
+    () => applyHeld(options, source),
+  )
+}
+
+async function applyHeld(options: ApplyTargetOptions, source: string): Promise<ApplyTargetResult> {
   const { head, target, registry, db } = options
-  const settleOptions = {
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    pollMs: options.pollMs ?? 250,
-  }
   const include = (t: Target) => t.id === target.id
   const provider = registry.forTarget(target)
-  const planNow = () =>
-    planAgainstObserved(head, registry, db, {
+  const planNow = () => {
+    const time = (options.clock ?? systemClock)()
+    return planAgainstObserved(head, registry, db, {
       include,
       ...(options.approvals ? { approvals: options.approvals } : {}),
-      ...(options.now ? { now: options.now } : {}),
+      ...(options.trusted ? { trusted: options.trusted } : {}),
+      now: new Date(time.at),
+      nowSource: time.source,
     })
-  let { observed, outcome } = await planNow()
-  if ((observed.observed.get(target.id)?.busy.length ?? 0) > 0) {
-    // An earlier apply (one that was killed, or another process's) is still changing the target:
-    // plan against what it ends up as, instead of failing on its busy stacks after a few retries.
-    await waitUntilSettled(provider, target, settleOptions)
-    ;({ observed, outcome } = await planNow())
   }
-  if (!outcome.ok) throw new InputError(`the change to ${target.id} is invalid`, outcome.errors)
-  const { plan } = outcome
-  options.onPlan?.(plan)
+  // Seeing the target is planning against it: when an earlier apply still changes it, the plan is
+  // made again against what it ends up as.
+  let planned: Awaited<ReturnType<typeof planNow>> | undefined
+  let plan: Plan | undefined
   const audit = (action: string, detail: Record<string, unknown>) =>
     appendAuditEntry(db, {
       actor: options.actor,
       action,
       subject: target.id,
-      source: 'cli',
-      detail: { revision: options.revision, verdict: plan.verdict, ...detail } as never,
+      source,
+      detail: {
+        revision: options.revision,
+        verdict: plan!.verdict,
+        ...(plan!.policyTime ? { policyTime: plan!.policyTime } : {}),
+        ...detail,
+      } as never,
     })
-
-  if (plan.verdict === 'denied' || plan.verdict === 'requires-approval') {
-    const reason =
-      plan.verdict === 'denied'
-        ? `denied: ${plan.findings
-            .filter((f) => f.effect === 'deny')
-            .map((f) => f.message)
-            .join('; ')}`
-        : `needs approvals not given: ${(plan.approvals?.unmet ?? plan.approvalsRequired).join(', ')}`
-    await audit('apply-blocked', { reason })
-    return { outcome: 'blocked', plan, reason }
-  }
-  const desired = head.desired.get(target.id) ?? { target, stacks: [], manifests: [] }
-  const fingerprints = fingerprintsOf(desired)
-  if (plan.verdict === 'no-changes' && (observed.observed.get(target.id)?.busy.length ?? 0) === 0) {
-    await recordApplied(db, {
-      target: target.id,
-      provider: provider.name,
-      revision: options.revision,
-      fingerprints,
-    })
-    return { outcome: 'no-changes', plan }
-  }
-
-  await recordIntended(db, target.id, provider.name, options.revision, fingerprints)
-  let report: ApplyReport
-  try {
-    report = await withRetries(
-      () =>
-        provider.apply({
-          target,
-          desired,
-          plan: plan.targets.find((t) => t.id === target.id),
-          approvedDestruction: approvedAddresses(plan.findings, plan.approvals?.unmet ?? []),
-          revision: options.revision,
-          ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-        }),
-      {
-        ...options.retry,
-        onRetry: (error, attempt, waitMs) =>
-          options.onRetry?.(`attempt ${attempt} failed (${error.message}); retrying in ${waitMs} ms`, waitMs),
-      },
-    )
-  } catch (error) {
-    if (!(error instanceof Error) || error.name !== 'ProviderError') throw error
-    await audit('apply-failed', { reason: error.message })
-    return { outcome: 'failed', plan, reason: error.message }
-  }
-
-  const settle = await waitUntilSettled(provider, target, {
-    ...settleOptions,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  })
-  if (settle.state !== 'settled') {
-    const reason =
-      settle.state === 'in-progress'
-        ? `did not settle within ${Math.round((options.timeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS) / 1000)} s: ${describeItems(settle)}`
-        : `the provider reports a failure: ${describeItems(settle)}`
-    await audit('apply-failed', { reason, operations: report.operations.length })
-    return { outcome: 'failed', plan, report, settle, reason }
-  }
-  await recordApplied(db, {
-    target: target.id,
-    provider: provider.name,
+  const result = await applyTargetPlan({
+    db,
+    provider,
+    target,
     revision: options.revision,
-    fingerprints,
+    observe: async () => {
+      planned = await planNow()
+      return planned.observed.observed.get(target.id)
+    },
+    decide: async (seen) => {
+      const { outcome } = planned!
+      if (!outcome.ok) throw new InputError(`the change to ${target.id} is invalid`, outcome.errors)
+      plan = outcome.plan
+      options.onPlan?.(plan)
+      if (plan.verdict === 'denied' || plan.verdict === 'requires-approval') {
+        const reason =
+          plan.verdict === 'denied'
+            ? `denied: ${plan.findings
+                .filter((f) => f.effect === 'deny')
+                .map((f) => f.message)
+                .join('; ')}`
+            : `needs approvals not given: ${(plan.approvals?.unmet ?? plan.approvalsRequired).join(', ')}`
+        await audit('apply-blocked', { reason })
+        return { refused: reason }
+      }
+      const desired = head.desired.get(target.id) ?? { target, stacks: [], manifests: [] }
+      return {
+        desired,
+        plan: plan.targets.find((t) => t.id === target.id),
+        approvedDestruction: approvedAddresses(plan.findings, plan.approvals?.unmet ?? []),
+        fingerprints: fingerprintsOf(desired),
+        unchanged: plan.verdict === 'no-changes' && (seen?.busy.length ?? 0) === 0,
+      }
+    },
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    retry: {
+      ...options.retry,
+      onRetry: (error, attempt, waitMs) =>
+        options.onRetry?.(`attempt ${attempt} failed (${error.message}); retrying in ${waitMs} ms`, waitMs),
+    },
+    ...(options.timeoutMs !== undefined ? { settleTimeoutMs: options.timeoutMs } : {}),
+    pollMs: options.pollMs ?? 250,
+    ...(options.signal ? { signal: options.signal } : {}),
   })
-  const health = await provider.health(target)
-  await audit('apply', {
-    operations: report.operations.length,
-    snapshots: report.snapshots.map((s) => s.id),
-    healthy: health.healthy,
-  })
-  return { outcome: 'applied', plan, report, settle, health }
+  const decided = plan!
+  switch (result.outcome) {
+    case 'refused':
+      return { outcome: 'blocked', plan: decided, reason: result.reason }
+    case 'unchanged':
+      return { outcome: 'no-changes', plan: decided }
+    case 'failed':
+      // A provider failing while the target settles is not a refused apply: it surfaces as such.
+      if (result.during === 'settle') throw result.error
+      await audit('apply-failed', { reason: result.error.message })
+      return { outcome: 'failed', plan: decided, reason: result.error.message }
+    case 'unsettled': {
+      const { settle, report } = result
+      const reason =
+        settle.state === 'in-progress'
+          ? `did not settle within ${Math.round((options.timeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS) / 1000)} s: ${describeItems(settle)}`
+          : `the provider reports a failure: ${describeItems(settle)}`
+      await audit('apply-failed', { reason, operations: report.operations.length })
+      return { outcome: 'failed', plan: decided, report, settle, reason }
+    }
+    case 'applied': {
+      const { report, settle } = result
+      const health = await provider.health(target, options.signal ? { signal: options.signal } : {})
+      await audit('apply', {
+        operations: report.operations.length,
+        snapshots: report.snapshots.map((s) => s.id),
+        healthy: health.healthy,
+      })
+      return { outcome: 'applied', plan: decided, report, settle, health }
+    }
+  }
 }
 
 function describeItems(settle: SettleStatus): string {

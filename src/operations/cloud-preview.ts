@@ -3,13 +3,15 @@
  * (a change set per stack, created, read and deleted, never executed), a bounded number at a
  * time across the fleet, and merges the answers into the plan.
  */
+
+import { isProviderError } from '../core/errors.ts'
+import type { Plan } from '../core/model/plan.ts'
 import { mergeCloudPreview, stackAddressOf } from '../core/plan/cloud-preview.ts'
 import { STACK_TYPE } from '../core/plan/diff-stacks.ts'
-import type { Plan } from '../core/plan/plan-model.ts'
 import type { FleetState } from '../core/policy/plan-context.ts'
 import type { StackPreview } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
-import { type RetryOptions, withRetries } from '../core/provider/retry.ts'
+import { type RetryOptions, withRetries } from './retry.ts'
 
 /** How many change sets are worked on at once across the fleet, unless told otherwise. */
 export const DEFAULT_PREVIEW_CONCURRENCY = 8
@@ -84,8 +86,8 @@ export async function previewInCloud(
         list.push(result)
         previews.set(task.targetId, list)
       } catch (error) {
-        // By name: the provider may come from a module loaded on its own (lazyProvider).
-        if (!(error instanceof Error) || error.name !== 'ProviderError') throw error
+        // Not instanceof alone: the provider may come from a module loaded on its own (lazyProvider).
+        if (!isProviderError(error)) throw error
         failures.push({ address: task.address, message: error.message })
       }
     }

@@ -4,17 +4,27 @@
  * Flotilla last applied.
  */
 import type { Kysely } from 'kysely'
+import type { DesiredState } from '../core/model/desired-state.ts'
 import type { Fleet, Target } from '../core/model/fleet-model.ts'
-import { fleetState, type PlanOutcome, planFleet, strictestSettings } from '../core/plan/plan-fleet.ts'
+import { judge, type TrustedFleet } from '../core/plan/judgement.ts'
+import { fleetState, type PlanOutcome, planFleet } from '../core/plan/plan-fleet.ts'
 import type { Approval } from '../core/policy/approvals.ts'
 import { type DriftRecord, type FleetState, rolloutStages } from '../core/policy/plan-context.ts'
-import { policyRegistry } from '../core/policy/policy-rules.ts'
+import type { PolicyTimeSource } from '../core/policy/policy-time.ts'
 import { differingAddresses, fingerprintsOf } from '../core/provider/fingerprint.ts'
 import type { ObservedTarget } from '../core/provider/port.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
-import type { DesiredState } from '../core/render/desired-state.ts'
 import type { Database } from '../store/tables.ts'
 import { appliedStates } from './applied-states.ts'
+
+/** How many targets one `observe` call is given. */
+const OBSERVE_SLICE = 25
+/** How long comparing with what was applied runs before it lets the event loop run. */
+const SLICE_MS = 10
+
+function letLoopRun(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
 
 /** The observed fleet, and what the providers said per target. */
 export interface ObservedFleet {
@@ -34,8 +44,14 @@ export async function observeFleet(
 ): Promise<ObservedFleet> {
   const targets = head.targets.filter(include)
   const observed = new Map<string, ObservedTarget>()
+  // In slices, the event loop let run between them: observing 550 targets at once holds a server's
+  // loop for seconds (PGlite parses every row on the main thread), and requests would wait.
   for (const [provider, group] of registry.partition(targets)) {
-    for (const [id, state] of await provider.observe(group)) observed.set(id, state)
+    for (let i = 0; i < group.length; i += OBSERVE_SLICE) {
+      for (const [id, state] of await provider.observe(group.slice(i, i + OBSERVE_SLICE)))
+        observed.set(id, state)
+      await letLoopRun()
+    }
   }
   const applied = await appliedStates(
     db,
@@ -43,7 +59,12 @@ export async function observeFleet(
   )
   const desired = new Map<string, DesiredState>()
   const drift = new Map<string, DriftRecord>()
+  let slice = performance.now()
   for (const target of targets) {
+    if (performance.now() - slice > SLICE_MS) {
+      await letLoopRun()
+      slice = performance.now()
+    }
     const state = observed.get(target.id)
     if (!state) continue
     desired.set(target.id, {
@@ -81,13 +102,17 @@ export interface ObservedPlanOptions {
   readonly approvals?: readonly Approval[]
   /** What policies see as `now`. @default the current time */
   readonly now?: Date
+  /** Who set `now`, recorded with the plan (see `PlanInput.nowSource`). */
+  readonly nowSource?: PolicyTimeSource
   /** Only these targets are observed and planned. @default all */
   readonly include?: (target: Target) => boolean
+  /** The trusted revision, whose rules judge the change too. @default the head's alone */
+  readonly trusted?: TrustedFleet
 }
 
 /**
- * Plans `head` against the fleet as its providers observe it, with the built-in safety rules and
- * the head's policies: what a rollout, an apply, the controller and the portal's plan page start
+ * Plans `head` against the fleet as its providers observe it, judged by the rules of the trusted
+ * revision and the head, strictest wins: what a rollout, an apply, the controller and the portal's plan page start
  * from. Returns the observation too (a rollout keeps what each target had, for rollback).
  */
 export async function planAgainstObserved(
@@ -100,11 +125,11 @@ export async function planAgainstObserved(
   const outcome = planFleet({
     base: observed.state,
     head: fleetState(head),
-    ...strictestSettings(head.settings, head.settings),
-    rules: policyRegistry(head),
+    ...judge(head, options.trusted ? { trusted: options.trusted } : {}),
     approvals: options.approvals ?? [],
     ...(options.include ? { includeTarget: options.include } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.nowSource ? { nowSource: options.nowSource } : {}),
   })
   return { observed, outcome }
 }

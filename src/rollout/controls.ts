@@ -14,6 +14,7 @@ import {
   loadTargets,
   type RolloutRow,
   releaseLocks,
+  rolloutsIn,
   setFleetStop,
   updateRollout,
   updateTarget,
@@ -23,6 +24,8 @@ import {
 export interface Operator {
   readonly actor: string
   readonly source: string
+  /** An admin only by an emergency elevation: the audit entry says so. */
+  readonly elevated?: boolean
 }
 
 async function existing(db: Kysely<Database>, id: string): Promise<RolloutRow> {
@@ -74,7 +77,7 @@ async function audit(
     action,
     subject,
     source: who.source,
-    detail: detail as never,
+    detail: (who.elevated ? { ...detail, elevated: true } : detail) as never,
   })
 }
 
@@ -237,13 +240,7 @@ async function changeFailedTarget(
 /** Pulls the emergency brake: every running rollout pauses at once. Returns the rollouts paused. */
 export async function stopFleet(db: Kysely<Database>, reason: string, who: Operator): Promise<string[]> {
   await setFleetStop(db, { reason, by: who.actor })
-  const active = await db
-    .selectFrom('rollouts')
-    .select('id')
-    .where('state', 'in', ['running', 'waiting-approval', 'queued'])
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute()
+  const active = await rolloutsIn(db, ['running', 'waiting-approval', 'queued'])
   const paused: string[] = []
   for (const { id } of active) {
     const changed = await updateRollout(
@@ -262,14 +259,9 @@ export async function stopFleet(db: Kysely<Database>, reason: string, who: Opera
 /** Releases the brake; rollouts the stop paused run again. Returns them. */
 export async function unstopFleet(db: Kysely<Database>, who: Operator): Promise<string[]> {
   await setFleetStop(db, null)
-  const paused = await db
-    .selectFrom('rollouts')
-    .select(['id', 'phase'])
-    .where('state', '=', 'paused')
-    .where('halt_reason', 'like', 'fleet-wide stop:%')
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute()
+  const paused = (await rolloutsIn(db, ['paused'])).filter((r) =>
+    r.haltReason?.startsWith('fleet-wide stop:'),
+  )
   const resumed: string[] = []
   for (const { id, phase } of paused) {
     const changed = await updateRollout(

@@ -35,9 +35,10 @@ import { fleetState, planFleet, strictestSettings } from '../core/plan/plan-flee
 import { policyRegistry } from '../core/policy/policy-rules.ts'
 import type { Provider } from '../core/provider/port.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
-import { git } from '../core/source/git.ts'
 import { observeFleet } from '../operations/observed-fleet.ts'
 import { queryZones } from '../providers/sim/dns-server.ts'
+import { simDatabase } from '../providers/sim/sim-database.ts'
+import { git } from '../source/git.ts'
 import { listRolloutEvents } from '../store/events.ts'
 import { testBackends, useTestStore } from '../store/test-store.ts'
 import {
@@ -279,8 +280,8 @@ describe.each(variants)('the rollout engine, on %s, with the accounts on %s', (b
       const zones = await engine.sim.zones()
       return [opsDomain, shopDomain].map((domain) => queryZones(zones, `probe.${domain}`).rcode)
     }
-    const shopObjects = () =>
-      db()
+    const shopObjects = async () =>
+      (await simDatabase(db()))
         .selectFrom('sim_objects')
         .select(['address', 'object', 'ready_at'])
         .where('cluster', '=', shop.cluster.id)

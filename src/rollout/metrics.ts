@@ -18,7 +18,7 @@ import type { Kysely } from 'kysely'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Database, Json } from '../store/tables.ts'
 import { ROLLOUT_STATES } from './rollout-model.ts'
-import { fleetStop } from './rollout-store.ts'
+import { countRolloutsByState, fleetStop } from './rollout-store.ts'
 
 /** The events that end a rollout, and the state each ends it in. */
 const ENDINGS: Readonly<Record<string, string>> = {
@@ -56,12 +56,7 @@ export class RolloutMetrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const rows = await db
-          .selectFrom('rollouts')
-          .select(['state', (eb) => eb.fn.countAll<string>().as('count')])
-          .groupBy('state')
-          .execute()
-        const counts = new Map(rows.map((r) => [r.state, Number(r.count)]))
+        const counts = await countRolloutsByState(db)
         for (const state of ROLLOUT_STATES) this.set({ state }, counts.get(state) ?? 0)
       },
     })

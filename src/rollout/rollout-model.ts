@@ -1,15 +1,29 @@
 /** The states of a rollout, of its targets, and the status document (`plan.md`, Rollout status). */
 import type { Approval } from '../core/policy/approvals.ts'
+import type { PolicyTime } from '../core/policy/policy-time.ts'
 
-/** How a rollout was asked for; kept with it, so that a queued rollout plans again the same way. */
+/**
+ * How a rollout was asked for; kept with it, so that a queued rollout plans again the same way.
+ * Never the time policies see: that is the server's clock whenever it plans (rows of older
+ * versions may still hold a `policyNow`; it is ignored).
+ */
 export interface RolloutRequest {
   /** The ref the commit was named by (`HEAD`, a branch), for messages. */
   readonly ref: string
   readonly approvals: readonly Approval[]
-  /** What policies see as `now` (ISO 8601), when not the real time. */
-  readonly policyNow?: string
   /** Only these targets (a drift revert); the whole fleet when absent. */
   readonly targets?: readonly string[]
+  /**
+   * The trusted revision whose rules judge the rollout too (policies, protect, limits, and the
+   * stage requirements of its `rollout.yaml`): fixed at the start, so a queued rollout that plans
+   * again is judged as it was when started.
+   */
+  readonly trusted?: { readonly commit: string; readonly label: string }
+  /**
+   * Why the revision was not trusted when the rollout started (not on the trusted branch): an
+   * admin rolled it out anyway. Absent for a reviewed and merged revision.
+   */
+  readonly untrusted?: string
 }
 
 /** `queued` … `aborted`, as `plan.md` lists them. */
@@ -70,6 +84,11 @@ export interface RolloutStatus {
   readonly state: RolloutState
   readonly createdBy: string
   readonly createdAt: string
+  /**
+   * The time the policies of its plan saw and who set it (the plan of leaving the queue, for a
+   * rollout that queued); null for a rollout started before the time was kept.
+   */
+  readonly policyTime: PolicyTime | null
   readonly stages: readonly {
     readonly name: string
     readonly state: 'pending' | 'waiting-approval' | 'running' | 'succeeded' | 'failed'
@@ -88,4 +107,6 @@ export interface RolloutStatus {
     readonly gates: readonly GateOutcome[]
   }[]
   readonly haltReason: string | null
+  /** Why the revision was not trusted when an admin started it (see `RolloutRequest.untrusted`); null when it was. */
+  readonly untrusted: string | null
 }

@@ -1,12 +1,31 @@
-/** The rollout engine's rows: rollouts, their targets, events, locks and the fleet-wide stop. */
+/**
+ * The `rollouts` table: one row per rollout — its state, where it stands in its schedule, who
+ * runs it (the lease). Every statement on it is here. The rows of its targets are
+ * `target-rows-store.ts`'s, its plan `plans-store.ts`'s; the locks and the fleet-wide stop, which
+ * applies and restores outside rollouts honour too, belong to `operations/` (re-exported here for
+ * the callers that know them from this module).
+ */
 import { randomBytes } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
-import type { Change } from '../core/plan/plan-model.ts'
-import type { RenderedManifest, RenderedStack } from '../core/render/desired-state.ts'
-import { appendRolloutEvent } from '../store/events.ts'
-import type { Database, Json } from '../store/tables.ts'
-import type { GateOutcome, RolloutRequest, RolloutState, StagePhase, TargetState } from './rollout-model.ts'
+import { type Insertable, type Kysely, sql } from 'kysely'
+import { lockHolders as locksHeld } from '../operations/target-locks.ts'
+import { appendRolloutEvent, rolloutEventsLock } from '../store/events.ts'
+import type { Database, Json, RolloutsTable } from '../store/tables.ts'
+import type { RolloutRequest, RolloutState, StagePhase } from './rollout-model.ts'
 import type { Schedule } from './schedule.ts'
+import { fromStates } from './state-filter.ts'
+import { rolloutsWithTargets } from './target-rows-store.ts'
+
+export { fleetStop, setFleetStop } from '../operations/fleet-stop.ts'
+export { releaseLocks, serializeLocking } from '../operations/target-locks.ts'
+export { planPolicyTime } from './plans-store.ts'
+export {
+  loadTargetDetail,
+  loadTargets,
+  type PlannedTarget,
+  type PreviousState,
+  type RolloutTargetRow,
+  updateTarget,
+} from './target-rows-store.ts'
 
 /** A rollout row, parsed. */
 export interface RolloutRow {
@@ -26,37 +45,6 @@ export interface RolloutRow {
   readonly request: RolloutRequest
 }
 
-/** What the plan showed for one target, and what it was computed against. */
-export interface PlannedTarget {
-  readonly changes: readonly Change[]
-  /** Fingerprints of the observed state the plan was computed against, by address. */
-  readonly observed: Readonly<Record<string, string>>
-  /** Fingerprints of what the rollout applies, by address. */
-  readonly desired: Readonly<Record<string, string>>
-  /** Addresses whose destruction the plan's approvals cover. */
-  readonly approved: readonly string[]
-}
-
-/** What a target had before the rollout: what a rollback brings back. */
-export interface PreviousState {
-  readonly stacks: readonly RenderedStack[]
-  readonly manifests: readonly RenderedManifest[]
-}
-
-/** A target row, parsed (without its plan and previous state: see {@link loadTargetDetail}). */
-export interface RolloutTargetRow {
-  readonly rolloutId: string
-  readonly target: string
-  readonly stage: string
-  readonly stageIndex: number
-  readonly wave: number
-  readonly position: number
-  readonly state: TargetState
-  readonly attempts: number
-  readonly reason: string | null
-  readonly gates: readonly GateOutcome[]
-}
-
 /** A new id: `r-20261125-3f9a1c`. */
 export function newRolloutId(now: Date): string {
   return `r-${now.toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`
@@ -66,6 +54,59 @@ export function newRolloutId(now: Date): string {
 export async function loadRollout(db: Kysely<Database>, id: string): Promise<RolloutRow | undefined> {
   const row = await db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirst()
   return row ? toRollout(row) : undefined
+}
+
+/**
+ * Loads a rollout whose schedule the caller already has (it is fixed once the rollout runs): every
+ * column but the schedule, which for thousands of targets is the largest by far. Or undefined.
+ */
+export async function loadRolloutProgress(
+  db: Kysely<Database>,
+  id: string,
+  schedule: Schedule,
+): Promise<RolloutRow | undefined> {
+  const row = await db
+    .selectFrom('rollouts')
+    .select([
+      'id',
+      'plan_id',
+      'revision',
+      'state',
+      'created_by',
+      'created_at',
+      'halt_reason',
+      'stage_index',
+      'wave_index',
+      'phase',
+      'bake_until',
+      'stage_approvals',
+      'request',
+    ])
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row ? { ...toRollout(row), schedule } : undefined
+}
+
+/** A rollout's state, or undefined when there is no such rollout. */
+export async function rolloutState(db: Kysely<Database>, id: string): Promise<RolloutState | undefined> {
+  const row = await db.selectFrom('rollouts').select('state').where('id', '=', id).executeTakeFirst()
+  return row?.state as RolloutState | undefined
+}
+
+/**
+ * Whether a target step may start: the rollout still runs and the fleet-wide stop is not pulled.
+ * One query, asked before every target step.
+ */
+export async function mayStep(db: Kysely<Database>, id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('rollouts')
+    .select((eb) => [
+      'state',
+      eb.exists(eb.selectFrom('fleet_controls').select('key').where('key', '=', 'stop')).as('stopped'),
+    ])
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row?.state === 'running' && !row.stopped
 }
 
 /** The newest rollout. */
@@ -102,65 +143,8 @@ function toRollout(row: Record<string, unknown>): RolloutRow {
   }
 }
 
-/** The targets of a rollout, in schedule order. */
-export async function loadTargets(db: Kysely<Database>, rolloutId: string): Promise<RolloutTargetRow[]> {
-  const rows = await db
-    .selectFrom('rollout_targets')
-    .select([
-      'rollout_id',
-      'target',
-      'stage',
-      'stage_index',
-      'wave',
-      'position',
-      'state',
-      'attempts',
-      'reason',
-      'gates',
-    ])
-    .where('rollout_id', '=', rolloutId)
-    .orderBy('stage_index')
-    .orderBy('wave')
-    .orderBy('position')
-    .execute()
-  return rows.map((row) => ({
-    rolloutId: row.rollout_id,
-    target: row.target,
-    stage: row.stage,
-    stageIndex: row.stage_index,
-    wave: row.wave,
-    position: row.position,
-    state: row.state as TargetState,
-    attempts: row.attempts,
-    reason: row.reason,
-    gates: row.gates as unknown as GateOutcome[],
-  }))
-}
-
 /**
- * What the plan showed for one target and what it had before: read only for the target being
- * applied or rolled back (they hold whole templates; reading them for every target on every step
- * would make a 3000-target rollout quadratic).
- */
-export async function loadTargetDetail(
-  db: Kysely<Database>,
-  rolloutId: string,
-  target: string,
-): Promise<{ planned: PlannedTarget; previous: PreviousState }> {
-  const row = await db
-    .selectFrom('rollout_targets')
-    .select(['planned', 'previous'])
-    .where('rollout_id', '=', rolloutId)
-    .where('target', '=', target)
-    .executeTakeFirstOrThrow()
-  return {
-    planned: row.planned as unknown as PlannedTarget,
-    previous: row.previous as unknown as PreviousState,
-  }
-}
-
-/**
- * Changes a rollout's columns and records the event of it, in one transaction. With `from`, only
+ * Changes a rollout's columns and records the event of it, atomically (one statement). With `from`, only
  * while the rollout is in one of those states (compare-and-set: an operator's abort between
  * reading a rollout and changing it is not overwritten); returns whether it changed.
  */
@@ -179,147 +163,27 @@ export async function updateRollout(
   event?: { type: string; target?: string; detail?: Json },
   options: { readonly from?: readonly RolloutState[] } = {},
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    let update = trx
-      .updateTable('rollouts')
-      .set({
-        updated_at: new Date(),
-        ...(changes.state !== undefined ? { state: changes.state } : {}),
-        ...(changes.haltReason !== undefined ? { halt_reason: changes.haltReason } : {}),
-        ...(changes.stageIndex !== undefined ? { stage_index: changes.stageIndex } : {}),
-        ...(changes.waveIndex !== undefined ? { wave_index: changes.waveIndex } : {}),
-        ...(changes.phase !== undefined ? { phase: changes.phase } : {}),
-        ...(changes.bakeUntil !== undefined ? { bake_until: changes.bakeUntil } : {}),
-        ...(changes.stageApprovals !== undefined
-          ? { stage_approvals: JSON.stringify(changes.stageApprovals) }
-          : {}),
-      })
-      .where('id', '=', id)
-    if (options.from) update = update.where('state', 'in', [...options.from])
-    const result = await update.executeTakeFirst()
-    if (Number(result.numUpdatedRows) === 0) return false
-    if (event) await appendRolloutEvent(trx, { rolloutId: id, ...event })
-    return true
-  })
-}
-
-/** Changes a target's row and records the event of it, in one transaction; `from` as for {@link updateRollout}. */
-export async function updateTarget(
-  db: Kysely<Database>,
-  rolloutId: string,
-  target: string,
-  changes: Partial<{
-    state: TargetState
-    attempts: number
-    reason: string | null
-    gates: readonly GateOutcome[]
-  }>,
-  event: { type: string; detail?: Json },
-  options: { readonly from?: readonly TargetState[] } = {},
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    let update = trx
-      .updateTable('rollout_targets')
-      .set({
-        updated_at: new Date(),
-        ...(changes.state !== undefined ? { state: changes.state } : {}),
-        ...(changes.attempts !== undefined ? { attempts: changes.attempts } : {}),
-        ...(changes.reason !== undefined ? { reason: changes.reason } : {}),
-        ...(changes.gates !== undefined ? { gates: JSON.stringify(changes.gates) } : {}),
-      })
-      .where('rollout_id', '=', rolloutId)
-      .where('target', '=', target)
-    if (options.from) update = update.where('state', 'in', [...options.from])
-    const result = await update.executeTakeFirst()
-    if (Number(result.numUpdatedRows) === 0) return false
-    await appendRolloutEvent(trx, { rolloutId, target, ...event })
-    return true
-  })
-}
-
-/** The fleet-wide stop, if pulled. */
-export async function fleetStop(
-  db: Kysely<Database>,
-): Promise<{ reason: string; by: string; at: string } | undefined> {
-  const row = await db
-    .selectFrom('fleet_controls')
-    .select('value')
-    .where('key', '=', 'stop')
-    .executeTakeFirst()
-  return row ? (row.value as { reason: string; by: string; at: string }) : undefined
-}
-
-/** Pulls or releases the fleet-wide stop. */
-export async function setFleetStop(
-  db: Kysely<Database>,
-  stop: { reason: string; by: string } | null,
-): Promise<void> {
-  if (stop === null) {
-    await db.deleteFrom('fleet_controls').where('key', '=', 'stop').execute()
-    return
-  }
-  const value = JSON.stringify({ ...stop, at: new Date().toISOString() })
-  await db
-    .insertInto('fleet_controls')
-    .values({ key: 'stop', value })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
-    .execute()
-}
-
-/** Releases every lock a rollout holds. */
-export async function releaseLocks(db: Kysely<Database>, rolloutId: string): Promise<void> {
-  await db.deleteFrom('locks').where('rollout_id', '=', rolloutId).execute()
-}
-
-/**
- * Makes the transactions that take target locks (starting a rollout, leaving the queue) wait for
- * each other, so two of them never both find a target free. Held until the transaction ends.
- */
-export async function serializeLocking(trx: Kysely<Database>): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext('flotilla:rollout-locks'))`.execute(trx)
-}
-
-/** The rollouts holding a lock on any of `targets`, with their states. */
-export async function lockHolders(
-  db: Kysely<Database>,
-  targets: readonly string[],
-): Promise<{ rolloutId: string; state: RolloutState }[]> {
-  if (targets.length === 0) return []
-  const rows = await db
-    .selectFrom('locks')
-    .innerJoin('rollouts', 'rollouts.id', 'locks.rollout_id')
-    .select(['locks.rollout_id', 'rollouts.state'])
-    .distinct()
-    .where('locks.target', 'in', [...targets])
-    .orderBy('locks.rollout_id')
-    .execute()
-  return rows.map((r) => ({ rolloutId: r.rollout_id, state: r.state as RolloutState }))
-}
-
-/** Rollouts other than `except` that wait in the queue (or were paused there) for any of `targets`. */
-export async function queuedRollouts(
-  db: Kysely<Database>,
-  targets: readonly string[],
-  except: string,
-): Promise<string[]> {
-  if (targets.length === 0) return []
-  const rows = await db
-    .selectFrom('rollouts')
-    .select('id')
-    .where('phase', '=', 'queue')
-    .where('state', 'in', ['queued', 'paused'])
-    .where('id', '!=', except)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('rollout_targets')
-          .select('target')
-          .whereRef('rollout_targets.rollout_id', '=', 'rollouts.id')
-          .where('rollout_targets.target', 'in', [...targets]),
-      ),
-    )
-    .execute()
-  return rows.map((r) => r.id)
+  const set = [sql`updated_at = ${new Date()}`]
+  if (changes.state !== undefined) set.push(sql`state = ${changes.state}`)
+  if (changes.haltReason !== undefined) set.push(sql`halt_reason = ${changes.haltReason}`)
+  if (changes.stageIndex !== undefined) set.push(sql`stage_index = ${changes.stageIndex}`)
+  if (changes.waveIndex !== undefined) set.push(sql`wave_index = ${changes.waveIndex}`)
+  if (changes.phase !== undefined) set.push(sql`phase = ${changes.phase}`)
+  if (changes.bakeUntil !== undefined) set.push(sql`bake_until = ${changes.bakeUntil}`)
+  if (changes.stageApprovals !== undefined)
+    set.push(sql`stage_approvals = ${JSON.stringify(changes.stageApprovals)}::jsonb`)
+  const from = fromStates(options.from)
+  const update = sql`update rollouts set ${sql.join(set)} where id = ${id} ${from} returning id`
+  if (!event) return (await sql`${update}`.execute(db)).rows.length > 0
+  // One statement, one round trip: the event is inserted only when the rollout changed, under
+  // its lock taken before the event's id is drawn (see updateTarget).
+  const result = await sql<{ id: number }>`with event_lock as materialized (select ${rolloutEventsLock(id)}),
+    changed as (${update})
+    insert into rollout_events (rollout_id, type, target, detail)
+    select changed.id, ${event.type}::text, ${event.target ?? null}::text, ${JSON.stringify(event.detail ?? {})}::jsonb
+    from event_lock, changed
+    returning id`.execute(db)
+  return result.rows.length > 0
 }
 
 /** One rollout as lists show it. */
@@ -351,4 +215,172 @@ export async function listRollouts(
     createdAt: r.created_at.toISOString(),
     haltReason: r.halt_reason,
   }))
+}
+
+/** The rollouts holding a lock on any of `targets`, with their states. */
+export async function lockHolders(
+  db: Kysely<Database>,
+  targets: readonly string[],
+): Promise<{ rolloutId: string; state: RolloutState }[]> {
+  return (await locksHeld(db, targets)).map((h) => ({
+    rolloutId: h.rolloutId,
+    state: h.state as RolloutState,
+  }))
+}
+
+/** Rollouts other than `except` that wait in the queue (or were paused there) for any of `targets`. */
+export async function queuedRollouts(
+  db: Kysely<Database>,
+  targets: readonly string[],
+  except: string,
+): Promise<string[]> {
+  const having = await rolloutsWithTargets(db, targets)
+  if (having.size === 0) return []
+  const rows = await db
+    .selectFrom('rollouts')
+    .select('id')
+    .where('phase', '=', 'queue')
+    .where('state', 'in', ['queued', 'paused'])
+    .where('id', '!=', except)
+    .where('id', 'in', [...having])
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/** Stores a new rollout. */
+export async function insertRollout(db: Kysely<Database>, row: Insertable<RolloutsTable>): Promise<void> {
+  await db.insertInto('rollouts').values(row).execute()
+}
+
+/** Ends a queued rollout that a newer one of the same targets replaces, with its event. */
+export async function supersede(db: Kysely<Database>, older: string, by: string): Promise<void> {
+  await db
+    .updateTable('rollouts')
+    .set({ state: 'aborted', halt_reason: `superseded by ${by}`, updated_at: new Date() })
+    .where('id', '=', older)
+    .execute()
+  await appendRolloutEvent(db, { rolloutId: older, type: 'superseded', detail: { by } })
+}
+
+/**
+ * Ends a queued rollout whose plan, made again as it left the queue, is not to be run: `aborted`
+ * (with why) or `succeeded` (nothing left to change); its schedule is emptied.
+ */
+export async function endQueued(
+  db: Kysely<Database>,
+  id: string,
+  ended: 'succeeded' | 'aborted',
+  haltReason: string | null,
+): Promise<void> {
+  await db
+    .updateTable('rollouts')
+    .set({
+      state: ended,
+      halt_reason: haltReason,
+      schedule: JSON.stringify({ stages: [] }),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** Runs a rollout that left the queue, from the start of its new schedule. */
+export async function startQueued(db: Kysely<Database>, id: string, schedule: Schedule): Promise<void> {
+  await db
+    .updateTable('rollouts')
+    .set({
+      state: 'running',
+      phase: 'approval',
+      halt_reason: null,
+      schedule: JSON.stringify(schedule),
+      stage_index: 0,
+      wave_index: 0,
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** The process that holds the right to run a rollout (`host:pid`), or null. */
+export async function rolloutRunner(db: Kysely<Database>, id: string): Promise<string | null> {
+  const row = await db.selectFrom('rollouts').select('runner').where('id', '=', id).executeTakeFirst()
+  return row?.runner ?? null
+}
+
+/**
+ * Takes (or renews) the right of `runner` to run a rollout until `until`: when nobody holds it,
+ * `runner` does, the lease ran out, or its holder is `takeOverFrom` (a process known dead).
+ * Returns whether it was taken.
+ */
+export async function claimRollout(
+  db: Kysely<Database>,
+  id: string,
+  runner: string,
+  until: Date,
+  takeOverFrom?: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('rollouts')
+    .set({ runner, lease_until: until })
+    .where('id', '=', id)
+    .where((eb) =>
+      eb.or([
+        eb('runner', 'is', null),
+        eb('runner', '=', runner),
+        eb('lease_until', '<', new Date()),
+        ...(takeOverFrom !== undefined ? [eb('runner', '=', takeOverFrom)] : []),
+      ]),
+    )
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+/** Lets go of the right to run a rollout, if `runner` holds it. */
+export async function releaseRollout(db: Kysely<Database>, id: string, runner: string): Promise<void> {
+  await db
+    .updateTable('rollouts')
+    .set({ runner: null, lease_until: null })
+    .where('id', '=', id)
+    .where('runner', '=', runner)
+    .execute()
+}
+
+/** The rollouts in one of `states`, oldest first. */
+export async function rolloutsIn(
+  db: Kysely<Database>,
+  states: readonly RolloutState[],
+): Promise<{ id: string; phase: StagePhase; haltReason: string | null }[]> {
+  const rows = await db
+    .selectFrom('rollouts')
+    .select(['id', 'phase', 'halt_reason'])
+    .where('state', 'in', [...states])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ id: r.id, phase: r.phase as StagePhase, haltReason: r.halt_reason }))
+}
+
+/** How many rollouts are in each state, as stored. */
+export async function countRolloutsByState(db: Kysely<Database>): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('rollouts')
+    .select(['state', (eb) => eb.fn.countAll<string>().as('count')])
+    .groupBy('state')
+    .execute()
+  return new Map(rows.map((r) => [r.state, Number(r.count)]))
+}
+
+/**
+ * The rollouts a worker may take up, oldest first: `running` or `queued`, and held by no process
+ * whose lease is still valid.
+ */
+export async function runnableRollouts(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('rollouts')
+    .select('id')
+    .where('state', 'in', ['running', 'queued'])
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', new Date())]))
+    .orderBy('created_at')
+    .execute()
+  return rows.map((row) => row.id)
 }

@@ -155,3 +155,87 @@ gates:
     expect(scheduleRollout(fleet, planOf([]))).toEqual({ stages: [] })
   })
 })
+
+describe('scheduleRollout under a trusted revision', () => {
+  const trustedRollout = `defaults: { maxParallel: 2, failureTolerance: 0, bake: 5m, onFailure: rollback }
+stages:
+  - name: dev
+    select: target.channel == 'dev'
+  - name: ops
+    select: target.group == 'ops'
+  - name: stable
+    select: target.channel == 'stable'
+    approval: required
+    gates: [healthy, smoke]
+gates:
+  healthy: { type: health }
+  smoke: { type: health, timeout: 2m }
+`
+  const trustedOf = (files: Record<string, string>) => {
+    const { fleet } = loadValid(files)
+    return { ...fleet, source: { kind: 'revision' as const, ref: 'main', commit: 'a'.repeat(40) } }
+  }
+  const plan = planOf([accountPlan(PROD, update(PROD)), accountPlan(DEV, update(DEV))])
+
+  it('keeps the approval, gates, bake and tolerance the change removes from its own stage', () => {
+    const weakened = `defaults: { maxParallel: 10, failureTolerance: 5, bake: 0s, onFailure: halt }
+stages:
+  - name: dev
+    select: target.channel == 'dev'
+  - name: ops
+    select: target.group == 'ops'
+  - name: stable
+    select: target.channel == 'stable'
+gates:
+  healthy: { type: health }
+`
+    const { fleet } = loadValid({ 'rollout.yaml': weakened })
+    const [, stable] = scheduleRollout(fleet, plan, trustedOf({ 'rollout.yaml': trustedRollout })).stages
+    expect(stable).toMatchObject({
+      name: 'stable',
+      approval: true,
+      maxParallel: 2,
+      failureTolerance: 0,
+      bakeMs: 5 * 60_000,
+      onFailure: 'rollback',
+      // healthy is defined the same way in both: run once; smoke only the trusted revision defines.
+      gates: ['healthy', 'smoke@trusted'],
+      gateSources: { 'smoke@trusted': 'a'.repeat(40) },
+    })
+  })
+
+  it('moving a production target into an earlier stage keeps the requirements of its trusted stage', () => {
+    // The change selects production into dev, which requires nothing.
+    const rerouted = `defaults: { maxParallel: 1 }
+stages:
+  - name: ops
+    select: target.group == 'ops'
+  - name: dev
+    select: target.channel == 'dev' || target.environment == 'production'
+  - name: stable
+    select: target.channel == 'stable'
+gates:
+  healthy: { type: health }
+`
+    const { fleet } = loadValid({ 'rollout.yaml': rerouted })
+    const [dev] = scheduleRollout(fleet, plan, trustedOf({ 'rollout.yaml': trustedRollout })).stages
+    expect(dev?.waves.flat()).toContain(PROD)
+    expect(dev).toMatchObject({ name: 'dev', approval: true, gates: ['healthy', 'smoke@trusted'] })
+  })
+
+  it('runs a gate the change redefines both ways: its own, and the trusted definition', () => {
+    const redefined = trustedRollout.replace(
+      'healthy: { type: health }',
+      'healthy: { type: health, timeout: 1s }',
+    )
+    const { fleet } = loadValid({ 'rollout.yaml': redefined })
+    const [, stable] = scheduleRollout(fleet, plan, trustedOf({ 'rollout.yaml': trustedRollout })).stages
+    expect(stable?.gates).toEqual(['healthy', 'smoke', 'healthy@trusted'])
+  })
+
+  it('changes nothing when the trusted revision says the same', () => {
+    const { fleet } = loadValid({ 'rollout.yaml': trustedRollout })
+    const alone = scheduleRollout(fleet, plan)
+    expect(scheduleRollout(fleet, plan, trustedOf({ 'rollout.yaml': trustedRollout }))).toEqual(alone)
+  })
+})

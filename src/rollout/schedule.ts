@@ -5,7 +5,8 @@
  */
 import { durationMs } from '../core/model/common.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import type { Plan } from '../core/plan/plan-model.ts'
+import type { Plan } from '../core/model/plan.ts'
+import { canonical } from '../core/policy/governance.ts'
 
 /** One stage as the engine runs it. */
 export interface ScheduledStage {
@@ -16,6 +17,11 @@ export interface ScheduledStage {
   readonly onFailure: 'rollback' | 'halt'
   readonly approval: boolean
   readonly gates: readonly string[]
+  /**
+   * Gates that come from the trusted revision's `rollout.yaml` and not the rolled-out one (named
+   * `<gate>@trusted`), with the commit whose definition (and scripts) they run. @default none
+   */
+  readonly gateSources?: Readonly<Record<string, string>>
   /** Target ids per wave, in order; every wave has at least one target. */
   readonly waves: readonly (readonly string[])[]
 }
@@ -45,8 +51,7 @@ export function waveEnds(waves: readonly (number | string)[] | undefined, count:
 }
 
 /** The schedule of a plan: the changed targets of each stage, split into waves. */
-export function scheduleRollout(fleet: Fleet, plan: Plan): Schedule {
-  const { defaults } = fleet.rollout
+export function scheduleRollout(fleet: Fleet, plan: Plan, trusted?: Fleet): Schedule {
   const changed = new Set(plan.targets.map((t) => t.id))
   const stages: ScheduledStage[] = []
   for (const stage of fleet.rollout.stages) {
@@ -62,16 +67,66 @@ export function scheduleRollout(fleet: Fleet, plan: Plan): Schedule {
       start = end
       return wave
     })
-    stages.push({
-      name: stage.name,
-      maxParallel: stage.maxParallel ?? defaults.maxParallel,
-      failureTolerance: stage.failureTolerance ?? defaults.failureTolerance,
-      bakeMs: durationMs(stage.bake ?? defaults.bake),
-      onFailure: stage.onFailure ?? defaults.onFailure,
-      approval: stage.approval === 'required',
-      gates: stage.gates ?? [],
-      waves,
-    })
+    const own = requirementsOf(fleet, stage)
+    const guarding = trusted ? trustedRequirements(trusted, ids, fleet) : []
+    stages.push({ name: stage.name, ...strictest(own, guarding), waves })
   }
   return { stages }
+}
+
+/** What a stage requires of its targets. */
+type Requirements = Omit<ScheduledStage, 'name' | 'waves'>
+
+function requirementsOf(fleet: Fleet, stage: Fleet['rollout']['stages'][number]): Requirements {
+  const { defaults } = fleet.rollout
+  return {
+    maxParallel: stage.maxParallel ?? defaults.maxParallel,
+    failureTolerance: stage.failureTolerance ?? defaults.failureTolerance,
+    bakeMs: durationMs(stage.bake ?? defaults.bake),
+    onFailure: stage.onFailure ?? defaults.onFailure,
+    approval: stage.approval === 'required',
+    gates: stage.gates ?? [],
+  }
+}
+
+/**
+ * The requirements the trusted revision's `rollout.yaml` puts on these targets: those of every
+ * trusted stage any of them is in there. A gate the rolled-out revision defines the same way keeps
+ * its name; one it lacks or defines otherwise runs as the trusted revision defines it.
+ */
+function trustedRequirements(trusted: Fleet, ids: readonly string[], fleet: Fleet): Requirements[] {
+  if (trusted.source.kind !== 'revision') return []
+  const commit = trusted.source.commit
+  const names = new Set(ids.map((id) => trusted.stageOf.get(id)).filter((n) => n !== undefined))
+  return trusted.rollout.stages
+    .filter((s) => names.has(s.name))
+    .map((stage) => {
+      const required = requirementsOf(trusted, stage)
+      const gateSources: Record<string, string> = {}
+      const gates = required.gates.map((gate) => {
+        const mine = fleet.rollout.gates[gate]
+        const theirs = trusted.rollout.gates[gate]
+        if (mine && theirs && canonical(mine) === canonical(theirs)) return gate
+        gateSources[`${gate}@trusted`] = commit
+        return `${gate}@trusted`
+      })
+      return { ...required, gates, gateSources }
+    })
+}
+
+/** The strictest of the stage's own requirements and the trusted ones: each requirement on its own. */
+function strictest(own: Requirements, guarding: readonly Requirements[]): Requirements {
+  if (guarding.length === 0) return own
+  const all = [own, ...guarding]
+  const gateSources = Object.assign({}, ...all.map((r) => r.gateSources ?? {})) as Record<string, string>
+  return {
+    maxParallel: Math.min(...all.map((r) => r.maxParallel)),
+    failureTolerance: Math.min(...all.map((r) => r.failureTolerance)),
+    bakeMs: Math.max(...all.map((r) => r.bakeMs)),
+    // Putting back what a failing stage changed is the safer of the two.
+    onFailure: all.some((r) => r.onFailure === 'rollback') ? 'rollback' : 'halt',
+    approval: all.some((r) => r.approval),
+    gates: [...new Set(all.flatMap((r) => r.gates))],
+    ...(Object.keys(gateSources).length > 0 ? { gateSources } : {}),
+  }
 }

@@ -2,37 +2,32 @@
  * What the API and the portal's forms both do, with the same access checks and audit entries:
  * start a rollout, operate one, pull and release the stop.
  */
-import { ForbiddenError, NotFoundError } from '../core/errors.ts'
+
+import { type Decision, mayChange, mayUnstop, type Principal } from '../app/access/permissions.ts'
+import type { RolloutAction } from '../app/rollouts.ts'
+import { NotFoundError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import type { Plan } from '../core/plan/plan-model.ts'
-import { applyApprovals, parseApproval } from '../core/policy/approvals.ts'
-import { resolveCommit } from '../core/source/git.ts'
-import {
-  abortRollout,
-  approveStage,
-  pauseRollout,
-  resumeRollout,
-  retryTarget,
-  skipTarget,
-  stopFleet,
-  unstopFleet,
-} from '../rollout/controls.ts'
-import { startRollout } from '../rollout/engine.ts'
+import type { Plan } from '../core/model/plan.ts'
+import { parseApproval } from '../core/policy/approvals.ts'
 import { loadRollout, loadTargets } from '../rollout/rollout-store.ts'
+import { resolveCommit } from '../source/git.ts'
 import { appendAuditEntry } from '../store/audit.ts'
-import { type Decision, mayChange, mayUnstop, type Principal } from './access/permissions.ts'
 import { enforce } from './api/http-helpers.ts'
+import { approvalsForStart, checkMayRecord } from './approval-rights.ts'
 import { approvalsOfCommit } from './approvals-store.ts'
 import type { ServerDeps } from './server-deps.ts'
+import { auditedTrust, serverTrust, trustForStart } from './trusted-branch.ts'
 
-/** The operator controls of a rollout. */
-export type RolloutAction = 'pause' | 'resume' | 'abort' | 'approve' | 'retry' | 'skip'
+export type { RolloutAction } from '../app/rollouts.ts'
 
 /** The teams of the targets a plan changes. */
-function teamsOfPlan(fleet: Fleet, plan: Plan): string[] {
+function teamsOfPlan(fleet: Fleet, plan: Pick<Plan, 'targets'>): string[] {
   const byId = new Map(fleet.targets.map((t) => [t.id, t]))
   return plan.targets.map((t) => byId.get(t.id)?.team ?? '?')
 }
+
+/** Whether an admin's rights come from an emergency elevation, for the audit log. */
+const elevated = (principal: Principal) => principal.elevation !== null
 
 /** The approvals recorded for a commit, with who gave them. */
 export function approvalsOf(deps: ServerDeps, commit: string) {
@@ -40,8 +35,9 @@ export function approvalsOf(deps: ServerDeps, commit: string) {
 }
 
 /**
- * Records approvals of a commit's plan by `principal` (a viewer may not approve). Each is checked
- * for its form now, so a typo is a 400 and not a silent miss at the start of the rollout.
+ * Records approvals of a commit's plan by `principal`. Each is checked for its form now, so a typo
+ * is a 400 and not a silent miss at the start of the rollout; and for its owner: only a member of
+ * every team it concerns, or an admin, may give it (a 403 names the teams). See `approval-rights.ts`.
  */
 export async function approveFor(
   deps: ServerDeps,
@@ -53,6 +49,7 @@ export async function approveFor(
   enforce(mayChange(principal, [], 'approve changes'))
   const commit = await resolveCommit(deps.fleets.repoDir, rev)
   for (const approval of approvals) parseApproval(approval)
+  await checkMayRecord(deps, principal, commit, approvals)
   await deps.db
     .insertInto('approvals')
     .values(approvals.map((approval) => ({ commit, approval, given_by: principal.name })))
@@ -62,61 +59,70 @@ export async function approveFor(
     action: 'approve',
     subject: commit,
     source,
-    detail: { approvals: [...approvals] },
+    detail: { approvals: [...approvals], revision: commit, elevated: elevated(principal) },
   })
   return commit
 }
 
 /**
- * A protected destruction needs an approval by someone other than the rollout's author
- * (`plan.md`): the author's own approvals — given with the start, or recorded — do not count for it.
+ * Starts a rollout for `principal`: refused (403) when it would touch another team's targets, when
+ * the revision is not on the trusted branch (unless an admin starts it: then it is marked and
+ * audited as untrusted), or when only approvals that do not count would let it through — the
+ * author's own (given with the start or recorded), or those of people who do not own what they
+ * approved. The approvals that count are the ones the rollout keeps.
  */
-function checkProtectedApprovals(
-  plan: Plan,
-  author: string,
-  recorded: readonly { approval: string; givenBy: string }[],
-): void {
-  const protectedFindings = plan.findings.filter(
-    (f) => f.rule === 'protected-destroy' && f.effect === 'require-approval',
-  )
-  if (protectedFindings.length === 0) return
-  const byOthers = recorded.filter((r) => r.givenBy !== author).map((r) => parseApproval(r.approval))
-  const { unmet } = applyApprovals(protectedFindings, byOthers)
-  if (unmet.length > 0)
-    throw new ForbiddenError(
-      `destroying protected resources needs an approval by someone other than ${author}, who starts the rollout: ${unmet.join(', ')}; ask a teammate to approve them (POST /api/approvals, or the plan page)`,
-    )
-}
-
-/** Starts a rollout for `principal`: refused (403) when it would touch another team's targets. */
 export async function startFor(
   deps: ServerDeps,
   principal: Principal,
   source: string,
-  request: { rev?: string | undefined; approvals: readonly string[]; now?: Date | undefined },
+  request: { rev?: string | undefined; approvals: readonly string[] },
 ) {
+  enforce(mayChange(principal, [], 'start a rollout'))
   const ref = request.rev ?? deps.fleets.ref
   const commit = await resolveCommit(deps.fleets.repoDir, ref)
+  for (const approval of request.approvals) parseApproval(approval)
+  const trust = await trustForStart(deps, principal, commit)
   const fleet = await deps.engine.loadRevision(commit)
-  await deps.sim.seed(fleet.targets, fleet.clusters)
-  const recorded = await approvalsOf(deps, commit)
-  const started = await startRollout(deps.engine, {
+  const authorize = (plan: Pick<Plan, 'targets'>) =>
+    enforce(mayChange(principal, teamsOfPlan(fleet, plan), `roll out ${commit.slice(0, 12)}`))
+  const counted = await approvalsForStart(
+    deps,
+    principal.name,
     commit,
-    ref,
-    approvals: [...request.approvals, ...recorded.map((r) => r.approval)].map(parseApproval),
-    actor: principal.name,
-    ...((request.now ?? deps.policyNow) ? { policyNow: (request.now ?? deps.policyNow)! } : {}),
-    authorize: (plan) => {
-      enforce(mayChange(principal, teamsOfPlan(fleet, plan), `roll out ${commit.slice(0, 12)}`))
-      checkProtectedApprovals(plan, principal.name, recorded)
+    [
+      ...request.approvals.map((approval) => ({ approval, givenBy: principal.name })),
+      ...(await approvalsOf(deps, commit)),
+    ],
+    authorize,
+  )
+  const started = await deps.app.startRollout(
+    {
+      commit,
+      ref,
+      approvals: [...new Set(counted.map((c) => c.approval))].map(parseApproval),
+      actor: principal.name,
+      trust: {
+        ...(trust.untrusted ? { untrusted: trust.untrusted } : {}),
+        ...(trust.judge ? { judge: trust.judge } : {}),
+      },
+      authorize,
     },
-  })
+    deps.engine,
+  )
   await appendAuditEntry(deps.db, {
     actor: principal.name,
     action: 'rollout-start',
     subject: started.id,
     source,
-    detail: { revision: commit, approvals: [...request.approvals], state: started.state },
+    detail: {
+      revision: commit,
+      approvals: [...request.approvals],
+      counted: counted.map((c) => ({ ...c })),
+      state: started.state,
+      ...auditedTrust(trust),
+      elevated: elevated(principal),
+      ...(started.plan.policyTime ? { policyTime: { ...started.plan.policyTime } } : {}),
+    },
   })
   deps.kick()
   return started
@@ -141,6 +147,32 @@ export async function mayOperate(
   )
 }
 
+/**
+ * Whether `principal` may approve the stage rollout `id` waits for: not its author, and a member of
+ * the team of every target of that stage (in the rollout's revision and on the trusted branch), or
+ * an admin.
+ */
+export async function mayApproveStage(deps: ServerDeps, principal: Principal, id: string): Promise<Decision> {
+  const rollout = await loadRollout(deps.db, id)
+  if (!rollout) throw new NotFoundError(`no rollout ${id}`)
+  const stage = rollout.schedule.stages[rollout.stageIndex]?.name ?? 'stage'
+  if (principal.name === rollout.createdBy)
+    return {
+      allowed: false,
+      reason: `${principal.name} started rollout ${id} and cannot also approve its stage ${stage}: someone else who owns its targets (or an admin) must`,
+    }
+  const trust = await serverTrust(deps)
+  const fleets = [
+    await deps.engine.loadRevision(rollout.revision),
+    ...('fleet' in trust ? [trust.fleet] : []),
+  ]
+  const targets = new Set(
+    (await loadTargets(deps.db, id)).filter((t) => t.stageIndex === rollout.stageIndex).map((t) => t.target),
+  )
+  const teams = fleets.flatMap((fleet) => fleet.targets.filter((t) => targets.has(t.id)).map((t) => t.team))
+  return mayChange(principal, teams, `approve stage ${stage} of rollout ${id}`)
+}
+
 /** Runs an operator control for `principal` (403 when not theirs); `target` for retry and skip. */
 export async function operate(
   deps: ServerDeps,
@@ -150,30 +182,27 @@ export async function operate(
   action: RolloutAction,
   target?: string,
 ): Promise<void> {
-  enforce(await mayOperate(deps, principal, id, action))
-  const who = { actor: principal.name, source }
-  if (action === 'retry' || action === 'skip') {
-    if (!target) throw new NotFoundError(`${action} needs the target to ${action}`)
-    await (action === 'retry' ? retryTarget : skipTarget)(deps.db, id, target, who)
-  } else {
-    await { pause: pauseRollout, resume: resumeRollout, abort: abortRollout, approve: approveStage }[action](
-      deps.db,
-      id,
-      who,
-    )
-  }
+  enforce(
+    action === 'approve'
+      ? await mayApproveStage(deps, principal, id)
+      : await mayOperate(deps, principal, id, action),
+  )
+  const who = { actor: principal.name, source, ...(elevated(principal) ? { elevated: true } : {}) }
+  if ((action === 'retry' || action === 'skip') && !target)
+    throw new NotFoundError(`${action} needs the target to ${action}`)
+  await deps.app.controlRollout({ action, id, target }, who)
   deps.kick()
 }
 
 /** Pulls the stop: open to everyone signed in. */
 export async function stopFor(deps: ServerDeps, principal: Principal, source: string, reason: string) {
-  return stopFleet(deps.db, reason, { actor: principal.name, source })
+  return deps.app.stopFleet(reason, { actor: principal.name, source })
 }
 
 /** Releases the stop: admins only. */
 export async function unstopFor(deps: ServerDeps, principal: Principal, source: string) {
   enforce(mayUnstop(principal))
-  const resumed = await unstopFleet(deps.db, { actor: principal.name, source })
+  const resumed = await deps.app.unstopFleet({ actor: principal.name, source })
   deps.kick()
   return resumed
 }

@@ -1,24 +1,25 @@
 /**
  * The HTTP application: the JSON API under `/api/` and the portal, behind authentication, a
- * request size limit and security headers. Errors become statuses in one place: bad input 400,
- * not signed in 401, not allowed 403, unknown 404, a clash with the current state 409, a policy
- * that forbids it 422; anything else is a bug — a 500 with a short id, the details in the log.
+ * request size limit and security headers. Errors become statuses in one place
+ * (`error-response.ts`): bad input 400, not signed in 401, not allowed 403, unknown 404, a clash
+ * with the current state 409, a policy that forbids it 422, a cloud that fails for now 503 with
+ * `Retry-After`; anything else is a bug — a 500 with a short id, the details in the log.
  */
-import { randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
-import { FlotillaError } from '../core/errors.ts'
 import { accessRoutes } from './api/access.ts'
 import { controllerRoutes } from './api/controller.ts'
 import { fleetRoutes } from './api/fleet.ts'
-import { ERROR_STATUS } from './api/http-helpers.ts'
 import { inventoryRoutes } from './api/inventory.ts'
 import { rolloutRoutes } from './api/rollouts.ts'
+import { bootstrapRoutes } from './bootstrap-routes.ts'
+import { auditElevatedRequests } from './elevated-audit.ts'
+import { errorResponse } from './error-response.ts'
 import { openApiDocument } from './openapi.ts'
 import { portalRoutes } from './portal/portal-routes.ts'
 import { authenticate } from './request-auth.ts'
+import { rejectMalformedInput } from './request-guard.ts'
 import type { ServerDeps, ServerEnv } from './server-deps.ts'
 
 /** The largest request body accepted. */
@@ -53,7 +54,9 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
       onError: (c) => c.json({ error: `the request body is larger than ${MAX_BODY_BYTES / 1024} KiB` }, 413),
     }),
   )
+  app.use(rejectMalformedInput())
   app.use(authenticate(deps.db, async () => (await deps.fleets.snapshot()).fleet, options.peer))
+  app.use(auditElevatedRequests(deps.db))
   app.get('/api/openapi.json', (c) => c.json(openApiDocument()))
   // For Prometheus: counts and durations, no secrets; like /api/openapi.json, open to read.
   app.get('/metrics', async (c) =>
@@ -64,6 +67,7 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
   app.route('/api', rolloutRoutes(deps))
   app.route('/api', fleetRoutes(deps))
   app.route('/api', controllerRoutes(deps))
+  app.route('/', bootstrapRoutes(deps))
   app.all('/api/*', (c) =>
     c.json(
       { error: `no such endpoint: ${c.req.method} ${c.req.path}; GET /api/openapi.json lists them` },
@@ -71,15 +75,6 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
     ),
   )
   app.route('/', portalRoutes(deps))
-  app.onError((error, c) => {
-    const api = c.req.path.startsWith('/api/')
-    const reply = (status: number, message: string) =>
-      api ? c.json({ error: message }, status as 400) : c.text(message, status as 400)
-    if (error instanceof HTTPException) return reply(error.status, error.message)
-    if (error instanceof FlotillaError) return reply(ERROR_STATUS[error.kind], error.message)
-    const id = randomBytes(4).toString('hex')
-    options.log(`error ${id} on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`)
-    return reply(500, `internal error ${id}: a bug in Flotilla; the server log has the details`)
-  })
+  app.onError((error, c) => errorResponse(c, error, options.log))
   return app
 }

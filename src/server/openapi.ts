@@ -32,6 +32,14 @@ const changes = {
   '403': { $ref: '#/components/responses/Forbidden' },
   '409': { $ref: '#/components/responses/Conflict' },
 }
+const notFound = { '404': { $ref: '#/components/responses/NotFound' } }
+const header = (name: string, description: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'header',
+  required: false,
+  description,
+  schema,
+})
 const path = (name: string, description: string) => ({
   name,
   in: 'path',
@@ -74,7 +82,7 @@ export function openApiDocument(): object {
       title: 'Flotilla API',
       version: '1',
       description:
-        'The fleet, its plans and rollouts. Authenticate with "Authorization: Bearer <token>". Errors are {"error": "<message>"} with 400 bad input, 401 not signed in, 403 not allowed, 404 unknown, 409 conflict with the current state, 413 body too large, 422 forbidden by policy.',
+        'The fleet, its plans and rollouts. Authenticate with "Authorization: Bearer <token>". Errors are {"error": "<message>"} with 400 bad input (also a NUL byte anywhere in a request, or a number out of range), 401 not signed in, 403 not allowed, 404 unknown, 409 conflict with the current state, 413 body too large, 422 forbidden by policy, 429 too many requests and 503 busy (both with Retry-After).',
     },
     security: [{ bearer: [] }],
     paths: {
@@ -148,9 +156,16 @@ export function openApiDocument(): object {
           parameters: [
             query('rev', 'git revision (default: the branch served)'),
             query('approve', 'an approval (repeatable)'),
-            query('now', 'the time policies see (ISO 8601)'),
+            query(
+              'now',
+              "a what-if time for the policies (ISO 8601): a read-only preview marked what-if, never started (without it, the server's clock)",
+            ),
           ],
-          responses: { '200': ok('{ revision, base, plan }'), ...errors },
+          responses: {
+            '200': ok('{ revision, base, plan }'),
+            ...errors,
+            '503': { $ref: '#/components/responses/Busy' },
+          },
         },
       },
       '/api/approvals': {
@@ -173,7 +188,8 @@ export function openApiDocument(): object {
           responses: { '200': ok('rollouts'), ...errors },
         },
         post: {
-          summary: 'start a rollout (it runs in the server)',
+          summary:
+            "start a rollout (it runs in the server); its policies see the server's clock, and a body or query naming a time (now) is a 400",
           requestBody: json(startBody),
           responses: {
             '201': ok('{ id, state, queuedBehind }'),
@@ -198,7 +214,11 @@ export function openApiDocument(): object {
         get: {
           summary:
             'the events of a rollout as Server-Sent Events (event: rollout-event, id: the event id; then event: end); resumes after Last-Event-ID',
-          parameters: [rolloutId, query('after', 'resume after this event id')],
+          parameters: [
+            rolloutId,
+            query('after', 'resume after this event id (0 to 2147483647)'),
+            header('Last-Event-ID', 'resume after this event id (0 to 2147483647); wins over after'),
+          ],
           responses: {
             '200': {
               description: 'text/event-stream',
@@ -206,6 +226,13 @@ export function openApiDocument(): object {
             },
             ...errors,
           },
+        },
+      },
+      '/api/bootstrap': {
+        get: {
+          summary:
+            "npm start's apply of the example under way in the server's process: { bootstrap: { state, revision, total, done, failed, perSecond, startedAt, endedAt, error, summary } | null, shown }",
+          responses: { '200': ok('{ bootstrap, shown }'), ...errors },
         },
       },
       '/api/stop': {
@@ -230,7 +257,8 @@ export function openApiDocument(): object {
       },
       '/api/snapshots/{id}/restore': {
         post: {
-          summary: 'restore a snapshot',
+          summary:
+            'restore a snapshot; 409 while the fleet-wide stop is on or a rollout holds its target (the message names which)',
           parameters: [path('id', 'snapshot id')],
           responses: {
             '200': ok('what was restored'),
@@ -255,7 +283,13 @@ export function openApiDocument(): object {
       '/api/audit': {
         get: {
           summary: 'the audit log, newest first',
-          parameters: ['actor', 'action', 'subject', 'limit'].map((n) => query(n, `filter: ${n}`)),
+          description:
+            'Each entry has id, at, actor, action, subject, source, detail, and elevated: {reason, grantedBy, until} when it was made under emergency access, else null.',
+          parameters: [
+            ...['actor', 'action', 'subject'].map((n) => query(n, `filter: ${n}`)),
+            query('elevated', 'true: only entries made under emergency access; false: only the others'),
+            query('limit', '1 to 1000 (default 100)'),
+          ],
           responses: { '200': ok('entries'), ...errors },
         },
       },
@@ -284,39 +318,70 @@ export function openApiDocument(): object {
         post: {
           summary: 'make the repository follower fetch and decide now (a push webhook)',
           description:
-            'Takes a token, or instead a body signed with FLOTILLA_WEBHOOK_SECRET: X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>.',
+            'Takes a token, or instead a body signed with FLOTILLA_WEBHOOK_SECRET: X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>. A signed delivery must carry its id (X-GitHub-Delivery, X-Gitea-Delivery or X-Gitlab-Event-UUID); each id is accepted once, a replay is a 409. Deliveries are rate-limited (a burst, then a few a minute): beyond, 429 with Retry-After.',
           parameters: [
-            {
-              name: 'X-Hub-Signature-256',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' },
-            },
+            header('X-Hub-Signature-256', 'the signature of the body', {
+              type: 'string',
+              pattern: '^sha256=[0-9a-f]{64}$',
+            }),
+            ...['X-GitHub-Delivery', 'X-Gitea-Delivery', 'X-Gitlab-Event-UUID'].map((name) =>
+              header(name, 'the delivery id (required with a signature)'),
+            ),
           ],
-          responses: { '200': ok('the newest decision'), ...changes },
+          responses: {
+            '200': ok('the newest decision'),
+            '202': ok('passed on to the leading replica'),
+            ...changes,
+            '429': { $ref: '#/components/responses/TooMany' },
+          },
         },
       },
       '/api/users': {
-        get: { summary: 'users (admins)', responses: { '200': ok('users'), ...changes } },
+        get: {
+          summary: 'users, with whether each is disabled (admins)',
+          responses: { '200': ok('users'), ...changes },
+        },
         post: {
           summary: 'create a user (admins)',
           requestBody: json(userBody),
           responses: { '201': ok('the user'), ...changes },
         },
       },
-      '/api/users/{name}/tokens': {
+      '/api/users/{name}/disable': {
         post: {
-          summary: 'mint an API token, shown once (admins, or the user for themselves)',
+          summary:
+            'disable a user: no sign-in, no token, and their sessions end at once; never the last enabled admin (admins; audited)',
+          parameters: [path('name', 'user name')],
+          responses: { '200': ok('{ name, disabled }'), ...changes, ...notFound },
+        },
+      },
+      '/api/users/{name}/enable': {
+        post: {
+          summary: 'enable a disabled user again: their tokens work again (admins; audited)',
+          parameters: [path('name', 'user name')],
+          responses: { '200': ok('{ name, disabled }'), ...changes, ...notFound },
+        },
+      },
+      '/api/users/{name}/tokens': {
+        get: {
+          summary:
+            "a user's tokens, never their secrets: id, label, createdAt, lastUsedAt, expiresAt, revokedAt, state (the user, or admins)",
+          parameters: [path('name', 'user name')],
+          responses: { '200': ok('{ user, tokens }'), ...errors, '403': changes['403'], ...notFound },
+        },
+        post: {
+          summary:
+            'mint an API token, shown once, with an optional expiry (the server may cap it); at most 20 active per user (the user for themselves, or admins)',
           parameters: [path('name', 'user name')],
           requestBody: json(tokenBody),
-          responses: { '201': ok('{ id, token }'), ...changes },
+          responses: { '201': ok('{ id, token, user, label, expiresAt }'), ...changes, ...notFound },
         },
       },
       '/api/tokens/{id}': {
         delete: {
-          summary: 'revoke a token (admins)',
+          summary: 'revoke a token; the portal sessions opened with it end at once (its owner, or admins)',
           parameters: [path('id', 'token id')],
-          responses: { '204': { description: 'revoked' }, ...changes },
+          responses: { '204': { description: 'revoked' }, ...changes, ...notFound },
         },
       },
       '/api/users/{name}/elevations': {
@@ -325,6 +390,11 @@ export function openApiDocument(): object {
           parameters: [path('name', 'user name')],
           requestBody: json(elevationBody),
           responses: { '201': ok('{ user, until, reason }'), ...changes },
+        },
+        delete: {
+          summary: 'end emergency access before it expires (its holder, or admins; audited)',
+          parameters: [path('name', 'user name')],
+          responses: { '200': ok('{ user, elevation: null }'), ...changes, ...notFound },
         },
       },
       '/api/openapi.json': {
@@ -341,6 +411,8 @@ export function openApiDocument(): object {
           ['NotFound', 'unknown id'],
           ['Conflict', 'clashes with the current state'],
           ['Policy', 'a deployment policy forbids it, or approvals are missing'],
+          ['TooMany', 'too many requests: retry after the seconds in Retry-After'],
+          ['Busy', 'the server is busy: retry after the seconds in Retry-After'],
         ].map(([name, description]) => [
           name,
           {

@@ -1,18 +1,21 @@
 /**
  * Who is asking: an API token (`Authorization: Bearer flt_…`) or a portal session (cookie), made
  * into a {@link Principal} with the teams the inventory lists them in and any active emergency
- * elevation. Requests that change something must be authenticated; those that come with a
- * session cookie must also carry the session's CSRF secret (a form field or a header), which a
- * page of another site cannot know. Tokens are never logged.
+ * elevation. A token counts only while it is neither revoked nor expired and its user is enabled;
+ * a session only while the token it was opened with does. Requests that change something must be
+ * authenticated; those that come with a session cookie must also carry the session's CSRF secret
+ * (a form field or a header), which a page of another site cannot know. Tokens are never logged.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
 import type { Kysely } from 'kysely'
+import { csrfMatches } from '../app/access/credentials.ts'
+import type { Principal } from '../app/access/permissions.ts'
+import { tokenUser } from '../app/access/tokens-store.ts'
+import { activeElevation, userRole } from '../app/access/users-store.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Database } from '../store/tables.ts'
-import { csrfMatches } from './access/credentials.ts'
-import type { Principal } from './access/permissions.ts'
-import { activeElevation, sessionOf, tokenUser, userRole } from './access/users-store.ts'
+import { sessionOf } from './access/sessions-store.ts'
 
 /** The cookie of a portal session. */
 export const SESSION_COOKIE = 'flotilla_session'
@@ -54,7 +57,7 @@ export function authenticate(
     let user: string | undefined
     let via = 'api'
     if (header?.startsWith('Bearer ')) {
-      user = await tokenUser(db, header.slice(7).trim())
+      user = (await tokenUser(db, header.slice(7).trim()))?.user
     } else {
       const cookie = getCookie(c, SESSION_COOKIE)
       const session = cookie ? await sessionOf(db, cookie) : undefined

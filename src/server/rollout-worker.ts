@@ -7,6 +7,7 @@
  */
 import type { EngineDeps } from '../rollout/engine.ts'
 import { runRollout } from '../rollout/engine.ts'
+import { runnableRollouts } from '../rollout/rollout-store.ts'
 
 /** How often the worker looks for rollouts to run. */
 const POLL_MS = 1000
@@ -15,16 +16,39 @@ const POLL_MS = 1000
 export interface RolloutWorker {
   /** Look now. */
   kick(): void
-  /** Stops looking and waits for the rollouts under way here to reach a stored step. */
+  /**
+   * Stops looking, cuts the rollouts under way here short (their settles and provider calls end at
+   * once) and resolves when each has returned.
+   */
   stop(): Promise<void>
 }
 
+/** Options of {@link startRolloutWorker}. */
+export interface RolloutWorkerOptions {
+  /** Runs one rollout until it stops. @default the engine's `runRollout` */
+  readonly run?: (deps: EngineDeps, id: string) => Promise<unknown>
+}
+
+/** The reason the rollouts of a stopping worker are aborted with. */
+export class WorkerStopped extends Error {
+  constructor() {
+    super('the rollout worker stopped; the rollout continues in the next process that runs rollouts')
+    this.name = 'WorkerStopped'
+  }
+}
+
 /**
- * Starts the worker; errors of one rollout are reported and do not stop the others. `stop` lets
- * go of the rollouts under way after their current step (they stay as stored, for the next
- * process to continue).
+ * Starts the worker; errors of one rollout are reported and do not stop the others. `stop` aborts
+ * the signal every run was given (`EngineDeps.signal`): a step under way — a settle of 30 minutes
+ * included — ends at once, and the rollout stays as stored, as a killed process leaves it, for the
+ * next process to continue.
  */
-export function startRolloutWorker(deps: EngineDeps, report: (error: unknown) => void): RolloutWorker {
+export function startRolloutWorker(
+  deps: EngineDeps,
+  report: (error: unknown) => void,
+  options: RolloutWorkerOptions = {},
+): RolloutWorker {
+  const run = options.run ?? runRollout
   const letGo = new AbortController()
   const engine: EngineDeps = { ...deps, signal: letGo.signal }
   const running = new Map<string, Promise<void>>()
@@ -33,19 +57,18 @@ export function startRolloutWorker(deps: EngineDeps, report: (error: unknown) =>
   const look = async () => {
     if (stopped) return
     try {
-      const rows = await engine.db
-        .selectFrom('rollouts')
-        .select('id')
-        .where('state', 'in', ['running', 'queued'])
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', new Date())]))
-        .orderBy('created_at')
-        .execute()
-      for (const { id } of rows) {
+      for (const id of await runnableRollouts(engine.db)) {
         if (running.has(id) || stopped) continue
-        const run = runRollout(engine, id)
-          .then(() => undefined, report)
+        const runs = run(engine, id)
+          .then(
+            () => undefined,
+            (error: unknown) => {
+              // Cut short by stop(): not a failure of the rollout.
+              if (!(letGo.signal.aborted && error === letGo.signal.reason)) report(error)
+            },
+          )
           .finally(() => running.delete(id))
-        running.set(id, run)
+        running.set(id, runs)
       }
     } catch (error) {
       report(error)
@@ -61,7 +84,7 @@ export function startRolloutWorker(deps: EngineDeps, report: (error: unknown) =>
     async stop() {
       stopped = true
       clearTimeout(timer)
-      letGo.abort()
+      letGo.abort(new WorkerStopped())
       await Promise.allSettled(running.values())
     },
   }

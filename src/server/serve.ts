@@ -6,29 +6,40 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import type { Kysely } from 'kysely'
+import { LONGEST_TOKEN_DAYS } from '../app/access/tokens-store.ts'
+import type { Application } from '../app/application.ts'
+import type { BootstrapProgress } from '../app/bootstrap-progress.ts'
+import { FleetView } from '../app/fleet-view.ts'
 import { DriftMonitor } from '../controller/drift-monitor.ts'
 import { DriftReverter } from '../controller/drift-revert.ts'
 import { fetchIntoMirror, RepositoryFollower } from '../controller/follower.ts'
 import { Leadership } from '../controller/leadership.ts'
-import type { ProviderRegistry } from '../core/provider/registry.ts'
-import type { SimProvider } from '../providers/sim/sim-provider.ts'
+import { InputError } from '../core/errors.ts'
+import { operatorClock, systemClock } from '../core/policy/policy-time.ts'
 import { RolloutMetrics } from '../rollout/metrics.ts'
-import { openRunner } from '../rollout/runner.ts'
-import type { Database } from '../store/tables.ts'
-import { bootstrapAdmin } from './access/users-store.ts'
+import { planForCache } from './api/rollouts.ts'
 import { createApp } from './app.ts'
+import { type ApprovalDeps, countApprovals, planToJudge } from './approval-rights.ts'
 import { approvalsOfCommit } from './approvals-store.ts'
-import { FleetView } from './fleet-view.ts'
+import { watchEventLoop } from './event-loop-metrics.ts'
 import { HealthCache } from './health-cache.ts'
+import { PlanCache } from './plan-cache.ts'
+import {
+  ConcurrencyLimit,
+  type ConcurrencySettings,
+  type RateSettings,
+  TokenBucket,
+} from './request-limits.ts'
 import { startRolloutWorker } from './rollout-worker.ts'
+import type { ServerDeps } from './server-deps.ts'
+import { revisionTrust, serverTrust } from './trusted-branch.ts'
 
 /** What {@link startServer} needs. */
 export interface ServerOptions {
-  readonly db: Kysely<Database>
-  readonly registry: ProviderRegistry
-  readonly sim: SimProvider
-  readonly repoDir: string
+  /** The application the server serves (its store, providers and use cases). */
+  readonly app: Application
+  /** The repository shown and rolled out. @default the application's */
+  readonly repoDir?: string
   /** The ref the server shows and rolls out by default. @default HEAD */
   readonly ref?: string
   /** @default 127.0.0.1 */
@@ -36,7 +47,11 @@ export interface ServerOptions {
   /** 0 picks a free port. @default 8080 */
   readonly port?: number
   readonly log?: (line: string) => void
-  /** The time policies see unless a request says (for drills and demos). @default the real time */
+  /**
+   * An operator-set time policies see instead of the server's clock (`flotilla serve --now`, for
+   * demos and tests); every plan, rollout and audit entry records that the operator set it. No
+   * request can set the time. @default the server's clock
+   */
   readonly policyNow?: Date
   /**
    * Follow a branch of a repository (a path or a URL git can fetch): it is fetched into
@@ -49,13 +64,37 @@ export interface ServerOptions {
     readonly mirrorDir: string
     readonly intervalMs?: number
   }
+  /** How often the clusters' health is refreshed (only what changed is asked again). @default 10 s */
+  readonly healthIntervalMs?: number
   /** How often drift is checked. @default 60 s */
   readonly driftIntervalMs?: number
   /** Undo drift through rollouts (see `controller/drift-revert.ts`). @default false */
   readonly revertDrift?: boolean
   /** The secret push webhooks sign their bodies with (`X-Hub-Signature-256`). */
   readonly webhookSecret?: string
+  /** How often webhook deliveries are taken. @default {@link WEBHOOK_RATE} */
+  readonly webhookRate?: RateSettings
+  /** How many plans are computed at once, and how many wait. @default {@link PLAN_CONCURRENCY} */
+  readonly planConcurrency?: ConcurrencySettings
+  /**
+   * The longest a new API token may last, in days (`FLOTILLA_MAX_TOKEN_DAYS`); a token asked for
+   * without an expiry gets it. @default no maximum
+   */
+  readonly maxTokenDays?: number
+  /**
+   * Trust the proxy in front: `X-Forwarded-Proto: https` makes the session cookie `Secure`
+   * (`FLOTILLA_TRUST_PROXY=1`). @default false
+   */
+  readonly trustProxy?: boolean
+  /** The example's apply under way in this process (`npm start`): the portal's banner, `GET /api/bootstrap`. */
+  readonly bootstrap?: BootstrapProgress
 }
+
+/** Webhook deliveries: a burst of 10, then 20 a minute. */
+export const WEBHOOK_RATE: RateSettings = { burst: 10, perMinute: 20 }
+
+/** Plans: 2 computed at once, 4 more waiting up to 30 s each; beyond that a 503. */
+export const PLAN_CONCURRENCY: ConcurrencySettings = { running: 2, queued: 4, maxWaitMs: 30_000 }
 
 /** A running server. */
 export interface RunningServer {
@@ -63,36 +102,63 @@ export interface RunningServer {
   readonly url: string
   /** The first admin's token, when this start created it (shown once). */
   readonly adminToken: string | undefined
+  /** The revision served, for work the process does besides serving (loaded once, shared). */
+  readonly fleets: FleetView
   close(): Promise<void>
 }
 
 /** Starts the server (see the module comment). */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const maxTokenDays = options.maxTokenDays
+  if (
+    maxTokenDays !== undefined &&
+    !(Number.isInteger(maxTokenDays) && maxTokenDays >= 1 && maxTokenDays <= LONGEST_TOKEN_DAYS)
+  )
+    throw new InputError(
+      `the maximum token lifetime (FLOTILLA_MAX_TOKEN_DAYS) must be a whole number of days from 1 to ${LONGEST_TOKEN_DAYS}; got ${maxTokenDays}`,
+    )
   if (options.follow)
     await fetchIntoMirror(options.follow.mirrorDir, options.follow.source, options.follow.branch)
-  const repoDir = options.follow?.mirrorDir ?? options.repoDir
+  const { app } = options
+  const db = app.db
+  const repoDir = options.follow?.mirrorDir ?? options.repoDir ?? app.repoDir
   const fleets = new FleetView(
     repoDir,
     options.follow ? `refs/heads/${options.follow.branch}` : (options.ref ?? 'HEAD'),
   )
   await fleets.snapshot() // an invalid repository is an error now, not at the first request
-  const metrics = new RolloutMetrics(options.db)
-  const runner = await openRunner({
+  const metrics = new RolloutMetrics(db)
+  const loop = watchEventLoop(metrics.registry)
+  if (options.policyNow)
+    log(
+      `policies see an operator-set time, ${options.policyNow.toISOString()} (--now), not the server's clock; every plan, rollout and audit entry records it`,
+    )
+  const runner = await app.openEngine({
+    policyClock: options.policyNow ? operatorClock(options.policyNow) : systemClock,
     onEvent: (event) => metrics.observe(event),
     repoDir,
-    db: options.db,
-    registry: options.registry,
-    sim: options.sim,
   })
   const worker = startRolloutWorker(runner.deps, (error) =>
     log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   )
-  const adminToken = await bootstrapAdmin(options.db)
-  const approvalsOf = async (commit: string) =>
-    (await approvalsOfCommit(options.db, commit)).map((a) => a.approval)
+  const adminToken = await app.users.bootstrapAdmin(maxTokenDays)
+  const judging: ApprovalDeps = {
+    app,
+    db,
+    engine: runner.deps,
+    fleets,
+    ...(options.follow ? { followedBranch: options.follow.branch } : {}),
+  }
+  // The controller's rollouts have no author: a recorded approval counts when its giver owns what it approves.
+  const approvalsOf = async (commit: string) => {
+    const given = await approvalsOfCommit(db, commit)
+    if (given.length === 0) return []
+    const plan = await planToJudge(judging, commit)
+    return (await countApprovals(judging, commit, plan, given)).counted.map((a) => a.approval)
+  }
   // The leader decides on new commits and on drift reverts; every server runs rollouts.
-  const leadership = options.follow || options.revertDrift ? new Leadership(options.db) : undefined
+  const leadership = options.follow || options.revertDrift ? new Leadership(db) : undefined
   leadership?.start((leading) =>
     log(leading ? `leading the controller (${leadership.holder})` : 'no longer leading the controller'),
   )
@@ -103,13 +169,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         branch: options.follow.branch,
         mirrorDir: options.follow.mirrorDir,
         ...(options.follow.intervalMs !== undefined ? { intervalMs: options.follow.intervalMs } : {}),
+        app,
         engine: runner.deps,
         approvalsOf,
-        seed: async (commit) => {
-          const fleet = await runner.deps.loadRevision(commit)
-          await options.sim.seed(fleet.targets, fleet.clusters)
-        },
-        policyNow: () => options.policyNow,
         report: (error) =>
           log(`follower: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
         started: () => worker.kick(),
@@ -120,51 +182,63 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? new DriftReverter({
         engine: runner.deps,
         approvalsOf,
-        policyNow: () => options.policyNow,
         ...(leadership ? { leadership } : {}),
+        untrusted: async (revision) =>
+          (await revisionTrust(judging, await serverTrust(judging), revision)).untrusted,
       })
     : undefined
-  const drift = new DriftMonitor(fleets, options.registry, options.db, metrics.registry, reverter)
+  const drift = new DriftMonitor(app, fleets, metrics.registry, reverter)
   drift.start(options.driftIntervalMs ?? 60_000, (error) =>
     log(`drift: ${error instanceof Error ? error.message : String(error)}`),
   )
   const health = new HealthCache()
-  health.start(fleets, options.registry)
-  const app = createApp(
-    {
-      db: options.db,
-      registry: options.registry,
-      sim: options.sim,
-      fleets,
-      engine: runner.deps,
-      kick: () => worker.kick(),
-      health,
-      drift,
-      metrics,
-      ...(follower ? { follower } : {}),
-      ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
-      ...(options.policyNow ? { policyNow: options.policyNow } : {}),
+  health.start(fleets, app.registry, options.healthIntervalMs ?? 10_000)
+  const planLimit = new ConcurrencyLimit(options.planConcurrency ?? PLAN_CONCURRENCY)
+  const plans: PlanCache = new PlanCache({
+    db,
+    registry: app.registry,
+    loadRevision: runner.deps.loadRevision,
+    compute: (commit, approvals, time) => planForCache(deps, commit, approvals, time),
+  })
+  const deps: ServerDeps = {
+    app,
+    db,
+    fleets,
+    plans,
+    engine: runner.deps,
+    kick: () => worker.kick(),
+    health,
+    drift,
+    metrics,
+    ...(follower ? { follower } : {}),
+    ...(options.follow ? { followedBranch: options.follow.branch } : {}),
+    ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
+    webhookBucket: new TokenBucket(options.webhookRate ?? WEBHOOK_RATE),
+    planLimit,
+    ...(maxTokenDays !== undefined ? { maxTokenDays } : {}),
+    ...(options.trustProxy ? { trustProxy: true } : {}),
+    ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+  }
+  const http = createApp(deps, {
+    peer: (c) => {
+      try {
+        return getConnInfo(c).remote.address ?? 'unknown'
+      } catch {
+        return 'unknown' // a request made in-process (tests)
+      }
     },
-    {
-      peer: (c) => {
-        try {
-          return getConnInfo(c).remote.address ?? 'unknown'
-        } catch {
-          return 'unknown' // a request made in-process (tests)
-        }
-      },
-      log,
-    },
-  )
+    log,
+  })
   const host = options.host ?? '127.0.0.1'
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8080 }, () => resolve(s))
+    const s = serve({ fetch: http.fetch, hostname: host, port: options.port ?? 8080 }, () => resolve(s))
     s.once('error', reject)
   })
   const { port } = server.address() as AddressInfo
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     adminToken,
+    fleets,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -174,6 +248,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await leadership?.stop()
       await Promise.all([worker.stop(), health.stop(), drift.stop()])
       await runner.close()
+      loop.stop()
     },
   }
 }

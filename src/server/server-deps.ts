@@ -1,27 +1,28 @@
 /** What the server's routes work with. */
 import type { Kysely } from 'kysely'
+import type { Application } from '../app/application.ts'
+import type { BootstrapProgress } from '../app/bootstrap-progress.ts'
+import type { FleetView } from '../app/fleet-view.ts'
 import type { DriftMonitor } from '../controller/drift-monitor.ts'
 import type { RepositoryFollower } from '../controller/follower.ts'
-import type { ProviderRegistry } from '../core/provider/registry.ts'
-import type { SimProvider } from '../providers/sim/sim-provider.ts'
 import type { EngineDeps } from '../rollout/engine.ts'
 import type { RolloutMetrics } from '../rollout/metrics.ts'
 import type { Database } from '../store/tables.ts'
-import type { FleetView } from './fleet-view.ts'
 import type { HealthCache } from './health-cache.ts'
+import type { PlanCache } from './plan-cache.ts'
 import type { AuthVariables } from './request-auth.ts'
+import type { ConcurrencyLimit, TokenBucket } from './request-limits.ts'
 
-/** The store, the providers, the repository and the rollout engine of one server. */
+/** The application, the repository shown and the rollout engine of one server. */
 export interface ServerDeps {
+  /** The use cases, the store and the providers. */
+  readonly app: Application
+  /** The application's store (`app.db`). */
   readonly db: Kysely<Database>
-  readonly registry: ProviderRegistry
-  readonly sim: SimProvider
   readonly fleets: FleetView
   readonly engine: EngineDeps
   /** Tells the background worker that a rollout may have work (started, resumed, approved). */
   readonly kick: () => void
-  /** The time policies see when a request does not say (`flotilla serve --now`, for drills and demos). */
-  readonly policyNow?: Date
   /** The clusters' health, refreshed in the background. */
   readonly health: HealthCache
   /** Drift, checked on a schedule. */
@@ -30,8 +31,25 @@ export interface ServerDeps {
   readonly metrics: RolloutMetrics
   /** The repository follower, with `flotilla serve --follow`. */
   readonly follower?: RepositoryFollower
+  /** The branch `flotilla serve --follow` follows: the trusted branch (else `fleet.yaml` `trust.branch`). */
+  readonly followedBranch?: string
   /** The secret push webhooks sign their bodies with (`X-Hub-Signature-256`), when one is set. */
   readonly webhookSecret?: string
+  /** How often webhook deliveries are taken (`POST /api/webhook`). */
+  readonly webhookBucket: TokenBucket
+  /** How many plans are computed at once (`GET /api/plans`, the portal's plan and target pages). */
+  readonly planLimit: ConcurrencyLimit
+  /** Plans against the observed fleet, computed once per head, observed state and approvals. */
+  readonly plans: PlanCache
+  /** The longest a new API token may last, in days; tokens asked for without an expiry get it. */
+  readonly maxTokenDays?: number
+  /**
+   * Whether a proxy in front says how the client reached it (`X-Forwarded-Proto: https`), so that
+   * the session cookie is `Secure` behind a TLS-terminating proxy.
+   */
+  readonly trustProxy?: boolean
+  /** The example's apply under way in this process (`npm start`), when there is one. */
+  readonly bootstrap?: BootstrapProgress
 }
 
 /** The Hono environment of every route. */

@@ -1,5 +1,5 @@
 /** What happened to a target and what is about to: its rollouts, the revision applied, the pending plan. */
-import type { Change, Verdict } from '../core/plan/plan-model.ts'
+import type { Change, Verdict } from '../core/model/plan.ts'
 import { planRevision } from './api/rollouts.ts'
 import type { ServerDeps } from './server-deps.ts'
 

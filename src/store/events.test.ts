@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appendRolloutEvent, listRolloutEvents } from './events.ts'
+import { appendRolloutEvent, appendRolloutEvents, listRolloutEvents } from './events.ts'
 import { testBackends, useTestStore } from './test-store.ts'
 
 describe.each(testBackends)('rollout events on %s', (backend) => {
@@ -47,6 +47,26 @@ describe.each(testBackends)('rollout events on %s', (backend) => {
     expect((await listRolloutEvents(db, 'ro-a', { afterId: applied.id })).map((event) => event.type)).toEqual(
       ['finished'],
     )
+  })
+
+  it('appends a burst of events in one statement, numbered in the order given', async () => {
+    const { db } = test.store
+    await createRollout('ro-burst')
+    await appendRolloutEvent(db, { rolloutId: 'ro-burst', type: 'started' })
+    await appendRolloutEvents(db, 'ro-burst', [
+      { type: 'provider-event', target: 'acct-1', detail: { address: 'a', n: 1 } },
+      { type: 'provider-event', target: 'acct-1', detail: { address: 'b', n: 2 } },
+      { type: 'note' },
+    ])
+    await appendRolloutEvents(db, 'ro-burst', [])
+    const events = await listRolloutEvents(db, 'ro-burst')
+    expect(events.map((e) => [e.type, e.target, e.detail])).toEqual([
+      ['started', null, {}],
+      ['provider-event', 'acct-1', { address: 'a', n: 1 }],
+      ['provider-event', 'acct-1', { address: 'b', n: 2 }],
+      ['note', null, {}],
+    ])
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b))
   })
 
   it('rejects an event of a rollout that does not exist', async () => {

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Database, Json } from './tables.ts'
 
 /** A rollout event as stored. */
@@ -34,7 +34,7 @@ export async function appendRolloutEvent(
   event: NewRolloutEvent,
 ): Promise<RolloutEvent> {
   if (!db.isTransaction) return db.transaction().execute((trx) => appendRolloutEvent(trx, event))
-  await sql`select pg_advisory_xact_lock(hashtext(${`flotilla:events:${event.rolloutId}`}))`.execute(db)
+  await sql`select ${rolloutEventsLock(event.rolloutId)}`.execute(db)
   const row = await db
     .insertInto('rollout_events')
     .values({
@@ -47,6 +47,37 @@ export async function appendRolloutEvent(
     .returningAll()
     .executeTakeFirstOrThrow()
   return toRolloutEvent(row)
+}
+
+/**
+ * Takes the lock under which the ids of a rollout's events are drawn (see
+ * {@link appendRolloutEvent}), held until the transaction ends: for statements that append an
+ * event together with the change it records, in one round trip — as a materialized CTE the insert
+ * reads from, so that the lock is taken before any id is drawn.
+ */
+export function rolloutEventsLock(rolloutId: string): RawBuilder<unknown> {
+  return sql`pg_advisory_xact_lock(hashtext(${`flotilla:events:${rolloutId}`}))`
+}
+
+/**
+ * Appends events of one rollout in one statement, numbered in the order given, under the same
+ * lock as {@link appendRolloutEvent}: a burst of events (a provider's) costs one round trip.
+ */
+export async function appendRolloutEvents(
+  db: Kysely<Database>,
+  rolloutId: string,
+  events: readonly Omit<NewRolloutEvent, 'rolloutId' | 'at'>[],
+): Promise<void> {
+  if (events.length === 0) return
+  const rows = events.map(
+    (event, index) =>
+      sql`(${event.type}::text, ${event.target ?? null}::text, ${JSON.stringify(event.detail ?? {})}::jsonb, ${index}::integer)`,
+  )
+  await sql`with event_lock as materialized (select ${rolloutEventsLock(rolloutId)})
+    insert into rollout_events (rollout_id, type, target, detail)
+    select ${rolloutId}::text, v.type, v.target, v.detail
+    from event_lock, (values ${sql.join(rows)}) as v(type, target, detail, ord)
+    order by v.ord`.execute(db)
 }
 
 /**

@@ -34,6 +34,23 @@ export interface PlansTable {
   head: string
   verdict: string
   document: JsonColumn
+  /** The time its policies saw (null for plans made before it was kept). */
+  policy_time: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** Who set that time: `clock`, `operator` or `what-if` (`core/policy/policy-time.ts`). */
+  policy_time_source: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+/** A plan against the observed fleet, computed once for its key (`server/plan-cache-store.ts`). */
+export interface PlanCacheTable {
+  /** A digest of the head commit, the observed state's version, the approvals and the policy time. */
+  key: string
+  head: string
+  /** The observed state's version the plan was computed at. */
+  observed: string
+  document: JsonColumn
+  /** How long computing it took. */
+  computed_ms: number
+  created_at: CreatedAt
 }
 
 /** Rollouts of a plan and their current state. */
@@ -102,11 +119,18 @@ export interface RolloutEventsTable {
   detail: JsonColumnWithDefault
 }
 
-/** One row per target a rollout holds: at most one rollout changes a target at a time. */
+/**
+ * One row per target held: at most one rollout — or one apply or restore outside rollouts —
+ * changes a target at a time. Exactly one of `rollout_id` and `holder` is set.
+ */
 export interface LocksTable {
   target: string
-  rollout_id: string
+  rollout_id: ColumnType<string | null, string | null | undefined, string | null>
   acquired_at: CreatedAt
+  /** An operation outside rollouts that holds it: what, by whom, from which process (`fleet-gate.ts`). */
+  holder: ColumnType<Json | null, string | null | undefined, string | null>
+  /** Until when that operation's hold is good unless renewed; a dead holder's expires. */
+  lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 /** Snapshots of protected stateful resources taken before they are destroyed. */
@@ -133,6 +157,8 @@ export interface AuditLogTable {
   subject: string
   detail: JsonColumnWithDefault
   source: string
+  /** The emergency elevation the actor acted under (`{reason, grantedBy, until}`), else null. */
+  elevated: ColumnType<Json | null, string | null | undefined, string | null>
 }
 
 /** What Flotilla last applied to a target: one fingerprint per stack or object address (drift). */
@@ -146,166 +172,15 @@ export interface AppliedStatesTable {
   intended: ColumnType<Json | null, string | null | undefined, string | null>
 }
 
-/** A target the simulated fleet knows, seeded from the inventory. */
-export interface SimTargetsTable {
-  id: string
-  kind: string
-  name: string
-  account: string
-  /** Regions, config, environment, group and services of the target when it was seeded. */
-  info: JsonColumn
-  seeded_at: CreatedAt
-}
-
-/** A simulated CloudFormation stack. */
-export interface SimStacksTable {
-  address: string
-  target: string
-  stack_name: string
-  region: string
-  scope: string
-  /** `CREATE_IN_PROGRESS`, `UPDATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, … */
-  status: string
-  status_reason: ColumnType<string, string | undefined, string>
-  /** The template as last deployed, in long form. */
-  template: JsonColumn
-  parameters: JsonColumn
-  /** Logical id → `{ type, physicalId }` of the resources as last deployed. */
-  resources: JsonColumn
-  termination_protection: ColumnType<boolean, boolean | undefined, boolean>
-  /** The operation under way: what it will deploy when it settles. */
-  pending: ColumnType<Json | null, string | null | undefined, string | null>
-  settles_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
-  updated_at: CreatedAt
-  /** The stack policy set through the AWS-compatible API (`SetStackPolicy`); null when none. */
-  stack_policy: ColumnType<Json | null, string | null | undefined, string | null>
-  /** Stack tags (`[{ Key, Value }]`), as the AWS-compatible endpoint sets them. */
-  tags: ColumnType<Json, string | undefined, string>
-  created_at: CreatedAt
-}
-
-/** A CloudFormation change set made through the simulated fleet's AWS-compatible API. */
-export interface SimChangeSetsTable {
-  /** The change set's ARN. */
-  id: string
-  target: string
-  /** The address of the stack it changes (`<account>/<region>/<StackName>`). */
-  stack: string
-  stack_name: string
-  region: string
-  name: string
-  /** `CREATE` or `UPDATE`. */
-  change_set_type: string
-  /** `CREATE_COMPLETE` or `FAILED`. */
-  status: string
-  status_reason: ColumnType<string, string | undefined, string>
-  /** `AVAILABLE`, `UNAVAILABLE`, `EXECUTE_IN_PROGRESS`, `EXECUTE_COMPLETE`, `EXECUTE_FAILED`. */
-  execution_status: string
-  description: ColumnType<string, string | undefined, string>
-  /** The template it deploys, in long form. */
-  template: JsonColumn
-  parameters: JsonColumn
-  /** Its resource changes, as `DescribeChangeSet` lists them. */
-  changes: JsonColumn
-  created_at: CreatedAt
-  /** Stack tags it sets: `[{ Key, Value }]`. */
-  tags: ColumnType<Json, string | undefined, string>
-}
-
-/** Stack events, like CloudFormation's DescribeStackEvents. */
-export interface SimStackEventsTable {
-  id: Generated<number>
-  target: string
-  stack: string
-  at: CreatedAt
-  logical_id: string
-  resource_type: string
-  status: string
-  reason: ColumnType<string, string | undefined, string>
-}
-
-/** A simulated Route 53 hosted zone; `stack` is null for a retained or restored zone. */
-export interface SimZonesTable {
-  id: string
-  account: string
-  name: string
-  stack: string | null
-  logical_id: string | null
-  created_at: CreatedAt
-}
-
-/** A record set of a simulated zone; `owner` is `zone`, a stack address or `external-dns:<cluster>`. */
-export interface SimRecordsTable {
-  zone_id: string
-  name: string
-  type: string
-  ttl: number
-  values: JsonColumn
-  owner: string
-}
-
-/** A Kubernetes object applied to a simulated cluster. */
-export interface SimObjectsTable {
-  address: string
-  cluster: string
-  component: string
-  object: JsonColumn
-  ready_at: Timestamp
-  updated_at: CreatedAt
-  /** Server-side metadata the Kubernetes-compatible API shows; kept out of `object`, which plans compare. */
-  uid: ColumnType<string, string | undefined, string>
-  /** From the sequence `sim_resource_version`, shared with `sim_cluster_objects`; bumped on every write. */
-  resource_version: ColumnType<number, number | undefined, number>
-  generation: ColumnType<number, number | undefined, number>
-  /** `metadata.managedFields` as the API shows it. */
-  managed_fields: ColumnType<Json, string | undefined, string>
-  created_at: CreatedAt
-}
-
-/** An object a simulated cluster makes itself (Nodes, Pods, its built-in namespaces): never rendered, never planned. */
-export interface SimClusterObjectsTable {
-  /** `<cluster>/<namespace|_>/<Kind>/<name>`, as in `sim_objects`. */
-  address: string
-  cluster: string
-  kind: string
-  object: JsonColumn
-  uid: ColumnType<string, string | undefined, string>
-  resource_version: ColumnType<number, number | undefined, number>
-  generation: ColumnType<number, number | undefined, number>
-  managed_fields: ColumnType<Json, string | undefined, string>
-  created_at: CreatedAt
-}
-
-/** An image pushed to the simulated registry, besides the built-in ones (`flotilla sim image --add`). */
-export interface SimImagesTable {
-  /** Normalized: `registry/repository:tag` (`docker.io/library/nginx:1.27` for `nginx:1.27`). */
-  reference: string
-  added_at: CreatedAt
-}
-
-/** An injected fault: `scope` is `target:<id>`, `region:<name>` or `fleet`. */
-export interface SimFaultsTable {
-  id: string
-  scope: string
-  kind: string
-  rate: ColumnType<number, number | undefined, number>
-  latency_ms: ColumnType<number, number | undefined, number>
-  created_at: CreatedAt
-  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
-}
-
-/** Settings of the simulated fleet (latency) and its DNS serial. */
-export interface SimMetaTable {
-  key: string
-  value: JsonColumn
-}
-
 /** A user of the server, and their role (`viewer`, `member`, `admin`); teams come from the inventory. */
 export interface UsersTable {
   name: string
   role: string
   created_at: CreatedAt
   created_by: string
+  /** Set while the user is disabled: no sign-in, no token, no session. */
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  disabled_by: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** An API token: `id` is public (it is part of the token), `hash` is the SHA-256 of its secret. */
@@ -317,6 +192,8 @@ export interface ApiTokensTable {
   created_at: CreatedAt
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** After this the token is refused; null: it does not expire. */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 /** A portal session, like a token (public id, hashed secret), with the secret its forms carry (CSRF). */
@@ -327,6 +204,8 @@ export interface SessionsTable {
   csrf: string
   created_at: CreatedAt
   expires_at: Timestamp
+  /** The API token the session was opened with: revoked or expired, it ends the session. */
+  token_id: string
 }
 
 /** An emergency elevation to admin: granted by an admin, with a reason, until it expires. */
@@ -338,6 +217,14 @@ export interface ElevationsTable {
   created_at: CreatedAt
   expires_at: Timestamp
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+/** A webhook delivery accepted, by the id its sender gave it: a second one with that id is a replay. */
+export interface WebhookDeliveriesTable {
+  id: string
+  /** The header that carried the id (`x-github-delivery`, …). */
+  header: string
+  received_at: CreatedAt
 }
 
 /** An approval of (part of) a commit's plan, by someone: what a rollout of that commit may use. */
@@ -355,17 +242,6 @@ export interface Database {
   rollout_targets: RolloutTargetsTable
   fleet_controls: FleetControlsTable
   applied_states: AppliedStatesTable
-  sim_targets: SimTargetsTable
-  sim_stacks: SimStacksTable
-  sim_stack_events: SimStackEventsTable
-  sim_change_sets: SimChangeSetsTable
-  sim_zones: SimZonesTable
-  sim_records: SimRecordsTable
-  sim_objects: SimObjectsTable
-  sim_cluster_objects: SimClusterObjectsTable
-  sim_images: SimImagesTable
-  sim_faults: SimFaultsTable
-  sim_meta: SimMetaTable
   revisions: RevisionsTable
   plans: PlansTable
   rollouts: RolloutsTable
@@ -378,4 +254,6 @@ export interface Database {
   sessions: SessionsTable
   elevations: ElevationsTable
   approvals: ApprovalsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  plan_cache: PlanCacheTable
 }

@@ -3,6 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { openDatabase, type Store, type StoreConfig } from './database.ts'
 import { migrateToLatest } from './migrate.ts'
+import { simSchemaName } from './sim-schema.ts'
 
 /** The backends the store tests run on: PGlite always, PostgreSQL when `TEST_DATABASE_URL` is set. */
 export type TestBackend = 'pglite' | 'postgres'
@@ -23,7 +24,7 @@ export interface TestStore {
 /**
  * Gives the calling `describe` block a database of its own: an in-memory PGlite, or on
  * PostgreSQL a fresh schema `flotilla_test_<random>` (through `search_path`) that is dropped
- * after the suite, so parallel runs and reruns never see each other's rows.
+ * after the suite with the simulated fleet's schema beside it, so parallel runs and reruns never see each other's rows.
  */
 export function useTestStore(backend: TestBackend, options: { migrate?: boolean } = {}): TestStore {
   let store: Store | undefined
@@ -40,7 +41,12 @@ export function useTestStore(backend: TestBackend, options: { migrate?: boolean 
       const schema = `flotilla_test_${randomBytes(6).toString('hex')}`
       await withClient(url, (client) => client.query(`create schema ${schema}`))
       dropSchema = async () => {
-        await withClient(url, (client) => client.query(`drop schema ${schema} cascade`))
+        // The simulated fleet's schema beside it too (see store/sim-schema.ts).
+        await withClient(url, (client) =>
+          client.query(
+            `drop schema ${schema} cascade; drop schema if exists ${simSchemaName(schema)} cascade`,
+          ),
+        )
       }
       const scoped = new URL(url)
       scoped.searchParams.set('options', `-c search_path=${schema}`)

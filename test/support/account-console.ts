@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import type { Kysely } from 'kysely'
 import type { Target } from '../../src/core/model/fleet-model.ts'
+import { simDatabase } from '../../src/providers/sim/sim-database.ts'
 import type { SimProvider } from '../../src/providers/sim/sim-provider.ts'
 import type { Database } from '../../src/store/tables.ts'
 import { pollUntil } from './sim-cli.ts'
@@ -40,11 +41,18 @@ export interface AccountConsole {
 /** The console of the simulated fleet: its tables, and its `drift` fault for a change by hand. */
 export function simConsole(db: Kysely<Database>, sim: SimProvider): AccountConsole {
   return {
-    stacks: (account) =>
-      db.selectFrom('sim_stacks').selectAll().where('target', '=', account.id).orderBy('address').execute(),
+    stacks: async (account) =>
+      (await simDatabase(db))
+        .selectFrom('sim_stacks')
+        .selectAll()
+        .where('target', '=', account.id)
+        .orderBy('address')
+        .execute(),
     stackEvents: async (account) =>
       (
-        await db
+        await (
+          await simDatabase(db)
+        )
           .selectFrom('sim_stack_events')
           .select(['stack', 'resource_type', 'status'])
           .where('target', '=', account.id)

@@ -1,8 +1,8 @@
+import type { DesiredState, RenderedManifest } from '../../src/core/model/desired-state.ts'
 import type { Target } from '../../src/core/model/fleet-model.ts'
+import type { Plan } from '../../src/core/model/plan.ts'
 import { type PlanOutcome, planFleet } from '../../src/core/plan/plan-fleet.ts'
-import type { Plan } from '../../src/core/plan/plan-model.ts'
 import type { FleetState } from '../../src/core/policy/plan-context.ts'
-import type { DesiredState, RenderedManifest } from '../../src/core/render/desired-state.ts'
 import { isClusterScoped } from '../../src/core/render/kubernetes-kinds.ts'
 
 /**

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { expect } from 'vitest'
-import type { Plan } from '../../src/core/plan/plan-model.ts'
-import { git } from '../../src/core/source/git.ts'
+import type { Plan } from '../../src/core/model/plan.ts'
+import { git } from '../../src/source/git.ts'
 import { GIT_IDENTITY } from './git-fixture.ts'
 import { type CliRun, runCaptured } from './run-cli.ts'
 

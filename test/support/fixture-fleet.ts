@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { type FleetSource, memorySource } from '../../src/core/source/source.ts'
+import { type FleetSource, memorySource } from '../../src/core/model/source.ts'
 
 /**
  * A small, valid fleet repository: two teams, three accounts (one of them ops), one cluster, a

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { git } from '../../src/core/source/git.ts'
+import { git } from '../../src/source/git.ts'
 import { writeFixtureDir } from './fixture-fleet.ts'
 
 /** Environment for git commits that works on a machine without any git configuration. */

@@ -9,7 +9,7 @@ import type {
   Replacement,
   TargetPlan,
   Verdict,
-} from '../../src/core/plan/plan-model.ts'
+} from '../../src/core/model/plan.ts'
 import { summarisePlan } from '../../src/core/plan/summary.ts'
 
 /**

@@ -9,18 +9,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { parse, parseDocument, stringify } from 'yaml'
-import { type FleetStore, openFleetStore } from '../../src/cli/fleet-store.ts'
+import type { Application } from '../../src/app/application.ts'
+import { openApplication } from '../../src/app/open-application.ts'
 import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
+import { operatorClock } from '../../src/core/policy/policy-time.ts'
 import type { Provider } from '../../src/core/provider/port.ts'
 import { ProviderRegistry } from '../../src/core/provider/registry.ts'
-import { git } from '../../src/core/source/git.ts'
 import { writeExampleFleet } from '../../src/example/write-example.ts'
 import type { AwsServer } from '../../src/providers/sim/aws/aws-server.ts'
+import { startDnsServer } from '../../src/providers/sim/dns-server.ts'
 import type { KubernetesServer } from '../../src/providers/sim/kubernetes/kubernetes-server.ts'
 import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
 import { type EngineDeps, runRollout, startRollout } from '../../src/rollout/engine.ts'
 import type { RolloutState } from '../../src/rollout/rollout-model.ts'
 import { openRunner } from '../../src/rollout/runner.ts'
+import { git } from '../../src/source/git.ts'
 import type { Database, Json } from '../../src/store/tables.ts'
 import { GIT_IDENTITY } from './git-fixture.ts'
 import type { CliRun } from './run-cli.ts'
@@ -218,15 +221,29 @@ export async function openEngine(
   const registry = new ProviderRegistry([sim])
   await sim.updateSettings({ latencyScale: options.latencyScale ?? 0 })
   const events: ReportedEvent[] = []
+  // The resolvers of the simulated world, as an operator would configure them: every name the
+  // simulated fleet serves (its zones as they are when a gate runs), for the targets whose
+  // provider names no DNS server of its own (the accounts on aws).
+  let zones = await sim.zones()
+  const dns = await startDnsServer({ zones: { findZone: (name) => zones.findZone(name) } })
   const runner = await openRunner({
     repoDir: repo,
     db,
     registry,
-    sim,
+    dnsServers: [dns.address],
     onEvent: (event) => events.push(event),
     settleTimeoutMs: 60_000,
   })
-  const deps: EngineDeps = { ...runner.deps, retry: { baseMs: 50, maxMs: 500 }, ...options.deps }
+  const deps: EngineDeps = {
+    ...runner.deps,
+    runGates: async (stage, target, fleet, signal) => {
+      zones = await sim.zones()
+      return runner.deps.runGates(stage, target, fleet, signal)
+    },
+    retry: { baseMs: 50, maxMs: 500 },
+    policyClock: operatorClock(new Date(NOW)),
+    ...options.deps,
+  }
   const seed = await deps.loadRevision(options.seedCommit)
   let server: AwsServer | undefined
   let accounts: Provider = sim
@@ -270,12 +287,12 @@ export async function openEngine(
           ref: commit.slice(0, 12),
           approvals: [],
           actor,
-          policyNow: new Date(NOW),
         })
       ).id,
     run: (id) => runRollout(deps, id),
     close: async () => {
       await runner.close()
+      await dns.close()
       await server?.close()
       await kubernetesApi?.close()
       if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true })
@@ -306,9 +323,9 @@ export function setLogExpiry(repo: string, days: Readonly<Record<string, number>
  * Opens the store of a {@link SimFleet} in this process (between CLI runs: the embedded store
  * takes one process at a time), gives it to `use`, and closes it.
  */
-export function inFleetStore<T>(sim: SimFleet, use: (opened: FleetStore) => Promise<T>): Promise<T> {
+export function inFleetStore<T>(sim: SimFleet, use: (opened: Application) => Promise<T>): Promise<T> {
   return sim.inProcess(async () => {
-    const opened = await openFleetStore({ repo: sim.repo }, process.cwd())
+    const opened = await openApplication({ repo: sim.repo, cwd: process.cwd() })
     try {
       return await use(opened)
     } finally {

@@ -1,5 +1,6 @@
 import type { CliIo } from '../../src/cli/io.ts'
 import { runCli } from '../../src/cli/main.ts'
+import type { PolicyClock } from '../../src/core/policy/policy-time.ts'
 
 /** What a CLI run printed and returned. */
 export interface CliRun {
@@ -8,11 +9,24 @@ export interface CliRun {
   readonly stderr: string
 }
 
-/** Runs the `flotilla` CLI in-process with `cwd` as its working directory and captures its output. */
-export async function runCaptured(argv: readonly string[], cwd = process.cwd()): Promise<CliRun> {
+/**
+ * Runs the `flotilla` CLI in-process with `cwd` as its working directory and captures its output;
+ * with `clock`, the commands that change the fleet see that clock instead of the real one.
+ */
+export async function runCaptured(
+  argv: readonly string[],
+  cwd = process.cwd(),
+  clock?: PolicyClock,
+): Promise<CliRun> {
   const out: string[] = []
   const err: string[] = []
-  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), isTTY: false, cwd }
+  const io: CliIo = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    isTTY: false,
+    cwd,
+    ...(clock ? { clock } : {}),
+  }
   const code = await runCli(argv, io)
   return { code, stdout: out.join(''), stderr: err.join('') }
 }

@@ -4,18 +4,25 @@
  * and `startServer` on a free loopback port.
  */
 import type { Kysely } from 'kysely'
+import { mintToken } from '../../src/app/access/tokens-store.ts'
+import { createUser } from '../../src/app/access/users-store.ts'
+import { Application } from '../../src/app/application.ts'
 import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
 import { ProviderRegistry } from '../../src/core/provider/registry.ts'
 import { applyFleet } from '../../src/operations/apply-fleet.ts'
 import { SimProvider } from '../../src/providers/sim/sim-provider.ts'
 import { loadCommit } from '../../src/rollout/runner.ts'
-import { createUser, mintToken } from '../../src/server/access/users-store.ts'
-import { type RunningServer, startServer } from '../../src/server/serve.ts'
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server/serve.ts'
 import type { Database } from '../../src/store/tables.ts'
-import { commitAll, editRollout, exampleRepo, quickStages } from './rollout-fleet.ts'
+import { commitAll, editRollout, exampleRepo, quickStages, type RolloutYaml } from './rollout-fleet.ts'
 import { NOW, replaceOnce } from './sim-cli.ts'
 
 /** A signed-up user of a test server. */
+/** A JSON response's status and body, for assertions. */
+export async function json(response: Response): Promise<{ status: number; body: Record<string, unknown> }> {
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
 export interface TestUser {
   readonly name: string
   readonly token: string
@@ -24,6 +31,28 @@ export interface TestUser {
     path: string,
     init?: { method?: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<Response>
+}
+
+/** A user of the server at `url` who sends `token`. */
+export function testUser(url: string, name: string, token: string): TestUser {
+  return {
+    name,
+    token,
+    api: (path, init = {}) =>
+      fetch(url + path, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
+        },
+        ...(init.body !== undefined
+          ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
+          : {}),
+        // Generous: under a loaded CI the server stalls for seconds at a time (issue 21 is about that).
+        signal: AbortSignal.timeout(50_000),
+      }),
+  }
 }
 
 /** A running test server and its users. */
@@ -43,13 +72,31 @@ export interface ServerFleet {
   /** An account of alice's team in the first stage (dev). */
   readonly devAccount: string
   readonly logs: string[]
+  /** Creates another user with a token. */
+  signUp(name: string, role: 'viewer' | 'member' | 'admin'): Promise<TestUser>
   close(): Promise<void>
 }
 
+/** Server options a test may set on top of the fixture's, and further changes to `rollout.yaml`. */
+export type ServerFleetOptions = Pick<
+  ServerOptions,
+  'maxTokenDays' | 'trustProxy' | 'planConcurrency' | 'webhookRate' | 'webhookSecret'
+> & {
+  /** Changes `rollout.yaml` further, after {@link quickStages}, before the first commit is served. */
+  readonly rollout?: (rollout: RolloutYaml) => void
+}
+
 /** Starts the server (see the module comment). */
-export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
+export async function serverFleet(
+  db: Kysely<Database>,
+  options: ServerFleetOptions = {},
+): Promise<ServerFleet> {
+  const { rollout: editStages, ...serverOptions } = options
   const { repo, dispose } = await exampleRepo()
-  editRollout(repo, quickStages)
+  editRollout(repo, (rollout) => {
+    quickStages(rollout)
+    editStages?.(rollout)
+  })
   const commit = await commitAll(repo, 'Rollouts without bakes and without the Prometheus gate')
   const fleet = await loadCommit(repo, commit)
   const sim = new SimProvider({ db })
@@ -59,31 +106,14 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
   await applyFleet({ head: fleet, registry, db, revision: commit, now: new Date(NOW) })
   const logs: string[] = []
   const server = await startServer({
-    db,
-    registry,
-    sim,
+    app: new Application({ db, registry, repoDir: repo }),
     repoDir: repo,
     port: 0,
     policyNow: new Date(NOW),
     log: (line) => logs.push(line),
+    ...serverOptions,
   })
-  const user = (name: string, token: string): TestUser => ({
-    name,
-    token,
-    api: (path, init = {}) =>
-      fetch(server.url + path, {
-        method: init.method ?? 'GET',
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...init.headers,
-        },
-        ...(init.body !== undefined
-          ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
-          : {}),
-        signal: AbortSignal.timeout(30_000),
-      }),
-  })
+  const user = (name: string, token: string) => testUser(server.url, name, token)
   const admin = user('admin', server.adminToken!)
   // alice: a member of the team of a dev account; mallory: a member of a team that owns no dev account.
   const dev = firstDevAccount(fleet)
@@ -92,7 +122,7 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
     (t) => t.id !== team.id && t.members.length > 0 && !t.members.includes(team.members[0]!),
   )!
   const system = { name: 'test', source: 'test' }
-  const signUp = async (name: string, role: 'viewer' | 'member') => {
+  const signUp = async (name: string, role: 'viewer' | 'member' | 'admin') => {
     await createUser(db, name, role, system)
     return user(name, (await mintToken(db, name, 'test', system)).token)
   }
@@ -115,6 +145,7 @@ export async function serverFleet(db: Kysely<Database>): Promise<ServerFleet> {
     team: team.id,
     devAccount: dev.id,
     logs,
+    signUp,
     async close() {
       await server.close()
       dispose()
@@ -168,4 +199,20 @@ export async function moveZoneOfTeam(repo: string, team: string) {
 /** {@link moveZoneOfTeam} for alice's team. */
 export async function moveZone(f: ServerFleet) {
   return (await moveZoneOfTeam(f.repo, f.team)).account
+}
+
+/**
+ * The portal's plan page once its plan is computed: the first load of a plan not computed yet
+ * answers with its progress (and a `Refresh` header), as a browser would, it is loaded again.
+ */
+export async function computedPlanPage(load: () => Promise<Response>): Promise<string> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const response = await load()
+    const text = await response.text()
+    if (!text.includes('id="plan-progress"')) return text
+    if (response.headers.get('refresh') === null) throw new Error('a progress page without a Refresh header')
+    if (Date.now() > deadline) throw new Error('the plan was not computed within 60 s')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
 }

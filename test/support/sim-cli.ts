@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadValidFleet } from '../../src/cli/repository.ts'
 import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
+import type { PolicyClock } from '../../src/core/policy/policy-time.ts'
 import { writeExampleFleet } from '../../src/example/write-example.ts'
 import { DATABASE_URL_VARIABLE } from '../../src/store/database.ts'
 import { type TestBackend, withClient } from '../../src/store/test-store.ts'
@@ -22,6 +23,13 @@ export const FLOTILLA_BIN = fileURLToPath(new URL('../../bin/flotilla.js', impor
 
 /** What policies see as now: a Tuesday, outside the example's Cyber Week freeze and weekend rule. */
 export const NOW = '2026-11-10T10:00:00Z'
+
+/**
+ * The clock of the commands {@link SimFleet.cli} runs in this process: always {@link NOW}, so the
+ * example's weekend and freeze rules do not pass or fail by the day the tests run. (`--now` is
+ * refused by the commands that change the fleet; a real process sees the real clock.)
+ */
+export const TEST_CLOCK: PolicyClock = () => ({ at: new Date(NOW).toISOString(), source: 'clock' })
 
 /** A real `flotilla` process and what it printed so far. */
 export interface CliProcess {
@@ -46,7 +54,7 @@ export interface SimFleet {
   readonly backend: TestBackend
   /** Environment of the CLI: `FLOTILLA_DATABASE_URL` on PostgreSQL, unset (`undefined`) on PGlite. */
   readonly env: Environment
-  /** Runs the CLI in this process, with `--repo` of the fleet appended. */
+  /** Runs the CLI in this process, with `--repo` of the fleet appended, at {@link TEST_CLOCK}. */
   cli(...argv: string[]): Promise<CliRun>
   /** Runs `use` in this process with the fleet's store environment (a command called directly). */
   inProcess<T>(use: () => Promise<T>): Promise<T>
@@ -86,7 +94,8 @@ export async function simFleet(backend: TestBackend): Promise<SimFleet> {
     fleet,
     backend,
     env,
-    cli: (...argv) => withEnvironment(env, () => runCaptured([...argv, '--repo', repo])),
+    cli: (...argv) =>
+      withEnvironment(env, () => runCaptured([...argv, '--repo', repo], process.cwd(), TEST_CLOCK)),
     inProcess: (use) => withEnvironment(env, use),
     spawn(...argv) {
       const started = spawnCli([...argv, '--repo', repo], env)
@@ -228,6 +237,15 @@ export function shopAccount(fleet: Fleet): { account: Target; cluster: Target; s
     if (cluster) return { account, cluster, shopName: `shop.${String(cluster.config.ingress_domain)}` }
   }
   throw new Error('the example fleet has no production account with a cluster under its zone')
+}
+
+/**
+ * Removes the example's time rules (`policies/freeze.yaml`: the weekend and Cyber Week rules) from
+ * the working tree of `repo`, for tests of real processes: they see the real clock, and their
+ * production changes would need approvals on some days and not on others. Commit to use it at HEAD.
+ */
+export function withoutTimeRules(repo: string): void {
+  rmSync(join(repo, 'policies', 'freeze.yaml'))
 }
 
 /** Replaces the one occurrence of `from` in a file of the repository. */

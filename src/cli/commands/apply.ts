@@ -1,35 +1,15 @@
-import { userInfo } from 'node:os'
+import { resolve } from 'node:path'
 import type { Fleet } from '../../core/model/fleet-model.ts'
-import type { Plan } from '../../core/plan/plan-model.ts'
+import type { Plan } from '../../core/model/plan.ts'
 import { renderPlanText } from '../../core/plan/render-text.ts'
-import { applyTarget } from '../../operations/apply-target.ts'
-import { openFleetStore } from '../fleet-store.ts'
+import { withApplication } from '../application.ts'
+import type { ApplyOptions } from '../declarations.ts'
+import { findTarget, readApprovals, refuseNow } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
+import { cliActor } from '../operator.ts'
 import { loadValidFleet } from '../repository.ts'
-import { parseNow, readApprovals } from './plan.ts'
-import { findTarget } from './render.ts'
-
-export interface ApplyOptions {
-  readonly repo?: string
-  readonly data?: string
-  readonly target: string
-  readonly rev?: string
-  readonly approve?: readonly string[]
-  readonly approvals?: string
-  readonly now?: string
-  /** Seconds to wait for the target to settle. */
-  readonly timeout?: number
-  readonly format?: 'text' | 'json'
-}
-
-/** Who runs a command, for the audit log. */
-export function cliActor(): string {
-  try {
-    return `cli:${userInfo().username}`
-  } catch {
-    return 'cli'
-  }
-}
+import { cliTrust } from '../trust.ts'
+import { trustNote } from '../trust-note.ts'
 
 /** The revision a loaded fleet came from, as recorded with what is applied. */
 export function revisionOf(fleet: Fleet): string {
@@ -38,11 +18,13 @@ export function revisionOf(fleet: Fleet): string {
 
 /**
  * `flotilla apply --target ID`: plans one target against its observed state, checks the plan
- * with the safety rules, policies and approvals, and applies it through the target's provider.
- * Exit 0 when applied (or nothing to do), 3 when the plan is denied or needs approvals (nothing
- * is applied) or the provider failed, 1 for bad input.
+ * with the safety rules, policies (at this machine's clock) and approvals, and applies it through
+ * the target's provider. Exit 0 when applied (or nothing to do), 3 when the plan is denied or
+ * needs approvals (nothing is applied) or the provider failed, 1 for bad input and when refused
+ * by the fleet-wide stop or a rollout holding the target.
  */
 export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<number> {
+  refuseNow('apply', options.now)
   const repo = options.repo ? { repo: options.repo } : {}
   const { fleet } = await loadValidFleet(
     { ...repo, ...(options.rev ? { rev: options.rev } : {}) },
@@ -51,20 +33,16 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
   )
   const target = findTarget(fleet, options.target)
   const approvals = await readApprovals(options, io.cwd)
-  const now = options.now === undefined ? undefined : parseNow(options.now)
-  const opened = await openFleetStore(options, io.cwd)
-  try {
-    await opened.sim.seed(fleet.targets, fleet.clusters)
+  const { trusted } = await cliTrust(options.repo, io.cwd, fleet, [fleet])
+  return withApplication(options, io, async (app) => {
     const text = options.format !== 'json'
-    const result = await applyTarget({
+    const result = await app.applyTarget({
       head: fleet,
       target,
-      registry: opened.registry,
-      db: opened.store.db,
       revision: revisionOf(fleet),
       approvals,
+      ...(trusted ? { trusted } : {}),
       actor: cliActor(),
-      ...(now ? { now } : {}),
       ...(options.timeout !== undefined ? { timeoutMs: options.timeout * 1000 } : {}),
       ...(text
         ? {
@@ -76,6 +54,9 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
           }
         : {}),
     })
+    // No server judged who applies it or whether the revision was merged: say which trust was used.
+    if (result.outcome === 'applied' || result.outcome === 'failed')
+      io.stderr(`${await trustNote(resolve(io.cwd, options.repo ?? '.'), fleet, 'applied')}\n`)
     if (!text) {
       io.stdout(
         `${JSON.stringify(
@@ -122,7 +103,5 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
       }
     }
     return result.outcome === 'applied' || result.outcome === 'no-changes' ? 0 : 3
-  } finally {
-    await opened.close()
-  }
+  })
 }

@@ -3,17 +3,9 @@ import { InputError } from '../../core/errors.ts'
 import { runDrill } from '../../drill/drill.ts'
 import type { DrillReport, ScenarioResult } from '../../drill/drill-report.ts'
 import { SCENARIO_NAMES, type ScenarioName } from '../../drill/scenarios.ts'
+import type { DrillOptions } from '../declarations.ts'
+import { parseNow } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
-import { parseNow } from './plan.ts'
-
-export interface DrillOptions {
-  readonly repo?: string
-  readonly rev?: string
-  readonly unsafe?: boolean
-  readonly scenario?: readonly string[]
-  readonly now?: string
-  readonly format?: 'text' | 'json'
-}
 
 /**
  * `flotilla drill`: the dangerous changes, each taken through the safeguards on a scratch copy

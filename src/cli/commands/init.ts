@@ -3,27 +3,15 @@ import { InputError } from '../../core/errors.ts'
 import { skeletonFleet } from '../../example/skeleton.ts'
 import { writeExampleFleet } from '../../example/write-example.ts'
 import { writeRepository } from '../../example/write-repository.ts'
-import type { CliIo, Format } from '../io.ts'
-
-export interface InitOptions {
-  readonly dir: string
-  /** Generate a realistic example fleet instead of an empty skeleton. */
-  readonly example?: boolean
-  /** @default 300 */
-  readonly accounts?: number
-  /** @default 250 */
-  readonly clusters?: number
-  /** @default "1" */
-  readonly seed?: string
-  readonly format?: Format
-}
+import type { InitOptions } from '../declarations.ts'
+import type { CliIo } from '../io.ts'
 
 /**
  * `flotilla init DIR [--example]`: creates a fleet repository (git init + first commit). The
  * example is deterministic: the same seed and sizes give the same commit tree.
  */
-export async function initCommand(options: InitOptions, io: CliIo): Promise<number> {
-  const dir = resolve(io.cwd, options.dir)
+export async function initCommand(given: string, options: InitOptions, io: CliIo): Promise<number> {
+  const dir = resolve(io.cwd, given)
   const name =
     basename(dir)
       .toLowerCase()
@@ -45,7 +33,7 @@ export async function initCommand(options: InitOptions, io: CliIo): Promise<numb
     io.stdout(`${JSON.stringify({ dir, ...written })}\n`)
   } else {
     io.stdout(
-      `Created ${options.example ? `an example fleet (${accounts} accounts, ${clusters} clusters, seed ${seed})` : 'a fleet repository'} in ${dir}: ${written.files} files, commit ${written.commit.slice(0, 7)}.\nNext: flotilla validate --repo ${options.dir}\n`,
+      `Created ${options.example ? `an example fleet (${accounts} accounts, ${clusters} clusters, seed ${seed})` : 'a fleet repository'} in ${dir}: ${written.files} files, commit ${written.commit.slice(0, 7)}.\nNext: flotilla validate --repo ${given}\n`,
     )
   }
   return 0

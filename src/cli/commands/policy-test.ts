@@ -1,21 +1,14 @@
 import { InputError } from '../../core/errors.ts'
 import { loadFleet } from '../../core/load/load-fleet.ts'
+import type { Finding } from '../../core/model/plan.ts'
 import type { ExpectedFinding } from '../../core/model/policy-test.ts'
-import type { Finding } from '../../core/plan/plan-model.ts'
+import { describeSource } from '../../core/model/source.ts'
 import { policyRegistry } from '../../core/policy/policy-rules.ts'
-import { policyTestFiles, readPolicyTests } from '../../core/policy/policy-test-file.ts'
-import { type PolicyTestResult, runPolicyTest } from '../../core/policy/policy-test-run.ts'
-import { describeSource } from '../../core/source/source.ts'
+import { policyTestFiles, readPolicyTests } from '../../core/policy-test/policy-test-file.ts'
+import { type PolicyTestResult, runPolicyTest } from '../../core/policy-test/policy-test-run.ts'
+import type { PolicyTestOptions } from '../declarations.ts'
 import type { CliIo } from '../io.ts'
-import { type RepositoryOptions, readSource } from '../repository.ts'
-
-/** Output formats of `flotilla policy test`. */
-export const POLICY_TEST_FORMATS = ['text', 'json'] as const
-
-export interface PolicyTestOptions extends RepositoryOptions {
-  /** @default 'text' */
-  readonly format?: (typeof POLICY_TEST_FORMATS)[number]
-}
+import { readSource } from '../repository.ts'
 
 /**
  * `flotilla policy test`: runs the policy tests of `policies/tests/*.yaml` against the

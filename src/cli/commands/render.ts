@@ -1,29 +1,27 @@
 import { evaluateStack } from '../../core/cloudformation/evaluate-stack.ts'
-import { NotFoundError } from '../../core/errors.ts'
-import type { Fleet, Target } from '../../core/model/fleet-model.ts'
-import type { RenderedStack } from '../../core/render/desired-state.ts'
-import { closest } from '../../core/suggest.ts'
+import type { RenderedStack } from '../../core/model/desired-state.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
 import { toYaml } from '../../core/yaml/emit.ts'
-import type { CliIo, Format } from '../io.ts'
-import { loadValidFleet, type RepositoryOptions } from '../repository.ts'
-
-export interface RenderOptions extends RepositoryOptions {
-  /** A target id, account name or cluster alias. */
-  readonly target: string
-  readonly format?: Format
-  /** Stacks as CloudFormation will create them: conditions evaluated, known intrinsics resolved. */
-  readonly evaluated?: boolean
-}
+import { loadWithParseCache } from '../cached-load.ts'
+import type { RenderOptions } from '../declarations.ts'
+import { findTarget } from '../inputs.ts'
+import type { CliIo } from '../io.ts'
+import { invalidFleetError } from '../repository.ts'
 
 /**
- * `flotilla render --target ID`: prints one target's rendered desired state — its stacks (with
+ * `flotilla render --target ID`: renders that target alone (not the fleet) and prints its desired state — its stacks (with
  * parameters and templates, short tags kept) or its manifests. JSON output uses CloudFormation's
  * long form for intrinsic functions, as the CloudFormation API does.
  */
 export async function renderCommand(options: RenderOptions, io: CliIo): Promise<number> {
-  const { fleet } = await loadValidFleet(options, io.cwd)
-  const target = findTarget(fleet, options.target)
+  // Only the wanted target is rendered (by id, else by name: findTarget's order picks between them).
+  const wanted = options.target
+  const { source, result } = await loadWithParseCache(options, io.cwd, {
+    renderOnly: (t) => t.id === wanted || t.name === wanted,
+  })
+  if (!result.ok) throw invalidFleetError(options, source, result)
+  const { fleet } = result
+  const target = findTarget(fleet, wanted)
   const state = fleet.desired.get(target.id)!
   const document = {
     target: {
@@ -76,15 +74,4 @@ function evaluatedView(stack: RenderedStack): Record<string, unknown> {
     resources: evaluated.resources,
     ...(evaluated.excluded.size > 0 ? { excluded: Object.fromEntries(evaluated.excluded) } : {}),
   }
-}
-
-/** Finds a target by id, account name or cluster alias; suggests the closest when there is none. */
-export function findTarget(fleet: Fleet, wanted: string): Target {
-  const found = fleet.targets.find((t) => t.id === wanted) ?? fleet.targets.find((t) => t.name === wanted)
-  if (found) return found
-  const names = fleet.targets.flatMap((t) => [t.id, t.name])
-  const near = closest(wanted, names)
-  throw new NotFoundError(
-    `no target "${wanted}" in the fleet${near ? `; did you mean "${near}"?` : ''} (give an account id or name, or a cluster id or alias)`,
-  )
 }

@@ -1,33 +1,27 @@
 import { resolve } from 'node:path'
-import { InputError } from '../../core/errors.ts'
-import { resolveCommit } from '../../core/source/git.ts'
-import { startMetricsServer } from '../../providers/sim/metrics-server.ts'
-import {
-  abortRollout,
-  approveStage,
-  type Operator,
-  pauseRollout,
-  resumeRollout,
-  retryTarget,
-  skipTarget,
-  stopFleet,
-  unstopFleet,
-} from '../../rollout/controls.ts'
-import { rolloutStatus, runRollout, startRollout } from '../../rollout/engine.ts'
+import type { Application } from '../../app/application.ts'
+import type { RolloutAction } from '../../app/rollouts.ts'
+import { startMetricsServer } from '../../app/simulator.ts'
+import { describePolicyTime } from '../../core/policy/policy-time.ts'
+import { rolloutStatus } from '../../rollout/engine.ts'
 import { RolloutMetrics } from '../../rollout/metrics.ts'
 import type { RolloutState, RolloutStatus } from '../../rollout/rollout-model.ts'
 import { FINAL_STATES } from '../../rollout/rollout-model.ts'
-import { latestRollout, loadRollout, loadTargets, lockHolders } from '../../rollout/rollout-store.ts'
-import { openRunner } from '../../rollout/runner.ts'
+import { latestRollout, loadRollout } from '../../rollout/rollout-store.ts'
+import { resolveCommit } from '../../source/git.ts'
 import { listRolloutEvents, type RolloutEvent } from '../../store/events.ts'
-import { type FleetStore, openFleetStore, type StoreOptions } from '../fleet-store.ts'
+import { withApplication } from '../application.ts'
+import type {
+  RolloutControlOptions,
+  RolloutStartOptions,
+  RolloutStatusOptions,
+  StopOptions,
+  UnstopOptions,
+} from '../declarations.ts'
+import { readApprovals, refuseNow } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
-import { cliActor } from './apply.ts'
-import { parseNow, readApprovals } from './plan.ts'
-
-interface Common extends StoreOptions {
-  readonly format?: 'text' | 'json'
-}
+import { cliOperator } from '../operator.ts'
+import { trustNote } from '../trust-note.ts'
 
 /**
  * Exit codes of `--wait` (cli.md): 0 succeeded, 5 waiting for an approval, 3 halted, rolled back
@@ -41,54 +35,29 @@ export function waitExitCode(state: RolloutState): number {
   return 3
 }
 
-const operator = (): Operator => ({ actor: process.env.FLOTILLA_ACTOR ?? cliActor(), source: 'cli' })
-
-async function withStore<T>(
-  options: StoreOptions,
-  io: CliIo,
-  use: (opened: FleetStore) => Promise<T>,
-): Promise<T> {
-  const opened = await openFleetStore(options, io.cwd)
-  try {
-    return await use(opened)
-  } finally {
-    await opened.close()
-  }
-}
-
 /** How often `--wait` asks again whether the process running a rollout let go of it. */
 const LEASE_POLL_MS = 1000
 
 /**
- * Runs a rollout in this process until it ends or waits, printing its events as they happen.
- * While another process runs it (or a killed one's lease has not expired yet), follows its events
- * and takes over once that process lets go: `--wait` returns only when the rollout ended, waits
- * for an approval or was paused.
+ * Runs a rollout in this process until it stops (see `Application.runUntilItStops`), printing its
+ * events as they are stored — also those of another process that runs it meanwhile — and, with
+ * `metricsPort`, serving the engine's Prometheus metrics while it runs.
  */
 async function runHere(
-  opened: FleetStore,
-  repoDir: string,
+  app: Application,
   id: string,
   io: CliIo,
   text: boolean,
   metricsPort: number | undefined,
 ): Promise<RolloutState> {
-  const metrics = new RolloutMetrics(opened.store.db)
+  const metrics = new RolloutMetrics(app.db)
   const endpoint =
     metricsPort === undefined ? undefined : await startMetricsServer({ metrics, port: metricsPort })
   if (endpoint && text) io.stdout(`Metrics: ${endpoint.url}\n`)
-  const runner = await openRunner({
-    repoDir,
-    db: opened.store.db,
-    registry: opened.registry,
-    sim: opened.sim,
-    onEvent: (event) => metrics.observe(event),
-  })
-  let last = 0
-  const seen = await listRolloutEvents(opened.store.db, id)
-  last = seen.at(-1)?.id ?? 0
+  const engine = await app.openEngine({ onEvent: (event) => metrics.observe(event) })
+  let last = (await listRolloutEvents(app.db, id)).at(-1)?.id ?? 0
   const print = async () => {
-    for (const event of await listRolloutEvents(opened.store.db, id, { afterId: last })) {
+    for (const event of await listRolloutEvents(app.db, id, { afterId: last })) {
       last = event.id
       if (text) io.stdout(`${formatEvent(event)}\n`)
     }
@@ -101,36 +70,24 @@ async function runHere(
     }
   })()
   try {
-    let told = ''
-    for (;;) {
-      const state = await runRollout(runner.deps, id)
-      // `running` comes back only when another process holds the rollout's lease; `queued` while
-      // other rollouts hold its targets — worth waiting for only while those run by themselves.
-      if (state === 'queued') {
-        const blockers = await queueBlockers(opened, id)
-        const why = blockers.map((b) => `${b.rolloutId} (${b.state})`).join(', ')
-        if (text && why !== told) io.stdout(`Queued behind ${why}.\n`)
-        told = why
-        if (blockers.length > 0 && blockers.every((b) => NEEDS_A_PERSON.has(b.state))) return state
-      } else if (state !== 'running') return state
-      await new Promise((r) => setTimeout(r, LEASE_POLL_MS))
-    }
+    return await app.runUntilItStops(
+      id,
+      {
+        pollMs: LEASE_POLL_MS,
+        onQueued: (blockers) => {
+          if (text)
+            io.stdout(`Queued behind ${blockers.map((b) => `${b.rolloutId} (${b.state})`).join(', ')}.\n`)
+        },
+      },
+      engine.deps,
+    )
   } finally {
     done = true
     await ticker
     await print()
-    await runner.close()
+    await engine.close()
     await endpoint?.close()
   }
-}
-
-/** States of a rollout that change only when someone acts: a rollout queued behind it waits for that person. */
-const NEEDS_A_PERSON: ReadonlySet<RolloutState> = new Set(['paused', 'halted', 'waiting-approval'])
-
-/** The rollouts holding the targets of a queued rollout. */
-async function queueBlockers(opened: FleetStore, id: string) {
-  const targets = (await loadTargets(opened.store.db, id)).map((t) => t.target)
-  return lockHolders(opened.store.db, targets)
 }
 
 function formatEvent(event: RolloutEvent): string {
@@ -146,48 +103,27 @@ function formatEvent(event: RolloutEvent): string {
   return `${event.at.toISOString().slice(11, 19)}  ${event.type}${event.target ? ` ${event.target}` : ''}${what}`
 }
 
-export interface RolloutStartOptions extends Common {
-  readonly repo?: string
-  readonly rev?: string
-  readonly approve?: readonly string[]
-  readonly approvals?: string
-  readonly now?: string
-  readonly wait?: boolean
-  readonly metricsPort?: number
-}
-
 /**
- * `flotilla rollout start [--rev REV] [--wait]`: plans the commit against the observed fleet,
- * requires it allowed, records the rollout and — with `--wait` — runs it here until it ends or
- * waits for an approval.
+ * `flotilla rollout start [--rev REV] [--wait]`: plans the commit against the observed fleet at
+ * this machine's clock, requires it allowed, records the rollout and — with `--wait` — runs it
+ * here until it ends or waits for an approval.
  */
 export async function rolloutStartCommand(options: RolloutStartOptions, io: CliIo): Promise<number> {
-  const repoDir = resolve(io.cwd, options.repo ?? '.')
+  refuseNow('rollout start', options.now)
   const ref = options.rev ?? 'HEAD'
-  const commit = await resolveCommit(repoDir, ref)
+  // Mistakes in the input are reported before the store is opened (another process may hold it).
+  const commit = await resolveCommit(resolve(io.cwd, options.repo ?? '.'), ref)
   const approvals = await readApprovals(options, io.cwd)
-  const policyNow = options.now === undefined ? undefined : parseNow(options.now)
-  return withStore(options, io, async (opened) => {
-    const runner = await openRunner({
-      repoDir,
-      db: opened.store.db,
-      registry: opened.registry,
-      sim: opened.sim,
+  return withApplication(options, io, async (app) => {
+    const started = await app.startRollout({
+      commit,
+      ref,
+      approvals,
+      actor: cliOperator().actor,
+      trust: 'local',
     })
-    let started: Awaited<ReturnType<typeof startRollout>>
-    try {
-      const fleet = await runner.deps.loadRevision(commit)
-      await opened.sim.seed(fleet.targets, fleet.clusters)
-      started = await startRollout(runner.deps, {
-        commit,
-        ref,
-        approvals,
-        actor: operator().actor,
-        ...(policyNow ? { policyNow } : {}),
-      })
-    } finally {
-      await runner.close()
-    }
+    // No server judged who starts it or whether the revision was merged: say which trust was used.
+    io.stderr(`${await trustNote(app.repoDir, started.fleet, 'rolled out')}\n`)
     const { id } = started
     const text = options.format !== 'json'
     if (!text && !options.wait) io.stdout(`${JSON.stringify({ id })}\n`)
@@ -202,16 +138,11 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
       if (text) io.stdout(`Run it with: flotilla rollout resume ${id} --wait\n`)
       return 0
     }
-    const state = await runHere(opened, repoDir, id, io, text, options.metricsPort)
-    if (text) io.stdout(formatStatus(await rolloutStatus(opened.store.db, id)))
+    const state = await runHere(app, id, io, text, options.metricsPort)
+    if (text) io.stdout(formatStatus(await rolloutStatus(app.db, id)))
     else io.stdout(`${JSON.stringify({ id, state }, null, 2)}\n`)
     return waitExitCode(state)
   })
-}
-
-export interface RolloutStatusOptions extends Common {
-  readonly repo?: string
-  readonly follow?: boolean
 }
 
 /** How often `status --follow` looks for new events. */
@@ -222,8 +153,8 @@ const FOLLOW_POLL_MS = 500
  * json`) until the rollout ends, then its status; exit 0 when it succeeded, 3 otherwise. It only
  * reads: whoever runs the rollout (a `--wait`, the server) is unaffected.
  */
-async function follow(opened: FleetStore, id: string, io: CliIo, json: boolean): Promise<number> {
-  const db = opened.store.db
+async function follow(app: Application, id: string, io: CliIo, json: boolean): Promise<number> {
+  const db = app.db
   if (!json) io.stdout(formatStatus(await rolloutStatus(db, id)))
   let last = 0
   for (;;) {
@@ -247,8 +178,8 @@ export async function rolloutStatusCommand(
   options: RolloutStatusOptions,
   io: CliIo,
 ): Promise<number> {
-  return withStore(options, io, async (opened) => {
-    const rolloutId = id ?? (await latestRollout(opened.store.db))?.id
+  return withApplication(options, io, async (app) => {
+    const rolloutId = id ?? (await latestRollout(app.db))?.id
     if (!rolloutId) {
       io.stdout(
         options.format === 'json'
@@ -257,8 +188,8 @@ export async function rolloutStatusCommand(
       )
       return 0
     }
-    if (options.follow) return follow(opened, rolloutId, io, options.format === 'json')
-    const status = await rolloutStatus(opened.store.db, rolloutId)
+    if (options.follow) return follow(app, rolloutId, io, options.format === 'json')
+    const status = await rolloutStatus(app.db, rolloutId)
     io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
     return 0
   })
@@ -269,7 +200,9 @@ export function formatStatus(status: RolloutStatus): string {
   const lines = [
     `Rollout ${status.id}: ${status.state} (revision ${status.revision.slice(0, 12)}, by ${status.createdBy})`,
   ]
+  if (status.policyTime) lines.push(`  policy time: ${describePolicyTime(status.policyTime)}`)
   if (status.haltReason) lines.push(`  why: ${status.haltReason}`)
+  if (status.untrusted) lines.push(`  untrusted revision, started by an admin: ${status.untrusted}`)
   for (const stage of status.stages) {
     const count = stage.waves.reduce((n, w) => n + w.targets.length, 0)
     const done = stage.waves.reduce((n, w) => n + w.targets.filter((t) => t.state === 'succeeded').length, 0)
@@ -294,65 +227,36 @@ export function formatStatus(status: RolloutStatus): string {
   return `${lines.join('\n')}\n`
 }
 
-export interface RolloutControlOptions extends Common {
-  readonly repo?: string
-  readonly wait?: boolean
-  readonly metricsPort?: number
-}
-
 /** `flotilla rollout pause|resume|abort|approve|retry|skip ID [TARGET]`. */
 export async function rolloutControlCommand(
-  action: 'pause' | 'resume' | 'abort' | 'approve' | 'retry' | 'skip',
+  action: RolloutAction,
   id: string,
   target: string | undefined,
   options: RolloutControlOptions,
   io: CliIo,
 ): Promise<number> {
-  const repoDir = resolve(io.cwd, options.repo ?? '.')
-  return withStore(options, io, async (opened) => {
-    const db = opened.store.db
-    const who = operator()
-    switch (action) {
-      case 'pause':
-        await pauseRollout(db, id, who)
-        break
-      case 'resume':
-        await resumeRollout(db, id, who)
-        break
-      case 'abort':
-        await abortRollout(db, id, who)
-        break
-      case 'approve': {
-        const stage = await approveStage(db, id, who)
-        if (options.format !== 'json') io.stdout(`Approved stage ${stage} of ${id}.\n`)
-        break
-      }
-      case 'retry':
-      case 'skip': {
-        if (target === undefined) throw new InputError(`rollout ${action} needs the TARGET to ${action}`)
-        await (action === 'retry' ? retryTarget : skipTarget)(db, id, target, who)
-        break
-      }
-    }
+  return withApplication(options, io, async (app) => {
+    const { stage } = await app.controlRollout({ action, id, target }, cliOperator())
+    if (action === 'approve' && options.format !== 'json') io.stdout(`Approved stage ${stage} of ${id}.\n`)
     if (
       options.wait &&
       (action === 'resume' || action === 'approve' || action === 'retry' || action === 'skip')
     ) {
-      const state = await runHere(opened, repoDir, id, io, options.format !== 'json', options.metricsPort)
-      const status = await rolloutStatus(db, id)
+      const state = await runHere(app, id, io, options.format !== 'json', options.metricsPort)
+      const status = await rolloutStatus(app.db, id)
       io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
       return waitExitCode(state)
     }
-    const status = await rolloutStatus(db, id)
+    const status = await rolloutStatus(app.db, id)
     io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
     return 0
   })
 }
 
 /** `flotilla stop --reason TEXT`: pauses every running rollout at once. */
-export async function stopCommand(options: Common & { readonly reason: string }, io: CliIo): Promise<number> {
-  return withStore(options, io, async (opened) => {
-    const paused = await stopFleet(opened.store.db, options.reason, operator())
+export async function stopCommand(options: StopOptions, io: CliIo): Promise<number> {
+  return withApplication(options, io, async (app) => {
+    const paused = await app.stopFleet(options.reason, cliOperator())
     io.stdout(
       options.format === 'json'
         ? `${JSON.stringify({ stopped: true, paused })}\n`
@@ -363,9 +267,9 @@ export async function stopCommand(options: Common & { readonly reason: string },
 }
 
 /** `flotilla unstop`: releases the fleet-wide stop; the rollouts it paused run again. */
-export async function unstopCommand(options: Common, io: CliIo): Promise<number> {
-  return withStore(options, io, async (opened) => {
-    const resumed = await unstopFleet(opened.store.db, operator())
+export async function unstopCommand(options: UnstopOptions, io: CliIo): Promise<number> {
+  return withApplication(options, io, async (app) => {
+    const resumed = await app.unstopFleet(cliOperator())
     io.stdout(
       options.format === 'json'
         ? `${JSON.stringify({ stopped: false, resumed })}\n`

@@ -4,95 +4,142 @@
  */
 import { createHash } from 'node:crypto'
 import { join, resolve } from 'node:path'
+import type { Application } from '../../app/application.ts'
+import type { BootstrapProgress } from '../../app/bootstrap-progress.ts'
 import { ConflictError, InputError } from '../../core/errors.ts'
-import { startServer } from '../../server/serve.ts'
-import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
+import { type RunningServer, startServer } from '../../server/serve.ts'
+import { openCliApplication } from '../application.ts'
+import type { ServeOptions } from '../declarations.ts'
+import { parseNow } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
 import { untilStopped } from '../until-stopped.ts'
-import { parseNow } from './plan.ts'
 
-export interface ServeOptions extends StoreOptions {
-  readonly port?: number
-  readonly host?: string
-  readonly branch?: string
-  readonly now?: string
-  readonly follow?: string
-  readonly pollInterval?: number
-  readonly revertDrift?: boolean
+/**
+ * The server settings read from the environment: `FLOTILLA_MAX_TOKEN_DAYS` (the longest a new API
+ * token may last) and `FLOTILLA_TRUST_PROXY` (`1`/`true`: trust `X-Forwarded-Proto` from the proxy
+ * in front). A value that is neither is an error, not silently ignored.
+ */
+export function serverSettingsFromEnv(env: NodeJS.ProcessEnv): {
+  maxTokenDays?: number
+  trustProxy?: boolean
+} {
+  const settings: { maxTokenDays?: number; trustProxy?: boolean } = {}
+  const days = env.FLOTILLA_MAX_TOKEN_DAYS?.trim()
+  if (days) {
+    if (!/^\d{1,4}$/.test(days))
+      throw new InputError(`FLOTILLA_MAX_TOKEN_DAYS="${days}" is not a whole number of days, e.g. 90`)
+    settings.maxTokenDays = Number(days)
+  }
+  const trust = env.FLOTILLA_TRUST_PROXY?.trim().toLowerCase()
+  if (trust) {
+    if (!['1', 'true', 'yes', '0', 'false', 'no'].includes(trust))
+      throw new InputError(`FLOTILLA_TRUST_PROXY="${trust}" is not one of 1, true, yes, 0, false, no`)
+    settings.trustProxy = ['1', 'true', 'yes'].includes(trust)
+  }
+  return settings
 }
 
 /** How often the simulated fleet settles what came due while the server runs. */
 const SETTLE_MS = 1000
 
+/** What a process serves besides the repository: `npm start`'s apply of the example. */
+export interface ServeExtras {
+  /** The progress of {@link ServeExtras.background}, shown by the portal and `GET /api/bootstrap`. */
+  readonly bootstrap?: BootstrapProgress
+  /**
+   * Work begun once the server listens and its URL is printed; its signal aborts when the server
+   * stops, and the server closes (and the store with it) only after it ended.
+   */
+  readonly background?: (server: RunningServer, signal: AbortSignal) => Promise<void>
+}
+
 /** Serves until a signal (or `signal`) stops it; prints the URL and, on first start, the admin token. */
 export async function serveCommand(options: ServeOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
-  const repoDir = resolve(io.cwd, options.repo ?? '.')
-  const opened = await openFleetStore(options, io.cwd)
+  const app = await openCliApplication(options, io)
   try {
-    const host = options.host ?? '127.0.0.1'
-    const port = options.port ?? 8080
-    const server = await startServer({
-      db: opened.store.db,
-      registry: opened.registry,
-      sim: opened.sim,
-      repoDir,
-      ...(options.branch ? { ref: options.branch } : {}),
-      ...(options.now ? { policyNow: parseNow(options.now) } : {}),
-      ...(options.follow
-        ? {
-            follow: {
-              source:
-                /^[a-z][a-z0-9+.-]*:\/\//i.test(options.follow) || /^[^/]+@[^:]+:/.test(options.follow)
-                  ? options.follow
-                  : resolve(io.cwd, options.follow),
-              branch: options.branch ?? 'main',
-              mirrorDir: join(
-                resolve(io.cwd, options.data ?? join(options.repo ?? '.', '.flotilla')),
-                'follow',
-                createHash('sha256').update(options.follow).digest('hex').slice(0, 12),
-              ),
-              ...(options.pollInterval !== undefined ? { intervalMs: options.pollInterval * 1000 } : {}),
-            },
-          }
-        : {}),
-      ...(options.revertDrift ? { revertDrift: true } : {}),
-      // A secret, so from the environment: a command line shows in every process list.
-      ...(process.env.FLOTILLA_WEBHOOK_SECRET ? { webhookSecret: process.env.FLOTILLA_WEBHOOK_SECRET } : {}),
-      host,
-      port,
-      log: (line) => io.stderr(`${line}\n`),
-    }).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException | undefined)?.code
-      if (code === 'EADDRINUSE')
-        throw new ConflictError(`port ${port} on ${host} is in use; choose another with --port`, {
-          cause: error,
-        })
-      if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
-        throw new InputError(
-          `cannot listen on ${host}:${port} (${code}); choose another --host or --port`,
-          [],
-          { cause: error },
-        )
-      throw error
-    })
-    io.stdout(
-      options.follow
-        ? `Flotilla is following ${options.follow} (${options.branch ?? 'main'}) on ${server.url}\n`
-        : `Flotilla is serving ${repoDir} (${options.branch ?? 'HEAD'}) on ${server.url}\n`,
-    )
-    io.stdout(`Store: ${opened.location}\n`)
-    if (server.adminToken) io.stdout(`Admin token: ${server.adminToken}\n`)
-    else
-      io.stdout(
-        'Admin token: shown on the first start only (it is stored hashed); mint another with POST /api/users/admin/tokens\n',
-      )
-    try {
-      await untilStopped(SETTLE_MS, () => opened.sim.settle(), signal)
-    } finally {
-      await server.close()
-    }
-    return 0
+    return await serveApplication(app, options, io, signal)
   } finally {
-    await opened.close()
+    await app.close()
   }
+}
+
+/** {@link serveCommand} with an application the caller opened (and closes), and {@link ServeExtras}. */
+export async function serveApplication(
+  app: Application,
+  options: ServeOptions,
+  io: CliIo,
+  signal?: AbortSignal,
+  extras: ServeExtras = {},
+): Promise<number> {
+  const repoDir = app.repoDir
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? 8080
+  const server = await startServer({
+    app,
+    repoDir,
+    ...(options.branch ? { ref: options.branch } : {}),
+    ...(options.now ? { policyNow: parseNow(options.now) } : {}),
+    ...(options.follow
+      ? {
+          follow: {
+            source:
+              /^[a-z][a-z0-9+.-]*:\/\//i.test(options.follow) || /^[^/]+@[^:]+:/.test(options.follow)
+                ? options.follow
+                : resolve(io.cwd, options.follow),
+            branch: options.branch ?? 'main',
+            mirrorDir: join(
+              resolve(io.cwd, options.data ?? join(options.repo ?? '.', '.flotilla')),
+              'follow',
+              createHash('sha256').update(options.follow).digest('hex').slice(0, 12),
+            ),
+            ...(options.pollInterval !== undefined ? { intervalMs: options.pollInterval * 1000 } : {}),
+          },
+        }
+      : {}),
+    ...(options.revertDrift ? { revertDrift: true } : {}),
+    // A secret, so from the environment: a command line shows in every process list.
+    ...(process.env.FLOTILLA_WEBHOOK_SECRET ? { webhookSecret: process.env.FLOTILLA_WEBHOOK_SECRET } : {}),
+    ...serverSettingsFromEnv(process.env),
+    ...(extras.bootstrap ? { bootstrap: extras.bootstrap } : {}),
+    host,
+    port,
+    log: (line) => io.stderr(`${line}\n`),
+  }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code
+    if (code === 'EADDRINUSE')
+      throw new ConflictError(`port ${port} on ${host} is in use; choose another with --port`, {
+        cause: error,
+      })
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new InputError(
+        `cannot listen on ${host}:${port} (${code}); choose another --host or --port`,
+        [],
+        { cause: error },
+      )
+    throw error
+  })
+  io.stdout(
+    options.follow
+      ? `Flotilla is following ${options.follow} (${options.branch ?? 'main'}) on ${server.url}\n`
+      : `Flotilla is serving ${repoDir} (${options.branch ?? 'HEAD'}) on ${server.url}\n`,
+  )
+  io.stdout(`Store: ${app.location}\n`)
+  if (server.adminToken) io.stdout(`Admin token: ${server.adminToken}\n`)
+  else
+    io.stdout(
+      'Admin token: shown on the first start only (it is stored hashed); mint another with POST /api/users/admin/tokens\n',
+    )
+  const stopBackground = new AbortController()
+  const background = extras.background?.(server, stopBackground.signal).catch((error: unknown) => {
+    io.stderr(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  })
+  try {
+    const sim = app.simulator()
+    await untilStopped(SETTLE_MS, async () => void (await sim?.settle()), signal)
+  } finally {
+    stopBackground.abort(new Error('the server is stopping'))
+    await background
+    await server.close()
+  }
+  return 0
 }

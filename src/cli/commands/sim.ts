@@ -1,31 +1,42 @@
-import { ConflictError, InputError } from '../../core/errors.ts'
-import type { Fleet } from '../../core/model/fleet-model.ts'
-import { startAwsServer } from '../../providers/sim/aws/aws-server.ts'
-import { startDnsServer } from '../../providers/sim/dns-server.ts'
+import type { Application } from '../../app/application.ts'
 import {
   FAULT_DESCRIPTIONS,
   type Fault,
   type FaultKind,
   type FaultScope,
   parseFaultKind,
-} from '../../providers/sim/faults.ts'
-import { startKubernetesServer } from '../../providers/sim/kubernetes/kubernetes-server.ts'
-import { SimServiceMetrics, startMetricsServer } from '../../providers/sim/metrics-server.ts'
-import type { SimStatus } from '../../providers/sim/sim-provider.ts'
+  SimServiceMetrics,
+  type SimStatus,
+  type Simulator,
+  startAwsServer,
+  startDnsServer,
+  startKubernetesServer,
+  startMetricsServer,
+} from '../../app/simulator.ts'
+import { ConflictError, InputError } from '../../core/errors.ts'
+import type { Fleet } from '../../core/model/fleet-model.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
-import { openFleetStore, type StoreOptions } from '../fleet-store.ts'
+import { openCliApplication } from '../application.ts'
+import type {
+  SimFaultOptions,
+  SimImageOptions,
+  SimResetOptions,
+  SimServeOptions,
+  SimSettingsOptions,
+  SimStatusOptions,
+} from '../declarations.ts'
+import { findTarget } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
+import { cliActor } from '../operator.ts'
 import { loadValidFleet } from '../repository.ts'
 import { untilStopped } from '../until-stopped.ts'
-import { cliActor } from './apply.ts'
-import { findTarget } from './render.ts'
-
-interface SimCommon extends StoreOptions {
-  readonly format?: 'text' | 'json'
-}
 
 /** Loads the repository's inventory to seed the simulated fleet, if it is valid; a broken one is reported and skipped. */
-async function seedFromRepository(options: SimCommon, io: CliIo, seed: (fleet: Fleet) => Promise<number>) {
+async function seedFromRepository(
+  options: { readonly repo?: string | undefined },
+  io: CliIo,
+  seed: (fleet: Fleet) => Promise<number>,
+) {
   try {
     const { fleet } = await loadValidFleet(options.repo ? { repo: options.repo } : {}, io.cwd)
     return { fleet, added: await seed(fleet) }
@@ -36,19 +47,27 @@ async function seedFromRepository(options: SimCommon, io: CliIo, seed: (fleet: F
   }
 }
 
+/** The simulated fleet of the application; `flotilla sim` has nothing to do without it. */
+function simulatorIn(app: Application): Simulator {
+  const sim = app.simulator()
+  if (!sim) throw new InputError('the simulated fleet is not one of the providers here')
+  return sim
+}
+
 /** `flotilla sim status`: targets, stacks by state, zones, records, services, faults. */
-export async function simStatusCommand(options: SimCommon, io: CliIo): Promise<number> {
-  const opened = await openFleetStore(options, io.cwd)
+export async function simStatusCommand(options: SimStatusOptions, io: CliIo): Promise<number> {
+  const app = await openCliApplication(options, io)
   try {
+    const sim = simulatorIn(app)
     const { added } = await seedFromRepository(options, io, (fleet) =>
-      opened.sim.seed(fleet.targets, fleet.clusters),
+      sim.seed(fleet.targets, fleet.clusters),
     )
-    const status = await opened.sim.status()
+    const status = await sim.status()
     if (options.format === 'json') io.stdout(`${JSON.stringify({ ...status, seeded: added }, null, 2)}\n`)
-    else io.stdout(formatStatus(status, opened.location, added))
+    else io.stdout(formatStatus(status, app.location, added))
     return 0
   } finally {
-    await opened.close()
+    await app.close()
   }
 }
 
@@ -75,18 +94,6 @@ function formatStatus(status: SimStatus, location: string, added: number): strin
   return `${lines.join('\n')}\n`
 }
 
-export interface SimFaultOptions extends SimCommon {
-  readonly kind?: string
-  readonly target?: string
-  readonly region?: string
-  readonly rate?: string
-  readonly latencyMs?: number
-  /** Seconds the fault lasts. */
-  readonly for?: number
-  readonly clear?: boolean
-  readonly id?: string
-}
-
 /** `flotilla sim fault`: injects a fault (or clears faults with `--clear`). */
 export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Promise<number> {
   if (options.target !== undefined && options.region !== undefined) {
@@ -103,14 +110,15 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
     scope = { kind: 'region', name: options.region }
   }
   const fault = options.clear ? undefined : checkFault(options, scope)
-  const opened = await openFleetStore(options, io.cwd)
+  const app = await openCliApplication(options, io)
   try {
+    const sim = simulatorIn(app)
     if (fault === undefined) {
-      const cleared = await opened.sim.clearFaults({
+      const cleared = await sim.clearFaults({
         ...(options.id ? { id: options.id } : {}),
         ...(options.target !== undefined || options.region !== undefined ? { scope } : {}),
       })
-      await audit(opened, 'sim-fault-clear', scopeName(scope), { cleared })
+      await audit(app, 'sim-fault-clear', scopeName(scope), { cleared })
       io.stdout(
         options.format === 'json'
           ? `${JSON.stringify({ cleared })}\n`
@@ -119,8 +127,7 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
       return 0
     }
     const { kind, rate } = fault
-    await opened.sim.seed(fleet?.targets ?? [])
-    const result = await opened.sim.addFault(
+    const result = await sim.addFault(
       {
         scope,
         kind,
@@ -130,7 +137,7 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
       },
       fleet?.targets ?? [],
     )
-    await audit(opened, 'sim-fault', scopeName(scope), {
+    await audit(app, 'sim-fault', scopeName(scope), {
       kind,
       rate,
       ...(result.fault ? { id: result.fault.id } : {}),
@@ -145,7 +152,7 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
       )
     return 0
   } finally {
-    await opened.close()
+    await app.close()
   }
 }
 
@@ -186,13 +193,8 @@ function scopeName(scope: FaultScope): string {
       : `region ${scope.name}`
 }
 
-async function audit(
-  opened: Awaited<ReturnType<typeof openFleetStore>>,
-  action: string,
-  subject: string,
-  detail: Record<string, unknown>,
-) {
-  await appendAuditEntry(opened.store.db, {
+async function audit(app: Application, action: string, subject: string, detail: Record<string, unknown>) {
+  await appendAuditEntry(app.db, {
     actor: cliActor(),
     action,
     subject,
@@ -202,21 +204,17 @@ async function audit(
 }
 
 /** `flotilla sim reset`: forgets the simulated fleet (stacks, zones, objects, faults, its snapshots). */
-export async function simResetCommand(options: SimCommon, io: CliIo): Promise<number> {
-  const opened = await openFleetStore(options, io.cwd)
+export async function simResetCommand(options: SimResetOptions, io: CliIo): Promise<number> {
+  const app = await openCliApplication(options, io)
   try {
-    await opened.sim.reset()
-    await audit(opened, 'sim-reset', 'sim', {})
+    const sim = simulatorIn(app)
+    await sim.reset()
+    await audit(app, 'sim-reset', 'sim', {})
     io.stdout('The simulated fleet is empty again; it is seeded from the inventory on next use.\n')
     return 0
   } finally {
-    await opened.close()
+    await app.close()
   }
-}
-
-export interface SimImageOptions extends SimCommon {
-  /** Image references to push to the simulated registry. */
-  readonly add?: readonly string[]
 }
 
 /**
@@ -224,16 +222,17 @@ export interface SimImageOptions extends SimCommon {
  * clusters' nodes can pull them; without `--add`, says which images it has besides the built-in ones.
  */
 export async function simImageCommand(options: SimImageOptions, io: CliIo): Promise<number> {
-  const opened = await openFleetStore(options, io.cwd)
+  const app = await openCliApplication(options, io)
   try {
+    const sim = simulatorIn(app)
     const added = options.add ?? []
     if (added.length > 0) {
-      const pushed = await opened.sim.pushImages(added)
-      await audit(opened, 'sim-image', 'sim', { images: pushed })
+      const pushed = await sim.pushImages(added)
+      await audit(app, 'sim-image', 'sim', { images: pushed })
       for (const image of pushed) io.stdout(`Pushed ${image} to the simulated registry.\n`)
       return 0
     }
-    const images = await opened.sim.pushedImages()
+    const images = await sim.pushedImages()
     io.stdout(
       options.format === 'json'
         ? `${JSON.stringify(images)}\n`
@@ -243,12 +242,8 @@ export async function simImageCommand(options: SimImageOptions, io: CliIo): Prom
     )
     return 0
   } finally {
-    await opened.close()
+    await app.close()
   }
-}
-
-export interface SimSettingsOptions extends SimCommon {
-  readonly latencyScale?: string
 }
 
 /** `flotilla sim settings [--latency-scale X]`: shows or changes the simulator's settings. */
@@ -257,12 +252,13 @@ export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo)
   if (scale !== undefined && (!Number.isFinite(scale) || scale < 0 || scale > 100)) {
     throw new InputError(`--latency-scale "${options.latencyScale}" must be a number from 0 (instant) to 100`)
   }
-  const opened = await openFleetStore(options, io.cwd)
+  const app = await openCliApplication(options, io)
   try {
-    let settings = await opened.sim.settings()
+    const sim = simulatorIn(app)
+    let settings = await sim.settings()
     if (scale !== undefined) {
-      settings = await opened.sim.updateSettings({ latencyScale: scale })
-      await audit(opened, 'sim-settings', 'sim', { latencyScale: scale })
+      settings = await sim.updateSettings({ latencyScale: scale })
+      await audit(app, 'sim-settings', 'sim', { latencyScale: scale })
     }
     io.stdout(
       options.format === 'json'
@@ -271,22 +267,16 @@ export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo)
     )
     return 0
   } finally {
-    await opened.close()
+    await app.close()
   }
 }
 
-export interface SimServeOptions extends StoreOptions {
-  readonly host?: string
-  readonly dnsPort?: number
-  /** TCP port of the AWS-compatible endpoint (CloudFormation, Route 53, STS). @default any free port */
-  readonly awsPort?: number
-  /** TCP port of the Kubernetes-compatible API, every cluster under `/clusters/<id>`. @default any free port */
-  readonly kubernetesPort?: number
-  /** TCP port of the Prometheus metrics endpoint. @default any free port */
-  readonly metricsPort?: number
-  /** How often to pick up changes from the store, in milliseconds. */
-  readonly refreshMs?: number
-}
+/**
+ * What `sim serve` runs with: its declared options — each may be left out by a caller in this
+ * process (a test), defaults apply — and how often it picks up changes from the store
+ * (milliseconds, not a flag). @default 500 ms
+ */
+export type SimServeRun = Partial<SimServeOptions> & { readonly refreshMs?: number }
 
 /**
  * `flotilla sim serve`: serves the simulator's endpoints in the foreground — its DNS server, its
@@ -298,14 +288,15 @@ export interface SimServeOptions extends StoreOptions {
  * or when `signal` aborts.
  */
 export async function simServeCommand(
-  options: SimServeOptions,
+  options: SimServeRun,
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const opened = await openFleetStore(options, io.cwd)
+  const app = await openCliApplication(options, io)
   try {
-    await seedFromRepository({ ...options }, io, (fleet) => opened.sim.seed(fleet.targets, fleet.clusters))
-    let zones = await opened.sim.zones()
+    const sim = simulatorIn(app)
+    await seedFromRepository({ ...options }, io, (fleet) => sim.seed(fleet.targets, fleet.clusters))
+    let zones = await sim.zones()
     const lookup = { findZone: (name: string) => zones.findZone(name) }
     const host = options.host ?? '127.0.0.1'
     const port = options.dnsPort ?? 0
@@ -313,7 +304,7 @@ export async function simServeCommand(
       throw listenError(error, host, port, 'UDP', '--dns-port')
     })
     const awsPort = options.awsPort ?? 0
-    const aws = await startAwsServer({ host, port: awsPort, db: opened.store.db, sim: opened.sim }).catch(
+    const aws = await startAwsServer({ host, port: awsPort, db: app.db, sim }).catch(
       async (error: unknown) => {
         await server.close()
         throw listenError(error, host, awsPort, 'TCP', '--aws-port')
@@ -323,8 +314,8 @@ export async function simServeCommand(
     const kubernetes = await startKubernetesServer({
       host,
       port: kubernetesPort,
-      db: opened.store.db,
-      sim: opened.sim,
+      db: app.db,
+      sim,
     }).catch(async (error: unknown) => {
       await Promise.all([server.close(), aws.close()])
       throw listenError(error, host, kubernetesPort, 'TCP', '--kubernetes-port')
@@ -333,7 +324,7 @@ export async function simServeCommand(
     const metrics = await startMetricsServer({
       host,
       port: metricsPort,
-      metrics: new SimServiceMetrics({ db: opened.store.db, sim: opened.sim }),
+      metrics: new SimServiceMetrics({ db: app.db, sim }),
     }).catch(async (error: unknown) => {
       await Promise.all([server.close(), aws.close(), kubernetes.close()])
       throw listenError(error, host, metricsPort, 'TCP', '--metrics-port')
@@ -350,8 +341,8 @@ export async function simServeCommand(
       await untilStopped(
         options.refreshMs ?? 500,
         async () => {
-          await opened.sim.settle()
-          zones = await opened.sim.zones()
+          await sim.settle()
+          zones = await sim.zones()
         },
         signal,
       )
@@ -360,7 +351,7 @@ export async function simServeCommand(
     }
     return 0
   } finally {
-    await opened.close()
+    await app.close()
   }
 }
 

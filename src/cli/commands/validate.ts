@@ -1,21 +1,17 @@
 import { formatDiagnostic } from '../../core/diagnostics.ts'
-import { loadFleet } from '../../core/load/load-fleet.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
-import { describeSource } from '../../core/source/source.ts'
-import type { CliIo, Format } from '../io.ts'
-import { type RepositoryOptions, readSource } from '../repository.ts'
-
-export interface ValidateOptions extends RepositoryOptions {
-  readonly format?: Format
-}
+import { describeSource } from '../../core/model/source.ts'
+import { loadWithParseCache } from '../cached-load.ts'
+import type { ValidateOptions } from '../declarations.ts'
+import type { CliIo } from '../io.ts'
 
 /**
  * `flotilla validate`: loads everything, renders every target, and prints every problem as
- * `file:line:col: message`. Returns exit code 1 when there is any error.
+ * `file:line:col: message`. Returns exit code 1 when there is any error. Files parsed by an
+ * earlier run are read back from the parse cache in `<repo>/.flotilla/cache/` (validation.md).
  */
 export async function validateCommand(options: ValidateOptions, io: CliIo): Promise<number> {
-  const source = await readSource(options, io.cwd)
-  const result = loadFleet(source)
+  const { source, result } = await loadWithParseCache(options, io.cwd)
   const errors = result.ok ? [] : result.errors
   const { warnings } = result
   if (options.format === 'json') {

@@ -1,4 +1,4 @@
-import type { RenderedStack } from '../render/desired-state.ts'
+import type { RenderedStack } from '../model/desired-state.ts'
 import { toLongForm } from '../yaml/cfn-tags.ts'
 import { asObject, type EvaluatedTemplate, evaluateTemplate } from './evaluate.ts'
 

@@ -2,9 +2,9 @@ import { describe, expect, test } from 'vitest'
 import { BASE_FILES, fixtureSource, writeFixtureDir } from '../../../test/support/fixture-fleet.ts'
 import { commitFiles, gitFixture } from '../../../test/support/git-fixture.ts'
 import { errorsFor } from '../../../test/support/load-fleet-helpers.ts'
+import { readDirectorySource } from '../../source/directory.ts'
+import { readRevisionSource } from '../../source/git.ts'
 import { formatDiagnostic } from '../diagnostics.ts'
-import { readDirectorySource } from '../source/directory.ts'
-import { readRevisionSource } from '../source/git.ts'
 import { loadFleet } from './load-fleet.ts'
 
 describe('top-level entries that look like part of the repository', () => {

@@ -1,5 +1,5 @@
 import { DiagnosticSink } from '../diagnostics.ts'
-import type { FleetSource } from '../source/source.ts'
+import type { FleetSource } from '../model/source.ts'
 import { closest } from '../suggest.ts'
 import { findInvisibleCharacters, invisibleCharacterMessage } from '../yaml/characters.ts'
 import { findConfusableWords } from '../yaml/confusables.ts'

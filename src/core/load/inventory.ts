@@ -156,9 +156,10 @@ export function loadInventory(
   const clusters = checkUnique(clusterList, (c) => c.id, 'cluster id', sink)
   checkUnique(clusterList, (c) => c.alias, 'cluster alias', sink)
 
+  const clusterTargets = [...clusters.values()].sort(byId).map((c) => clusterTarget(c, configDefaults))
   const targets: Target[] = [
-    ...[...accounts.values()].sort(byId).map(accountTarget),
-    ...[...clusters.values()].sort(byId).map((c) => clusterTarget(c, configDefaults)),
+    ...[...accounts.values()].sort(byId).map((a) => accountTarget(a, clusterTargets)),
+    ...clusterTargets,
   ]
   return { teams, accounts, clusters, targets }
 }
@@ -167,7 +168,10 @@ function byId(a: { id: string }, b: { id: string }): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-function accountTarget(a: LoadedAccount): Target {
+function accountTarget(a: LoadedAccount, clusterTargets: readonly Target[]): Target {
+  const clusters = clusterTargets
+    .filter((c) => c.account === a.id)
+    .map((c) => ({ id: c.id, region: c.regions[0]!, config: c.config }))
   return {
     id: a.id,
     kind: 'account',
@@ -183,6 +187,7 @@ function accountTarget(a: LoadedAccount): Target {
     regions: a.regions,
     tags: a.tags,
     config: a.config,
+    ...(clusters.length > 0 ? { clusters } : {}),
     at: a.at,
   }
 }
@@ -217,6 +222,8 @@ function clusterTarget(c: LoadedCluster, defaults: ConfigDefaults | undefined): 
     tags: c.tags,
     config: clusterConfig(c, defaults),
     ...(c.apiServer !== undefined ? { apiServer: c.apiServer } : {}),
+    kubernetesVersion: c.kubernetesVersion,
+    nodePools: c.nodePools,
     at: c.at,
   }
 }

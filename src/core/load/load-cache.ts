@@ -1,13 +1,24 @@
-import type { Diagnostic } from '../diagnostics.ts'
 import type { StackTemplate } from '../model/fleet-model.ts'
-import type { TemplateNode } from '../render/template-node.ts'
-import type { ParsedDocument, ParsedFile } from '../yaml/parse.ts'
+import type { TemplateNode } from '../model/template-node.ts'
+import type { RenderCache } from '../render/render-fleet.ts'
+import type { ParsedDocument } from '../yaml/parse.ts'
+import { decodeParseOutcome, encodeParseOutcome, type ParseOutcome } from '../yaml/parsed-codec.ts'
 
 /** What parsing one file produced: the file (when it had no error) and its diagnostics, to replay. */
-export interface CachedParse {
-  readonly file: ParsedFile | undefined
-  readonly errors: readonly Diagnostic[]
-  readonly warnings: readonly Diagnostic[]
+export type CachedParse = ParseOutcome
+
+/**
+ * Parses kept beyond this process (`.flotilla/cache/`, kept by `source/parse-store.ts`), by path
+ * and text: what the load reads before parsing a file, and gives each file it had to parse. Both
+ * calls are synchronous: the store reads its entries ahead and writes them after the load, so
+ * loading stays free of I/O. Entries are stored parses (`yaml/parsed-codec.ts`); one that does not
+ * read back is ignored.
+ */
+export interface ParseStore {
+  /** The stored parse of this file, if any. */
+  read(path: string, text: string): string | undefined
+  /** Keeps the parse of a file that was not stored. */
+  write(path: string, text: string, encoded: string): void
 }
 
 /**
@@ -21,7 +32,8 @@ export interface CachedParse {
  * long-running process that loads revision after revision does not grow without bound; the other
  * entries are weakly held and go with the documents they belong to.
  */
-export class LoadCache {
+export class LoadCache implements RenderCache {
+  private readonly store: ParseStore | undefined
   private current = new Map<string, CachedParse>()
   private previous = new Map<string, CachedParse>()
   /** Compiled stack templates by parsed document (valid ones only). */
@@ -30,6 +42,11 @@ export class LoadCache {
   readonly manifestBodies = new WeakMap<ParsedDocument, Map<boolean, TemplateNode>>()
   /** Rendered results by template (or template set) and the key of everything they were rendered from. */
   readonly renders = new WeakMap<object, Map<string, unknown>>()
+
+  /** A cache of this process, backed by `store` when given (parses that outlive the process). */
+  constructor(options: { readonly store?: ParseStore } = {}) {
+    this.store = options.store
+  }
 
   /** Starts a load: parse results not used by this load or the one before it are dropped after. */
   beginLoad(): void {
@@ -40,13 +57,22 @@ export class LoadCache {
   /** The cached parse of a file with this path and text, if any (and keeps it for this load). */
   parsed(path: string, text: string): CachedParse | undefined {
     const key = `${path}\0${text}`
-    const hit = this.current.get(key) ?? this.previous.get(key)
+    let hit = this.current.get(key) ?? this.previous.get(key)
+    if (!hit) {
+      const stored = this.store?.read(path, text)
+      hit = stored === undefined ? undefined : decodeParseOutcome(stored, path, text)
+    }
     if (hit) this.current.set(key, hit)
     return hit
   }
 
+  /** Remembers the parse of a file (and gives it to the store, when there is one). */
   rememberParse(path: string, text: string, result: CachedParse): void {
     this.current.set(`${path}\0${text}`, result)
+    if (this.store) {
+      const encoded = encodeParseOutcome(result)
+      if (encoded !== undefined) this.store.write(path, text, encoded)
+    }
   }
 
   /** The result of rendering `template` from inputs summarised by `key`, if rendered before. */

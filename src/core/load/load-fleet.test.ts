@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { BASE_FILES } from '../../../test/support/fixture-fleet.ts'
 import { edit, errorsFor, loadInvalid, loadValid } from '../../../test/support/load-fleet-helpers.ts'
 import { compareDiagnostics, formatDiagnostic } from '../diagnostics.ts'
-import { memorySource } from '../source/source.ts'
+import { memorySource } from '../model/source.ts'
 import { loadFleet } from './load-fleet.ts'
 
 const FLEET = 'fleet.yaml'
@@ -208,5 +208,37 @@ describe('loadFleet: fleet.yaml', () => {
       limits: { maxDeletes: 10, maxShrinkPercent: 10 },
       at: { file: 'fleet.yaml', line: 1, col: 1 },
     })
+  })
+})
+
+describe('loadFleet: rendering only some targets (render --target)', () => {
+  test('renders the selected target alone, the same as a full load renders it', () => {
+    const full = loadFleet(memorySource(BASE_FILES))
+    const rendered: string[] = []
+    const one = loadFleet(memorySource(BASE_FILES), {
+      renderOnly: (t) => {
+        rendered.push(t.id)
+        return t.name === 'teapot-prod'
+      },
+    })
+    if (!full.ok || !one.ok) throw new Error('the fixture loads')
+    // Every target is asked about once; only the selected one is in the desired state.
+    expect(rendered).toEqual(full.fleet.targets.map((t) => t.id))
+    expect([...one.fleet.desired.keys()]).toEqual(['111111111111'])
+    expect(one.fleet.desired.get('111111111111')).toEqual(full.fleet.desired.get('111111111111'))
+    expect(one.fleet.stageOf).toEqual(full.fleet.stageOf)
+  })
+
+  test("another target's render error does not stop it; a schema error anywhere does", () => {
+    const broken = {
+      ...BASE_FILES,
+      'cluster/manifests/ingress/deployment.yaml': BASE_FILES[
+        'cluster/manifests/ingress/deployment.yaml'
+      ]!.replace('  name: ingress\n', ''),
+    }
+    expect(loadFleet(memorySource(broken)).ok).toBe(false)
+    expect(loadFleet(memorySource(broken), { renderOnly: (t) => t.kind === 'account' }).ok).toBe(true)
+    const misspelt = { ...BASE_FILES, 'fleet.yaml': `${BASE_FILES['fleet.yaml']}colour: blue\n` }
+    expect(loadFleet(memorySource(misspelt), { renderOnly: (t) => t.kind === 'account' }).ok).toBe(false)
   })
 })

@@ -1,10 +1,10 @@
 import { type Diagnostic, DiagnosticSink } from '../diagnostics.ts'
 import { configDefaultsSchema } from '../model/cluster-config.ts'
+import type { DesiredState } from '../model/desired-state.ts'
 import { fleetSettingsSchema } from '../model/fleet.ts'
-import type { Fleet } from '../model/fleet-model.ts'
-import type { DesiredState } from '../render/desired-state.ts'
+import type { Fleet, Target } from '../model/fleet-model.ts'
+import type { FleetSource } from '../model/source.ts'
 import { renderFleet } from '../render/render-fleet.ts'
-import type { FleetSource } from '../source/source.ts'
 import { checkGateTemplates } from '../validate/gates.ts'
 import { assignStages } from '../validate/stages.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
@@ -24,6 +24,13 @@ export interface LoadOptions {
    * files are not parsed, compiled or rendered again. @default no sharing
    */
   readonly cache?: LoadCache
+  /**
+   * Renders only the targets this selects (`flotilla render --target`): the fleet's `desired` then
+   * holds those alone, and what concerns only the whole fleet's rollout — the gates' templates — is
+   * not checked. Everything is still parsed and checked against the schemas, and every target
+   * assigned its stage. @default every target is rendered, and everything checked
+   */
+  readonly renderOnly?: (target: Target) => boolean
 }
 
 /** The outcome of loading a repository: a complete, valid fleet, or every error found. Never half of one. */
@@ -38,7 +45,7 @@ export type LoadResult =
  * only when there is none. Pure: the source is already in memory.
  */
 export function loadFleet(source: FleetSource, options: LoadOptions = {}): LoadResult {
-  const { cache } = options
+  const { cache, renderOnly } = options
   cache?.beginLoad()
   const sink = new DiagnosticSink()
   const { byRole, components, unreadable } = collectFiles(source, sink, cache)
@@ -69,11 +76,16 @@ export function loadFleet(source: FleetSource, options: LoadOptions = {}): LoadR
     // Without the config defaults every cluster would miss config items: errors that are not there.
     if (rollout) {
       stageOf = assignStages(rollout, inventory.targets, settings, sink)
-      if (configDefaults)
+      if (configDefaults && !renderOnly)
         checkGateTemplates(rollout, stageOf, inventory.targets, inventory.accounts, settings, sink)
     }
     if (configDefaults)
-      desired = renderFleet({ settings, ...inventory, stacks, components: loadedComponents }, sink, cache)
+      desired = renderFleet(
+        { settings, ...inventory, stacks, components: loadedComponents },
+        sink,
+        cache,
+        renderOnly,
+      )
   }
 
   const { errors, warnings } = sink.sorted()

@@ -1,7 +1,7 @@
 import type { DiagnosticSink } from '../diagnostics.ts'
+import { BUILTIN_RULE_EFFECTS, EFFECT_STRENGTH, VALIDATION_RULES } from '../model/effects.ts'
 import type { BuiltinOverride, LoadedPolicyRule } from '../model/fleet-model.ts'
 import { policyFileSchema } from '../model/policy.ts'
-import { BUILTIN_RULE_EFFECTS, EFFECT_STRENGTH, VALIDATION_RULES } from '../policy/effects.ts'
 import { compileLocatedExpression } from '../render/compile.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
 import { checkSchema } from './schema-check.ts'

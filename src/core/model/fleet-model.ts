@@ -1,21 +1,17 @@
 import type { Location } from '../diagnostics.ts'
 import type { CompiledExpression } from '../expr/cel.ts'
-import type { DesiredState } from '../render/desired-state.ts'
-import type { TemplateNode } from '../render/template-node.ts'
-import type { SourceRef } from '../source/source.ts'
 import type { ConfigDefaults } from './cluster-config.ts'
-import type { Channel, Criticality, Environment } from './common.ts'
+import type { DesiredState } from './desired-state.ts'
 import type { FleetSettings } from './fleet.ts'
 import type { Gate, PolicyRule, RolloutSpec, Stage } from './index.ts'
 import type { Account, Cluster, Team } from './inventory.ts'
+import type { SourceRef } from './source.ts'
+import type { Sourced, Target } from './target.ts'
+import type { TemplateNode } from './template-node.ts'
 
-/** A value of the repository and where it was written. */
-export interface Sourced {
-  readonly at: Location
-}
-
-/** Config item values. */
-export type ConfigValue = string | number | boolean
+// The target types are in their own module, which the rendered desired state (a part of the
+// loaded fleet) can import without a cycle; re-exported here with the rest of the loaded fleet.
+export type { AccountCluster, ConfigValue, Sourced, Target } from './target.ts'
 
 /** A compiled CEL expression and where it was written. */
 export interface LocatedExpression {
@@ -36,32 +32,6 @@ export type LoadedCluster = Cluster &
     readonly tags: Record<string, string>
     readonly provider: string
   }
-
-/**
- * A target: something Flotilla deploys to. An account receives stacks; a cluster receives
- * manifests. The fields are the ones selectors, policies and rollout stages see as `target`.
- */
-export interface Target extends Sourced {
-  readonly id: string
-  readonly kind: 'account' | 'cluster'
-  /** The account's name or the cluster's alias. */
-  readonly name: string
-  readonly team: string
-  readonly environment: Environment
-  readonly criticality: Criticality
-  readonly channel: Channel
-  readonly group: string
-  readonly lifecycle: string
-  readonly provider: string
-  /** The account id: the account's own, or the one the cluster runs in. */
-  readonly account: string
-  readonly regions: readonly string[]
-  readonly tags: Readonly<Record<string, string>>
-  /** Merged config items (for clusters: config-defaults under the cluster's own). */
-  readonly config: Readonly<Record<string, ConfigValue>>
-  /** A cluster's API server URL from the inventory (`apiServer`), for the kubernetes provider. */
-  readonly apiServer?: string
-}
 
 /** A stack template from `stacks/*.yaml`, compiled once and rendered per account and region. */
 export interface StackTemplate extends Sourced {

@@ -45,6 +45,24 @@ export const fleetSettingsSchema = z
       .prefault({})
       .describe('Safety limits.'),
     nodeRotation: nodeRotationSchema,
+    trust: z
+      .strictObject({
+        branch: z
+          .string()
+          .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/, { message: 'expected a branch name such as main' })
+          .default('main')
+          .describe(
+            'The trusted branch: the rules (policies, rollout.yaml, protect, limits) of its tip judge every change, with those of the change itself, strictest wins.',
+          ),
+        owners: z
+          .array(slug)
+          .default([])
+          .describe(
+            'Teams whose members may approve a governance change (policies/, rollout.yaml, the protective settings of fleet.yaml), besides admins.',
+          ),
+      })
+      .prefault({})
+      .describe('Which revision is trusted to judge changes, and who owns the rules.'),
   })
   .describe('fleet.yaml: fleet-wide settings.')
 

@@ -69,7 +69,7 @@ export const policyTestFindingSchema = z.strictObject({
     .string()
     .min(1)
     .describe(
-      'The rule: a policy name, a built-in safety rule (protected-destroy, delete-budget, …), policy-error, stale-approval or approval-mismatch.',
+      'The rule: a policy name, a built-in safety rule (protected-destroy, delete-budget, …), policy-error, stale-approval, approval-mismatch or approval-not-exact.',
     ),
   effect: z.enum(POLICY_EFFECTS),
   addresses: z

@@ -8,10 +8,11 @@
  * reviewer must learn it now, not halfway through a stage. Where the cloud is gentler than the
  * prediction, or the two merely differ, the finding warns.
  */
+
+import type { Change, CloudPreviewSummary, CloudView, Finding, FindingEffect, Plan } from '../model/plan.ts'
 import type { PreviewedChange, StackPreview } from '../provider/port.ts'
 import { STACK_TYPE } from './diff-stacks.ts'
 import { verdictOf } from './plan-fleet.ts'
-import type { Change, CloudPreviewSummary, CloudView, Finding, FindingEffect, Plan } from './plan-model.ts'
 
 /** The rule id of the findings of a cloud preview. */
 export const CLOUD_PREVIEW_RULE = 'cloud-preview'

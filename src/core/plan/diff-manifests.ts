@@ -1,7 +1,7 @@
-import type { RenderedManifest } from '../render/desired-state.ts'
+import type { RenderedManifest } from '../model/desired-state.ts'
+import type { Change, PropertyChange } from '../model/plan.ts'
 import { kubernetesReplacement } from '../resource-types/kubernetes.ts'
 import { claimsDeletedWith } from './kubernetes-cascades.ts'
-import type { Change, PropertyChange } from './plan-model.ts'
 import { diffValues, formatPath } from './value-diff.ts'
 
 /**

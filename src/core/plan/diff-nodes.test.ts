@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
+import type { ClusterNodes, NodePoolState, NodeState } from '../model/desired-state.ts'
 import type { RotationLimits } from '../model/node-rotation.ts'
-import type { ClusterNodes, NodePoolState, NodeState } from '../render/desired-state.ts'
 import {
   CONTROL_PLANE_TYPE,
   controlPlaneAddress,

@@ -1,10 +1,14 @@
-import type { ClusterNodes, NodePoolState, NodeState } from '../render/desired-state.ts'
-import type { Change, PropertyChange, Rotation } from './plan-model.ts'
+import type { ClusterNodes, NodePoolState, NodeState } from '../model/desired-state.ts'
+import {
+  type Change,
+  CONTROL_PLANE_TYPE,
+  NODE_POOL_TYPE,
+  type PropertyChange,
+  type Rotation,
+} from '../model/plan.ts'
 
-/** The type of a cluster's control plane in plans. */
-export const CONTROL_PLANE_TYPE = 'flotilla.dev/v1/ControlPlane'
-/** The type of a node pool in plans. */
-export const NODE_POOL_TYPE = 'flotilla.dev/v1/NodePool'
+// Defined with the plan model (policies name them too); re-exported for the differ's callers.
+export { CONTROL_PLANE_TYPE, NODE_POOL_TYPE } from '../model/plan.ts'
 
 /** The address of a cluster's control plane: `<cluster>/_/ControlPlane/control-plane`. */
 export const controlPlaneAddress = (cluster: string) => `${cluster}/_/ControlPlane/control-plane`

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import type { RenderedStack } from '../render/desired-state.ts'
+import type { RenderedStack } from '../model/desired-state.ts'
 import { diffStacks } from './diff-stacks.ts'
 import { protectedTypes } from './protected.ts'
 

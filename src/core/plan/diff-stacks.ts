@@ -1,13 +1,13 @@
 import { asObject, type EvaluatedTemplate, isKnown, referencedResources } from '../cloudformation/evaluate.ts'
 import { evaluateStack, longFormTemplate } from '../cloudformation/evaluate-stack.ts'
-import type { RenderedStack } from '../render/desired-state.ts'
+import type { RenderedStack } from '../model/desired-state.ts'
+import { type Change, type PropertyChange, type Replacement, STACK_TYPE } from '../model/plan.ts'
 import { replacementOf } from '../resource-types/aws.ts'
 import { moveStatus, previousAddress } from './moved-from.ts'
-import type { Change, PropertyChange, Replacement } from './plan-model.ts'
 import { diffValues, formatPath } from './value-diff.ts'
 
-/** The type of the change that stands for a stack itself (its parameters and non-resource sections). */
-export const STACK_TYPE = 'AWS::CloudFormation::Stack'
+// Defined with the plan model (policies name it too); re-exported for the differ's callers.
+export { STACK_TYPE } from '../model/plan.ts'
 
 type Resource = { Type?: unknown; Properties?: unknown; [attribute: string]: unknown }
 

@@ -8,7 +8,8 @@ import {
   validPlan,
 } from '../../../test/support/cluster-states.ts'
 import { formatDiagnostic } from '../diagnostics.ts'
-import { addressParts, apiGroupOf, clusterCascades } from './kubernetes-cascades.ts'
+import { addressParts } from '../model/plan.ts'
+import { apiGroupOf, clusterCascades } from './kubernetes-cascades.ts'
 
 const [C1, C2, C3, C4] = clusterIds(4) as [string, string, string, string]
 

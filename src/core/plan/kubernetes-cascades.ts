@@ -1,6 +1,7 @@
 import type { Diagnostic, Location } from '../diagnostics.ts'
+import type { RenderedManifest } from '../model/desired-state.ts'
+import { addressParts } from '../model/plan.ts'
 import type { FleetState } from '../policy/plan-context.ts'
-import type { RenderedManifest } from '../render/desired-state.ts'
 
 /**
  * Namespaces every cluster has from the start and that the API server refuses to delete: objects
@@ -12,17 +13,6 @@ export const BUILTIN_NAMESPACES: ReadonlySet<string> = new Set([
   'kube-public',
   'kube-node-lease',
 ])
-
-/** The parts of a manifest's address: `<cluster>/<namespace|_>/<Kind>/<name>`. */
-export function addressParts(address: string): { namespace: string; kind: string; name: string } {
-  // From the end: a cluster id has no slash today, but names, kinds and namespaces never have one.
-  const parts = address.split('/')
-  return {
-    namespace: parts[parts.length - 3] ?? '',
-    kind: parts[parts.length - 2] ?? '',
-    name: parts[parts.length - 1] ?? '',
-  }
-}
 
 /** The API group of an `apiVersion`: `apps` of `apps/v1`, `''` (the core group) of `v1`. */
 export function apiGroupOf(apiVersion: unknown): string {

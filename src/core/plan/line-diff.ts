@@ -1,5 +1,5 @@
 import { structuredPatch } from 'diff'
-import type { PropertyChange, Replacement } from './plan-model.ts'
+import type { PropertyChange, Replacement } from '../model/plan.ts'
 import { diffValues, formatPath } from './value-diff.ts'
 
 /**

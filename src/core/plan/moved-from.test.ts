@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import type { RenderedStack } from '../render/desired-state.ts'
+import type { RenderedStack } from '../model/desired-state.ts'
 import { checkMovedFrom, moveStatus } from './moved-from.ts'
 
 const at = { file: 'stacks/dns.yaml', line: 4, col: 14 }

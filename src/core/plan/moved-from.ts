@@ -1,5 +1,5 @@
 import type { Diagnostic, Location } from '../diagnostics.ts'
-import type { RenderedStack } from '../render/desired-state.ts'
+import type { RenderedStack } from '../model/desired-state.ts'
 
 /**
  * What a head stack's `MovedFrom` does in one account and region:

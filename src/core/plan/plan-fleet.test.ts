@@ -4,10 +4,10 @@ import { edit } from '../../../test/support/load-fleet-helpers.ts'
 import { formatDiagnostic } from '../diagnostics.ts'
 import { loadFleet } from '../load/load-fleet.ts'
 import type { Fleet } from '../model/fleet-model.ts'
+import type { Plan } from '../model/plan.ts'
 import { protectedDestroy } from '../policy/builtin/protected-destroy.ts'
 import { RuleRegistry } from '../policy/rules.ts'
 import { fleetState, type PlanOutcome, planFleet, strictestSettings } from './plan-fleet.ts'
-import type { Plan } from './plan-model.ts'
 
 type Overrides = Readonly<Record<string, string | null>>
 

@@ -1,17 +1,32 @@
 import { compareDiagnostics, type Diagnostic } from '../diagnostics.ts'
+import type { RenderedStack } from '../model/desired-state.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { Fleet, Target } from '../model/fleet-model.ts'
+import type {
+  Change,
+  Finding,
+  Plan,
+  PolicyTimeSource,
+  StageMove,
+  TargetPlan,
+  Verdict,
+} from '../model/plan.ts'
 import { type Approval, applyApprovals } from '../policy/approvals.ts'
 import { builtinRules } from '../policy/builtin/index.ts'
-import { type FleetState, type PlanContext, type PlanLimits, rolloutStages } from '../policy/plan-context.ts'
+import {
+  type FleetState,
+  type Governance,
+  type PlanContext,
+  type PlanLimits,
+  rolloutStages,
+  type TrustedView,
+} from '../policy/plan-context.ts'
 import type { RuleRegistry } from '../policy/rules.ts'
-import type { RenderedStack } from '../render/desired-state.ts'
 import { diffManifests } from './diff-manifests.ts'
 import { diffNodes } from './diff-nodes.ts'
 import { diffStacks } from './diff-stacks.ts'
 import { cascadeErrors } from './kubernetes-cascades.ts'
 import { checkMovedFrom } from './moved-from.ts'
-import type { Change, Finding, Plan, StageMove, TargetPlan, Verdict } from './plan-model.ts'
 import { protectedTypes } from './protected.ts'
 import { summarisePlan } from './summary.ts'
 
@@ -30,6 +45,17 @@ export interface PlanInput {
   readonly approvals?: readonly Approval[]
   /** What policies see as `now`. @default the current time */
   readonly now?: Date
+  /** The trusted revision's view of the targets, when it is neither side (policies judge it too). */
+  readonly trusted?: TrustedView
+  /** What the head edits of the trusted rules, and who owns them (`governance-change`). */
+  readonly governance?: Governance
+  /** Which revisions' rules judged the plan, for people to read (`main 1a2b3c4d5e6f (trusted)`). */
+  readonly judgedBy?: readonly string[]
+  /**
+   * Who set `now`, recorded with the plan. @default `what-if` when `now` is given (a time chosen
+   * by the reader), `clock` when it is not
+   */
+  readonly nowSource?: PolicyTimeSource
 }
 
 /** A plan, or the validation errors that make planning impossible (`invalid`). */
@@ -41,20 +67,21 @@ export type PlanOutcome =
 const REMOVABLE = new Set(['decommission-requested', 'decommissioned'])
 
 /**
- * The limits and protected types a plan is held to: the stricter of base and head, so that a
- * change cannot loosen the checks of the very plan that reviews it (raising maxDeletes or
- * dropping a protected type takes effect from the next plan on).
+ * The limits and protected types a plan is held to: the strictest of every revision that judges
+ * it (base and head, and the trusted revision), so that a change cannot loosen the checks of the
+ * very plan that reviews it (raising maxDeletes or dropping a protected type takes effect from the
+ * next plan on).
  */
-export function strictestSettings(
-  base: Pick<FleetSettings, 'limits' | 'protect'>,
-  head: Pick<FleetSettings, 'limits' | 'protect'>,
-): { limits: PlanLimits; protect: string[] } {
+export function strictestSettings(...sides: readonly Pick<FleetSettings, 'limits' | 'protect'>[]): {
+  limits: PlanLimits
+  protect: string[]
+} {
   return {
     limits: {
-      maxDeletes: Math.min(base.limits.maxDeletes, head.limits.maxDeletes),
-      maxShrinkPercent: Math.min(base.limits.maxShrinkPercent, head.limits.maxShrinkPercent),
+      maxDeletes: Math.min(...sides.map((s) => s.limits.maxDeletes)),
+      maxShrinkPercent: Math.min(...sides.map((s) => s.limits.maxShrinkPercent)),
     },
-    protect: [...new Set([...base.protect, ...head.protect])].sort(),
+    protect: [...new Set(sides.flatMap((s) => s.protect))].sort(),
   }
 }
 
@@ -126,7 +153,13 @@ export function planFleet(input: PlanInput): PlanOutcome {
     targets,
     summary,
     now: input.now ?? new Date(),
+    ...(input.trusted ? { trusted: input.trusted } : {}),
+    ...(input.governance ? { governance: input.governance } : {}),
   }
+  const policyTime = {
+    at: context.now.toISOString(),
+    source: input.nowSource ?? (input.now ? 'what-if' : 'clock'),
+  } as const
   const ruleFindings = (input.rules ?? builtinRules()).evaluate(context)
   const approvals = applyApprovals(ruleFindings, input.approvals ?? [])
   const findings = [...ruleFindings, ...approvals.findings]
@@ -144,6 +177,8 @@ export function planFleet(input: PlanInput): PlanOutcome {
         ? { approvals: { given: approvals.given, unmet: approvals.unmet } }
         : {}),
       targets,
+      ...(input.judgedBy ? { judgedBy: input.judgedBy } : {}),
+      policyTime,
     },
   }
 }

@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest'
 import { BASE_FILES } from '../../../test/support/fixture-fleet.ts'
 import { edit, loadValid, type Overrides } from '../../../test/support/load-fleet-helpers.ts'
 import { formatDiagnostic } from '../diagnostics.ts'
+import type { Plan } from '../model/plan.ts'
 import { parseApproval } from '../policy/approvals.ts'
-import type { Plan } from './plan-model.ts'
 import { planRevisions } from './plan-revisions.ts'
 
 const NOW = new Date('2026-11-10T10:00:00Z')
@@ -51,7 +51,7 @@ describe('planRevisions', () => {
     ).not.toContain('protected-destroy')
   })
 
-  test("applies the head's policies, and the approvals given", () => {
+  test("applies the head's and the base's policies, and the approvals given", () => {
     const denyAll = {
       'policies/no-changes.yaml': `- name: no-changes
   description: nothing changes today
@@ -67,8 +67,13 @@ describe('planRevisions', () => {
     const gated = plan(denyAll, { ...denyAll, ...change })
     expect(gated.verdict).toBe('requires-approval')
     expect(gated.findings.map((f) => f.rule)).toContain('no-changes')
-    // The base's policies are not the ones that judge the change.
-    expect(plan(denyAll, change).verdict).toBe('allowed')
+    // A change that deletes the policy is still judged by it (the base's rules judge too), and
+    // the deletion is itself a governance change.
+    const deleting = plan(denyAll, change)
+    expect(deleting.verdict).toBe('requires-approval')
+    expect(deleting.findings.map((f) => f.rule)).toEqual(
+      expect.arrayContaining(['no-changes', 'governance-change']),
+    )
     const approved = plan(
       denyAll,
       { ...denyAll, ...change },

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { CHANGE_ACTIONS, type Plan } from './plan-model.ts'
+import { CHANGE_ACTIONS, type Plan, POLICY_TIME_SOURCES } from '../model/plan.ts'
 
 // The zod schema of the JSON plan document (`flotilla plan --format json`). It mirrors
-// plan-model.ts field by field; the type assertions at the end of the file fail to compile when
+// model/plan.ts field by field; the type assertions at the end of the file fail to compile when
 // the two drift apart, and schema/plan.schema.json is generated from it.
 
 const count = z.int().min(0)
@@ -245,6 +245,23 @@ export const planSchema = z
       .describe('Present when approvals were given.'),
     targets: z.array(targetPlanSchema).describe('Targets with at least one change, sorted by id.'),
     cloudPreview: cloudPreviewSchema.exactOptional(),
+    judgedBy: z
+      .array(z.string())
+      .exactOptional()
+      .describe(
+        "Whose rules judged the plan, when the trusted revision is neither of its sides: its rules judge as well as the base's and the head's, strictest wins.",
+      ),
+    policyTime: z
+      .strictObject({
+        at: z.string().describe('The time, in ISO 8601.'),
+        source: z
+          .enum(POLICY_TIME_SOURCES)
+          .describe(
+            "clock: the clock of the machine that planned (the server's for the API); operator: fixed by the server's operator (flotilla serve --now); what-if: a read-only preview at a chosen time (plan --now), never started.",
+          ),
+      })
+      .exactOptional()
+      .describe('The time the policies saw as now, and who set it.'),
   })
   .describe('A Flotilla plan: what a change to the fleet repository does to the fleet.')
 

@@ -1,4 +1,3 @@
-import { describeSource } from '../source/source.ts'
 import type {
   ChangeAction,
   Finding,
@@ -8,7 +7,8 @@ import type {
   Rotation,
   TargetPlan,
   Verdict,
-} from './plan-model.ts'
+} from '../model/plan.ts'
+import { describeSource } from '../model/source.ts'
 
 /** Pieces shared by the text and markdown renderings of a plan. */
 

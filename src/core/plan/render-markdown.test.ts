@@ -9,7 +9,7 @@ import {
   planOf,
   prop,
 } from '../../../test/support/plan-fixtures.ts'
-import type { Plan } from './plan-model.ts'
+import type { Plan } from '../model/plan.ts'
 import { escapeMarkdown, GITHUB_COMMENT_LIMIT, renderPlanMarkdown } from './render-markdown.ts'
 
 function occurrences(text: string, part: string): number {

@@ -1,6 +1,6 @@
+import type { Change, Finding, Plan, PlanSide, TargetPlan } from '../model/plan.ts'
 import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
 import { cutRows, describeLineChange, type PropertyView, propertyViews, ROW_PREFIX } from './line-diff.ts'
-import type { Change, Finding, Plan, PlanSide, TargetPlan } from './plan-model.ts'
 import {
   ACTION_SYMBOLS,
   compareStrings,

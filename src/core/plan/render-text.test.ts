@@ -8,7 +8,7 @@ import {
   planOf,
   prop,
 } from '../../../test/support/plan-fixtures.ts'
-import type { Change, Plan } from './plan-model.ts'
+import type { Change, Plan } from '../model/plan.ts'
 import { relativeAddress, stableJson, wrapWords } from './render-common.ts'
 import { renderPlanText } from './render-text.ts'
 

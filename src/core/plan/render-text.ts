@@ -1,5 +1,3 @@
-import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
-import { cutRows, type DiffRow, describeLineChange, propertyViews, ROW_PREFIX } from './line-diff.ts'
 import type {
   Change,
   ChangeAction,
@@ -10,7 +8,9 @@ import type {
   StageMove,
   TargetPlan,
   Verdict,
-} from './plan-model.ts'
+} from '../model/plan.ts'
+import { cloudPreviewLine, describeCloud } from './cloud-preview.ts'
+import { cutRows, type DiffRow, describeLineChange, propertyViews, ROW_PREFIX } from './line-diff.ts'
 import {
   ACTION_SYMBOLS,
   compareStrings,

@@ -1,6 +1,6 @@
+import type { ChangeAction, PlanSummary, TargetPlan } from '../model/plan.ts'
 import { OPS_GROUP } from '../validate/stages.ts'
 import { STACK_TYPE } from './diff-stacks.ts'
-import type { ChangeAction, PlanSummary, TargetPlan } from './plan-model.ts'
 
 /**
  * The blast radius of a plan: how many targets change, by action, environment, criticality, team

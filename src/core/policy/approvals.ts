@@ -1,5 +1,5 @@
 import { InputError } from '../errors.ts'
-import type { Finding } from '../plan/plan-model.ts'
+import type { Finding } from '../model/plan.ts'
 
 /**
  * An approval: one exact address, or a pattern with the exact number of addresses it must match
@@ -49,7 +49,10 @@ function escapeRegExp(text: string): string {
 
 /** What the given approvals did to a plan's findings. */
 export interface ApprovalOutcome {
-  /** The approval findings (`approval-mismatch`: deny; `stale-approval`: warn) to add to the plan. */
+  /**
+   * The approval findings (`approval-mismatch`: deny; `stale-approval` and `approval-not-exact`:
+   * warn) to add to the plan.
+   */
   readonly findings: Finding[]
   /** Required approvals still missing (the same written form as `approvalsRequired`). */
   readonly unmet: string[]
@@ -65,6 +68,11 @@ export interface ApprovalOutcome {
  * addresses of such a finding, approves that finding's addresses only. Approvals that match
  * nothing are reported (a stale approval is a smell), and a pattern that matches another number
  * than it says denies the plan.
+ *
+ * A protected destruction (an address of a `protected-destroy` finding, whatever other finding
+ * names it too) is approved only by its exact address: a pattern may still satisfy a budget that
+ * counts it, but never the destruction itself (`approval-not-exact` says so). One click must not
+ * approve hundreds of zones.
  */
 export function applyApprovals(
   findings: readonly Finding[],
@@ -73,9 +81,21 @@ export function applyApprovals(
   const required = new Set(
     findings.filter((f) => f.effect === 'require-approval').flatMap((f) => f.addresses),
   )
+  const exactOnly = protectedDestructions(findings)
   const approved = new Set<string>()
   const approvedPatterns: { glob: string; matched: Set<string> }[] = []
   const extra: Finding[] = []
+  const notExact: { approval: Approval; addresses: string[] }[] = []
+  const approveByPattern = (
+    approval: Extract<Approval, { kind: 'pattern' }>,
+    addresses: readonly string[],
+  ) => {
+    // The pattern counts for a finding that asked for it (a budget), but approves no protected
+    // destruction: each of those needs its own, exact approval.
+    approvedPatterns.push({ glob: approval.glob, matched: new Set(addresses) })
+    for (const address of addresses) if (!exactOnly.has(address)) approved.add(address)
+    notExact.push({ approval, addresses: addresses.filter((a) => exactOnly.has(a)) })
+  }
   for (const approval of approvals) {
     if (approval.kind === 'address') {
       if (required.has(approval.address)) approved.add(approval.address)
@@ -90,8 +110,7 @@ export function applyApprovals(
       // The pattern a finding asked for also matches addresses that other findings hold (a
       // protected resource that may be replaced, a cluster update): it approves the finding's
       // addresses, exactly as many as it says, and the others still need their own approvals.
-      for (const address of asked) approved.add(address)
-      approvedPatterns.push({ glob: approval.glob, matched: new Set(asked) })
+      approveByPattern(approval, asked)
     } else if (matched.length !== approval.expectedCount) {
       extra.push({
         rule: 'approval-mismatch',
@@ -100,9 +119,12 @@ export function applyApprovals(
         addresses: matched,
       })
     } else {
-      for (const address of matched) approved.add(address)
-      approvedPatterns.push({ glob: approval.glob, matched: new Set(matched) })
+      approveByPattern(approval, matched)
     }
+  }
+  for (const { approval, addresses } of notExact) {
+    const missing = addresses.filter((a) => !approved.has(a))
+    if (missing.length > 0) extra.push(notExactFinding(approval, missing))
   }
   const unmet = new Set<string>()
   for (const finding of findings) {
@@ -137,6 +159,21 @@ function askedFor(
       new Set(f.addresses).size === f.addresses.length &&
       f.addresses.every((a) => matchesGlob(approval.glob, a)),
   )?.addresses
+}
+
+/** The addresses only an exact approval approves: protected resources deleted or replaced. */
+function protectedDestructions(findings: readonly Finding[]): ReadonlySet<string> {
+  return new Set(findings.filter((f) => f.rule === 'protected-destroy').flatMap((f) => f.addresses))
+}
+
+function notExactFinding(approval: Approval, addresses: readonly string[]): Finding {
+  const n = addresses.length
+  return {
+    rule: 'approval-not-exact',
+    effect: 'warn',
+    message: `approval "${formatApproval(approval)}" matches ${n} protected ${n === 1 ? 'resource' : 'resources'} to be deleted or replaced, and a pattern never approves a protected destruction: approve ${n === 1 ? 'it by its exact address' : 'each by its exact address'}`,
+    addresses: [...addresses],
+  }
 }
 
 function stale(approval: Approval): Finding {

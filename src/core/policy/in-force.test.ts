@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { generateExampleFleet } from '../../example/generate-example.ts'
 import { loadFleet } from '../load/load-fleet.ts'
-import { memorySource } from '../source/source.ts'
+import { memorySource } from '../model/source.ts'
 import { timePoliciesInForce } from './in-force.ts'
 
 describe('timePoliciesInForce', () => {

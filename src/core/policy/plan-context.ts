@@ -1,6 +1,6 @@
+import type { DesiredState } from '../model/desired-state.ts'
 import type { LoadedRollout, Target } from '../model/fleet-model.ts'
-import type { Change, Finding, PlanSide, PlanSummary, TargetPlan } from '../plan/plan-model.ts'
-import type { DesiredState } from '../render/desired-state.ts'
+import type { Change, Finding, PlanSide, PlanSummary, TargetPlan } from '../model/plan.ts'
 
 /**
  * One side of a plan as the planner and the rules see it: which targets exist and what each one
@@ -68,6 +68,31 @@ export interface PlanContext {
   readonly findings: readonly Finding[]
   /** The time policies see as `now`: the real time, or `--now` to ask "what would happen on Monday". */
   readonly now: Date
+  /** The trusted revision's view of the targets, when it is neither side: policies judge its view too. */
+  readonly trusted?: TrustedView
+  /** What the head edits of the trusted rules, and who owns them: the `governance-change` rule. */
+  readonly governance?: Governance
+}
+
+/** One edit of the rules: its approval address and what changed, for the message. */
+export interface GovernanceEdit {
+  /** `governance/policies/<name>`, `governance/rollout/stages/<name>`, `governance/fleet/limits`, … */
+  readonly address: string
+  /** `policy cyber-week-freeze removed (policies/freeze.yaml)`. */
+  readonly what: string
+}
+
+/** The edits of the rules that judge changes, and the teams that own those rules. */
+export interface Governance {
+  readonly edits: readonly GovernanceEdit[]
+  /** `trust.owners` of the trusted revision (never the head's: a change cannot name its own approvers). */
+  readonly owners: readonly string[]
+}
+
+/** How the trusted revision sees the targets (their fields and stages). */
+export interface TrustedView {
+  readonly targets: ReadonlyMap<string, Target>
+  readonly stageOf: ReadonlyMap<string, string>
 }
 
 /** Every change of the plan with the target it belongs to. */

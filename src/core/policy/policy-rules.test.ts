@@ -4,8 +4,8 @@ import { edit, errorsFor } from '../../../test/support/load-fleet-helpers.ts'
 import { formatDiagnostic } from '../diagnostics.ts'
 import { loadFleet } from '../load/load-fleet.ts'
 import type { Fleet } from '../model/fleet-model.ts'
+import type { Plan } from '../model/plan.ts'
 import { fleetState, planFleet } from '../plan/plan-fleet.ts'
-import type { Plan } from '../plan/plan-model.ts'
 import { type Approval, parseApproval } from './approvals.ts'
 import { parseApprovalsFile } from './approvals-file.ts'
 import { policyRegistry } from './policy-rules.ts'
@@ -164,10 +164,14 @@ describe('approvals', () => {
     expect(p.approvals).toEqual({ given: zones, unmet: [] })
   })
 
-  test('a pattern with the right count approves; with another count it denies', () => {
-    expect(plan(DECOMMISSION, { approve: ['*/global/route53-hostedzones/* (expected 2)'] }).verdict).toBe(
-      'allowed',
-    )
+  test('a pattern never approves a protected destruction, whatever its count; with another count it denies', () => {
+    const byPattern = plan(DECOMMISSION, { approve: ['*/global/route53-hostedzones/* (expected 2)'] })
+    expect(byPattern.verdict).toBe('requires-approval')
+    expect(byPattern.approvals!.unmet).toEqual(zones)
+    expect(byPattern.findings.find((f) => f.rule === 'approval-not-exact')).toMatchObject({
+      effect: 'warn',
+      addresses: zones,
+    })
     const wrong = plan(DECOMMISSION, { approve: ['*/global/route53-hostedzones/* (expected 3)'] })
     expect(wrong.verdict).toBe('denied')
     expect(wrong.findings.find((f) => f.rule === 'approval-mismatch')!.message).toBe(
@@ -190,9 +194,10 @@ describe('approvals', () => {
     expect(plan(head, { approve: zones }).approvals!.unmet).toEqual([
       '111111111111/global/route53-hostedzones/* (expected 2)',
     ])
-    expect(plan(head, { approve: ['111111111111/global/route53-hostedzones/* (expected 2)'] }).verdict).toBe(
-      'allowed',
-    )
+    const budget = '111111111111/global/route53-hostedzones/* (expected 2)'
+    // The pattern satisfies the budget; the protected zones it counts still need their exact addresses.
+    expect(plan(head, { approve: [budget] }).approvals!.unmet).toEqual(zones)
+    expect(plan(head, { approve: [budget, ...zones] }).verdict).toBe('allowed')
   })
 
   test('approvals are written as the plan lists them, and a pattern needs its count', () => {

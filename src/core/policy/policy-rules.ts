@@ -1,17 +1,25 @@
 import { formatDiagnostic } from '../diagnostics.ts'
 import { celTimestamp, toCel } from '../expr/cel.ts'
+import { strongest } from '../model/effects.ts'
 import type { Fleet, LoadedPolicyRule } from '../model/fleet-model.ts'
-import type { Finding } from '../plan/plan-model.ts'
-import { fleetVariable, targetVariable } from '../render/contexts.ts'
+import type { Finding } from '../model/plan.ts'
+import { fleetVariable } from '../render/contexts.ts'
 import { builtinRules } from './builtin/index.ts'
-import { strongest } from './effects.ts'
 import { allChanges } from './plan-context.ts'
 import type { PlanRule } from './rules.ts'
 import { RuleRegistry } from './rules.ts'
+import { targetViews } from './target-views.ts'
 
 /** The address a plan-scope policy asks to approve: the plan as a whole, by the rule's name. */
 export function planApprovalAddress(rule: string): string {
   return `plan/${rule}`
+}
+
+/** The rules of one revision that judges a plan, and how findings name it when it is not the head. */
+export interface Judge {
+  readonly rules: Pick<Fleet, 'policies' | 'policyOverrides' | 'settings'>
+  /** `main 1a2b3c4d5e6f`: shown in the findings of its policies. Undefined for the head. */
+  readonly label?: string
 }
 
 /**
@@ -22,16 +30,49 @@ export function planApprovalAddress(rule: string): string {
 export function policyRegistry(
   fleet: Pick<Fleet, 'policies' | 'policyOverrides' | 'settings'>,
 ): RuleRegistry {
+  return judgedRegistry([{ rules: fleet }])
+}
+
+/**
+ * The rules of several revisions at once — the trusted one and the change's head — strictest
+ * wins: a built-in rule takes the strongest override of any of them, and every policy of every
+ * judge is evaluated (one that both say the same way, once). A policy the change deletes or
+ * weakens therefore still judges that change; the change's own stricter policies judge it too.
+ */
+export function judgedRegistry(judges: readonly Judge[]): RuleRegistry {
   const registry = new RuleRegistry()
   for (const rule of builtinRules().rules) {
-    const override = fleet.policyOverrides.find((o) => o.name === rule.id)
-    registry.register(override ? stricter(rule, override.effect) : rule)
+    const effects = judges.flatMap((j) => j.rules.policyOverrides.filter((o) => o.name === rule.id))
+    const effect = effects.reduce<Finding['effect'] | undefined>(
+      (strong, o) => (strong ? strongest(strong, o.effect) : o.effect),
+      undefined,
+    )
+    registry.register(effect ? stricter(rule, effect) : rule)
   }
-  const fleetVar = fleetVariable(fleet.settings)
-  for (const rule of fleet.policies.filter((r) => r.scope === 'change'))
-    registry.register(changeRule(rule, fleetVar))
-  for (const rule of fleet.policies.filter((r) => r.scope === 'plan'))
-    registry.register(planRule(rule, fleetVar))
+  const seen = new Set<string>()
+  const ids = new Map<string, number>()
+  const added: { rule: LoadedPolicyRule; judge: Judge }[] = []
+  // The head's own first: a rule every judge says the same way is the head's, named as written.
+  for (const judge of [...judges].reverse()) {
+    for (const rule of judge.rules.policies) {
+      const key = `${rule.scope}\u0000${rule.name}\u0000${rule.when ?? ''}\u0000${rule.effect}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      added.push({ rule, judge })
+    }
+  }
+  const uniqueId = (name: string) => {
+    const n = (ids.get(name) ?? 0) + 1
+    ids.set(name, n)
+    return n === 1 ? name : `${name}#${n}`
+  }
+  for (const scope of ['change', 'plan'] as const) {
+    for (const { rule, judge } of added.filter((a) => a.rule.scope === scope)) {
+      const fleetVar = fleetVariable(judge.rules.settings)
+      const make = scope === 'change' ? changeRule : planRule
+      registry.register({ ...make(rule, fleetVar, judge.label), id: uniqueId(rule.name) })
+    }
+  }
   return registry
 }
 
@@ -43,8 +84,9 @@ function stricter(rule: PlanRule, effect: Finding['effect']): PlanRule {
 }
 
 /** Where a policy is written, for messages: `policies/freeze.yaml:3:3`. */
-function origin(rule: LoadedPolicyRule): string {
-  return formatDiagnostic({ ...rule.at, severity: 'error', rule: '', message: '' }).replace(/: $/, '')
+function origin(rule: LoadedPolicyRule, label?: string): string {
+  const at = formatDiagnostic({ ...rule.at, severity: 'error', rule: '', message: '' }).replace(/: $/, '')
+  return label ? `${at} at ${label}` : at
 }
 
 /**
@@ -52,7 +94,7 @@ function origin(rule: LoadedPolicyRule): string {
  * and `fleet`. A rule that fails to evaluate denies (`policy-error`): a policy that cannot say
  * yes must not be taken as a yes.
  */
-function changeRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
+function changeRule(rule: LoadedPolicyRule, fleet: unknown, label?: string): PlanRule {
   return {
     id: rule.name,
     description: rule.description ?? rule.name,
@@ -62,41 +104,48 @@ function changeRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
       const now = celTimestamp(context.now)
       for (const { target, change } of allChanges(context)) {
         if (change.action === 'no-op') continue
-        const inventory = context.head.targets.get(target.id) ?? context.base.targets.get(target.id)
-        if (!inventory) continue
-        const variables = {
-          change: {
-            address: change.address,
-            action: change.action,
-            type: change.type,
-            protected: change.protected,
-            target: target.id,
-            stage: target.stage ?? '',
-            properties: change.properties,
-          },
-          target: targetVariable(inventory),
-          now,
-          fleet,
+        // Asked of every judge's view of the target: fires when any view fires (strictest wins).
+        let fires = false
+        for (const view of targetViews(context, target.id)) {
+          const variables = {
+            change: {
+              address: change.address,
+              action: change.action,
+              type: change.type,
+              protected: change.protected,
+              target: target.id,
+              stage: view.stage || (target.stage ?? ''),
+              properties: change.properties,
+            },
+            target: view.target,
+            now,
+            fleet,
+          }
+          let result: unknown
+          try {
+            result = rule.condition.expression.evaluate(variables)
+          } catch (error) {
+            addTo(failed, (error as Error).message, change.address)
+            fires = false
+            break
+          }
+          if (result === true) fires = true
+          else if (result !== false) {
+            addTo(failed, `it gave ${typeof result}, not true or false`, change.address)
+            fires = false
+            break
+          }
         }
-        let result: unknown
-        try {
-          result = rule.condition.expression.evaluate(variables)
-        } catch (error) {
-          addTo(failed, (error as Error).message, change.address)
-          continue
-        }
-        if (result === true) fired.push(change.address)
-        else if (result !== false)
-          addTo(failed, `it gave ${typeof result}, not true or false`, change.address)
+        if (fires) fired.push(change.address)
       }
       const findings: Finding[] = [...failed].map(([message, addresses]) =>
-        policyError(rule, message, addresses),
+        policyError(rule, label, message, addresses),
       )
       if (fired.length > 0) {
         findings.push({
           rule: rule.name,
           effect: rule.effect,
-          message: `${rule.description ?? `policy "${rule.name}"`} (${fired.length} ${fired.length === 1 ? 'change' : 'changes'}; ${origin(rule)})`,
+          message: `${rule.description ?? `policy "${rule.name}"`} (${fired.length} ${fired.length === 1 ? 'change' : 'changes'}; ${origin(rule, label)})`,
           addresses: fired,
         })
       }
@@ -106,7 +155,7 @@ function changeRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
 }
 
 /** A plan policy: evaluated once, with `plan` (summary and the findings so far), `now` and `fleet`. */
-function planRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
+function planRule(rule: LoadedPolicyRule, fleet: unknown, label?: string): PlanRule {
   return {
     id: rule.name,
     description: rule.description ?? rule.name,
@@ -124,11 +173,13 @@ function planRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
       try {
         result = rule.condition.expression.evaluate({ plan, now: celTimestamp(context.now), fleet })
       } catch (error) {
-        return [policyError(rule, (error as Error).message, [planApprovalAddress(rule.name)])]
+        return [policyError(rule, label, (error as Error).message, [planApprovalAddress(rule.name)])]
       }
       if (result !== true && result !== false) {
         return [
-          policyError(rule, `it gave ${typeof result}, not true or false`, [planApprovalAddress(rule.name)]),
+          policyError(rule, label, `it gave ${typeof result}, not true or false`, [
+            planApprovalAddress(rule.name),
+          ]),
         ]
       }
       if (!result) return []
@@ -136,7 +187,7 @@ function planRule(rule: LoadedPolicyRule, fleet: unknown): PlanRule {
         {
           rule: rule.name,
           effect: rule.effect,
-          message: `${rule.description ?? `policy "${rule.name}"`} (${origin(rule)})`,
+          message: `${rule.description ?? `policy "${rule.name}"`} (${origin(rule, label)})`,
           addresses: [planApprovalAddress(rule.name)],
         },
       ]
@@ -151,11 +202,16 @@ function addTo(groups: Map<string, string[]>, message: string, address: string):
   else groups.set(message, [address])
 }
 
-function policyError(rule: LoadedPolicyRule, message: string, addresses: string[]): Finding {
+function policyError(
+  rule: LoadedPolicyRule,
+  label: string | undefined,
+  message: string,
+  addresses: string[],
+): Finding {
   return {
     rule: 'policy-error',
     effect: 'deny',
-    message: `policy "${rule.name}" (${origin(rule)}) could not be evaluated for ${addresses.length} ${addresses.length === 1 ? 'change' : 'changes'}: ${message}; a policy that cannot decide denies — fix its "when"`,
+    message: `policy "${rule.name}" (${origin(rule, label)}) could not be evaluated for ${addresses.length} ${addresses.length === 1 ? 'change' : 'changes'}: ${message}; a policy that cannot decide denies — fix its "when"`,
     addresses,
   }
 }

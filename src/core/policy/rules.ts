@@ -1,4 +1,4 @@
-import type { Finding } from '../plan/plan-model.ts'
+import type { Finding } from '../model/plan.ts'
 import type { PlanContext } from './plan-context.ts'
 
 /**

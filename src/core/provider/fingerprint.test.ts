@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RenderedManifest, RenderedStack } from '../render/desired-state.ts'
+import type { RenderedManifest, RenderedStack } from '../model/desired-state.ts'
 import { CfnTag } from '../yaml/cfn-tags.ts'
 import {
   canonicalJson,

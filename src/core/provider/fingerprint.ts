@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { RenderedManifest, RenderedStack } from '../render/desired-state.ts'
+import type { RenderedManifest, RenderedStack } from '../model/desired-state.ts'
 import { toLongForm } from '../yaml/cfn-tags.ts'
 
 /**

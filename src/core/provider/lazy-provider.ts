@@ -2,9 +2,10 @@
  * A provider whose code is loaded the first time a target needs it. The AWS SDK takes about
  * 300 ms to import: every command of a fleet with no aws target would pay that at start-up.
  */
+
+import type { RenderedStack } from '../model/desired-state.ts'
 import type { Target } from '../model/fleet-model.ts'
-import type { RenderedStack } from '../render/desired-state.ts'
-import type { ApplyRequest, Provider, ProviderEvent } from './port.ts'
+import type { ApplyRequest, CallOptions, Provider, ProviderEvent } from './port.ts'
 
 /**
  * `name`'s provider, made by `load` on first use (once). `previews` says whether the provider
@@ -22,21 +23,32 @@ export function lazyProvider(
   }
   return {
     name,
-    observe: async (targets: readonly Target[]) => (await provider()).observe(targets),
+    observe: async (targets: readonly Target[], options?: CallOptions) =>
+      (await provider()).observe(targets, options),
     apply: async (request: ApplyRequest) => (await provider()).apply(request),
-    settled: async (target: Target, onEvent?: (event: ProviderEvent) => void) =>
-      (await provider()).settled(target, onEvent),
-    health: async (target: Target) => (await provider()).health(target),
+    settled: async (target: Target, onEvent?: (event: ProviderEvent) => void, options?: CallOptions) =>
+      (await provider()).settled(target, onEvent, options),
+    health: async (target: Target, options?: CallOptions) => (await provider()).health(target, options),
     snapshots: async () => (await provider()).snapshots(),
     restore: async (snapshotId: string) => (await provider()).restore(snapshotId),
     ...(options.previews
       ? {
-          preview: async (target: Target, stack: RenderedStack, exists: boolean) => {
+          preview: async (
+            target: Target,
+            stack: RenderedStack,
+            exists: boolean,
+            callOptions?: CallOptions,
+          ) => {
             const loaded = await provider()
             if (!loaded.preview) throw new Error(`provider ${name} has no preview`)
-            return loaded.preview(target, stack, exists)
+            return loaded.preview(target, stack, exists, callOptions)
           },
         }
       : {}),
+    gateEndpoints: async (target: Target) => (await provider()).gateEndpoints?.(target) ?? {},
+    // Closing a provider that was never loaded loads nothing.
+    close: async () => {
+      if (loaded) await (await loaded).close?.()
+    },
   }
 }

@@ -8,9 +8,10 @@
  * inventory gives. Everything that can fail for reasons outside Flotilla throws a
  * {@link ProviderError}, which says whether retrying is safe.
  */
+
+import type { ClusterNodes, DesiredState, RenderedManifest, RenderedStack } from '../model/desired-state.ts'
 import type { Target } from '../model/fleet-model.ts'
-import type { CloudResourceView, TargetPlan } from '../plan/plan-model.ts'
-import type { ClusterNodes, DesiredState, RenderedManifest, RenderedStack } from '../render/desired-state.ts'
+import type { Change, CloudResourceView } from '../model/plan.ts'
 
 /** What a target has, as the provider reports it: the same shapes as a rendered desired state. */
 export interface ObservedTarget {
@@ -25,13 +26,25 @@ export interface ObservedTarget {
   readonly nodes?: ClusterNodes
 }
 
+/**
+ * What a provider needs of a target's plan: the changes that were reviewed, each with its action,
+ * whether it is protected and which properties change. Only this part, so that the port (and
+ * every provider) depends on the plan's data and never on the code that computes or judges plans.
+ */
+export interface ReviewedChanges {
+  readonly changes: readonly Change[]
+}
+
 /** What `apply` is asked to do for one target. */
 export interface ApplyRequest {
   readonly target: Target
   /** Everything the target should have afterwards. Applying it again changes nothing. */
   readonly desired: DesiredState
-  /** The reviewed changes of this target, from the plan that allowed the apply. */
-  readonly plan: TargetPlan | undefined
+  /**
+   * The reviewed changes of this target, from the plan that allowed the apply (a whole
+   * `TargetPlan` fits): what a provider checks its own changes against before it makes them.
+   */
+  readonly plan: ReviewedChanges | undefined
   /**
    * Addresses whose destruction the plan's approvals cover. A provider refuses to delete or
    * replace a protected resource (or a termination-protected stack) that is not in this set.
@@ -41,6 +54,27 @@ export interface ApplyRequest {
   readonly revision: string
   /** Receives progress as it happens (stack events, snapshots taken). */
   readonly onEvent?: (event: ProviderEvent) => void
+  /** Stops the apply's waits and requests; the call then rejects with the signal's reason. */
+  readonly signal?: AbortSignal
+}
+
+/** What any provider call may be given besides its arguments. */
+export interface CallOptions {
+  /**
+   * Cuts the call short: the provider stops its waits (latency, polls) and requests and rejects
+   * with `signal.reason`. Stopping a rollout worker uses it to end a settle within a second.
+   */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Where the gates of a target look: the provider of the target knows. A `dns` gate on an `aws`
+ * target asks the resolvers of the machine (or those configured); on a `sim` target, the
+ * simulated fleet's DNS server.
+ */
+export interface GateEndpoints {
+  /** DNS servers (`host:port`) a `dns` gate asks; none: the resolvers of the machine. */
+  readonly dnsServers?: readonly string[]
 }
 
 /** Something a provider did or saw while applying. */
@@ -136,12 +170,23 @@ export interface StackPreview {
   readonly changes: readonly PreviewedChange[]
 }
 
+/**
+ * What changed in a provider's world since an earlier look (see {@link Provider.changedSince}):
+ * the targets whose observed state or health may differ now, or `all` when the provider cannot
+ * say which (the cursor was unknown, or something every target depends on changed).
+ */
+export interface ProviderChanges {
+  /** Give it to the next call: it names the world as it is now. */
+  readonly cursor: string
+  readonly changed: ReadonlySet<string> | 'all'
+}
+
 /** The interface every provider implements. */
 export interface Provider {
   /** The name targets choose it by (`fleet.yaml` / inventory `provider`). */
   readonly name: string
   /** The observed state of each target, by target id (targets the provider knows nothing of are empty). */
-  observe(targets: readonly Target[]): Promise<Map<string, ObservedTarget>>
+  observe(targets: readonly Target[], options?: CallOptions): Promise<Map<string, ObservedTarget>>
   /**
    * Starts bringing a target to its desired state: creates, updates, moves and deletes stacks
    * (or objects) so that a following `observe` equals `desired`. Idempotent. Takes a snapshot
@@ -153,9 +198,13 @@ export interface Provider {
    * Whether the target's last changes have finished, and how. `onEvent` receives what happened
    * since the last look (CloudFormation's stack events), for a provider that can tell.
    */
-  settled(target: Target, onEvent?: (event: ProviderEvent) => void): Promise<SettleStatus>
+  settled(
+    target: Target,
+    onEvent?: (event: ProviderEvent) => void,
+    options?: CallOptions,
+  ): Promise<SettleStatus>
   /** The target's health: stacks or objects in good states, names resolving, services up. */
-  health(target: Target): Promise<Health>
+  health(target: Target, options?: CallOptions): Promise<Health>
   /** Snapshots this provider took, newest first. */
   snapshots(): Promise<SnapshotInfo[]>
   /** Recreates a destroyed resource from a snapshot, with all it held. */
@@ -165,41 +214,30 @@ export interface Provider {
    * changing nothing. Only providers with a cloud that can say so have it.
    * @param exists whether the stack exists in the cloud (an update) or not (a creation)
    */
-  preview?(target: Target, stack: RenderedStack, exists: boolean): Promise<StackPreview>
+  preview?(
+    target: Target,
+    stack: RenderedStack,
+    exists: boolean,
+    options?: CallOptions,
+  ): Promise<StackPreview>
+  /**
+   * Which of `targets` may observe or check differently than at `cursor` (no cursor: all of
+   * them), time included: a change that settles, an object that becomes ready or a fault that
+   * expires since then counts as a change. Cheap (one look, no per-target calls), so the
+   * server's background work — the health refresh, drift checks, cached plans — asks it often
+   * and asks the provider again only about what changed. A provider without it is polled, slowly.
+   */
+  changedSince?(
+    targets: readonly Target[],
+    cursor: string | undefined,
+    options?: CallOptions,
+  ): Promise<ProviderChanges>
+  /** Where gates of the target look (see {@link GateEndpoints}); none: the machine's defaults. */
+  gateEndpoints?(target: Target): Promise<GateEndpoints>
+  /** Releases what the provider holds open (servers, connections); called when the application closes. */
+  close?(): Promise<void>
 }
 
-/** Why a provider call failed, as far as the caller needs to know to react. */
-export type ProviderErrorCode =
-  /** Too many requests: retry later. */
-  | 'throttled'
-  /** The API failed or is unreachable (an outage, a 5xx): retry later. */
-  | 'unavailable'
-  /** Something is still changing (a stack in progress): retry when it settled. */
-  | 'busy'
-  /** The provider refuses: an unapproved destruction, a protected stack, a wrong account. Do not retry. */
-  | 'refused'
-  /** The request is wrong for this provider (an unsupported target kind). Do not retry. */
-  | 'invalid'
-
-const RETRYABLE: ReadonlySet<ProviderErrorCode> = new Set(['throttled', 'unavailable', 'busy'])
-
-/** A typed provider failure: says what failed, where, and whether retrying may help. */
-export class ProviderError extends Error {
-  override readonly name = 'ProviderError'
-  readonly code: ProviderErrorCode
-  readonly target: string
-  /** The stack or object concerned, when there is one. */
-  readonly address: string | undefined
-
-  constructor(code: ProviderErrorCode, target: string, message: string, address?: string) {
-    super(message)
-    this.code = code
-    this.target = target
-    this.address = address
-  }
-
-  /** Whether the same call may succeed later (throttling, an outage, a busy stack). */
-  get retryable(): boolean {
-    return RETRYABLE.has(this.code)
-  }
-}
+// The provider's failures are part of the error taxonomy: each face maps them like every other
+// user-facing error (`core/errors.ts`). Re-exported here, where providers have always found them.
+export { isProviderError, ProviderError, type ProviderErrorCode } from '../errors.ts'

@@ -1,9 +1,9 @@
 import type { DiagnosticSink } from '../diagnostics.ts'
 import { compileExpression, ExpressionError, type ExpressionPlace } from '../expr/cel.ts'
 import { mayInterpolate, parseTemplate } from '../expr/template.ts'
+import type { CompiledPart, TemplateNode } from '../model/template-node.ts'
 import { CfnTag } from '../yaml/cfn-tags.ts'
 import type { ParsedDocument, ValuePath } from '../yaml/parse.ts'
-import type { CompiledPart, TemplateNode } from './template-node.ts'
 
 const STATIC_NULL: TemplateNode = { kind: 'static', value: null }
 

@@ -1,7 +1,7 @@
 import type { Location } from '../diagnostics.ts'
 import { fromCel } from '../expr/cel.ts'
+import type { CompiledPart, TemplateNode } from '../model/template-node.ts'
 import { CfnTag } from '../yaml/cfn-tags.ts'
-import type { CompiledPart, TemplateNode } from './template-node.ts'
 
 /** An expression that failed while rendering one target, with the position of the expression. */
 export class RenderError extends Error {

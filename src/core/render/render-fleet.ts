@@ -1,6 +1,6 @@
 import { evaluateStack } from '../cloudformation/evaluate-stack.ts'
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
-import type { LoadCache } from '../load/load-cache.ts'
+import type { ClusterNodes, DesiredState, RenderedManifest, RenderedStack } from '../model/desired-state.ts'
 import type { FleetSettings } from '../model/fleet.ts'
 import type { Component, LoadedAccount, LoadedCluster, StackTemplate, Target } from '../model/fleet-model.ts'
 import { rotationLimits } from '../model/node-rotation.ts'
@@ -11,10 +11,23 @@ import {
   fleetVariable,
   targetVariable,
 } from './contexts.ts'
-import type { ClusterNodes, DesiredState, RenderedManifest, RenderedStack } from './desired-state.ts'
 import { RenderError, renderNode } from './evaluate.ts'
 import { isClusterScoped } from './kubernetes-kinds.ts'
 import { RenderProblems } from './problems.ts'
+
+/**
+ * What rendering keeps between loads of revisions of one repository (`load/load-cache.ts`'s
+ * `LoadCache` is one): results by template and a key of their inputs, and stable ids of objects.
+ * Declared here, by its user, so that rendering does not depend on loading.
+ */
+export interface RenderCache {
+  /** The result of rendering `template` from inputs summarised by `key`, if rendered before. */
+  getRender(template: object, key: string): unknown
+  /** Remembers a successful render. */
+  setRender(template: object, key: string, value: unknown): void
+  /** A number that stays the same for the same object across loads. */
+  idOf(object: object): number
+}
 
 /** What rendering needs: the valid parts of a loaded repository. */
 export interface RenderInput {
@@ -30,14 +43,16 @@ export interface RenderInput {
 const RECEIVING = new Set(['active', 'ready'])
 
 /**
- * Renders every target's desired state. A failing expression is reported once per position with
- * the number of targets it failed for, rather than once per target: the same typo in 300 accounts
- * is one problem.
+ * Renders every target's desired state — or, with `include`, only the targets it selects (the
+ * others are left out of the map, not rendered at all). A failing expression is reported once per
+ * position with the number of targets it failed for, rather than once per target: the same typo
+ * in 300 accounts is one problem.
  */
 export function renderFleet(
   input: RenderInput,
   sink: DiagnosticSink,
-  cache?: LoadCache,
+  cache?: RenderCache,
+  include?: (target: Target) => boolean,
 ): Map<string, DesiredState> {
   const problems = new RenderProblems()
   const fleet = fleetVariable(input.settings)
@@ -45,6 +60,7 @@ export function renderFleet(
   const componentsKey = cache ? componentSetKey(input.components, cache) : ''
   const out = new Map<string, DesiredState>()
   for (const target of input.targets) {
+    if (include && !include(target)) continue
     if (!RECEIVING.has(target.lifecycle)) {
       out.set(target.id, { target, stacks: [], manifests: [] })
     } else if (target.kind === 'account') {
@@ -101,7 +117,7 @@ function clusterNodes(settings: FleetSettings, cluster: LoadedCluster, target: T
  * same object comes back for the same inputs, so a plan's differ can skip it by identity.
  */
 function cached<T>(
-  cache: LoadCache | undefined,
+  cache: RenderCache | undefined,
   template: object,
   key: string,
   problems: RenderProblems,
@@ -116,13 +132,25 @@ function cached<T>(
   return value
 }
 
-/** Everything about an object that rendering can read, as a string: its location is left out. */
+const inputsKeys = new WeakMap<object, string>()
+
+/**
+ * Everything about an object that rendering can read, as a string: its location (`at`, of the
+ * object itself; a config item may be called `at` too) is left out. Computed once per object: an
+ * account is part of the key of each of its clusters.
+ */
 function inputsKey(value: object): string {
-  return JSON.stringify(value, (key, v) => (key === 'at' ? undefined : v))
+  let key = inputsKeys.get(value)
+  if (key === undefined) {
+    const { at: _at, ...rest } = value as { at?: unknown }
+    key = JSON.stringify(rest)
+    inputsKeys.set(value, key)
+  }
+  return key
 }
 
 /** The identity of the set of components (their compiled documents and selectors), stable across loads. */
-function componentSetKey(components: readonly Component[], cache: LoadCache): string {
+function componentSetKey(components: readonly Component[], cache: RenderCache): string {
   return components
     .map(
       (c) =>

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test, vi } from 'vitest'
+import { readAwsIndexFile } from '../../resource-types/aws-index-files.ts'
 import { allAwsResourceTypes, awsResourceType, isKnownAwsResourceType, replacementOf } from './aws.ts'
 
 describe('awsResourceType', () => {
@@ -93,6 +94,7 @@ describe('loading', () => {
   test('one lookup reads the index and the one service file of the type, once', async () => {
     vi.resetModules()
     const fresh = await import('./aws.ts')
+    fresh.provideAwsResourceIndex(readAwsIndexFile)
     expect(fresh.resourceTypeFilesRead()).toEqual([])
     expect(fresh.isKnownAwsResourceType('AWS::EC2::VPC')).toBe(true)
     expect(fresh.resourceTypeFilesRead()).toEqual(['index'])
@@ -103,6 +105,16 @@ describe('loading', () => {
     expect(fresh.resourceTypeFilesRead()).toEqual(['index', 'route53'])
     fresh.awsResourceType('AWS::EC2::VPC')
     expect(fresh.resourceTypeFilesRead()).toEqual(['index', 'route53', 'ec2'])
+  })
+
+  test('core reads nothing itself: without an index given, a lookup says what is missing', async () => {
+    vi.resetModules()
+    const fresh = await import('./aws.ts')
+    expect(() => fresh.isKnownAwsResourceType('AWS::EC2::VPC')).toThrow(/index was not provided/)
+    const read = vi.fn(readAwsIndexFile)
+    fresh.provideAwsResourceIndex(read)
+    expect(fresh.isKnownAwsResourceType('AWS::EC2::VPC')).toBe(true)
+    expect(read.mock.calls).toEqual([['index']])
   })
 
   test('the runtime never loads the specification package (only the generator and the tests do)', () => {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs'
-import type { Replacement } from '../plan/plan-model.ts'
+import type { Replacement } from '../model/plan.ts'
 import {
   INDEX_FILE,
   type IndexedType,
@@ -35,17 +34,43 @@ export interface AwsResourceType {
   readonly transform?: string
 }
 
-const DIR = new URL('./aws/', import.meta.url)
+/**
+ * Reads one file of the checked-in index by name (`index`, `route53`, …) and returns it parsed.
+ * Core does no I/O: the reader is given by the process's composition (`src/resource-types/`
+ * reads the files under `aws/`), or by a test.
+ */
+export type AwsIndexReader = (name: string) => unknown
 
+let reader: AwsIndexReader | undefined
 let index: ReadonlyMap<string, string> | undefined
 let sortedTypes: readonly string[] | undefined
 const serviceFiles = new Map<string, ServiceFile>()
 const types = new Map<string, AwsResourceType>()
 const filesRead: string[] = []
 
+/**
+ * Gives the resource type lookups the index they read from, once per process before the first
+ * load or plan. Giving another reader forgets what the previous one read.
+ */
+export function provideAwsResourceIndex(read: AwsIndexReader): void {
+  if (reader === read) return
+  reader = read
+  index = undefined
+  sortedTypes = undefined
+  serviceFiles.clear()
+  types.clear()
+  filesRead.length = 0
+}
+
 function readJson<T>(name: string): T {
+  if (!reader) {
+    throw new Error(
+      'the AWS resource type index was not provided: call provideAwsResourceIndex (useAwsIndexFiles() of src/resource-types/aws-index-files.ts) before loading or planning',
+    )
+  }
+  const value = reader(name) as T
   filesRead.push(name)
-  return JSON.parse(readFileSync(new URL(`${name}.json`, DIR), 'utf8')) as T
+  return value
 }
 
 /** Type name → service file, read once from the index's small `index.json`. */

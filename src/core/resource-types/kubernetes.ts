@@ -1,4 +1,4 @@
-import type { Replacement } from '../plan/plan-model.ts'
+import type { Replacement } from '../model/plan.ts'
 
 /**
  * Fields of built-in Kubernetes kinds that the API server refuses to change after creation: a

@@ -12,8 +12,7 @@ import {
   type ParsedNode,
   Parser,
   Scalar,
-  YAMLMap,
-  YAMLSeq,
+  type YAMLMap,
 } from 'yaml'
 import type { DiagnosticSink, Location } from '../diagnostics.ts'
 import { closest } from '../suggest.ts'
@@ -21,36 +20,25 @@ import { resolveAliases } from './aliases.ts'
 import { CFN_TAGS, CfnTag, isCfnTag } from './cfn-tags.ts'
 import { findInvisibleCharacters, invisibleCharacterMessage } from './characters.ts'
 import { findConfusableWords } from './confusables.ts'
+import { documentView, locator, nodeTable, type ParsedDocument } from './document-view.ts'
 import { findTooDeep, MAX_NESTING } from './nesting.ts'
 
-/** A path into a parsed value: mapping keys and sequence indexes. */
-export type ValuePath = readonly (string | number)[]
-
-/**
- * One YAML document of a file, converted to plain data, with the means to find where any part of
- * it was written. Positions are looked up on demand, so a valid file costs nothing extra.
- */
-export interface ParsedDocument {
-  readonly file: string
-  /** 0-based index of the document within its file (multi-document manifests). */
-  readonly index: number
-  /** Plain data: objects, arrays, strings, numbers, booleans, null, and {@link CfnTag}s. */
-  readonly value: unknown
-  /** Where the value at `path` starts; falls back to the nearest ancestor that exists. */
-  locate(path: ValuePath): Location
-  /** Where the key of the mapping entry at `path` starts (for unknown and misspelt keys). */
-  locateKey(path: ValuePath): Location
-  /** Where character `index` of the string at `path` is, for expressions embedded in strings. */
-  locateInString(path: ValuePath, index: number): Location
-  /** The scalar at `path` exactly as written (`1.30`, `0001104321`), for messages; else undefined. */
-  sourceText(path: ValuePath): string | undefined
-}
+export type { ParsedDocument, ValuePath } from './document-view.ts'
 
 /** A parsed YAML file: its documents, in order. Empty documents (a lone `---`) are dropped. */
 export interface ParsedFile {
   readonly file: string
   readonly documents: readonly ParsedDocument[]
 }
+
+/**
+ * How many files {@link parseYamlFile} has parsed in this process: what tests of the load cache
+ * observe (a file read back from the cache is not parsed again).
+ */
+export function yamlFilesParsed(): number {
+  return parseCount
+}
+let parseCount = 0
 
 /** How strictly to read a file beyond YAML itself. */
 export interface ParseOptions {
@@ -79,13 +67,11 @@ export function parseYamlFile(
   sink: DiagnosticSink,
   options: ParseOptions = {},
 ): ParsedFile | undefined {
+  parseCount++
   const lineCounter = new LineCounter()
   // A leading byte-order mark is part of the text the parser counts, but no editor shows it as a column.
-  const bom = text.startsWith('\ufeff') ? 1 : 0
-  const at = (offset: number): Location => {
-    const { line, col } = lineCounter.linePos(offset)
-    return { file, line, col: line === 1 ? Math.max(1, col - bom) : col }
-  }
+  const bom = text.startsWith('\ufeff')
+  const at = locator(file, lineCounter, bom)
   const errorsBefore = sink.errors.length
 
   // The parser builds its syntax tree without recursion; the composer after it recurses once per
@@ -134,7 +120,9 @@ export function parseYamlFile(
     if (aliases.problems.length > 0) continue
     const walker = new ValueBuilder(aliases.targets, at, sink, text, options.yaml11Warnings ?? false)
     const value = walker.build(doc.contents)
-    documents.push(documentView(file, documents.length, value, doc, aliases.targets, at, text))
+    const nodes = nodeTable(doc.contents as ParsedNode, aliases.targets)
+    const data = { file, index: documents.length, value, nodes }
+    documents.push(documentView(data, { lineStarts: lineCounter.lineStarts, bom }, at, text))
   }
   return sink.errors.length > errorsBefore ? undefined : { file, documents }
 }
@@ -360,116 +348,4 @@ function blankEscapes(source: string): string {
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true })
   else target[key] = value
-}
-
-function documentView(
-  file: string,
-  index: number,
-  value: unknown,
-  doc: Document.Parsed,
-  targets: ReadonlyMap<Alias, Node>,
-  at: (offset: number) => Location,
-  text: string,
-): ParsedDocument {
-  const resolve = (node: unknown): unknown => (isAlias(node) ? targets.get(node) : node)
-  /** Walks the syntax tree along `path`; returns the deepest pair/node reached. */
-  const walk = (path: ValuePath): { node: ParsedNode; key: ParsedNode | undefined; complete: boolean } => {
-    let node = doc.contents as ParsedNode
-    let key: ParsedNode | undefined
-    for (const segment of path) {
-      const current = resolve(node)
-      if (current instanceof YAMLMap) {
-        const pair = current.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment))
-        if (!pair || pair.value === null) {
-          return pair
-            ? { node: pair.key as ParsedNode, key: pair.key as ParsedNode, complete: true }
-            : { node, key, complete: false }
-        }
-        key = pair.key as ParsedNode
-        node = pair.value as ParsedNode
-      } else if (current instanceof YAMLSeq && typeof segment === 'number' && current.items[segment]) {
-        key = undefined
-        node = current.items[segment] as ParsedNode
-      } else {
-        return { node, key, complete: false }
-      }
-    }
-    return { node, key, complete: true }
-  }
-  return {
-    file,
-    index,
-    value,
-    locate: (path) => at(walk(path).node.range[0]),
-    locateKey: (path) => {
-      const found = walk(path)
-      return at((found.complete && found.key ? found.key : found.node).range[0])
-    },
-    locateInString: (path, charIndex) => {
-      const found = walk(path)
-      if (!found.complete || !isScalar(found.node)) return at(found.node.range[0])
-      return at(offsetInScalar(found.node, charIndex, text))
-    },
-    sourceText: (path) => {
-      const found = walk(path)
-      return found.complete && isScalar(found.node)
-        ? text.slice(found.node.range[0], found.node.range[1])
-        : undefined
-    },
-  }
-}
-
-/** Maps a character index in a scalar's value to an offset in the source, exactly where the style allows. */
-function offsetInScalar(node: Scalar.Parsed, index: number, text: string): number {
-  const [start, end] = node.range
-  const source = text.slice(start, end)
-  if (node.type === Scalar.BLOCK_LITERAL) {
-    const value = String(node.value)
-    const lineInValue = countNewlines(value, index)
-    const lineStart = value.lastIndexOf('\n', index - 1) + 1
-    const headerEnd = text.indexOf('\n', start)
-    if (headerEnd < 0) return start
-    let offset = headerEnd + 1
-    for (let i = 0; i < lineInValue; i++) {
-      const next = text.indexOf('\n', offset)
-      if (next < 0) return start
-      offset = next + 1
-    }
-    const indent = /^ */.exec(text.slice(headerEnd + 1))?.[0].length ?? 0
-    return offset + indent + (index - lineStart)
-  }
-  if (source.includes('\n')) return start // folded or multi-line flow scalars: the scalar's start is close enough
-  if (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE)
-    return Math.min(start + offsetInQuoted(source, index, node.type === Scalar.QUOTE_DOUBLE), end)
-  return Math.min(start + index, end)
-}
-
-const ESCAPE_LENGTHS: Readonly<Record<string, number>> = { x: 4, u: 6, U: 10 }
-
-/**
- * Maps a character index in a one-line quoted scalar's value to an offset in its source (which
- * starts with the quote): an escape such as `\t` or `\u00e9`, or a doubled `''`, is several
- * characters in the source but one in the value.
- */
-function offsetInQuoted(source: string, index: number, double: boolean): number {
-  let offset = 1
-  for (let n = 0; n < index && offset < source.length - 1; n++) {
-    if (double && source[offset] === '\\') {
-      const length = ESCAPE_LENGTHS[source[offset + 1]!] ?? 2
-      // \U escapes outside the Basic Multilingual Plane are two UTF-16 units in the value.
-      if (length === 10 && Number.parseInt(source.slice(offset + 2, offset + 10), 16) > 0xffff) n++
-      offset += length
-    } else if (!double && source[offset] === "'" && source[offset + 1] === "'") {
-      offset += 2
-    } else {
-      offset += 1
-    }
-  }
-  return offset
-}
-
-function countNewlines(text: string, before: number): number {
-  let n = 0
-  for (let i = text.indexOf('\n'); i >= 0 && i < before; i = text.indexOf('\n', i + 1)) n++
-  return n
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { InputError } from '../../core/errors.ts'
 import { awsConfigFromEnvironment, DEFAULT_ROLE_ARN, roleArnOf } from './aws-config.ts'
 import { providerErrorOf } from './aws-errors.ts'
-import { stackPolicy } from './aws-provider.ts'
+import { stackPolicy } from './stack-changes.ts'
 
 describe('the aws provider settings', () => {
   test('come from the environment, with defaults', () => {

@@ -31,14 +31,14 @@ export function providerErrorOf(
   const message = `${doing}: ${name}: ${e.message ?? String(error)}`
   const status = e.$metadata?.httpStatusCode
   if (THROTTLED.has(name) || e.$retryable?.throttling)
-    return new ProviderError('throttled', target, message, address)
+    return new ProviderError('throttled', target, message, address, { cause: error })
   if (
     (status !== undefined && status >= 500) ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e.code ?? '')
   )
-    return new ProviderError('unavailable', target, message, address)
+    return new ProviderError('unavailable', target, message, address, { cause: error })
   // CloudFormation refuses a change to a stack that is still changing: it can be retried when it settled.
   if (/is in [A-Z_]*IN_PROGRESS state and can not be updated/.test(e.message ?? ''))
-    return new ProviderError('busy', target, message, address)
-  return new ProviderError('refused', target, message, address)
+    return new ProviderError('busy', target, message, address, { cause: error })
+  return new ProviderError('refused', target, message, address, { cause: error })
 }

@@ -15,8 +15,9 @@ import {
 import type { Kysely } from 'kysely'
 import { NotFoundError } from '../../core/errors.ts'
 import { ProviderError, type RestoreReport, type SnapshotInfo } from '../../core/provider/port.ts'
-import { newSnapshotId, toSnapshotInfo } from '../../store/snapshots.ts'
-import type { Database } from '../../store/tables.ts'
+import { insertSnapshot, markRestored, newSnapshotId, snapshotById } from '../../store/snapshots.ts'
+import type { Database, Json } from '../../store/tables.ts'
+import { sendOptions } from './aws-calls.ts'
 import { providerErrorOf } from './aws-errors.ts'
 
 /** What a zone snapshot holds. */
@@ -29,21 +30,26 @@ interface ZoneContent {
 /** Route 53 takes at most 1,000 changes in one batch; this leaves room. */
 const BATCH = 500
 
-/** Copies every record set of zone `zoneId` into a snapshot of `address` (the zone's resource). */
+/**
+ * Copies every record set of zone `zoneId` into a snapshot of `address` (the zone's resource).
+ * `signal` stops the reading; no snapshot is stored then.
+ */
 export async function snapshotZone(
   db: Kysely<Database>,
   route53: Route53Client,
   where: { readonly target: string; readonly account: string; readonly address: string },
   zoneId: string,
+  signal?: AbortSignal,
 ): Promise<SnapshotInfo> {
   try {
-    const zone = await route53.send(new GetHostedZoneCommand({ Id: zoneId }))
+    const zone = await route53.send(new GetHostedZoneCommand({ Id: zoneId }), sendOptions(signal))
     const name = zone.HostedZone?.Name ?? ''
     const recordSets: ResourceRecordSet[] = []
     let next: { StartRecordName?: string; StartRecordType?: string; StartRecordIdentifier?: string } = {}
     for (;;) {
       const page = await route53.send(
         new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...(next as object) }),
+        sendOptions(signal),
       )
       recordSets.push(...(page.ResourceRecordSets ?? []))
       if (!page.IsTruncated) break
@@ -55,20 +61,17 @@ export async function snapshotZone(
     }
     const content: ZoneContent = { account: where.account, zone: { id: zoneId, name }, recordSets }
     const others = recordSets.filter((r) => !isApexSoaOrNs(r, name)).length
-    const row = await db
-      .insertInto('snapshots')
-      .values({
-        id: newSnapshotId(new Date()),
-        target: where.target,
-        address: where.address,
-        type: 'AWS::Route53::HostedZone',
-        content: JSON.stringify(content),
-        provider: 'aws',
-        description: `zone ${name} with ${others} record sets besides SOA and NS`,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
-    return toSnapshotInfo(row)
+    const now = new Date()
+    return await insertSnapshot(db, {
+      id: newSnapshotId(now),
+      target: where.target,
+      address: where.address,
+      type: 'AWS::Route53::HostedZone',
+      content: content as unknown as Json,
+      provider: 'aws',
+      description: `zone ${name} with ${others} record sets besides SOA and NS`,
+      createdAt: now,
+    })
   } catch (error) {
     // No copy, no destruction: the caller stops the change.
     throw providerErrorOf(
@@ -89,12 +92,8 @@ export async function restoreZone(
   route53Of: (account: string, target: string) => Promise<Route53Client>,
   snapshotId: string,
 ): Promise<RestoreReport> {
-  const row = await db
-    .selectFrom('snapshots')
-    .selectAll()
-    .where('id', '=', snapshotId)
-    .where('provider', '=', 'aws')
-    .executeTakeFirst()
+  const stored = await snapshotById(db, snapshotId)
+  const row = stored?.provider === 'aws' ? stored : undefined
   if (!row)
     throw new NotFoundError(`snapshot ${snapshotId} does not exist; run "flotilla snapshots" to list them`)
   const content = row.content as unknown as ZoneContent
@@ -132,9 +131,10 @@ export async function restoreZone(
       )
       .catch(fail)
   }
-  await db.updateTable('snapshots').set({ restored_at: new Date() }).where('id', '=', snapshotId).execute()
+  await markRestored(db, snapshotId, new Date())
+  const { content: _content, ...snapshot } = row
   return {
-    snapshot: toSnapshotInfo(row),
+    snapshot,
     description: `${sets.length} record sets written back into ${content.zone.name} (${zone.Id.replace('/hostedzone/', '')})`,
   }
 }

@@ -36,7 +36,5 @@ export function providerErrorOf(
   const detail =
     statusMessage((error as { body?: unknown }).body) ??
     (error instanceof Error ? error.message : String(error))
-  const failure = new ProviderError(kind, target, `${doing}: ${detail}`, address)
-  failure.cause = error
-  return failure
+  return new ProviderError(kind, target, `${doing}: ${detail}`, address, { cause: error })
 }

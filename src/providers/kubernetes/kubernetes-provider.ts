@@ -13,26 +13,33 @@
  * - `settled` and `health` follow Deployments, StatefulSets and DaemonSets; an image that cannot
  *   be pulled fails at once.
  *
+ * - Every call takes an `AbortSignal`: its requests stop, and it rejects with the signal's reason
+ *   at once.
+ *
  * Not yet: snapshots (there is nothing to restore a pruned object from), moves, and the
  * rotation of nodes (cluster updates).
  */
+
+import type { RenderedManifest } from '../../core/model/desired-state.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import { manifestFingerprint } from '../../core/provider/fingerprint.ts'
 import {
   type AppliedOperation,
   type ApplyReport,
   type ApplyRequest,
+  type CallOptions,
   type Health,
   type ObservedTarget,
   type Provider,
   ProviderError,
+  type ProviderEvent,
   type RestoreReport,
   type SettleStatus,
   type SnapshotInfo,
   type UnsettledItem,
 } from '../../core/provider/port.ts'
-import type { RenderedManifest } from '../../core/render/desired-state.ts'
 import { SERVER_SET_METADATA } from '../../core/resource-types/kubernetes.ts'
+import { untilAborted } from '../../lib/abortable.ts'
 import {
   type ClusterClient,
   clusterClient,
@@ -104,15 +111,37 @@ export class KubernetesProvider implements Provider {
     this.clientOf = options.clientOf ?? ((target) => clusterClient(config, target))
   }
 
-  async observe(targets: readonly Target[]): Promise<Map<string, ObservedTarget>> {
+  observe(targets: readonly Target[], options: CallOptions = {}): Promise<Map<string, ObservedTarget>> {
+    return untilAborted(this.observeAll(targets, options.signal), options.signal)
+  }
+
+  apply(request: ApplyRequest): Promise<ApplyReport> {
+    return untilAborted(this.applyTarget(request), request.signal)
+  }
+
+  settled(
+    target: Target,
+    // Kubernetes has no events of a change to report here: `settled` follows the workloads.
+    _onEvent?: (event: ProviderEvent) => void,
+    options: CallOptions = {},
+  ): Promise<SettleStatus> {
+    return untilAborted(this.settledTarget(target, options.signal), options.signal)
+  }
+
+  health(target: Target, options: CallOptions = {}): Promise<Health> {
+    return untilAborted(this.healthOf(target, options.signal), options.signal)
+  }
+
+  private async observeAll(targets: readonly Target[], signal: AbortSignal | undefined) {
     const out = new Map<string, ObservedTarget>()
     for (const target of targets) {
       if (target.kind !== 'cluster') {
         out.set(target.id, { targetId: target.id, stacks: [], manifests: [], busy: [] })
         continue
       }
-      const managed = await this.managed(target)
-      const workloads = await this.workloads(target, managed)
+      signal?.throwIfAborted()
+      const managed = await this.managed(target, signal)
+      const workloads = await this.workloads(target, managed, signal)
       out.set(target.id, {
         targetId: target.id,
         stacks: [],
@@ -123,8 +152,8 @@ export class KubernetesProvider implements Provider {
     return out
   }
 
-  async apply(request: ApplyRequest): Promise<ApplyReport> {
-    const { target } = request
+  private async applyTarget(request: ApplyRequest): Promise<ApplyReport> {
+    const { target, signal } = request
     if (target.kind !== 'cluster')
       throw new ProviderError(
         'invalid',
@@ -133,7 +162,7 @@ export class KubernetesProvider implements Provider {
       )
     const client = this.client(target)
     await refuseClusterUpdate(client, request)
-    const managed = await this.managed(target)
+    const managed = await this.managed(target, signal)
     const wanted = new Set(request.desired.manifests.map((m) => m.address))
     // Every prune is checked before anything changes: a refusal leaves the cluster as it was.
     const prune = managed.filter((m) => !wanted.has(m.address))
@@ -167,14 +196,18 @@ export class KubernetesProvider implements Provider {
       // Force: the rendered object is Flotilla's to decide. A field another manager took over (a
       // `kubectl edit`, an operator) is drift that the reviewed plan reverts, not a conflict to
       // stop on — and the plan showed it, since it compares what is live.
-      await client.apply(appliedObject(target, manifest), FIELD_MANAGER, true).catch((error: unknown) => {
-        throw providerErrorOf(error, target.id, `cannot apply ${manifest.address}`, manifest.address)
-      })
+      signal?.throwIfAborted()
+      await client
+        .apply(appliedObject(target, manifest), FIELD_MANAGER, true, signal)
+        .catch((error: unknown) => {
+          throw providerErrorOf(error, target.id, `cannot apply ${manifest.address}`, manifest.address)
+        })
       report(manifest.address, existing ? 'update' : 'create', existing ? 'updated' : 'created')
     }
     // Namespaces last: deleting one deletes everything in it.
     for (const m of byKind(prune, (p) => String(p.live.kind), 'last')) {
-      await client.delete(m.live).catch((error: unknown) => {
+      signal?.throwIfAborted()
+      await client.delete(m.live, signal).catch((error: unknown) => {
         throw providerErrorOf(error, target.id, `cannot prune ${m.address}`, m.address)
       })
       report(m.address, 'delete', 'pruned')
@@ -182,9 +215,9 @@ export class KubernetesProvider implements Provider {
     return { operations, snapshots: [] }
   }
 
-  async settled(target: Target): Promise<SettleStatus> {
+  private async settledTarget(target: Target, signal: AbortSignal | undefined): Promise<SettleStatus> {
     if (target.kind !== 'cluster') return { state: 'settled', items: [] }
-    const workloads = await this.workloads(target, await this.managed(target))
+    const workloads = await this.workloads(target, await this.managed(target, signal), signal)
     const items: UnsettledItem[] = workloads
       .filter((w) => w.state.state !== 'ready')
       .map((w) => ({ address: w.address, status: w.state.status, reason: w.state.reason }))
@@ -192,9 +225,9 @@ export class KubernetesProvider implements Provider {
     return { state: failed ? 'failed' : items.length > 0 ? 'in-progress' : 'settled', items }
   }
 
-  async health(target: Target): Promise<Health> {
+  private async healthOf(target: Target, signal: AbortSignal | undefined): Promise<Health> {
     if (target.kind !== 'cluster') return { healthy: true, checks: [] }
-    const workloads = await this.workloads(target, await this.managed(target))
+    const workloads = await this.workloads(target, await this.managed(target, signal), signal)
     const checks = workloads.map((w) => ({
       name: w.address,
       healthy: w.state.state === 'ready',
@@ -228,18 +261,18 @@ export class KubernetesProvider implements Provider {
   }
 
   /** What Flotilla applied to the cluster: its labelled objects of every served kind, by address. */
-  private async managed(target: Target): Promise<ManagedObject[]> {
+  private async managed(target: Target, signal: AbortSignal | undefined): Promise<ManagedObject[]> {
     const client = this.client(target)
     const fail = (doing: string) => (error: unknown) => {
       throw providerErrorOf(error, target.id, doing)
     }
-    const kinds = (await client.kinds().catch(fail(`cannot discover the kinds of ${target.id}`))).filter(
-      (k) => !NEVER_RENDERED.has(k.kind),
-    )
+    const kinds = (
+      await client.kinds(signal).catch(fail(`cannot discover the kinds of ${target.id}`))
+    ).filter((k) => !NEVER_RENDERED.has(k.kind))
     const lists = await Promise.all(
       kinds.map((kind) =>
         client
-          .list(kind, `${BOOKKEEPING.managedBy}=${FIELD_MANAGER}`)
+          .list(kind, `${BOOKKEEPING.managedBy}=${FIELD_MANAGER}`, signal)
           .catch(fail(`cannot list the ${kind.kind} objects of ${target.id}`)),
       ),
     )
@@ -267,6 +300,7 @@ export class KubernetesProvider implements Provider {
   private async workloads(
     target: Target,
     managed: readonly ManagedObject[],
+    signal: AbortSignal | undefined,
   ): Promise<{ address: string; state: WorkloadState }[]> {
     const client = this.client(target)
     const isWorkload = (o: KubeObject) =>
@@ -278,7 +312,7 @@ export class KubernetesProvider implements Provider {
       const namespace = record(m.live.metadata).namespace
       const pods = selector
         ? (
-            await client.list(POD, selector).catch((error: unknown) => {
+            await client.list(POD, selector, signal).catch((error: unknown) => {
               throw providerErrorOf(error, target.id, `cannot list the pods of ${m.address}`, m.address)
             })
           ).filter((p) => record(p.metadata).namespace === namespace)
@@ -300,7 +334,7 @@ const POD: ServedKind = { apiVersion: 'v1', kind: 'Pod' }
 async function refuseClusterUpdate(client: ClusterClient, request: ApplyRequest): Promise<void> {
   const wanted = request.desired.nodes?.kubernetesVersion
   if (wanted === undefined) return
-  const running = await client.version().catch((error: unknown) => {
+  const running = await client.version(request.signal).catch((error: unknown) => {
     throw providerErrorOf(error, request.target.id, 'cannot read the control plane version')
   })
   if (running === wanted) return

@@ -2,13 +2,14 @@ import type { KyselyPlugin } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { loadFleet } from '../../core/load/load-fleet.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
-import { memorySource } from '../../core/source/source.ts'
+import { memorySource } from '../../core/model/source.ts'
 import { generateExampleFleet } from '../../example/generate-example.ts'
 import { useTestStore } from '../../store/test-store.ts'
 import { InMemoryZones } from './dns-zones.ts'
 import type { Fault } from './faults.ts'
 import { SimServiceMetrics, startMetricsServer } from './metrics-server.ts'
 import { servicesOf } from './services.ts'
+import { simDatabase } from './sim-database.ts'
 import { SimProvider } from './sim-provider.ts'
 
 function loadExample(): Fleet {
@@ -36,7 +37,7 @@ describe('SimServiceMetrics', () => {
   it('exposes a request counter by code and an up gauge per service, from a query or two of the store per scrape', async () => {
     await new SimProvider({ db: test.store.db }).seed(fleet.targets)
     // Every cluster has something applied, so every service runs.
-    await test.store.db
+    await (await simDatabase(test.store.db))
       .insertInto('sim_objects')
       .values(
         clusters.map((cluster) => ({

@@ -19,12 +19,14 @@ import type { Fault } from './faults.ts'
 import { listenHttp } from './http-listen.ts'
 import {
   type AccountServices,
-  type SeededService,
   SIMULATED_STATUS_CODES,
   SimulatedLoad,
   type SimulatedLoadOptions,
   serviceHealthSamples,
 } from './service-metrics.ts'
+import { deployedClusterIds } from './sim-clusters.ts'
+import { type SimDb, simDatabase } from './sim-database.ts'
+import { knownAccounts } from './sim-targets.ts'
 
 /** What the metrics read of the simulated provider (`SimProvider` has both). */
 export interface SimHealthSource {
@@ -91,8 +93,9 @@ export class SimServiceMetrics {
   }
 
   private async update(): Promise<void> {
-    const accounts = await seededServices(this.db)
-    const deployed = await deployedClusters(this.db, accounts)
+    const db = await simDatabase(this.db)
+    const accounts = await seededServices(db)
+    const deployed = await deployedClusters(db, accounts)
     const zones = await this.sim.zones()
     const faults = await this.sim.faults()
     const traffic = this.load.advance(serviceHealthSamples(accounts, zones, faults, deployed))
@@ -114,28 +117,17 @@ export class SimServiceMetrics {
   }
 }
 
-/** The services of every seeded account, in one query; the `account` label is the account id. */
-async function seededServices(db: Kysely<Database>): Promise<AccountServices[]> {
-  const rows = await db
-    .selectFrom('sim_targets')
-    .select(['id', 'info'])
-    .where('kind', '=', 'account')
-    .orderBy('id')
-    .execute()
-  return rows.map((row) => ({
-    account: row.id,
-    services: (row.info as unknown as { services?: readonly SeededService[] }).services ?? [],
-  }))
+/** The services of every known account, in one query; the `account` label is the account id. */
+async function seededServices(db: SimDb): Promise<AccountServices[]> {
+  return (await knownAccounts(db))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((account) => ({ account: account.id, services: account.info.services }))
 }
 
 /** The clusters that have objects, asked only when some service runs in a cluster. */
-async function deployedClusters(
-  db: Kysely<Database>,
-  accounts: readonly AccountServices[],
-): Promise<Set<string>> {
+async function deployedClusters(db: SimDb, accounts: readonly AccountServices[]): Promise<Set<string>> {
   if (!accounts.some((a) => a.services.some((s) => s.cluster !== undefined))) return new Set()
-  const rows = await db.selectFrom('sim_objects').select('cluster').distinct().execute()
-  return new Set(rows.map((row) => row.cluster))
+  return deployedClusterIds(db)
 }
 
 /** Options of {@link startMetricsServer}. */

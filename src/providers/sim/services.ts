@@ -4,7 +4,7 @@
  * only while its name resolves through the simulated DNS — so deleting a zone, or the records
  * external-dns wrote into it, takes the service down exactly as the incident did. Pure.
  */
-import type { Target } from '../../core/model/fleet-model.ts'
+import type { AccountCluster, Target } from '../../core/model/fleet-model.ts'
 import { queryZones } from './dns-server.ts'
 import type { ZoneLookup } from './dns-zones.ts'
 
@@ -19,21 +19,26 @@ export interface SimService {
 }
 
 /**
- * The services of an account. A service runs in the account's first cluster, behind its ingress
+ * The services of an account, given its clusters (sorted by id; those of other accounts are
+ * skipped). A service runs in the account's first cluster, behind its ingress
  * (`<service>.<ingress_domain>`, published by external-dns); an account without a cluster serves
  * it from its zone's apex. Accounts without `config.dns_domain`, accounts being decommissioned,
  * and non-production accounts outside the ops group run none.
  */
-export function servicesOf(account: Target, clusters: readonly Target[]): SimService[] {
+export function servicesOf(account: Target, clusters: readonly (AccountCluster | Target)[]): SimService[] {
   const domain = account.config.dns_domain
   if (typeof domain !== 'string' || account.lifecycle.startsWith('decommission')) return []
   const names: string[] = []
   if (account.group === 'ops') names.push(account.name.replace(/^ops-/, ''))
   else if (account.environment === 'production') names.push('shop')
+  // Targets of the whole fleet may be given: only the account's own count.
   const cluster = clusters.find(
-    (c) => c.account === account.id && typeof c.config.ingress_domain === 'string',
+    (c) => (!('account' in c) || c.account === account.id) && typeof c.config.ingress_domain === 'string',
   )
-  const region = cluster?.regions[0] ?? account.regions[0] ?? 'us-east-1'
+  const region =
+    (cluster && 'regions' in cluster ? cluster.regions[0] : cluster?.region) ??
+    account.regions[0] ??
+    'us-east-1'
   return names.map((name) => ({
     name,
     hostname: cluster ? `${name}.${String(cluster.config.ingress_domain)}` : domain,

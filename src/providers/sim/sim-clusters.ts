@@ -3,14 +3,14 @@
  * depends on their kind, pruned only when the reviewed plan prunes them; and external-dns, which
  * publishes the cluster's ingress names into its account's zones whenever its objects change.
  */
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
+import type { RenderedManifest } from '../../core/model/desired-state.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
-import type { Change } from '../../core/plan/plan-model.ts'
+import type { Change } from '../../core/model/plan.ts'
 import { manifestFingerprint } from '../../core/provider/fingerprint.ts'
 import { type AppliedOperation, ProviderError } from '../../core/provider/port.ts'
-import type { RenderedManifest } from '../../core/render/desired-state.ts'
-import type { Database } from '../../store/tables.ts'
 import { externalDnsRecords } from './external-dns.ts'
+import type { SimDb } from './sim-database.ts'
 import { syncExternalDns } from './sim-zones-store.ts'
 
 /** An object as stored. */
@@ -23,7 +23,7 @@ export interface SimObject {
 }
 
 /** The objects of some clusters. */
-export async function loadObjects(db: Kysely<Database>, clusters: readonly string[]): Promise<SimObject[]> {
+export async function loadObjects(db: SimDb, clusters: readonly string[]): Promise<SimObject[]> {
   if (clusters.length === 0) return []
   const rows = await db
     .selectFrom('sim_objects')
@@ -52,7 +52,7 @@ export function observedManifest(object: SimObject): RenderedManifest {
  * deletes, and protected ones only with an approval — and external-dns re-publishes.
  */
 export async function applyObjects(
-  db: Kysely<Database>,
+  db: SimDb,
   target: Target,
   desired: readonly RenderedManifest[],
   reviewed: readonly Change[],
@@ -116,7 +116,7 @@ export async function applyObjects(
             component: eb.ref('excluded.component'),
             ready_at: eb.ref('excluded.ready_at'),
             managed_fields: eb.ref('excluded.managed_fields'),
-            resource_version: sql<number>`nextval('sim_resource_version')`,
+            resource_version: sql<number>`default`, // the next of the sequence `sim_resource_version`, in whatever schema
             generation: sql<number>`sim_objects.generation + 1`,
             updated_at: now,
           })),
@@ -138,4 +138,30 @@ export async function applyObjects(
     }
   })
   return operations
+}
+
+/** Clusters that have at least one object applied. */
+export async function deployedClusterIds(db: SimDb): Promise<Set<string>> {
+  const rows = await db.selectFrom('sim_objects').select('cluster').distinct().execute()
+  return new Set(rows.map((r) => r.cluster))
+}
+
+/** How many objects there are, and how many of them are ready at `now`. */
+export async function objectReadiness(db: SimDb, now: Date): Promise<{ total: number; ready: number }> {
+  const objects = await db.selectFrom('sim_objects').select(['ready_at']).execute()
+  return { total: objects.length, ready: objects.filter((o) => o.ready_at.getTime() <= now.getTime()).length }
+}
+
+/** Replaces an object as applied (a change made outside Flotilla), as a client's write would. */
+export async function replaceObject(
+  db: SimDb,
+  address: string,
+  object: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .updateTable('sim_objects')
+    // The column's default draws the next version from the sequence, whatever schema it is in.
+    .set({ object: JSON.stringify(object), resource_version: sql<number>`default` })
+    .where('address', '=', address)
+    .execute()
 }

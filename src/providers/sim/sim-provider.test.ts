@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { loadFleet } from '../../core/load/load-fleet.ts'
+import type { DesiredState, RenderedStack } from '../../core/model/desired-state.ts'
 import type { Fleet, Target } from '../../core/model/fleet-model.ts'
+import { memorySource } from '../../core/model/source.ts'
 import { diffManifests } from '../../core/plan/diff-manifests.ts'
 import { diffStacks } from '../../core/plan/diff-stacks.ts'
 import { fleetState, planFleet, strictestSettings, targetPlanOf } from '../../core/plan/plan-fleet.ts'
 import { protectedTypes } from '../../core/plan/protected.ts'
 import { parseApproval } from '../../core/policy/approvals.ts'
 import { policyRegistry } from '../../core/policy/policy-rules.ts'
+import { operatorClock } from '../../core/policy/policy-time.ts'
 import { fingerprintsOf, stackFingerprint } from '../../core/provider/fingerprint.ts'
 import { type ApplyReport, ProviderError } from '../../core/provider/port.ts'
 import { ProviderRegistry } from '../../core/provider/registry.ts'
-import type { DesiredState, RenderedStack } from '../../core/render/desired-state.ts'
-import { memorySource } from '../../core/source/source.ts'
 import { generateExampleFleet } from '../../example/generate-example.ts'
 import { type ApplyTargetOptions, applyTarget } from '../../operations/apply-target.ts'
 import { observeFleet } from '../../operations/observed-fleet.ts'
@@ -19,6 +20,7 @@ import { testBackends, useTestStore } from '../../store/test-store.ts'
 import { queryZones } from './dns-server.ts'
 import { externalDnsOwner, loadBalancerAddress } from './external-dns.ts'
 import { servicesOf } from './services.ts'
+import { simDatabase } from './sim-database.ts'
 import { SimProvider } from './sim-provider.ts'
 
 /** What policies see as now: a Tuesday well before the example's Cyber Week freeze. */
@@ -95,7 +97,7 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
       registry: env.registry,
       db: test.store.db,
       revision: 'rev-1',
-      now: NOW,
+      clock: operatorClock(NOW),
       actor: 'test',
       pollMs: 1,
       timeoutMs: 5_000,
@@ -135,26 +137,34 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
   async function storedState() {
     const { db } = test.store
     return {
-      stacks: await db
+      stacks: await (await simDatabase(db))
         .selectFrom('sim_stacks')
         .select(['address', 'status', 'pending', 'template'])
         .orderBy('address')
         .execute(),
-      zones: await db.selectFrom('sim_zones').select(['id', 'name', 'stack']).orderBy('id').execute(),
-      records: await db
+      zones: await (await simDatabase(db))
+        .selectFrom('sim_zones')
+        .select(['id', 'name', 'stack'])
+        .orderBy('id')
+        .execute(),
+      records: await (await simDatabase(db))
         .selectFrom('sim_records')
         .select(['zone_id', 'name', 'type', 'values', 'owner'])
         .orderBy('zone_id')
         .orderBy('name')
         .orderBy('type')
         .execute(),
-      objects: await db.selectFrom('sim_objects').select(['address', 'object']).orderBy('address').execute(),
+      objects: await (await simDatabase(db))
+        .selectFrom('sim_objects')
+        .select(['address', 'object'])
+        .orderBy('address')
+        .execute(),
       snapshots: await db.selectFrom('snapshots').select('id').execute(),
     }
   }
 
   async function stackStatuses(): Promise<Record<string, string>> {
-    const rows = await test.store.db
+    const rows = await (await simDatabase(test.store.db))
       .selectFrom('sim_stacks')
       .select(['address', 'status'])
       .orderBy('address')
@@ -468,7 +478,9 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     const target = account
     await applyDirect(env.sim, target, bare(target, [zoneStack(target, { zone: true, retain: true })]))
     const zoneId = (
-      await test.store.db
+      await (
+        await simDatabase(test.store.db)
+      )
         .selectFrom('sim_zones')
         .select('id')
         .where('name', '=', 'retain.example.org.')
@@ -481,14 +493,14 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     const report = await applyDirect(env.sim, target, bare(target, [zoneStack(target, { zone: false })]))
     expect(report.operations).toEqual([{ address: `${target.id}/global/zone-retain`, operation: 'update' }])
     expect(report.snapshots).toEqual([])
-    const zones = await test.store.db.selectFrom('sim_zones').selectAll().execute()
+    const zones = await (await simDatabase(test.store.db)).selectFrom('sim_zones').selectAll().execute()
     expect(zones.map((z) => [z.id, z.name, z.stack, z.logical_id])).toEqual([
       [zoneId[0], 'retain.example.org.', null, null],
     ])
     expect(queryZones(await env.sim.zones(), 'www.retain.example.org').answers).toEqual(['192.0.2.7'])
     const observed = (await env.sim.observe([target])).get(target.id)!
     expect(Object.keys((observed.stacks[0]!.template as { Resources: object }).Resources)).toEqual(['Topic'])
-    const events = await test.store.db
+    const events = await (await simDatabase(test.store.db))
       .selectFrom('sim_stack_events')
       .select(['logical_id', 'status', 'reason'])
       .where('status', '=', 'DELETE_SKIPPED')
@@ -501,7 +513,7 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
 
     // Declaring it again adopts the retained zone with its records, as a resource import would.
     await applyDirect(env.sim, target, bare(target, [zoneStack(target, { zone: true, retain: true })]))
-    const adopted = await test.store.db.selectFrom('sim_zones').selectAll().execute()
+    const adopted = await (await simDatabase(test.store.db)).selectFrom('sim_zones').selectAll().execute()
     expect(adopted.map((z) => [z.id, z.stack, z.logical_id])).toEqual([
       [zoneId[0], `${target.id}/global/zone-retain`, 'Zone'],
     ])
@@ -520,7 +532,9 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     expect(await storedState()).toEqual(untouched)
     const report = await applyDirect(env.sim, target, removal, [`${target.id}/global/zone-retain/Zone`])
     expect(report.snapshots.map((s) => s.address)).toEqual([`${target.id}/global/zone-retain/Zone`])
-    expect(await test.store.db.selectFrom('sim_zones').select('id').execute()).toEqual([])
+    expect(await (await simDatabase(test.store.db)).selectFrom('sim_zones').select('id').execute()).toEqual(
+      [],
+    )
     expect(queryZones(await env.sim.zones(), 'www.retain.example.org').rcode).toBe('REFUSED')
   })
 
@@ -529,7 +543,10 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     const target = account
     const original = zoneStack(target, { zone: true, name: 'moved.example.org' })
     await applyDirect(env.sim, target, bare(target, [original]))
-    const [zone] = await test.store.db.selectFrom('sim_zones').select(['id', 'name']).execute()
+    const [zone] = await (await simDatabase(test.store.db))
+      .selectFrom('sim_zones')
+      .select(['id', 'name'])
+      .execute()
 
     // A pure move: the stack takes its new name, nothing is destroyed.
     const renamed: RenderedStack = {
@@ -541,7 +558,10 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     const moved = await applyDirect(env.sim, target, bare(target, [renamed]))
     expect(moved.operations).toEqual([{ address: renamed.address, operation: 'move' }])
     expect(Object.keys(await stackStatuses())).toEqual([renamed.address])
-    const kept = await test.store.db.selectFrom('sim_zones').select(['id', 'name', 'stack']).execute()
+    const kept = await (await simDatabase(test.store.db))
+      .selectFrom('sim_zones')
+      .select(['id', 'name', 'stack'])
+      .execute()
     expect(kept).toEqual([{ ...zone, stack: renamed.address }])
 
     // A move that also renames the zone replaces it: the old zone is copied before it goes.
@@ -681,7 +701,10 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     await env.sim.seed(example.targets)
     await applyDirect(env.sim, account, desiredOf(example, account))
     await applyDirect(env.sim, cluster, desiredOf(example, cluster))
-    const zonesBefore = await test.store.db.selectFrom('sim_zones').select(['id', 'name']).execute()
+    const zonesBefore = await (await simDatabase(test.store.db))
+      .selectFrom('sim_zones')
+      .select(['id', 'name'])
+      .execute()
     const desired = desiredOf(example, account)
     const stacks = desired.stacks.map((s) =>
       s.stackName === 'route53-hostedzones'
@@ -693,7 +716,9 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
       { address: `${account.id}/global/route53-hostedzones`, operation: 'update' },
     ])
     expect((await stackStatuses())[`${account.id}/global/route53-hostedzones`]).toBe('UPDATE_COMPLETE')
-    expect(await test.store.db.selectFrom('sim_zones').select(['id', 'name']).execute()).toEqual(zonesBefore)
+    expect(
+      await (await simDatabase(test.store.db)).selectFrom('sim_zones').select(['id', 'name']).execute(),
+    ).toEqual(zonesBefore)
     expect(queryZones(await env.sim.zones(), shop).rcode).toBe('NOERROR')
     const observed = (await env.sim.observe([account])).get(account.id)!
     const zone = observed.stacks.find((s) => s.stackName === 'route53-hostedzones')!
@@ -852,7 +877,9 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
       expect(settle.state).toBe('failed')
       expect(settle.items[0]!.reason).toContain(`simulated failure" (fault ${fault!.id})`)
       expect((await env.sim.observe([account])).get(account.id)!.stacks).toEqual([])
-      expect(await test.store.db.selectFrom('sim_zones').select('id').execute()).toEqual([])
+      expect(await (await simDatabase(test.store.db)).selectFrom('sim_zones').select('id').execute()).toEqual(
+        [],
+      )
 
       // Once the fault is gone, applying again creates the stacks.
       await env.sim.clearFaults()

@@ -9,28 +9,33 @@
  * (the same `diffStacks` the plan uses), with `DeletionPolicy: Retain` honoured.
  */
 
-import type { Insertable, Kysely } from 'kysely'
+import type { Insertable, Updateable } from 'kysely'
 import { ConflictError, InputError } from '../../core/errors.ts'
+import type { RenderedStack } from '../../core/model/desired-state.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
+import type { Change } from '../../core/model/plan.ts'
 import { diffStacks, STACK_TYPE } from '../../core/plan/diff-stacks.ts'
 import { moveStatus, previousAddress } from '../../core/plan/moved-from.ts'
-import type { Change } from '../../core/plan/plan-model.ts'
 import { protectedTypes } from '../../core/plan/protected.ts'
 import { ProviderError } from '../../core/provider/port.ts'
-import type { RenderedStack } from '../../core/render/desired-state.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
-import type { Database, Json } from '../../store/tables.ts'
+import type { Json } from '../../store/tables.ts'
 import { normalizeName, type RecordType } from './dns-zones.ts'
 import { externalDnsRecords } from './external-dns.ts'
 import { evaluateIntrinsics, type IntrinsicContext } from './intrinsics.ts'
+import { loadObjects } from './sim-clusters.ts'
+import type { SimDatabase, SimDb } from './sim-database.ts'
+import { clustersOfAccount } from './sim-targets.ts'
 import {
   createOrAdoptZone,
   deleteRecord,
   deleteZone,
   detachZone,
+  moveStackZones,
   recordsOf,
   syncExternalDns,
   upsertRecord,
+  zoneById,
   zonesOf,
 } from './sim-zones-store.ts'
 
@@ -89,12 +94,12 @@ const FAILED: Record<StackOperation, string> = {
 const isBuiltinProtected = protectedTypes([])
 
 /** The stacks of a target, by address. */
-export function loadStacks(db: Kysely<Database>, target: string): Promise<SimStack[]> {
+export function loadStacks(db: SimDb, target: string): Promise<SimStack[]> {
   return loadStacksOf(db, [target])
 }
 
 /** The stacks of many targets at once (for a fleet-wide observe). */
-export async function loadStacksOf(db: Kysely<Database>, targets: readonly string[]): Promise<SimStack[]> {
+export async function loadStacksOf(db: SimDb, targets: readonly string[]): Promise<SimStack[]> {
   if (targets.length === 0) return []
   const rows = await db
     .selectFrom('sim_stacks')
@@ -106,7 +111,7 @@ export async function loadStacksOf(db: Kysely<Database>, targets: readonly strin
 }
 
 export function toSimStack(
-  row: Database['sim_stacks'] extends infer T ? { [K in keyof T]: unknown } : never,
+  row: SimDatabase['sim_stacks'] extends infer T ? { [K in keyof T]: unknown } : never,
 ): SimStack {
   return {
     address: row.address as string,
@@ -305,7 +310,7 @@ function withoutMovedFrom(stack: RenderedStack): RenderedStack {
 
 /** Appends a stack event. */
 export async function stackEvent(
-  db: Kysely<Database>,
+  db: SimDb,
   target: string,
   stack: string,
   logicalId: string,
@@ -321,12 +326,12 @@ export async function stackEvent(
 
 /** Writes accepted operations: moves at once, the rest as `*_IN_PROGRESS` until `settlesAt`. */
 export async function startOperations(
-  db: Kysely<Database>,
+  db: SimDb,
   target: Pick<Target, 'id'>,
   operations: readonly AcceptedOperation[],
   settlesAt: (operation: AcceptedOperation) => Date,
 ): Promise<void> {
-  const rows: Insertable<Database['sim_stacks']>[] = []
+  const rows: Insertable<SimDatabase['sim_stacks']>[] = []
   const events: ResourceEvent[] = []
   for (const op of operations) {
     if (op.operation === 'move') {
@@ -335,11 +340,7 @@ export async function startOperations(
         .set({ address: op.address, stack_name: op.stackName, updated_at: new Date() })
         .where('address', '=', op.movedFrom!)
         .execute()
-      await db
-        .updateTable('sim_zones')
-        .set({ stack: op.address })
-        .where('stack', '=', op.movedFrom!)
-        .execute()
+      await moveStackZones(db, op.movedFrom!, op.address)
       await stackEvent(
         db,
         target.id,
@@ -395,7 +396,7 @@ export async function startOperations(
 
 /** Carries out a settled operation's resource changes; throws what makes the stack roll back. */
 async function carryOut(
-  db: Kysely<Database>,
+  db: SimDb,
   target: { id: string; account: string },
   stack: SimStack,
   pending: PendingOperation,
@@ -483,7 +484,7 @@ async function carryOut(
 }
 
 /** A resource event waiting to be written with the others of its stack. */
-type ResourceEvent = Insertable<Database['sim_stack_events']>
+type ResourceEvent = Insertable<SimDatabase['sim_stack_events']>
 
 function rank(change: Change): number {
   return change.type === 'AWS::Route53::HostedZone' ? 0 : 1
@@ -513,7 +514,7 @@ export function parameterDefaults(template: Record<string, unknown>): Record<str
 }
 
 async function createResource(
-  db: Kysely<Database>,
+  db: SimDb,
   target: { id: string; account: string },
   stack: SimStack,
   logicalId: string,
@@ -549,7 +550,7 @@ interface RecordSetProperties {
   ResourceRecords?: unknown
 }
 
-async function recordTarget(db: Kysely<Database>, stack: SimStack, properties: RecordSetProperties) {
+async function recordTarget(db: SimDb, stack: SimStack, properties: RecordSetProperties) {
   const zones = await zonesOf(db)
   const zone =
     typeof properties.HostedZoneId === 'string'
@@ -563,7 +564,7 @@ async function recordTarget(db: Kysely<Database>, stack: SimStack, properties: R
 }
 
 async function putRecordSet(
-  db: Kysely<Database>,
+  db: SimDb,
   stack: SimStack,
   declared: { Properties?: unknown },
   context: IntrinsicContext,
@@ -581,7 +582,7 @@ async function putRecordSet(
 }
 
 async function destroyResource(
-  db: Kysely<Database>,
+  db: SimDb,
   stack: SimStack,
   logicalId: string,
   resource: StackResource,
@@ -614,15 +615,9 @@ async function destroyResource(
 }
 
 /** Re-publishes external-dns records of every cluster of an account (a zone appeared). */
-export async function resyncExternalDns(db: Kysely<Database>, account: string): Promise<void> {
-  const clusters = await db
-    .selectFrom('sim_targets')
-    .select('id')
-    .where('kind', '=', 'cluster')
-    .where('account', '=', account)
-    .execute()
-  for (const { id } of clusters) {
-    const objects = await db.selectFrom('sim_objects').select('object').where('cluster', '=', id).execute()
+export async function resyncExternalDns(db: SimDb, account: string): Promise<void> {
+  for (const id of await clustersOfAccount(db, account)) {
+    const objects = await loadObjects(db, [id])
     await syncExternalDns(
       db,
       id,
@@ -641,7 +636,7 @@ export async function resyncExternalDns(db: Kysely<Database>, account: string): 
  * `resource-failure` fault), nothing of it stays and the stack ends rolled back with the reason.
  */
 export async function settleStack(
-  db: Kysely<Database>,
+  db: SimDb,
   target: { id: string; account: string },
   stack: SimStack,
   fail: string | undefined,
@@ -699,7 +694,7 @@ export async function settleStack(
  * Locks a stack row for settling and checks that its operation is still the one to carry out:
  * two processes on one PostgreSQL may find the same operation due; only the first carries it out.
  */
-async function claim(db: Kysely<Database>, stack: SimStack): Promise<boolean> {
+async function claim(db: SimDb, stack: SimStack): Promise<boolean> {
   const row = await db
     .selectFrom('sim_stacks')
     .select(['pending', 'settles_at'])
@@ -732,8 +727,8 @@ export interface ZoneSnapshot {
 }
 
 /** Reads what a snapshot of a zone must hold. */
-export async function zoneSnapshot(db: Kysely<Database>, zoneId: string): Promise<ZoneSnapshot | undefined> {
-  const zone = await db.selectFrom('sim_zones').selectAll().where('id', '=', zoneId).executeTakeFirst()
+export async function zoneSnapshot(db: SimDb, zoneId: string): Promise<ZoneSnapshot | undefined> {
+  const zone = await zoneById(db, zoneId)
   if (!zone) return undefined
   const records = await recordsOf(db, zoneId)
   return {
@@ -746,4 +741,87 @@ export async function zoneSnapshot(db: Kysely<Database>, zoneId: string): Promis
       owner: r.owner,
     })),
   }
+}
+
+/** Stacks whose operation is due by `now` (of some targets, or all), oldest first. */
+export async function dueStacks(db: SimDb, now: Date, targets?: readonly string[]): Promise<SimStack[]> {
+  if (targets !== undefined && targets.length === 0) return []
+  let query = db
+    .selectFrom('sim_stacks')
+    .selectAll()
+    .where('pending', 'is not', null)
+    .where('settles_at', '<=', now)
+  if (targets !== undefined) query = query.where('target', 'in', targets)
+  const rows = await query.orderBy('settles_at').orderBy('address').execute()
+  return rows.map(toSimStack)
+}
+
+/** How many stacks are in each status, by status. */
+export async function stackStatusCounts(db: SimDb): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('sim_stacks')
+    .select(['status', db.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .orderBy('status')
+    .execute()
+  return Object.fromEntries(rows.map((s) => [s.status, Number(s.n)]))
+}
+
+/** One stack of a target, by address. */
+export async function stackAt(db: SimDb, target: string, address: string): Promise<SimStack | undefined> {
+  const row = await db
+    .selectFrom('sim_stacks')
+    .selectAll()
+    .where('target', '=', target)
+    .where('address', '=', address)
+    .executeTakeFirst()
+  return row ? toSimStack(row) : undefined
+}
+
+/** Replaces a stack's template as deployed (a change made outside Flotilla). */
+export async function setStackTemplate(db: SimDb, address: string, template: Record<string, unknown>) {
+  await db
+    .updateTable('sim_stacks')
+    .set({ template: JSON.stringify(template) })
+    .where('address', '=', address)
+    .execute()
+}
+
+/** Replaces a stack's resources as deployed (a restored zone taken back into it). */
+export async function setStackResources(
+  db: SimDb,
+  address: string,
+  resources: Record<string, StackResource>,
+) {
+  await db
+    .updateTable('sim_stacks')
+    .set({ resources: JSON.stringify(resources) })
+    .where('address', '=', address)
+    .execute()
+}
+
+/** Changes columns of one stack (what the AWS-compatible API sets: protection, policy, tags, a refused update). */
+export async function updateStack(db: SimDb, address: string, set: Updateable<SimDatabase['sim_stacks']>) {
+  await db.updateTable('sim_stacks').set(set).where('address', '=', address).execute()
+}
+
+/** What the AWS-compatible API shows of a stack besides {@link SimStack}. */
+export async function stackApiColumns(db: SimDb, address: string) {
+  return db
+    .selectFrom('sim_stacks')
+    .select(['created_at', 'updated_at', 'stack_policy', 'tags'])
+    .where('address', '=', address)
+    .executeTakeFirstOrThrow()
+}
+
+/** A stack's events since `since`, newest first (at most `limit`). */
+export async function stackEventsSince(db: SimDb, address: string, since: Date, limit: number) {
+  return db
+    .selectFrom('sim_stack_events')
+    .selectAll()
+    .where('stack', '=', address)
+    .where('at', '>=', since)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute()
 }

@@ -4,10 +4,10 @@
  * to. Every change bumps the DNS serial, which tells DNS servers in other processes to reload.
  */
 import { randomBytes } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
-import type { Database } from '../../store/tables.ts'
 import { checkRecordSet, InMemoryZones, isInZone, normalizeName, type RecordType } from './dns-zones.ts'
 import { type ExternalDnsRecord, externalDnsOwner } from './external-dns.ts'
+import type { SimDb } from './sim-database.ts'
+import { bumpDnsSerial } from './sim-meta.ts'
 
 /** The owner of a zone's own SOA and NS record sets. */
 export const ZONE_OWNER = 'zone'
@@ -39,29 +39,8 @@ export function newZoneId(): string {
   return `Z${[...randomBytes(13)].map((byte) => alphabet[byte % alphabet.length]).join('')}`
 }
 
-/** Marks DNS data as changed (see {@link dnsSerial}). */
-export async function bumpDnsSerial(db: Kysely<Database>): Promise<void> {
-  await db
-    .insertInto('sim_meta')
-    .values({ key: 'dns-serial', value: '1' })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet({ value: sql`to_jsonb((sim_meta.value #>> '{}')::bigint + 1)` }),
-    )
-    .execute()
-}
-
-/** A number that changes whenever any zone or record changes. */
-export async function dnsSerial(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('sim_meta')
-    .select('value')
-    .where('key', '=', 'dns-serial')
-    .executeTakeFirst()
-  return row ? Number(row.value) : 0
-}
-
 /** The zones of an account (all when `account` is undefined). */
-export async function zonesOf(db: Kysely<Database>, account?: string): Promise<StoredZone[]> {
+export async function zonesOf(db: SimDb, account?: string): Promise<StoredZone[]> {
   let query = db.selectFrom('sim_zones').selectAll()
   if (account !== undefined) query = query.where('account', '=', account)
   const rows = await query.orderBy('name').orderBy('id').execute()
@@ -75,7 +54,7 @@ export async function zonesOf(db: Kysely<Database>, account?: string): Promise<S
 }
 
 /** The record sets of a zone, sorted by name and type. */
-export async function recordsOf(db: Kysely<Database>, zoneId: string): Promise<StoredRecord[]> {
+export async function recordsOf(db: SimDb, zoneId: string): Promise<StoredRecord[]> {
   const rows = await db
     .selectFrom('sim_records')
     .selectAll()
@@ -108,7 +87,7 @@ function toStoredRecord(row: {
  * — adopts it with everything in it, as a CloudFormation resource import would.
  */
 export async function createOrAdoptZone(
-  db: Kysely<Database>,
+  db: SimDb,
   account: string,
   name: string,
   owner: { stack: string; logicalId: string } | null,
@@ -160,22 +139,18 @@ export async function createOrAdoptZone(
 }
 
 /** Deletes a zone and every record in it. */
-export async function deleteZone(db: Kysely<Database>, zoneId: string): Promise<void> {
+export async function deleteZone(db: SimDb, zoneId: string): Promise<void> {
   await db.deleteFrom('sim_zones').where('id', '=', zoneId).execute()
   await bumpDnsSerial(db)
 }
 
 /** Detaches a zone from its stack: it stays, with its records, unmanaged (`DeletionPolicy: Retain`). */
-export async function detachZone(db: Kysely<Database>, zoneId: string): Promise<void> {
+export async function detachZone(db: SimDb, zoneId: string): Promise<void> {
   await db.updateTable('sim_zones').set({ stack: null, logical_id: null }).where('id', '=', zoneId).execute()
 }
 
 /** Creates or replaces one record set (Route 53 `UPSERT`); the values are checked as Route 53 would. */
-export async function upsertRecord(
-  db: Kysely<Database>,
-  zone: StoredZone,
-  record: StoredRecord,
-): Promise<void> {
+export async function upsertRecord(db: SimDb, zone: StoredZone, record: StoredRecord): Promise<void> {
   const checked = checkRecordSet(zone.name, record)
   await db
     .insertInto('sim_records')
@@ -199,12 +174,7 @@ export async function upsertRecord(
 }
 
 /** Deletes one record set. */
-export async function deleteRecord(
-  db: Kysely<Database>,
-  zoneId: string,
-  name: string,
-  type: string,
-): Promise<void> {
+export async function deleteRecord(db: SimDb, zoneId: string, name: string, type: string): Promise<void> {
   await db
     .deleteFrom('sim_records')
     .where('zone_id', '=', zoneId)
@@ -221,7 +191,7 @@ export async function deleteRecord(
  * of other owners are never touched.
  */
 export async function syncExternalDns(
-  db: Kysely<Database>,
+  db: SimDb,
   cluster: string,
   account: string,
   wanted: readonly ExternalDnsRecord[],
@@ -266,7 +236,7 @@ export async function syncExternalDns(
 }
 
 /** Every zone and record of the simulated fleet, as the DNS server answers from them. */
-export async function loadZones(db: Kysely<Database>): Promise<InMemoryZones> {
+export async function loadZones(db: SimDb): Promise<InMemoryZones> {
   const zones = new InMemoryZones()
   const rows = await db
     .selectFrom('sim_zones')
@@ -301,4 +271,44 @@ export async function loadZones(db: Kysely<Database>): Promise<InMemoryZones> {
     }
   }
   return zones
+}
+
+/** How many zones there are (of one account, or all). */
+export async function zoneCount(db: SimDb, account?: string): Promise<number> {
+  let query = db.selectFrom('sim_zones').select(db.fn.countAll<number>().as('n'))
+  if (account !== undefined) query = query.where('account', '=', account)
+  return Number((await query.executeTakeFirstOrThrow()).n)
+}
+
+/** The name of a zone, if it exists. */
+export async function zoneName(db: SimDb, zoneId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('sim_zones').select('name').where('id', '=', zoneId).executeTakeFirst()
+  return row?.name
+}
+
+/** Makes a zone a stack's resource again (a restored zone its stack still declares). */
+export async function attachZone(db: SimDb, zoneId: string, stack: string, logicalId: string): Promise<void> {
+  await db.updateTable('sim_zones').set({ stack, logical_id: logicalId }).where('id', '=', zoneId).execute()
+}
+
+/** How many record sets there are, and how many of them external-dns wrote. */
+export async function recordCounts(db: SimDb): Promise<{ total: number; externalDns: number }> {
+  const records = await db.selectFrom('sim_records').select(['owner']).execute()
+  return {
+    total: records.length,
+    externalDns: records.filter((r) => r.owner.startsWith(externalDnsOwner(''))).length,
+  }
+}
+
+/** A zone, if it exists. */
+export async function zoneById(db: SimDb, zoneId: string): Promise<StoredZone | undefined> {
+  const row = await db.selectFrom('sim_zones').selectAll().where('id', '=', zoneId).executeTakeFirst()
+  return row
+    ? { id: row.id, account: row.account, name: row.name, stack: row.stack, logicalId: row.logical_id }
+    : undefined
+}
+
+/** The zones of a stack follow it to its new address (a stack moved with `MovedFrom`). */
+export async function moveStackZones(db: SimDb, from: string, to: string): Promise<void> {
+  await db.updateTable('sim_zones').set({ stack: to }).where('stack', '=', from).execute()
 }

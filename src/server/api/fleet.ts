@@ -4,22 +4,26 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { InputError, NotFoundError } from '../../core/errors.ts'
-import { FAULT_KINDS, type FaultScope } from '../../providers/sim/faults.ts'
+import { mayChange } from '../../app/access/permissions.ts'
+import { FAULT_KINDS, type FaultScope } from '../../app/simulator.ts'
+import { ConflictError, InputError, NotFoundError } from '../../core/errors.ts'
 import { fleetStop } from '../../rollout/rollout-store.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
-import { mayChange } from '../access/permissions.ts'
 import { stopFor, unstopFor } from '../actions.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
-import { changer, enforce, jsonBody, limitParam, signedIn } from './http-helpers.ts'
+import { changer, enforce, jsonBody, limitParam, oneOf, signedIn } from './http-helpers.ts'
 
 export const stopBody = z.strictObject({ reason: z.string().trim().min(3, 'say why, in a few words') })
 export const faultBody = z.strictObject({
   target: z.string().min(1),
   kind: z.enum(FAULT_KINDS),
   rate: z.number().min(0).max(1).optional(),
-  latencyMs: z.int().min(1).optional(),
-  forSeconds: z.number().positive().optional(),
+  latencyMs: z.int().min(1).max(600_000).optional(),
+  forSeconds: z
+    .number()
+    .positive()
+    .max(30 * 24 * 60 * 60)
+    .optional(),
 })
 
 /** `/api/stop`, `/api/unstop`, `/api/snapshots…`, `/api/sim/faults`, `/api/audit`. */
@@ -30,6 +34,11 @@ export function fleetRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const target = fleet.targets.find((t) => t.id === id || t.name === id)
     if (!target) throw new NotFoundError(`no target ${id} in the inventory`)
     return target
+  }
+  const simulator = () => {
+    const sim = deps.app.simulator()
+    if (!sim) throw new ConflictError('this server has no simulated fleet')
+    return sim
   }
 
   app.get('/stop', async (c) => {
@@ -49,30 +58,28 @@ export function fleetRoutes(deps: ServerDeps): Hono<ServerEnv> {
 
   app.get('/snapshots', async (c) => {
     signedIn(c)
-    const snapshots = await deps.sim.snapshots()
+    const snapshots = await deps.app.snapshots()
     return c.json({ snapshots: snapshots.map((s) => ({ ...s, createdAt: s.createdAt.toISOString() })) })
   })
   app.post('/snapshots/:id/restore', async (c) => {
     const principal = changer(c)
     const id = c.req.param('id')
-    const snapshot = (await deps.sim.snapshots()).find((s) => s.id === id)
+    const snapshot = await deps.app.findSnapshot(id)
     if (!snapshot) throw new NotFoundError(`no snapshot ${id}; GET /api/snapshots lists them`)
     const target = await targetOf(snapshot.target)
     enforce(mayChange(principal, [target.team], `restore snapshot ${id}`))
-    const report = await deps.sim.restore(id)
-    await appendAuditEntry(deps.db, {
+    const report = await deps.app.restoreSnapshot({
+      snapshot,
       actor: principal.name,
-      action: 'restore',
-      subject: id,
       source: c.get('source'),
-      detail: report as never,
+      audit: (report) => ({ subject: id, detail: report as never }),
     })
     return c.json(report)
   })
 
   app.get('/sim/faults', async (c) => {
     signedIn(c)
-    return c.json({ faults: await deps.sim.faults() })
+    return c.json({ faults: await simulator().faults() })
   })
   app.post('/sim/faults', async (c) => {
     const principal = changer(c)
@@ -80,7 +87,7 @@ export function fleetRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const target = await targetOf(body.target)
     enforce(mayChange(principal, [target.team], `inject a fault into ${target.id}`))
     const scope: FaultScope = { kind: 'target', id: target.id }
-    const result = await deps.sim.addFault(
+    const result = await simulator().addFault(
       {
         scope,
         kind: body.kind,
@@ -108,7 +115,7 @@ export function fleetRoutes(deps: ServerDeps): Hono<ServerEnv> {
       throw new InputError('DELETE /api/sim/faults needs ?target=ID (the target whose faults to clear)')
     const target = await targetOf(id)
     enforce(mayChange(principal, [target.team], `clear the faults of ${target.id}`))
-    const cleared = await deps.sim.clearFaults({ scope: { kind: 'target', id: target.id } })
+    const cleared = await simulator().clearFaults({ scope: { kind: 'target', id: target.id } })
     await appendAuditEntry(deps.db, {
       actor: principal.name,
       action: 'sim-fault-clear',
@@ -129,6 +136,8 @@ export function fleetRoutes(deps: ServerDeps): Hono<ServerEnv> {
     if (q.actor) query = query.where('actor', '=', q.actor)
     if (q.action) query = query.where('action', '=', q.action)
     if (q.subject) query = query.where('subject', '=', q.subject)
+    const elevated = oneOf('elevated', q.elevated, ['true', 'false'] as const)
+    if (elevated) query = query.where('elevated', elevated === 'true' ? 'is not' : 'is', null)
     const rows = await query.execute()
     return c.json({ entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })) })
   })

@@ -1,8 +1,8 @@
 /** Read-only routes over the inventory: teams, accounts and clusters, with filters. */
 import { Hono } from 'hono'
+import { ACCOUNT_SORTS, filterAccounts, filterClusters } from '../../app/inventory-view.ts'
 import { NotFoundError } from '../../core/errors.ts'
 import { ENVIRONMENTS } from '../../core/model/common.ts'
-import { ACCOUNT_SORTS, filterAccounts, filterClusters } from '../inventory-view.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
 import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
 import { oneOf, signedIn } from './http-helpers.ts'
@@ -92,7 +92,7 @@ export function inventoryRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const id = c.req.param('id')
     const row = clusters.find((r) => r.id === id || r.alias === id)
     if (!row) throw new NotFoundError(`no cluster ${id} in revision ${commit.slice(0, 12)}`)
-    const health = await deps.registry
+    const health = await deps.app.registry
       .forTarget(fleet.targets.find((t) => t.id === row.id)!)
       .health(fleet.targets.find((t) => t.id === row.id)!)
     return c.json({

@@ -8,17 +8,20 @@ import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
 import { InputError, NotFoundError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
-import type { Plan } from '../../core/plan/plan-model.ts'
+import type { Plan } from '../../core/model/plan.ts'
 import { parseApproval } from '../../core/policy/approvals.ts'
-import { resolveCommit } from '../../core/source/git.ts'
-import { planAgainstObserved } from '../../operations/observed-fleet.ts'
+import { type PolicyTime, systemClock } from '../../core/policy/policy-time.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { FINAL_STATES, ROLLOUT_STATES } from '../../rollout/rollout-model.ts'
 import { listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
+import { resolveCommit } from '../../source/git.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { approvalsOf, approveFor, operate, startFor } from '../actions.ts'
+import type { PlanCache } from '../plan-cache.ts'
+import { INT32_MAX, intParam } from '../request-guard.ts'
+import { LimitFull } from '../request-limits.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
-import { changer, jsonBody, limitParam, oneOf, signedIn } from './http-helpers.ts'
+import { changer, jsonBody, limitParam, oneOf, RetryLater, signedIn } from './http-helpers.ts'
 
 export const startBody = z.strictObject({
   rev: z
@@ -27,7 +30,6 @@ export const startBody = z.strictObject({
     .optional()
     .describe('The git revision to roll out; the branch the server follows by default.'),
   approvals: z.array(z.string().min(1)).default([]).describe('Approvals, as for flotilla plan --approve.'),
-  now: z.iso.datetime({ offset: true }).optional().describe('The time policies see, in ISO 8601.'),
 })
 export const targetBody = z.strictObject({ target: z.string().min(1) })
 export const approvalsBody = z.strictObject({
@@ -45,29 +47,111 @@ export const approvalsBody = z.strictObject({
 /** How often the event stream looks for new events. */
 const STREAM_POLL_MS = 500
 
+/** What `Retry-After` says when plans are busy. */
+const PLAN_RETRY_SECONDS = 5
+
 /**
  * The plan of a revision against the observed fleet, as `flotilla plan` without `--base` makes it;
- * with `only`, of that one target (`--target`).
+ * with `only`, of that one target (`--target`). Policies see the server's clock; `whatIf` — a
+ * time a reader chose (`?now=`) — makes a read-only preview, marked `what-if`, that nothing is
+ * ever started from (a rollout plans again, at the clock's time).
  */
 export async function planRevision(
   deps: ServerDeps,
   rev: string,
   approvals: readonly string[],
-  now: Date | undefined,
+  whatIf: Date | undefined,
   only?: string,
 ): Promise<{ commit: string; fleet: Fleet; plan: Plan }> {
+  // Planning observes the whole fleet: bounded, so that readers cannot starve the server.
+  return observingWork(deps, () => computePlan(deps, rev, approvals, whatIf, only))
+}
+
+/**
+ * Runs work that observes the whole fleet (a plan, a drift check) under the server's limit on
+ * such work: a 503 with `Retry-After` when as many run and wait as may.
+ */
+export async function observingWork<T>(deps: ServerDeps, work: () => Promise<T>): Promise<T> {
+  try {
+    return await deps.planLimit.run(work)
+  } catch (error) {
+    if (!(error instanceof LimitFull)) throw error
+    const { running, queued } = deps.planLimit.settings
+    throw new RetryLater(
+      503,
+      PLAN_RETRY_SECONDS,
+      `the server is computing as many plans and drift checks as it may (${running} at once, ${queued} waiting); retry in ${PLAN_RETRY_SECONDS} seconds`,
+    )
+  }
+}
+
+async function computePlan(
+  deps: ServerDeps,
+  rev: string,
+  approvals: readonly string[],
+  whatIf: Date | undefined,
+  only: string | undefined,
+): Promise<{ commit: string; fleet: Fleet; plan: Plan }> {
   const commit = await resolveCommit(deps.fleets.repoDir, rev)
-  const fleet = await deps.engine.loadRevision(commit)
-  await deps.sim.seed(fleet.targets, fleet.clusters)
-  const include = only === undefined ? () => true : (t: { id: string }) => t.id === only
-  const policyNow = now ?? deps.policyNow
-  const { outcome } = await planAgainstObserved(fleet, deps.registry, deps.db, {
-    include,
-    approvals: approvals.map(parseApproval),
-    ...(policyNow ? { now: policyNow } : {}),
+  const time = policyTimeOf(deps, whatIf)
+  const { fleet, plan } = await deps.app.planCommit(
+    commit,
+    { approvals: approvals.map(parseApproval), time, ...(only === undefined ? {} : { only }) },
+    deps.engine,
+  )
+  return { commit, fleet, plan }
+}
+
+/** The time a plan's policies see: a what-if time, or the server's policy clock. */
+function policyTimeOf(deps: ServerDeps, whatIf: Date | undefined): PolicyTime {
+  return whatIf
+    ? { at: whatIf.toISOString(), source: 'what-if' as const }
+    : (deps.engine.policyClock ?? systemClock)()
+}
+
+/**
+ * The whole fleet's plan of `rev` from the server's plan cache (`plan-cache.ts`): computed at
+ * most once per head, observed state, approvals and (when policies read it) time.
+ */
+export async function cachedPlanRevision(
+  deps: ServerDeps,
+  rev: string,
+  approvals: readonly string[],
+  whatIf: Date | undefined,
+): Promise<{ commit: string; fleet: Fleet; plan: Plan }> {
+  const commit = await deps.fleets.resolve(rev)
+  const plan = await deps.plans.plan(commit, approvals, policyTimeOf(deps, whatIf))
+  return { commit, fleet: await deps.engine.loadRevision(commit), plan }
+}
+
+/**
+ * The plan of `commit` when the cache has it, or what is being computed (started now if nothing
+ * was): for the portal, which shows progress instead of waiting.
+ */
+export function peekPlan(
+  deps: ServerDeps,
+  commit: string,
+  approvals: readonly string[],
+  whatIf: Date | undefined,
+): ReturnType<PlanCache['peek']> {
+  return deps.plans.peek(commit, approvals, policyTimeOf(deps, whatIf))
+}
+
+/** Computes a whole-fleet plan for the cache, under the server's limit on such work. */
+export function planForCache(
+  deps: ServerDeps,
+  commit: string,
+  approvals: readonly string[],
+  time: PolicyTime,
+): Promise<Plan> {
+  return observingWork(deps, async () => {
+    const { plan } = await deps.app.planCommit(
+      commit,
+      { approvals: approvals.map(parseApproval), time },
+      deps.engine,
+    )
+    return plan
   })
-  if (!outcome.ok) throw new InputError(`revision ${commit.slice(0, 12)} cannot be planned`, outcome.errors)
-  return { commit, fleet, plan: outcome.plan }
 }
 
 /** `/api/plans`, `/api/rollouts…`. */
@@ -77,7 +161,7 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
     signedIn(c)
     const q = c.req.queries()
     const now = c.req.query('now')
-    const { plan, commit } = await planRevision(
+    const { plan, commit } = await cachedPlanRevision(
       deps,
       c.req.query('rev') ?? deps.fleets.ref,
       q.approve ?? [],
@@ -88,7 +172,7 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
 
   app.get('/approvals', async (c) => {
     signedIn(c)
-    const commit = await resolveCommit(deps.fleets.repoDir, c.req.query('rev') ?? deps.fleets.ref)
+    const commit = await deps.fleets.resolve(c.req.query('rev') ?? deps.fleets.ref)
     const approvals = await approvalsOf(deps, commit)
     return c.json({ revision: commit, approvals: approvals.map((a) => ({ ...a, at: a.at.toISOString() })) })
   })
@@ -118,7 +202,6 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const started = await startFor(deps, principal, c.get('source'), {
       rev: body.rev,
       approvals: body.approvals,
-      now: body.now ? parseInstant(body.now) : undefined,
     })
     return c.json({ id: started.id, state: started.state, queuedBehind: started.queuedBehind }, 201)
   })
@@ -142,10 +225,15 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
   app.get('/rollouts/:id/events', async (c) => {
     signedIn(c)
     const id = c.req.param('id')
+    const lastEventId = c.req.header('last-event-id')
+    const resumeFrom = intParam(
+      lastEventId === undefined ? 'query parameter after' : 'header Last-Event-ID',
+      lastEventId ?? c.req.query('after'),
+      { min: 0, max: INT32_MAX, fallback: 0 },
+    )
     if (!(await loadRollout(deps.db, id))) throw new NotFoundError(`no rollout ${id}`)
-    const resumeFrom = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? 0)
     return streamSSE(c, async (stream) => {
-      let last = Number.isFinite(resumeFrom) ? resumeFrom : 0
+      let last = resumeFrom
       let open = true
       stream.onAbort(() => {
         open = false
@@ -170,7 +258,8 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
 /** An ISO 8601 instant from a query or body; a 400 otherwise. */
 export function parseInstant(text: string): Date {
   const date = new Date(text)
-  if (Number.isNaN(date.getTime()))
+  // The store keeps times from 4713 BC on; a time policies see is one of this era in any case.
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999)
     throw new InputError(`now=${JSON.stringify(text)} is not an ISO 8601 time such as 2026-11-10T10:00:00Z`)
   return date
 }

@@ -1,8 +1,8 @@
 /** The frame of every portal page: the sidebar, the top bar with the stop button, the banners. */
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
+import { effectiveRole, type Principal } from '../../app/access/permissions.ts'
 import type { PolicyInForce } from '../../core/policy/in-force.ts'
-import { effectiveRole, type Principal } from '../access/permissions.ts'
 
 /** A piece of escaped HTML. */
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -19,6 +19,8 @@ export interface Frame {
   /** Time-bound policies in force now (a change freeze). */
   readonly inForce: readonly PolicyInForce[]
   readonly revision?: string
+  /** Banners of work under way in the server's process (`npm start`'s apply of the example). */
+  readonly notices?: Html | ''
 }
 
 const SECTIONS = [
@@ -90,6 +92,7 @@ export function page(frame: Frame, content: Html): Html {
         (p) =>
           html`<div class="banner freeze" role="status">In force now: ${p.description} <span class="muted">(policy ${p.name}, ${p.effect})</span></div>`,
       )}
+      ${frame.notices ?? ''}
       ${content}
     </main>
   </body>

@@ -1,16 +1,16 @@
 /** Portal pages of the inventory: the accounts table (filters, search, sorting), accounts and clusters. */
 import { html } from 'hono/html'
-import type { DriftRevert } from '../../controller/drift-revert.ts'
-import type { Change } from '../../core/plan/plan-model.ts'
-import type { Health } from '../../core/provider/port.ts'
-import type { CachedHealth } from '../health-cache.ts'
 import {
   type AccountFilters,
   type AccountRow,
   type AccountSort,
   type ClusterRow,
   distinct,
-} from '../inventory-view.ts'
+} from '../../app/inventory-view.ts'
+import type { DriftRevert } from '../../controller/drift-revert.ts'
+import type { Change } from '../../core/model/plan.ts'
+import type { Health } from '../../core/provider/port.ts'
+import type { CachedHealth } from '../health-cache.ts'
 import { bar, type Html, pill } from './layout.ts'
 
 /** The accounts page: filters on the left, a search box, a sortable table; every state is a URL. */

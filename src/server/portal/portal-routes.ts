@@ -1,25 +1,29 @@
 /**
  * The portal: server-rendered pages over the same data as the API, and forms for the actions a
- * signed-in user may take. Signing in takes an API token once and opens a session (an HttpOnly,
- * SameSite=Strict cookie); every form carries the session's CSRF secret. Every URL is stable: the
- * accounts table's filters and sorting are query parameters, so a link shows what its sender saw.
+ * signed-in user may take. Signing in takes an API token once and opens a session (see
+ * `sign-in.ts`); every form carries the session's CSRF secret. Every URL is stable: the accounts
+ * table's filters and sorting are query parameters, so a link shows what its sender saw.
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { deleteCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
-import { FlotillaError, NotFoundError } from '../../core/errors.ts'
+import { effectiveRole } from '../../app/access/permissions.ts'
+import {
+  ACCOUNT_SORTS,
+  type AccountFilters,
+  filterAccounts,
+  filterClusters,
+} from '../../app/inventory-view.ts'
+import { isFlotillaError, NotFoundError } from '../../core/errors.ts'
 import { timePoliciesInForce } from '../../core/policy/in-force.ts'
-import { resolveCommit } from '../../core/source/git.ts'
+import { systemClock } from '../../core/policy/policy-time.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { fleetStop, listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
-import { appendAuditEntry } from '../../store/audit.ts'
 import { listRolloutEvents } from '../../store/events.ts'
-import { effectiveRole } from '../access/permissions.ts'
-import { closeSession, openSession, SESSION_TTL_MS, tokenUser } from '../access/users-store.ts'
 import {
   approvalsOf,
   approveFor,
+  mayApproveStage,
   mayOperate,
   operate,
   type RolloutAction,
@@ -27,18 +31,44 @@ import {
   stopFor,
   unstopFor,
 } from '../actions.ts'
-import { ERROR_STATUS, requireCsrf } from '../api/http-helpers.ts'
-import { parseInstant, planRevision } from '../api/rollouts.ts'
-import { ACCOUNT_SORTS, type AccountFilters, filterAccounts, filterClusters } from '../inventory-view.ts'
-import { csrfValid, SESSION_COOKIE } from '../request-auth.ts'
+import {
+  ERROR_STATUS,
+  errorHeaders,
+  errorMessage,
+  refuseClockFields,
+  requireCsrf,
+} from '../api/http-helpers.ts'
+import { parseInstant, peekPlan } from '../api/rollouts.ts'
+import { approvableBy, countApprovals } from '../approval-rights.ts'
+import { bootstrapBanner } from '../bootstrap-routes.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
 import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
 import { PORTAL_CSS, PORTAL_JS } from './assets.ts'
 import { type Frame, type Html, page } from './layout.ts'
 import { accountPage, accountsPage, clusterPage, clustersPage } from './pages-inventory.ts'
-import { auditPage, planPage, rolloutPage, rolloutStatusFragment, rolloutsPage } from './pages-rollouts.ts'
+import {
+  auditPage,
+  PROGRESS_REFRESH_SECONDS,
+  planPage,
+  planProgressPage,
+  rolloutPage,
+  rolloutStatusFragment,
+  rolloutsPage,
+} from './pages-rollouts.ts'
+import { sameSitePath } from './redirects.ts'
+import { signInRoutes } from './sign-in.ts'
 
 type C = Context<ServerEnv>
+
+/** The path of the page a form was sent from, when it is a page of this site. */
+function sameSiteReferer(c: C): string | undefined {
+  const referer = c.req.header('referer')
+  if (!referer || !URL.canParse(referer)) return undefined
+  const url = new URL(referer)
+  if (url.host !== new URL(c.req.url).host) return undefined
+  const path = sameSitePath(url.pathname + url.search)
+  return path === url.pathname + url.search ? path : undefined
+}
 
 /** What was applied to a target, and what the branch served would change in it. */
 async function stateOf(deps: ServerDeps, target: string) {
@@ -64,7 +94,11 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     principal: c.get('principal'),
     csrf: c.get('csrf'),
     stop: await fleetStop(deps.db),
-    inForce: timePoliciesInForce((await deps.fleets.snapshot()).fleet, deps.policyNow ?? new Date()),
+    inForce: timePoliciesInForce(
+      (await deps.fleets.snapshot()).fleet,
+      new Date((deps.engine.policyClock ?? systemClock)().at),
+    ),
+    notices: bootstrapBanner(deps.bootstrap),
   })
   /** Renders a page for a signed-in user; others are sent to the sign-in page. */
   const render = async (
@@ -96,15 +130,17 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       if (!c.get('principal')) return c.redirect('/login')
       requireCsrf(c, field('_csrf') ?? '')
       try {
+        refuseClockFields([...Object.keys(body), ...Object.keys(c.req.query())], 'form field')
         return c.redirect(await handler(c, field, fields), 303)
       } catch (error) {
-        if (!(error instanceof FlotillaError)) throw error
+        if (!isFlotillaError(error)) throw error
         return c.html(
           page(
             await frame(c, 'Refused', 'none'),
-            html`<h1>Refused</h1><div class="error" role="alert">${error.message}</div><p><a href="${c.req.header('referer') ?? '/'}">Back</a></p>`,
+            html`<h1>Refused</h1><div class="error" role="alert">${errorMessage(error)}</div><p><a href="${sameSiteReferer(c) ?? '/'}">Back</a></p>`,
           ),
           ERROR_STATUS[error.kind],
+          errorHeaders(error),
         )
       }
     }
@@ -120,52 +156,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   )
   app.get('/', (c) => c.redirect('/accounts'))
 
-  app.get('/login', async (c) => {
-    const next = c.req.query('next') ?? '/accounts'
-    const failed = c.req.query('failed') !== undefined
-    return c.html(
-      page(
-        await frame(c, 'Sign in', 'none'),
-        html`<h1>Sign in</h1>
-          ${failed ? html`<div class="error" role="alert">That token is not valid (or was revoked).</div>` : ''}
-          <form method="post" action="/login">
-            <input type="hidden" name="next" value="${next}" />
-            <label for="token">API token</label><br />
-            <input id="token" name="token" type="password" autocomplete="off" required size="60" />
-            <button class="primary" type="submit">Sign in</button>
-          </form>
-          <p class="muted">flotilla serve prints the first admin's token when it starts for the first time.</p>`,
-      ),
-    )
-  })
-  app.post('/login', async (c) => {
-    const body = await c.req.parseBody()
-    const user = await tokenUser(deps.db, String(body.token ?? '').trim())
-    const next = String(body.next ?? '/accounts')
-    const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/accounts'
-    if (!user) return c.redirect(`/login?failed&next=${encodeURIComponent(safeNext)}`, 303)
-    const session = await openSession(deps.db, user)
-    await appendAuditEntry(deps.db, {
-      actor: user,
-      action: 'sign-in',
-      subject: user,
-      source: c.get('source').replace(/^api /, 'portal '),
-    })
-    setCookie(c, SESSION_COOKIE, session.cookie, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      path: '/',
-      maxAge: SESSION_TTL_MS / 1000,
-    })
-    return c.redirect(safeNext, 303)
-  })
-  app.post('/logout', async (c) => {
-    const id = c.get('sessionId')
-    const body = await c.req.parseBody()
-    if (id && csrfValid(c, String(body._csrf ?? ''))) await closeSession(deps.db, id)
-    deleteCookie(c, SESSION_COOKIE, { path: '/' })
-    return c.redirect('/login', 303)
-  })
+  app.route('/', signInRoutes(deps, frame))
 
   app.get('/accounts', (c) =>
     render(c, 'Accounts', 'accounts', async () => {
@@ -215,7 +206,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       const cluster = clusters.find((r) => r.id === c.req.param('id') || r.alias === c.req.param('id'))
       if (!cluster) throw new NotFoundError(`no cluster ${c.req.param('id')}`)
       const target = fleet.targets.find((t) => t.id === cluster.id)!
-      const health = await deps.registry
+      const health = await deps.app.registry
         .forTarget(target)
         .health(target)
         .catch(() => undefined)
@@ -232,12 +223,39 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     render(c, 'Plan', 'plans', async () => {
       const rev = c.req.query('rev') || deps.fleets.ref
       const now = c.req.query('now')
-      const commit = await resolveCommit(deps.fleets.repoDir, rev)
-      const recorded = await approvalsOf(deps, commit)
-      const given = [...(c.req.queries('approve') ?? []), ...recorded.map((r) => r.approval)]
-      const { plan } = await planRevision(deps, commit, given, now ? parseInstant(now) : undefined)
+      const commit = await deps.fleets.resolve(rev)
+      const at = now ? parseInstant(now) : undefined
       const principal = c.get('principal')!
-      return planPage(plan, commit, rev, c.get('csrf'), effectiveRole(principal) !== 'viewer', recorded)
+      const recorded = await approvalsOf(deps, commit)
+      const asked = c.req.queries('approve') ?? []
+      // The verdict as it would be if the signed-in user started the rollout: only approvals that
+      // count for them (not their own, only their owners'). Plans come from the server's cache;
+      // one not computed yet is started and the page says so, and reloads, instead of waiting.
+      const first = await peekPlan(deps, commit, [], at)
+      if ('computing' in first) {
+        c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
+        return planProgressPage(first.computing, commit, PROGRESS_REFRESH_SECONDS)
+      }
+      const unapproved = first.plan
+      const judged = await countApprovals(deps, commit, unapproved, recorded, principal.name)
+      const counted = judged.counted.map((a) => a.approval)
+      let plan = unapproved
+      if (asked.length > 0 || counted.length > 0) {
+        const approved = await peekPlan(deps, commit, [...asked, ...counted], at)
+        if ('computing' in approved) {
+          c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
+          return planProgressPage(approved.computing, commit, PROGRESS_REFRESH_SECONDS)
+        }
+        plan = approved.plan
+      }
+      const why = new Map(judged.discounted.map((d) => [`${d.givenBy} ${d.approval}`, d.why]))
+      return planPage(plan, commit, rev, c.get('csrf'), effectiveRole(principal) !== 'viewer', {
+        recorded: recorded.map((r) => {
+          const reason = why.get(`${r.givenBy} ${r.approval}`)
+          return { ...r, ...(reason ? { why: reason } : {}) }
+        }),
+        approvable: await approvableBy(deps, principal, commit, unapproved, plan.approvalsRequired),
+      })
     }),
   )
   app.get('/rollouts', (c) =>
@@ -249,13 +267,11 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const principal = c.get('principal')!
     const status = await rolloutStatus(deps.db, id)
     const operable = (await mayOperate(deps, principal, id, 'operate')).allowed
+    const approvable =
+      status.state === 'waiting-approval' && (await mayApproveStage(deps, principal, id)).allowed
     return {
       status,
-      html: rolloutStatusFragment(
-        status,
-        { operate: operable, approve: operable && principal.name !== status.createdBy },
-        c.get('csrf'),
-      ),
+      html: rolloutStatusFragment(status, { operate: operable, approve: approvable }, c.get('csrf')),
     }
   }
   app.get('/rollouts/:id', (c) =>
@@ -285,13 +301,10 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   app.post(
     '/rollouts',
     form(async (c, field) => {
-      const approvals = (field('approvals') ?? '')
-        .split(',')
-        .map((a) => a.trim())
-        .filter(Boolean)
+      // The starter's own approvals never count: approvals are recorded on the plan page instead.
       const started = await startFor(deps, c.get('principal')!, c.get('source'), {
         rev: field('rev') || undefined,
-        approvals,
+        approvals: [],
       })
       return `/rollouts/${started.id}`
     }),
@@ -330,9 +343,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
         c.get('source'),
         (field('reason') ?? '').trim() || 'stopped from the portal',
       )
-      return c.req.header('referer') && new URL(c.req.header('referer')!).host === new URL(c.req.url).host
-        ? new URL(c.req.header('referer')!).pathname
-        : '/rollouts'
+      return sameSiteReferer(c) ?? '/rollouts'
     }),
   )
   app.post(

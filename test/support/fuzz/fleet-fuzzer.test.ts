@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { Plan } from '../../../src/core/plan/plan-model.ts'
+import type { Plan } from '../../../src/core/model/plan.ts'
 import { FleetFuzzer, type MutantOutcome, problemsOf, type Vanished } from './fleet-fuzzer.ts'
 import { KNOWN_BUGS, type KnownBug, knownBugOf } from './known-bugs.ts'
 import { semanticSites } from './mutations.ts'

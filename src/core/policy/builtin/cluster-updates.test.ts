@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest'
+import type { Change, Rotation, TargetPlan } from '../../model/plan.ts'
 import {
   CONTROL_PLANE_TYPE,
   controlPlaneAddress,
   NODE_POOL_TYPE,
   nodePoolAddress,
 } from '../../plan/diff-nodes.ts'
-import type { Change, Rotation, TargetPlan } from '../../plan/plan-model.ts'
 import type { FleetState, PlanContext } from '../plan-context.ts'
 import { kubernetesVersion, rotationBudget } from './cluster-updates.ts'
 import { builtinRules } from './index.ts'

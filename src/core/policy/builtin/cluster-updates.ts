@@ -1,5 +1,5 @@
-import { CONTROL_PLANE_TYPE, NODE_POOL_TYPE } from '../../plan/diff-nodes.ts'
-import type { Finding } from '../../plan/plan-model.ts'
+import type { Finding } from '../../model/plan.ts'
+import { CONTROL_PLANE_TYPE, NODE_POOL_TYPE } from '../../model/plan.ts'
 import { allChanges, type PlanContext } from '../plan-context.ts'
 import type { PlanRule } from '../rules.ts'
 

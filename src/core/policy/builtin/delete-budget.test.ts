@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { STACK_TYPE } from '../../plan/diff-stacks.ts'
-import type { Change, ChangeAction, TargetPlan } from '../../plan/plan-model.ts'
+import type { Change, ChangeAction, TargetPlan } from '../../model/plan.ts'
+import { STACK_TYPE } from '../../model/plan.ts'
 import { summarisePlan } from '../../plan/summary.ts'
 import { matchesGlob } from '../approvals.ts'
 import type { FleetState, PlanContext } from '../plan-context.ts'

@@ -1,4 +1,4 @@
-import { STACK_TYPE } from '../../plan/diff-stacks.ts'
+import { STACK_TYPE } from '../../model/plan.ts'
 import { allChanges } from '../plan-context.ts'
 import type { PlanRule } from '../rules.ts'
 

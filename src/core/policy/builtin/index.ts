@@ -1,3 +1,4 @@
+import { governanceChange } from '../governance.ts'
 import { RuleRegistry } from '../rules.ts'
 import { kubernetesVersion, rotationBudget } from './cluster-updates.ts'
 import { deleteBudget } from './delete-budget.ts'
@@ -18,4 +19,5 @@ export function builtinRules(): RuleRegistry {
     .register(drift)
     .register(kubernetesVersion)
     .register(rotationBudget)
+    .register(governanceChange)
 }

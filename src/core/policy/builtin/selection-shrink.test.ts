@@ -7,7 +7,7 @@ import {
   planStates,
   validPlan,
 } from '../../../../test/support/cluster-states.ts'
-import type { Plan } from '../../plan/plan-model.ts'
+import type { Plan } from '../../model/plan.ts'
 import type { FleetState } from '../plan-context.ts'
 
 /** Twenty clusters that each run the `agent` component: a DaemonSet, its ConfigMap, its ServiceAccount. */

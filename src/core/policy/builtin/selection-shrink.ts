@@ -1,7 +1,6 @@
-import { STACK_TYPE } from '../../plan/diff-stacks.ts'
-import { addressParts } from '../../plan/kubernetes-cascades.ts'
-import type { Finding } from '../../plan/plan-model.ts'
-import type { DesiredState, RenderedManifest } from '../../render/desired-state.ts'
+import type { DesiredState, RenderedManifest } from '../../model/desired-state.ts'
+import type { Finding } from '../../model/plan.ts'
+import { addressParts, STACK_TYPE } from '../../model/plan.ts'
 import type { PlanRule } from '../rules.ts'
 
 /** Lifecycle states in which losing everything is the point: the explicit way to remove a target. */

@@ -3,8 +3,8 @@ import { BASE_FILES, fixtureSource } from '../../../../test/support/fixture-flee
 import { formatDiagnostic } from '../../diagnostics.ts'
 import { loadFleet } from '../../load/load-fleet.ts'
 import type { Fleet } from '../../model/fleet-model.ts'
+import type { Plan } from '../../model/plan.ts'
 import { fleetState, planFleet } from '../../plan/plan-fleet.ts'
-import type { Plan } from '../../plan/plan-model.ts'
 import { type Approval, parseApproval } from '../approvals.ts'
 import { stageApprovalAddress, stageMoveAddress } from './stage-move.ts'
 

@@ -1,4 +1,4 @@
-import type { Finding, StageMove, TargetPlan } from '../../plan/plan-model.ts'
+import type { Finding, StageMove, TargetPlan } from '../../model/plan.ts'
 import type { FleetState, PlanContext } from '../plan-context.ts'
 import type { PlanRule } from '../rules.ts'
 

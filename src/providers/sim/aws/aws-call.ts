@@ -1,11 +1,10 @@
-import type { Kysely } from 'kysely'
-import type { Database } from '../../../store/tables.ts'
+import type { SimDb } from '../sim-database.ts'
 import type { SimProvider } from '../sim-provider.ts'
 import type { CallerIdentity } from './credentials.ts'
 
 /** One call of the simulated AWS endpoints, once its caller is known: what every handler gets. */
 export interface AwsCall {
-  readonly db: Kysely<Database>
+  readonly db: SimDb
   readonly sim: SimProvider
   readonly now: () => Date
   /** The account called: its 12-digit id and the simulated fleet's target for it. */

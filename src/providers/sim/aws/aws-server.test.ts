@@ -25,6 +25,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testBackends, useTestStore } from '../../../store/test-store.ts'
 import { queryZones } from '../dns-server.ts'
+import { simDatabase } from '../sim-database.ts'
 import { SimProvider } from '../sim-provider.ts'
 import { type AwsServer, startAwsServer } from './aws-server.ts'
 
@@ -70,7 +71,7 @@ describe.each(testBackends)('the simulated AWS endpoint on %s', (backend) => {
     await sim.updateSettings({ latencyScale: 0.2 })
     const info = (regions: string[]) =>
       JSON.stringify({ regions, environment: 'production', group: 'shop', services: [] })
-    await test.store.db
+    await (await simDatabase(test.store.db))
       .insertInto('sim_targets')
       .values([
         { id: ACCOUNT, kind: 'account', name: 'team-a', account: ACCOUNT, info: info([REGION]) },

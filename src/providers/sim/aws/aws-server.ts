@@ -15,7 +15,9 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../../../store/tables.ts'
 import { failCallUnderFaults } from '../faults.ts'
 import { listenHttp, readRequestBody } from '../http-listen.ts'
+import { type SimDb, simDatabase } from '../sim-database.ts'
 import type { SimProvider } from '../sim-provider.ts'
+import { accountTargetId as accountTarget } from '../sim-targets.ts'
 import type { AwsCall } from './aws-call.ts'
 import { AwsError, toAwsError } from './aws-errors.ts'
 import { CLOUDFORMATION_NAMESPACE, cloudFormationActions } from './cloudformation-api.ts'
@@ -26,6 +28,7 @@ import { newRequestId, queryError, queryResponse, renderXml } from './xml.ts'
 
 /** Options of {@link startAwsServer}. */
 export interface AwsServerOptions {
+  /** The store the simulated fleet lives in. */
   readonly db: Kysely<Database>
   readonly sim: SimProvider
   /** @default '127.0.0.1' */
@@ -49,8 +52,12 @@ export interface AwsServer {
 /** Request bodies larger than this are refused (a CloudFormation TemplateBody is at most 51,200 bytes). */
 const MAX_BODY_BYTES = 1024 * 1024
 
+/** The options as the handlers use them: the store's simulated fleet schema. */
+type ServingOptions = Omit<AwsServerOptions, 'db'> & { readonly db: SimDb }
+
 /** Starts the endpoint on `host:port`. */
-export async function startAwsServer(options: AwsServerOptions): Promise<AwsServer> {
+export async function startAwsServer(given: AwsServerOptions): Promise<AwsServer> {
+  const options: ServingOptions = { ...given, db: await simDatabase(given.db) }
   const host = options.host ?? '127.0.0.1'
   const server = createServer((request, response) => {
     void answer(options, request, response)
@@ -61,7 +68,7 @@ export async function startAwsServer(options: AwsServerOptions): Promise<AwsServ
 
 type Protocol = { kind: 'query'; namespace: string } | { kind: 'route53' }
 
-async function answer(options: AwsServerOptions, request: IncomingMessage, response: ServerResponse) {
+async function answer(options: ServingOptions, request: IncomingMessage, response: ServerResponse) {
   const requestId = newRequestId()
   const url = new URL(request.url ?? '/', 'http://localhost')
   let protocol: Protocol = isRoute53Path(url.pathname)
@@ -127,7 +134,7 @@ async function answer(options: AwsServerOptions, request: IncomingMessage, respo
 
 /** Who calls, in which account and region — or the AWS error that refuses the call. */
 async function callOf(
-  options: AwsServerOptions,
+  options: ServingOptions,
   signed: ReturnType<typeof parseAuthorization>,
   request: IncomingMessage,
   protocol: Protocol,
@@ -160,16 +167,4 @@ async function callOf(
     region: signed.region,
     params: new Map(params),
   }
-}
-
-/** The simulated fleet's target of an account id, if it has that account. */
-async function accountTarget(db: Kysely<Database>, account: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('sim_targets')
-    .select('id')
-    .where('kind', '=', 'account')
-    .where('account', '=', account)
-    .orderBy('id')
-    .executeTakeFirst()
-  return row?.id
 }

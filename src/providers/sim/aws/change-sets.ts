@@ -3,9 +3,10 @@
  * templates. Resource changes come from the planner's own `diffStacks`, so `Replacement` is
  * decided by the resource types' schemas exactly as Flotilla's plan decides `forcesReplacement`.
  */
+
+import type { RenderedStack } from '../../../core/model/desired-state.ts'
+import type { Change, Replacement } from '../../../core/model/plan.ts'
 import { diffStacks, STACK_TYPE } from '../../../core/plan/diff-stacks.ts'
-import type { Change, Replacement } from '../../../core/plan/plan-model.ts'
-import type { RenderedStack } from '../../../core/render/desired-state.ts'
 import type { StackResource } from '../sim-stacks.ts'
 import { validationError } from './aws-errors.ts'
 

@@ -6,9 +6,10 @@
  * built-in namespaces), which no plan ever shows. Server metadata (uid, resourceVersion,
  * managedFields) is kept in columns beside the object, never in it: plans compare objects whole.
  */
-import { type Kysely, sql } from 'kysely'
-import type { Database } from '../../../store/tables.ts'
+import { sql } from 'kysely'
 import { externalDnsRecords } from '../external-dns.ts'
+import type { SimDb } from '../sim-database.ts'
+import { knownTargets } from '../sim-targets.ts'
 import { syncExternalDns } from '../sim-zones-store.ts'
 import { KubeError } from './kube-errors.ts'
 import { appliedByFlotilla, type ManagedFieldsEntry } from './managed-fields.ts'
@@ -48,7 +49,7 @@ export function objectAddress(
 }
 
 /** Every object of a cluster. */
-export async function loadClusterObjects(db: Kysely<Database>, cluster: string): Promise<StoredObject[]> {
+export async function loadClusterObjects(db: SimDb, cluster: string): Promise<StoredObject[]> {
   const columns = [
     'address',
     'object',
@@ -119,7 +120,7 @@ export interface NewObject {
 }
 
 /** Stores a new object; 409 AlreadyExists when the address is taken. */
-export async function insertObject(db: Kysely<Database>, created: NewObject): Promise<void> {
+export async function insertObject(db: SimDb, created: NewObject): Promise<void> {
   const address = objectAddress(created.cluster, created.kind, created.namespace, created.name)
   const values = {
     address,
@@ -159,7 +160,7 @@ function alreadyExists(o: { kind: string; name: string }): KubeError {
  * matches); otherwise 409 Conflict, as Kubernetes' optimistic concurrency answers.
  */
 export async function updateObject(
-  db: Kysely<Database>,
+  db: SimDb,
   stored: StoredObject,
   object: Json,
   managedFields: readonly ManagedFieldsEntry[],
@@ -168,7 +169,7 @@ export async function updateObject(
   const set = {
     object: JSON.stringify(object),
     managed_fields: JSON.stringify(managedFields),
-    resource_version: sql<number>`nextval('sim_resource_version')`,
+    resource_version: sql<number>`default`, // the next of the sequence `sim_resource_version`, in whatever schema
     generation: options.bumpGeneration ? sql<number>`generation + 1` : sql<number>`generation`,
   }
   const result =
@@ -198,7 +199,7 @@ function modifiedMeanwhile(stored: StoredObject): KubeError {
 }
 
 /** Deletes objects (any of both tables). */
-export async function deleteObjects(db: Kysely<Database>, objects: readonly StoredObject[]): Promise<void> {
+export async function deleteObjects(db: SimDb, objects: readonly StoredObject[]): Promise<void> {
   for (const table of ['sim_objects', 'sim_cluster_objects'] as const) {
     const addresses = objects.filter((o) => o.table === table).map((o) => o.address)
     for (let at = 0; at < addresses.length; at += 500)
@@ -211,7 +212,7 @@ export async function deleteObjects(db: Kysely<Database>, objects: readonly Stor
 
 /** Inserts objects the cluster makes (Pods, Nodes, namespaces) in one statement per 500. */
 export async function insertClusterObjects(
-  db: Kysely<Database>,
+  db: SimDb,
   cluster: string,
   objects: readonly { kind: string; namespace: string | undefined; name: string; object: Json }[],
 ): Promise<void> {
@@ -233,12 +234,8 @@ export async function insertClusterObjects(
 }
 
 /** external-dns follows what clients write, as it follows what Flotilla applies. */
-export async function resyncExternalDns(db: Kysely<Database>, cluster: string): Promise<void> {
-  const target = await db
-    .selectFrom('sim_targets')
-    .select('account')
-    .where('id', '=', cluster)
-    .executeTakeFirst()
+export async function resyncExternalDns(db: SimDb, cluster: string): Promise<void> {
+  const [target] = (await knownTargets(db, [cluster])).values()
   if (!target) return
   const rows = await db.selectFrom('sim_objects').select('object').where('cluster', '=', cluster).execute()
   await syncExternalDns(

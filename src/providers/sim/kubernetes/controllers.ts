@@ -6,8 +6,7 @@
  * pods to schedulable nodes (not cordoned, matching the pod's nodeSelector, with room).
  */
 import { createHash } from 'node:crypto'
-import type { Kysely } from 'kysely'
-import type { Database } from '../../../store/tables.ts'
+import type { SimDb } from '../sim-database.ts'
 import {
   deleteObjects,
   insertClusterObjects,
@@ -107,7 +106,7 @@ export function nodeObject(
  * once — the `default` namespace marks it — so nodes deleted or added later stay as clients left them.
  */
 export async function bootstrap(
-  db: Kysely<Database>,
+  db: SimDb,
   cluster: string,
   info: SimClusterInfo,
   objects: readonly StoredObject[],
@@ -140,7 +139,7 @@ export async function bootstrap(
 
 /** Runs the controllers once; returns the cluster's objects afterwards. */
 export async function reconcileCluster(
-  db: Kysely<Database>,
+  db: SimDb,
   cluster: string,
   info: SimClusterInfo,
   view: (objects: readonly StoredObject[]) => ClusterView,

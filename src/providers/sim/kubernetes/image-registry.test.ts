@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { loadFleet } from '../../../core/load/load-fleet.ts'
-import { memorySource } from '../../../core/source/source.ts'
+import { memorySource } from '../../../core/model/source.ts'
 import { generateExampleFleet } from '../../../example/generate-example.ts'
 import { podImages } from './cluster-view.ts'
 import { ImageRegistry, normalizeImage } from './image-registry.ts'

@@ -1,12 +1,4 @@
-/**
- * The simulated image registry: which images a simulated node can pull. It has the images the
- * example fleet's manifests use, at every version the example's channels run, and the images
- * pushed to it (`flotilla sim image --add REF`, kept in `sim_images`). Any other image cannot be
- * pulled: its pods stay in `ImagePullBackOff` and their workload never becomes available — what a
- * typo in a tag or a release that was never published does to a real cluster.
- */
-import type { Kysely } from 'kysely'
-import type { Database } from '../../../store/tables.ts'
+import type { SimDb } from '../sim-database.ts'
 
 /** Kubernetes minor versions the example fleet runs (the cluster autoscaler's tag follows them). */
 const AUTOSCALER_MINORS = [28, 29, 30, 31, 32, 33, 34]
@@ -58,13 +50,13 @@ export class ImageRegistry {
 }
 
 /** The registry with what has been pushed to it. */
-export async function loadImageRegistry(db: Kysely<Database>): Promise<ImageRegistry> {
+export async function loadImageRegistry(db: SimDb): Promise<ImageRegistry> {
   const rows = await db.selectFrom('sim_images').select('reference').execute()
   return new ImageRegistry(rows.map((r) => r.reference))
 }
 
 /** Pushes images (normalized); returns them as stored. */
-export async function pushImages(db: Kysely<Database>, references: readonly string[]): Promise<string[]> {
+export async function pushImages(db: SimDb, references: readonly string[]): Promise<string[]> {
   const normalized = [...new Set(references.map(normalizeImage))]
   if (normalized.length === 0) return []
   await db
@@ -73,4 +65,10 @@ export async function pushImages(db: Kysely<Database>, references: readonly stri
     .onConflict((oc) => oc.column('reference').doNothing())
     .execute()
   return normalized
+}
+
+/** The images pushed to the registry (besides its built-in ones), sorted. */
+export async function pushedImages(db: SimDb): Promise<string[]> {
+  const rows = await db.selectFrom('sim_images').select('reference').orderBy('reference').execute()
+  return rows.map((r) => r.reference)
 }

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testBackends, useTestStore } from '../../../store/test-store.ts'
 import { loadObjects } from '../sim-clusters.ts'
+import { simDatabase } from '../sim-database.ts'
 import { SimProvider } from '../sim-provider.ts'
 import { type KubernetesServer, startKubernetesServer } from './kubernetes-server.ts'
 
@@ -66,7 +67,7 @@ describe.each(testBackends)('the simulated Kubernetes API on %s', (backend) => {
       kubernetesVersion: '1.31',
       nodePools: POOLS,
     }
-    await test.store.db
+    await (await simDatabase(test.store.db))
       .insertInto('sim_targets')
       .values({
         id: CLUSTER,
@@ -160,7 +161,7 @@ describe.each(testBackends)('the simulated Kubernetes API on %s', (backend) => {
       code: 403,
       reason: 'Forbidden',
     })
-    const fleet = await loadObjects(test.store.db, [CLUSTER])
+    const fleet = await loadObjects(await simDatabase(test.store.db), [CLUSTER])
     expect(fleet.map((o) => o.address)).toContain(`${CLUSTER}/shop/ConfigMap/cm-b`)
   })
 

@@ -20,7 +20,9 @@ import type { Database } from '../../../store/tables.ts'
 import { failCallUnderFaults } from '../faults.ts'
 import { listenHttp, readRequestBody } from '../http-listen.ts'
 import { objectReadyMs } from '../latency.ts'
+import { type SimDb, simDatabase } from '../sim-database.ts'
 import type { SimProvider } from '../sim-provider.ts'
+import { clusterIds, clusterInfo as knownClusterInfo } from '../sim-targets.ts'
 import {
   type ApiResource,
   coreVersions,
@@ -49,6 +51,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 
 /** Options of {@link startKubernetesServer}. */
 export interface KubernetesServerOptions {
+  /** The store the simulated fleet lives in. */
   readonly db: Kysely<Database>
   readonly sim: SimProvider
   /** @default '127.0.0.1' */
@@ -78,8 +81,12 @@ const MAX_BODY_BYTES = 3 * 1024 * 1024
 
 type Json = Record<string, unknown>
 
+/** The options as the handlers use them: the store's simulated fleet schema. */
+type ServingOptions = Omit<KubernetesServerOptions, 'db'> & { readonly db: SimDb }
+
 /** Starts the endpoint on `host:port`. */
-export async function startKubernetesServer(options: KubernetesServerOptions): Promise<KubernetesServer> {
+export async function startKubernetesServer(given: KubernetesServerOptions): Promise<KubernetesServer> {
+  const options: ServingOptions = { ...given, db: await simDatabase(given.db) }
   const host = options.host ?? '127.0.0.1'
   const queues = new Map<string, Promise<unknown>>()
   const server = createServer((request, response) => {
@@ -92,20 +99,14 @@ export async function startKubernetesServer(options: KubernetesServerOptions): P
     port: listening.port,
     clusterUrl,
     async clusterUrls() {
-      const rows = await options.db
-        .selectFrom('sim_targets')
-        .select('id')
-        .where('kind', '=', 'cluster')
-        .orderBy('id')
-        .execute()
-      return Object.fromEntries(rows.map((r) => [r.id, clusterUrl(r.id)]))
+      return Object.fromEntries((await clusterIds(options.db)).map((id) => [id, clusterUrl(id)]))
     },
     close: listening.close,
   }
 }
 
 async function answer(
-  options: KubernetesServerOptions,
+  options: ServingOptions,
   queues: Map<string, Promise<unknown>>,
   request: IncomingMessage,
   response: ServerResponse,
@@ -164,7 +165,7 @@ async function answer(
  * The simulated fleet's faults, as a Kubernetes API server shows them: api-errors as 500,
  * throttling as 429 (clients back off and retry), an outage of the cluster's region as 503.
  */
-async function failUnderFaults(options: KubernetesServerOptions, cluster: string, info: SimClusterInfo) {
+async function failUnderFaults(options: ServingOptions, cluster: string, info: SimClusterInfo) {
   try {
     failCallUnderFaults(
       await options.sim.faults(),
@@ -185,24 +186,19 @@ interface Reply {
   readonly body: unknown
 }
 
-async function clusterInfo(db: Kysely<Database>, cluster: string): Promise<SimClusterInfo> {
-  const row = await db
-    .selectFrom('sim_targets')
-    .select('info')
-    .where('id', '=', cluster)
-    .where('kind', '=', 'cluster')
-    .executeTakeFirst()
-  if (!row)
+async function clusterInfo(db: SimDb, cluster: string): Promise<SimClusterInfo> {
+  const info = await knownClusterInfo(db, cluster)
+  if (!info)
     throw new KubeError(
       404,
       'NotFound',
       `cluster ${cluster} is not a cluster of the simulated fleet; use the id of a cluster in the inventory (flotilla sim status seeds them)`,
     )
-  return row.info as unknown as SimClusterInfo
+  return info as SimClusterInfo
 }
 
 async function handle(
-  options: KubernetesServerOptions,
+  options: ServingOptions,
   cluster: string,
   method: string,
   path: string,
@@ -275,7 +271,7 @@ async function handle(
 }
 
 interface Call {
-  readonly options: KubernetesServerOptions
+  readonly options: ServingOptions
   readonly cluster: string
   readonly resource: ApiResource
   readonly namespace: string | undefined

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { loadFleet } from '../../../core/load/load-fleet.ts'
 import type { Fleet, Target } from '../../../core/model/fleet-model.ts'
+import { memorySource } from '../../../core/model/source.ts'
 import { planFleet } from '../../../core/plan/plan-fleet.ts'
 import type { ProviderEvent, SettleStatus } from '../../../core/provider/port.ts'
 import { ProviderRegistry } from '../../../core/provider/registry.ts'
-import { memorySource } from '../../../core/source/source.ts'
 import { generateExampleFleet } from '../../../example/generate-example.ts'
 import { observeFleet } from '../../../operations/observed-fleet.ts'
 import { testBackends, useTestStore } from '../../../store/test-store.ts'
+import { simDatabase } from '../sim-database.ts'
 import { SimProvider } from '../sim-provider.ts'
 import { loadClusterObjects } from './cluster-objects.ts'
 import { budgetOf, ClusterView } from './cluster-view.ts'
@@ -108,10 +109,10 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     for (let i = 0; ; i++) {
       await sim.observe([cluster])
       const view = new ClusterView(
-        await loadClusterObjects(test.store.db, cluster.id),
+        await loadClusterObjects(await simDatabase(test.store.db), cluster.id),
         clock.now(),
         latencyScale,
-        await loadImageRegistry(test.store.db),
+        await loadImageRegistry(await simDatabase(test.store.db)),
       )
       const pods = view.ofKind('Pod')
       if (pods.length > 0 && pods.every((p) => view.isReady(p))) break
@@ -183,7 +184,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     const { sim, clock } = await deployed(1)
     const before = (await sim.observe([cluster])).get(cluster.id)!.nodes!
     const oldNodes = new Set(before.pools.flatMap((p) => p.nodes!.map((n) => n.name)))
-    const registryOfImages = await loadImageRegistry(test.store.db)
+    const registryOfImages = await loadImageRegistry(await simDatabase(test.store.db))
     let looks = 0
     let sawUnavailable = false
     const violations: string[] = []
@@ -192,7 +193,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     const status = await settle(sim, clock, async () => {
       looks++
       const view = new ClusterView(
-        await loadClusterObjects(test.store.db, cluster.id),
+        await loadClusterObjects(await simDatabase(test.store.db), cluster.id),
         clock.now(),
         1,
         registryOfImages,
@@ -221,7 +222,7 @@ describe.each(testBackends)('cluster updates in the simulated fleet on %s', (bac
     expect(events.map((e) => e.status)).toContain('rotation-started')
     // Every pod runs again: the ledger's three on the new stateful nodes.
     const view = new ClusterView(
-      await loadClusterObjects(test.store.db, cluster.id),
+      await loadClusterObjects(await simDatabase(test.store.db), cluster.id),
       clock.now(),
       1,
       registryOfImages,

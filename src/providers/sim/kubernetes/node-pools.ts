@@ -8,18 +8,17 @@
  * honour PodDisruptionBudgets exactly as the API's eviction subresource does, and removed — the
  * cluster's controllers reschedule the evicted pods in between.
  */
-import type { Kysely } from 'kysely'
+import type { ClusterNodes, NodePoolState, NodeState } from '../../../core/model/desired-state.ts'
 import { nodeRotationSchema, type RotationLimits, rotationLimits } from '../../../core/model/node-rotation.ts'
 import { isSystemPool, nodeIsCurrent, nodePoolAddress, rotationOrder } from '../../../core/plan/diff-nodes.ts'
 import type { ProviderEvent, UnsettledItem } from '../../../core/provider/port.ts'
-import type { ClusterNodes, NodePoolState, NodeState } from '../../../core/render/desired-state.ts'
 import {
   type RotationAction,
   type RotationNode,
   type RotationPod,
   rotationStep,
 } from '../../../core/rotation/rotation-step.ts'
-import type { Database } from '../../../store/tables.ts'
+import type { SimDb } from '../sim-database.ts'
 import { deleteObjects, insertClusterObjects, type StoredObject, updateObject } from './cluster-objects.ts'
 import { budgetOf, ClusterView, controllerOf } from './cluster-view.ts'
 import { nodeObject, reconcileCluster, type SimClusterInfo, type SimNodePool, short } from './controllers.ts'
@@ -65,7 +64,7 @@ export interface SimNodeInfo extends SimClusterInfo {
 
 /** The environment of a simulated look at clusters. */
 export interface NodePoolsContext {
-  readonly db: Kysely<Database>
+  readonly db: SimDb
   readonly now: Date
   readonly latencyScale: number
 }

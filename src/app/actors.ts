@@ -1,0 +1,4 @@
+/** Actors that are no person: the names their rollouts and audit entries are recorded under. */
+
+/** The actor the controller's rollouts (new commits, drift reverts) are recorded under; no user may take it. */
+export const CONTROLLER_ACTOR = 'controller'

@@ -1,0 +1,73 @@
+/** The status document of a rollout (`plan.md`): its stages, waves, targets and gates as stored. */
+import type { Kysely } from 'kysely'
+import { NotFoundError } from '../core/errors.ts'
+import type { Database } from '../store/tables.ts'
+import { planPolicyTime } from './plans-store.ts'
+import { FINAL_STATES, type GateOutcome, type RolloutStatus } from './rollout-model.ts'
+import { loadRollout } from './rollout-store.ts'
+import { loadTargets } from './target-rows-store.ts'
+
+/** The status document of a rollout (`plan.md`). */
+export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<RolloutStatus> {
+  const rollout = await loadRollout(db, id)
+  if (!rollout) throw new NotFoundError(`no rollout ${id}`)
+  const targets = await loadTargets(db, id)
+  return {
+    id: rollout.id,
+    revision: rollout.revision,
+    state: rollout.state,
+    createdBy: rollout.createdBy,
+    createdAt: rollout.createdAt.toISOString(),
+    policyTime: await planPolicyTime(db, rollout.planId),
+    stages: rollout.schedule.stages.map((stage, index) => {
+      const mine = targets.filter((t) => t.stageIndex === index)
+      const waves = stage.waves.map((_, wave) => {
+        const list = mine.filter((t) => t.wave === wave)
+        const state = list.some((t) => t.state === 'failed' || t.state === 'rolled-back')
+          ? ('failed' as const)
+          : list.every((t) => t.state === 'succeeded' || t.state === 'skipped')
+            ? ('succeeded' as const)
+            : list.some((t) => t.state !== 'pending')
+              ? ('running' as const)
+              : ('pending' as const)
+        return {
+          index: wave,
+          state,
+          targets: list.map((t) => ({
+            id: t.target,
+            state: t.state,
+            attempts: t.attempts,
+            reason: t.reason,
+          })),
+        }
+      })
+      const stageState =
+        index < rollout.stageIndex
+          ? ('succeeded' as const)
+          : waves.some((w) => w.state === 'failed')
+            ? ('failed' as const)
+            : rollout.phase === 'queue'
+              ? ('pending' as const)
+              : index === rollout.stageIndex && rollout.state === 'waiting-approval'
+                ? ('waiting-approval' as const)
+                : index === rollout.stageIndex && !FINAL_STATES.has(rollout.state)
+                  ? ('running' as const)
+                  : index === rollout.stageIndex && rollout.state === 'succeeded'
+                    ? ('succeeded' as const)
+                    : ('pending' as const)
+      const gates = new Map<string, GateOutcome>()
+      for (const t of mine)
+        for (const g of t.gates) if (!gates.has(g.name) || g.state === 'failed') gates.set(g.name, g)
+      return {
+        name: stage.name,
+        state: stageState,
+        approval: stage.approval ? ('required' as const) : ('none' as const),
+        approvedBy: rollout.stageApprovals[stage.name] ?? null,
+        waves,
+        gates: [...gates.values()],
+      }
+    }),
+    haltReason: rollout.haltReason,
+    untrusted: rollout.request.untrusted ?? null,
+  }
+}
