@@ -8,12 +8,12 @@ import {
   type Driver,
   type Kysely,
   PostgresAdapter,
-  PostgresIntrospector,
   PostgresQueryCompiler,
   type QueryCompiler,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely'
+import { CurrentSchemaIntrospector } from './current-schema-introspector.ts'
 
 /**
  * A Kysely dialect for an embedded PGlite database: PGlite is PostgreSQL compiled to WASM, so
@@ -48,7 +48,7 @@ export class PGliteDialect implements Dialect {
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
-    return new PostgresIntrospector(db)
+    return new CurrentSchemaIntrospector(db)
   }
 }
 
