@@ -19,6 +19,7 @@ import {
   computedPlanPage,
   json,
   moveZone,
+  readStreamUntil,
   type ServerFleet,
   serverFleet,
   type TestUser,
@@ -287,7 +288,10 @@ describe.each(testBackends)('owned approvals and trusted revisions, on %s', (bac
     const id = started.body.id as string
     const status = (await json(await f.viewer.api(`/api/rollouts/${id}`))).body
     expect(status.untrusted).toBe(`revision ${short} is not on main (not reviewed and merged)`)
-    const events = await (await f.viewer.api(`/api/rollouts/${id}/events`)).text()
+    // The stream ends with the rollout: read only until its first event is whole.
+    const events = await readStreamUntil(await f.viewer.api(`/api/rollouts/${id}/events`), (text) =>
+      /"rollout-started".*\n(?:id: \d+\n)?\n/.test(text),
+    )
     expect(events).toContain('"untrusted":"revision')
     const entries = (await json(await f.viewer.api('/api/audit?action=rollout-start&limit=5'))).body
       .entries as {

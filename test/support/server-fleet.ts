@@ -39,7 +39,7 @@ export function testUser(url: string, name: string, token: string): TestUser {
     name,
     token,
     api: (path, init = {}) =>
-      fetch(url + path, {
+      answerOf(`${init.method ?? 'GET'} ${path} (as ${name})`, url + path, {
         method: init.method ?? 'GET',
         headers: {
           authorization: `Bearer ${token}`,
@@ -52,6 +52,17 @@ export function testUser(url: string, name: string, token: string): TestUser {
         // Generous: under a loaded CI the server stalls for seconds at a time (issue 21 is about that).
         signal: AbortSignal.timeout(50_000),
       }),
+  }
+}
+
+/** `fetch`, whose timeout before the headers names the request (a bare TimeoutError names none; a body read past the timeout still fails unnamed). */
+async function answerOf(request: string, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TimeoutError')
+      throw new Error(`${request}: no answer within 50 s`, { cause: error })
+    throw error
   }
 }
 
@@ -214,5 +225,27 @@ export async function computedPlanPage(load: () => Promise<Response>): Promise<s
     if (response.headers.get('refresh') === null) throw new Error('a progress page without a Refresh header')
     if (Date.now() > deadline) throw new Error('the plan was not computed within 60 s')
     await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+/**
+ * Reads a server-sent event stream until its text so far satisfies `enough`, then closes it.
+ * A rollout's event stream ends only with the rollout: reading it whole waits for that.
+ */
+export async function readStreamUntil(
+  response: Response,
+  enough: (text: string) => boolean,
+): Promise<string> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let text = ''
+  try {
+    while (!enough(text)) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += value
+    }
+    return text
+  } finally {
+    await reader.cancel()
   }
 }
