@@ -292,10 +292,8 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     await admin.context().close()
   })
 
-  // A known gap: the server's plans (the plan page, GET /api/plans) are judged by the head's rules
-  // alone, not by the trusted revision's as a start is — the page says `allowed`, lists no finding
-  // and offers no approval of the governance change. Remove `.fails` once they are.
-  test.fails('issue 19, 1 (known gap, expected to fail): the plan page of that change shows the governance change to approve', async () => {
+  // The plan page is judged by the trusted revision's rules too, as the start is.
+  test('issue 19, 1: the plan page of that change shows the governance change to approve', async () => {
     const admin = await signIn(f.admin)
     try {
       await openPlan(admin, 'no-freeze')
