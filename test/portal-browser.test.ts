@@ -1,28 +1,51 @@
 /**
- * The portal in a real headless Chromium (Debian's `chromium`, driven by playwright-core): sign in
- * with a token, filter the accounts table, open a plan, start a rollout and watch it progress
- * without reloading, press the stop — and a member of another team is refused.
+ * The portal in a real headless Chromium (Debian's `chromium`, driven by playwright-core), on
+ * PGlite and (with TEST_DATABASE_URL) PostgreSQL: sign in with a token, filter the accounts table,
+ * open a plan, start a rollout and watch it progress without reloading, press the stop — and a
+ * member of another team is refused. Then issue 19 as a portal user meets it: a change that
+ * deletes its own guard is judged by the trusted rules, only merged revisions roll out for members,
+ * time is the server's, approvals are owned, the fleet-wide stop holds every start, and sessions
+ * end with their token and never send anyone off-site. (The portal offers no restore: the stop's
+ * refusal of one is the API's and the CLI's to test.)
+ *
+ * One Chromium serves the whole file; each store has its own server and fleet. The portal's general
+ * tests (signing in, the table, the live rollout page, the stop button) run on PGlite only: they
+ * do not depend on the store, and the live rollout is slow on purpose.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { useTestStore } from '../src/store/test-store.ts'
+import { loadCommit } from '../src/rollout/runner.ts'
+import { git } from '../src/source/git.ts'
+import { testBackends, useTestStore } from '../src/store/test-store.ts'
+import { GIT_IDENTITY } from './support/git-fixture.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
-import { moveZone, type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
+import { json, moveZone, type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
+import { NOW } from './support/sim-cli.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const haveBrowser = existsSync(CHROMIUM)
 
-describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
-  const testStore = useTestStore('pglite')
+/** One browser for the whole file (both stores): launching it is the slow part. */
+let browser: Browser
+beforeAll(async () => {
+  if (haveBrowser) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s', (backend) => {
+  const testStore = useTestStore(backend)
+  /** The portal's general tests: on PGlite only (see the module comment). */
+  const generalTest = test.runIf(backend === 'pglite')
   let f: ServerFleet
-  let browser: Browser
   beforeAll(async () => {
     f = await serverFleet(testStore.store.db)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
   }, 120_000)
   afterAll(async () => {
-    await browser?.close()
     await f?.close()
   })
 
@@ -39,7 +62,45 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     return page
   }
 
-  test('a wrong token is refused with a message; a right one signs in', async () => {
+  /**
+   * Opens the plan page of `rev` (the branch served when undefined) and waits for its verdict: a
+   * plan not computed yet shows its progress first and reloads itself until it is there.
+   */
+  const openPlan = async (page: Page, rev?: string, query = '') => {
+    const search = new URLSearchParams(query)
+    if (rev !== undefined) search.set('rev', rev)
+    await page.goto(`${f.server.url}/plans${search.size > 0 ? `?${search}` : ''}`)
+    await page.locator('p', { hasText: 'Verdict:' }).waitFor({ timeout: 40_000 })
+  }
+  /** The verdict the plan page shows. */
+  const verdictOn = (page: Page) => page.locator('p', { hasText: 'Verdict:' }).locator('.pill').textContent()
+  /** The message of the page a refused form leads to. */
+  const refusalOn = async (page: Page) => {
+    await expect.poll(() => page.textContent('h1'), { timeout: 20_000 }).toBe('Refused')
+    return page.textContent('.error[role=alert]')
+  }
+  /** Waits until the live rollout page shows the rollout `state` (it updates itself). */
+  const waitForState = (page: Page, state: string) =>
+    expect
+      .poll(() => page.textContent('#live'), { timeout: 30_000 })
+      .toMatch(new RegExp(`State: ${state}\\b`))
+  /** Commits `edit` on a new branch off main without touching the checkout the server serves. */
+  const commitOnBranch = async (branch: string, edit: (dir: string) => void) => {
+    const parent = mkdtempSync(join(tmpdir(), 'flotilla-branch-'))
+    const dir = join(parent, 'tree')
+    try {
+      await git(f.repo, ['worktree', 'add', '-q', '-b', branch, dir, 'main'])
+      edit(dir)
+      await git(dir, ['add', '-A'])
+      await git(dir, ['commit', '-q', '-m', `On ${branch}`], undefined, GIT_IDENTITY)
+      return (await git(dir, ['rev-parse', 'HEAD'])).toString().trim()
+    } finally {
+      await git(f.repo, ['worktree', 'remove', '--force', dir])
+      rmSync(parent, { recursive: true, force: true })
+    }
+  }
+
+  generalTest('a wrong token is refused with a message; a right one signs in', async () => {
     const page = await (await browser.newContext()).newPage()
     await page.goto(`${f.server.url}/login`)
     await page.fill('#token', `${f.alice.token.slice(0, -3)}abc`)
@@ -51,7 +112,7 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     await signedIn.context().close()
   })
 
-  test('the accounts table: filters and search change the URL and the rows', async () => {
+  generalTest('the accounts table: filters and search change the URL and the rows', async () => {
     const page = await signIn(f.viewer)
     const all = await page.locator('#accounts tbody tr').count()
     expect(all).toBeGreaterThan(10)
@@ -77,66 +138,72 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     await again.context().close()
   })
 
-  test('open a plan, start a rollout and watch it finish without reloading; another team is refused', async () => {
-    setLogExpiry(f.repo, { [f.devAccount]: 31 })
-    await commitAll(f.repo, 'Logs for 31 days in a dev account')
-    await f.sim.updateSettings({ latencyScale: 0.5 }) // slow enough to be seen running
-    try {
-      // Mallory (another team) sees the plan but is refused when she starts it.
-      const mallory = await signIn(f.mallory)
-      await mallory.goto(`${f.server.url}/plans`)
-      await mallory.click('button:has-text("Start a rollout")')
+  generalTest(
+    'open a plan, start a rollout and watch it finish without reloading; another team is refused',
+    async () => {
+      setLogExpiry(f.repo, { [f.devAccount]: 31 })
+      await commitAll(f.repo, 'Logs for 31 days in a dev account')
+      await f.sim.updateSettings({ latencyScale: 0.5 }) // slow enough to be seen running
+      try {
+        // Mallory (another team) sees the plan but is refused when she starts it.
+        const mallory = await signIn(f.mallory)
+        await mallory.goto(`${f.server.url}/plans`)
+        await mallory.click('button:has-text("Start a rollout")')
+        await expect
+          .poll(() => mallory.textContent('[role=alert]'))
+          .toContain(`${f.mallory.name} cannot roll out`)
+
+        const page = await signIn(f.alice)
+        await page.goto(`${f.server.url}/plans`)
+        expect(await page.textContent('main')).toContain('Verdict:')
+        expect(await page.locator('.pill.allowed').count()).toBe(1)
+        expect(await page.textContent('main')).toContain('Blast radius')
+        await page.click('button:has-text("Start a rollout")')
+        await page.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+        const id = page.url().split('/').at(-1)!
+        expect(await page.textContent('#live')).toMatch(/State: running/) // it is under way when the page opens
+        await page.evaluate(() => {
+          ;(globalThis as unknown as { marker: number }).marker = 42 // survives only if the page is not reloaded
+        })
+        await expect.poll(() => page.textContent('#live'), { timeout: 60_000 }).toMatch(/State: succeeded/)
+        expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42)
+        expect(await page.locator('.stage[data-stage=dev] .pill').textContent()).toBe('succeeded')
+
+        // Mallory sees the rollout without its buttons.
+        await mallory.goto(`${f.server.url}/rollouts/${id}`)
+        expect(await mallory.locator('#live form').count()).toBe(0)
+        await mallory.context().close()
+        await page.context().close()
+      } finally {
+        await f.sim.updateSettings({ latencyScale: 0 })
+      }
+    },
+  )
+
+  generalTest(
+    'the stop button: anyone may press it; every page then shows the banner; an admin releases it',
+    async () => {
+      const page = await signIn(f.viewer)
+      await page.goto(`${f.server.url}/rollouts`)
+      await page.fill('input[name=reason]', 'browser test incident')
+      await page.click('button.stop')
       await expect
-        .poll(() => mallory.textContent('[role=alert]'))
-        .toContain(`${f.mallory.name} cannot roll out`)
-
-      const page = await signIn(f.alice)
-      await page.goto(`${f.server.url}/plans`)
-      expect(await page.textContent('main')).toContain('Verdict:')
-      expect(await page.locator('.pill.allowed').count()).toBe(1)
-      expect(await page.textContent('main')).toContain('Blast radius')
-      await page.click('button:has-text("Start a rollout")')
-      await page.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
-      const id = page.url().split('/').at(-1)!
-      expect(await page.textContent('#live')).toMatch(/State: running/) // it is under way when the page opens
-      await page.evaluate(() => {
-        ;(globalThis as unknown as { marker: number }).marker = 42 // survives only if the page is not reloaded
-      })
-      await expect.poll(() => page.textContent('#live'), { timeout: 60_000 }).toMatch(/State: succeeded/)
-      expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42)
-      expect(await page.locator('.stage[data-stage=dev] .pill').textContent()).toBe('succeeded')
-
-      // Mallory sees the rollout without its buttons.
-      await mallory.goto(`${f.server.url}/rollouts/${id}`)
-      expect(await mallory.locator('#live form').count()).toBe(0)
-      await mallory.context().close()
+        .poll(() => page.textContent('.banner.stopped'))
+        .toContain('Fleet-wide stop: browser test incident — by vic.viewer')
+      await page.goto(`${f.server.url}/accounts`)
+      expect(await page.textContent('.banner.stopped')).toContain('browser test incident')
+      expect(await page.locator('.banner.stopped button').count()).toBe(0) // a viewer cannot release it
+      const admin = await signIn(f.admin)
+      await admin.click('.banner.stopped button:has-text("Release the stop")')
+      await expect.poll(() => admin.locator('.banner.stopped').count()).toBe(0)
+      await admin.goto(`${f.server.url}/audit?action=stop`)
+      expect(await admin.textContent('#audit tbody')).toContain('vic.viewer')
+      await admin.goto(`${f.server.url}/audit?action=sign-in&actor=vic.viewer`)
+      expect(await admin.textContent('#audit tbody')).toMatch(/sign-in\s*vic\.viewer\s*portal 127\.0\.0\.1/)
+      await admin.context().close()
       await page.context().close()
-    } finally {
-      await f.sim.updateSettings({ latencyScale: 0 })
-    }
-  })
-
-  test('the stop button: anyone may press it; every page then shows the banner; an admin releases it', async () => {
-    const page = await signIn(f.viewer)
-    await page.goto(`${f.server.url}/rollouts`)
-    await page.fill('input[name=reason]', 'browser test incident')
-    await page.click('button.stop')
-    await expect
-      .poll(() => page.textContent('.banner.stopped'))
-      .toContain('Fleet-wide stop: browser test incident — by vic.viewer')
-    await page.goto(`${f.server.url}/accounts`)
-    expect(await page.textContent('.banner.stopped')).toContain('browser test incident')
-    expect(await page.locator('.banner.stopped button').count()).toBe(0) // a viewer cannot release it
-    const admin = await signIn(f.admin)
-    await admin.click('.banner.stopped button:has-text("Release the stop")')
-    await expect.poll(() => admin.locator('.banner.stopped').count()).toBe(0)
-    await admin.goto(`${f.server.url}/audit?action=stop`)
-    expect(await admin.textContent('#audit tbody')).toContain('vic.viewer')
-    await admin.goto(`${f.server.url}/audit?action=sign-in&actor=vic.viewer`)
-    expect(await admin.textContent('#audit tbody')).toMatch(/sign-in\s*vic\.viewer\s*portal 127\.0\.0\.1/)
-    await admin.context().close()
-    await page.context().close()
-  })
+    },
+  )
 
   test('a form without the session CSRF secret is refused', async () => {
     const page = await signIn(f.viewer)
@@ -193,5 +260,209 @@ describe.skipIf(!haveBrowser)('the portal in Chromium', () => {
     await alice.context().close()
     await bob.context().close()
     await mallory.context().close()
+  })
+
+  test('issue 19, 1: a change that deletes its own guard: a member may not start it (not on main); an admin starting it from its plan page is refused for the governance approvals that the rules of main ask', async () => {
+    const fleet = await loadCommit(f.repo, 'main')
+    const production = fleet.targets.find((t) => t.kind === 'account' && t.environment === 'production')!
+    const commit = await commitOnBranch('no-freeze', (dir) => {
+      rmSync(join(dir, 'policies', 'freeze.yaml'))
+      setLogExpiry(dir, { [production.id]: 401 })
+    })
+    const admin = await signIn(f.admin)
+    await admin.goto(`${f.server.url}/rollouts`)
+    const rollouts = await admin.locator('#rollouts tbody tr').count()
+    await openPlan(admin, 'no-freeze')
+    // A member may not start it at all: it is not on main.
+    const alice = await signIn(f.alice)
+    await openPlan(alice, 'no-freeze')
+    await alice.click('button:has-text("Start a rollout of no-freeze")')
+    expect(await refusalOn(alice)).toBe(
+      `revision ${commit.slice(0, 12)} is not on main (not reviewed and merged); merge it first, or ask an admin`,
+    )
+    await alice.context().close()
+    // An admin may, and it is judged by main's rules all the same.
+    await admin.click('button:has-text("Start a rollout of no-freeze")')
+    // Its own rules no longer hold the freeze; main's do, and deleting it is a governance change.
+    expect(await refusalOn(admin)).toBe(
+      'the plan of no-freeze is requires-approval, a rollout needs it allowed: approvals missing: governance/policies/cyber-week-freeze, governance/policies/weekend-production-changes',
+    )
+    await admin.goto(`${f.server.url}/rollouts`)
+    expect(await admin.locator('#rollouts tbody tr').count()).toBe(rollouts)
+    await admin.context().close()
+  })
+
+  // The plan page is judged by the trusted revision's rules too, as the start is.
+  test('issue 19, 1: the plan page of that change shows the governance change to approve', async () => {
+    const admin = await signIn(f.admin)
+    try {
+      await openPlan(admin, 'no-freeze')
+      expect(await admin.textContent('main')).toContain(
+        'governance-change: this change edits the rules that judge changes: policy cyber-week-freeze removed (policies/freeze.yaml)',
+      )
+      expect(await verdictOn(admin)).toBe('requires-approval')
+    } finally {
+      await admin.context().close()
+    }
+  })
+
+  test('issue 19, 2: a revision not on main: a member starting it from the portal is refused; an admin starts it, shown as untrusted', async () => {
+    const commit = await commitOnBranch('feature', (dir) => setLogExpiry(dir, { [f.devAccount]: 42 }))
+    const notOnMain = `revision ${commit.slice(0, 12)} is not on main (not reviewed and merged)`
+    const refusal = `${notOnMain}; merge it first, or ask an admin`
+    // The rollouts page's form, by branch and by commit: refused, nothing started.
+    const alice = await signIn(f.alice)
+    await alice.goto(`${f.server.url}/rollouts`)
+    const rollouts = await alice.locator('#rollouts tbody tr').count()
+    for (const rev of ['feature', commit]) {
+      await alice.goto(`${f.server.url}/rollouts`)
+      await alice.fill('input[name=rev]', rev)
+      await alice.click('button:has-text("Start rollout")')
+      expect(await refusalOn(alice), rev).toBe(refusal)
+    }
+    await alice.goto(`${f.server.url}/rollouts`)
+    expect(await alice.locator('#rollouts tbody tr').count()).toBe(rollouts)
+
+    const admin = await signIn(f.admin)
+    await admin.goto(`${f.server.url}/rollouts`)
+    await admin.fill('input[name=rev]', 'feature')
+    await admin.click('button:has-text("Start rollout")')
+    await admin.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+    const id = admin.url().split('/').at(-1)!
+    expect(await admin.textContent('#untrusted')).toBe(
+      `Untrusted revision, started by an admin: ${notOnMain}`,
+    )
+    await waitForState(admin, 'succeeded')
+    // Everyone sees it marked, and the audit log says so.
+    await alice.goto(`${f.server.url}/rollouts/${id}`)
+    expect(await alice.textContent('#untrusted')).toContain(notOnMain)
+    await admin.goto(`${f.server.url}/audit?action=rollout-start&actor=admin`)
+    const row = admin.locator('#audit tbody tr', { hasText: id })
+    const detail = await row.locator('td:last-child').textContent()
+    expect(JSON.parse(detail!)).toMatchObject({
+      untrusted: true,
+      trust: { branch: 'main', reason: notOnMain },
+    })
+    await alice.context().close()
+    await admin.context().close()
+  })
+
+  test("issue 19, 3: time is the server's: plan and rollout pages show the policy time; a start form given a time of its own is refused; a what-if time starts nothing", async () => {
+    setLogExpiry(f.repo, { [f.devAccount]: 32 })
+    await commitAll(f.repo, 'Logs for 32 days in a dev account')
+    const at = new Date(NOW).toISOString()
+    const serverTime = `Policy time: ${at} (set by the operator: flotilla serve --now)`
+    const alice = await signIn(f.alice)
+    await openPlan(alice, undefined, 'now=2026-11-28T12:00:00Z')
+    expect(await alice.textContent('#policy-time')).toContain(
+      'What if: policies saw 2026-11-28T12:00:00.000Z, a time chosen for this preview. Nothing can be started from it',
+    )
+    expect(await alice.locator('button:has-text("Start a rollout")').count()).toBe(0)
+    await alice.click(`#policy-time a:has-text("Plan at the server's clock")`)
+    await alice.locator('p', { hasText: 'Verdict:' }).waitFor({ timeout: 40_000 })
+    expect(await alice.textContent('#policy-time')).toBe(serverTime)
+
+    // The start form with a time of its own added, as a hand-edited form would send it: refused.
+    await alice.goto(`${f.server.url}/rollouts`)
+    const rollouts = await alice.locator('#rollouts tbody tr').count()
+    await openPlan(alice)
+    await alice
+      .locator('form[action="/rollouts"]')
+      .evaluate((form) =>
+        form.insertAdjacentHTML('beforeend', '<input type="hidden" name="now" value="2026-11-28T12:00:00Z">'),
+      )
+    await alice.click('button:has-text("Start a rollout")')
+    expect(await refusalOn(alice)).toContain(
+      `form field "now" is not accepted: policies see the server's clock: a request that changes the fleet cannot choose the time it is judged at`,
+    )
+    await alice.goto(`${f.server.url}/rollouts`)
+    expect(await alice.locator('#rollouts tbody tr').count()).toBe(rollouts)
+
+    // Without it, the rollout is judged at the server's time, and its page says which.
+    await openPlan(alice)
+    await alice.click('button:has-text("Start a rollout")')
+    await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+    const id = alice.url().split('/').at(-1)!
+    expect(await alice.textContent('#live #policy-time')).toBe(serverTime)
+    await waitForState(alice, 'succeeded')
+    expect(await alice.textContent('#live #policy-time')).toBe(serverTime)
+    await alice.goto(`${f.server.url}/audit?action=rollout-start&actor=${f.alice.name}`)
+    expect(await alice.locator('#audit tbody tr', { hasText: id }).textContent()).toContain(
+      `"policyTime":{"at":"${at}","source":"operator"}`,
+    )
+    await alice.context().close()
+  })
+
+  test('issue 19, 5: with the fleet-wide stop pulled, a rollout started from the portal waits paused and resuming it is refused, both naming the stop', async () => {
+    const reason = `browser incident on ${backend}`
+    expect((await f.viewer.api('/api/stop', { method: 'POST', body: { reason } })).status).toBe(200)
+    setLogExpiry(f.repo, { [f.devAccount]: 33 })
+    await commitAll(f.repo, 'Logs for 33 days in a dev account')
+    const alice = await signIn(f.alice)
+    let id: string
+    try {
+      await alice.goto(`${f.server.url}/rollouts`)
+      expect(await alice.textContent('.banner.stopped')).toContain(reason)
+      await alice.click('button:has-text("Start rollout")')
+      await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+      id = alice.url().split('/').at(-1)!
+      await waitForState(alice, 'paused')
+      expect(await alice.textContent('#live')).toContain(`fleet-wide stop: ${reason}`)
+      expect(await alice.textContent('#live .stage[data-stage=dev]')).toContain('0/')
+      await alice.click('#live button:has-text("Resume")')
+      expect(await refusalOn(alice)).toBe(
+        `the fleet-wide stop is on (${reason}, by ${f.viewer.name}); "flotilla unstop" first`,
+      )
+    } finally {
+      expect((await f.admin.api('/api/unstop', { method: 'POST' })).status).toBe(200)
+    }
+    // Released, it goes on by itself.
+    await alice.goto(`${f.server.url}/rollouts/${id}`)
+    await waitForState(alice, 'succeeded')
+    await alice.context().close()
+  })
+
+  test('issue 19, 6: a session ends with its token (revoked by its owner or an admin) or its disabled user; after signing in, never off-site', async () => {
+    const loner = await f.signUp(`browser.${backend}`, 'member')
+    const mint = async (user: TestUser) =>
+      (
+        await json(
+          await user.api(`/api/users/${user.name}/tokens`, { method: 'POST', body: { label: 'browser' } }),
+        )
+      ).body as { id: string; token: string }
+    const ends: [string, TestUser, (token: { id: string }) => Promise<Response>][] = [
+      ['revoked by its owner', f.bob, (t) => f.bob.api(`/api/tokens/${t.id}`, { method: 'DELETE' })],
+      ['revoked by an admin', f.bob, (t) => f.admin.api(`/api/tokens/${t.id}`, { method: 'DELETE' })],
+      ['its user disabled', loner, () => f.admin.api(`/api/users/${loner.name}/disable`, { method: 'POST' })],
+    ]
+    for (const [how, user, end] of ends) {
+      const token = await mint(user)
+      const page = await signIn({ ...user, token: token.token })
+      await page.goto(`${f.server.url}/rollouts`)
+      expect(await page.textContent('.who'), how).toContain(user.name)
+      expect((await end(token)).ok, how).toBe(true)
+      await page.reload()
+      expect(page.url(), how).toBe(`${f.server.url}/login?next=%2Frollouts`)
+      await page.context().close()
+    }
+
+    // `next` names another site: after signing in, the portal's own start page.
+    for (const next of ['/\\evil.example', '//evil.example', '/rollouts?state=running']) {
+      const page = await (await browser.newContext()).newPage()
+      page.setDefaultTimeout(20_000)
+      // Another site answers at once, here: a redirect to it shows in the URL, not as a timeout.
+      const ours = new URL(f.server.url).host
+      await page.route(
+        (url) => url.host !== ours,
+        (route) => route.fulfill({ body: 'another site' }),
+      )
+      await page.goto(`${f.server.url}/login?next=${next}`)
+      await page.fill('#token', f.viewer.token)
+      await page.click('button[type=submit]:has-text("Sign in")')
+      // Signed in, it leaves the sign-in page (for another site too: answered above).
+      await expect.poll(() => new URL(page.url()).pathname, { timeout: 20_000 }).not.toBe('/login')
+      expect(page.url(), next).toBe(`${f.server.url}${next.startsWith('/rollouts') ? next : '/accounts'}`)
+      await page.context().close()
+    }
   })
 })

@@ -2,8 +2,11 @@
  * The server's plan cache (`src/server/plan-cache.ts`) on the simulated example fleet: a plan is
  * computed once for a head and an observed state, reused by later requests (and by another
  * process through the store), and computed again after a new commit, after an apply and after a
- * change made outside Flotilla; while it is computed, `peek` says so instead of waiting.
+ * change made outside Flotilla, and judged by the trusted revision too (a new tip, a new plan);
+ * while it is computed, `peek` says so instead of waiting.
  */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Application } from '../src/app/application.ts'
 import type { Plan } from '../src/core/model/plan.ts'
@@ -26,16 +29,31 @@ describe.each(testBackends)('the plan cache, on %s', (backend) => {
   let app: Application
   let sim: SimProvider
   const time = operatorClock(new Date(NOW))()
-  /** A cache as a server process has it; `computed` lists the commits it planned. */
-  const newCache = () => {
+  /**
+   * A cache as a server process has it, judged by the trusted revision `judge()` names;
+   * `computed` lists the commits it planned.
+   */
+  const newCache = (judge: () => string | undefined = () => undefined) => {
     const computed: string[] = []
     const cache = new PlanCache({
       db: testStore.store.db,
       registry: app.registry,
       loadRevision: (commit) => loadCommit(repo, commit),
-      compute: async (commit, approvals, at) => {
+      trusted: async () => {
+        const commit = judge()
+        return commit === undefined
+          ? undefined
+          : { commit, fleet: await loadCommit(repo, commit), label: `main ${commit.slice(0, 12)}` }
+      },
+      compute: async (commit, approvals, at, trusted) => {
         computed.push(commit)
-        return (await app.planCommit(commit, { approvals: approvals.map(parseApproval), time: at })).plan
+        return (
+          await app.planCommit(commit, {
+            approvals: approvals.map(parseApproval),
+            time: at,
+            ...(trusted ? { trusted } : {}),
+          })
+        ).plan
       },
     })
     return { cache, computed }
@@ -102,6 +120,31 @@ describe.each(testBackends)('the plan cache, on %s', (backend) => {
     const drifted = await cache.plan(second, [], time)
     expect(computed.filter((c) => c === second)).toHaveLength(3)
     expect(drifted.summary.targetsChanged).toBe(1)
+  })
+
+  test("a plan is judged by the trusted revision's rules too: a change deleting its own guard is held, and a new tip is a new plan", async () => {
+    let judge: string | undefined
+    const { cache, computed } = newCache(() => judge)
+    const fleet = await loadCommit(repo, first)
+    const production = fleet.targets.find((t) => t.kind === 'account' && t.environment === 'production')!
+    setLogExpiry(repo, { [production.id]: 44 })
+    rmSync(join(repo, 'policies', 'freeze.yaml'))
+    const unguarded = await commitAll(repo, 'a production change that deletes the freeze policy')
+    // Judged by its own rules alone, the deleted policy is not there to hold it.
+    const alone = await cache.plan(unguarded, [], time)
+    expect(alone.findings.map((f) => f.rule)).not.toContain('governance-change')
+    // Judged by the trusted revision too (the server's plans are), the edit of the rules is held.
+    judge = first
+    const judged = await cache.plan(unguarded, [], time)
+    expect(computed.filter((c) => c === unguarded)).toHaveLength(2)
+    expect(judged.verdict).toBe('requires-approval')
+    expect(judged.findings.map((f) => f.rule)).toContain('governance-change')
+    expect(await cache.plan(unguarded, [], time)).toEqual(judged)
+    expect(computed.filter((c) => c === unguarded)).toHaveLength(2)
+    // A new tip of the trusted branch: a new key, planned again.
+    judge = unguarded
+    await cache.plan(unguarded, [], time)
+    expect(computed.filter((c) => c === unguarded)).toHaveLength(3)
   })
 
   test('peek starts the computation and says what it computes; the plan is there once it is done', async () => {

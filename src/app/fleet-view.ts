@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { loadCommit } from '../rollout/runner.ts'
 import { resolveCommit } from '../source/git.ts'
+import { findTrustedRevision, type TrustedRevision } from '../source/trust.ts'
 import { type AccountRow, accountRows, type ClusterRow, clusterRows } from './inventory-view.ts'
 
 /** A loaded revision and its inventory rows. */
@@ -33,6 +34,10 @@ export class FleetView {
   /** Commits `resolve` looked up while the ref files had `signature`. */
   private resolved: { signature: string; commits: Map<string, string> } | undefined
   private gitDirs: Promise<{ gitDir: string; commonDir: string } | undefined> | undefined
+  /** The trusted branch's tip as last looked up, with the ref files' state then. */
+  private trusted:
+    | { branch: string; signature: string; at: number; revision: Promise<TrustedRevision | undefined> }
+    | undefined
 
   readonly repoDir: string
   readonly ref: string
@@ -114,7 +119,32 @@ export class FleetView {
    * the loose ref file with its folder (git replaces a ref by renaming a lock file over it).
    * Empty when the layout is not understood: then git is asked every time.
    */
-  private async refsSignature(): Promise<string> {
+  /**
+   * The tip of the trusted branch (`findTrustedRevision`), asked of git again only when its ref
+   * files (or the packed refs) changed, or a minute passed: the server's plans are judged by it
+   * on every load of a plan page.
+   */
+  async trustedRevision(branch: string): Promise<TrustedRevision | undefined> {
+    const refs = [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]
+    const signature = await this.refsSignature(refs)
+    const known = this.trusted
+    if (
+      signature !== '' &&
+      known?.branch === branch &&
+      known.signature === signature &&
+      Date.now() - known.at < GIT_AT_LEAST_MS
+    )
+      return known.revision
+    const revision = findTrustedRevision(this.repoDir, branch)
+    this.trusted = { branch, signature, at: Date.now(), revision }
+    // A failed lookup is not remembered: the next caller asks git again.
+    revision.catch(() => {
+      if (this.trusted?.revision === revision) this.trusted = undefined
+    })
+    return revision
+  }
+
+  private async refsSignature(extraRefs: readonly string[] = []): Promise<string> {
     this.gitDirs ??= gitDirectories(this.repoDir)
     const dirs = await this.gitDirs
     if (!dirs) return ''
@@ -131,8 +161,8 @@ export class FleetView {
       await stamp(join(dirs.gitDir, 'HEAD')),
       await stamp(join(dirs.commonDir, 'packed-refs')),
     ]
-    if (ref)
-      parts.push(await stamp(join(dirs.commonDir, ref)), await stamp(dirname(join(dirs.commonDir, ref))))
+    for (const each of ref ? [ref, ...extraRefs] : extraRefs)
+      parts.push(await stamp(join(dirs.commonDir, each)), await stamp(dirname(join(dirs.commonDir, each))))
     return parts.join(' ')
   }
 }

@@ -70,6 +70,8 @@ export interface CommitPlanRequest {
   readonly time: PolicyTime
   /** Only this target. @default all */
   readonly only?: string
+  /** The trusted revision, whose rules judge the change too. @default the head's and the fleet's alone */
+  readonly trusted?: TrustedFleet
 }
 
 /** Plans a commit of the repository against the observed fleet; an invalid plan is an input error. */
@@ -86,6 +88,7 @@ export async function planCommit(
     approvals: request.approvals,
     now: new Date(request.time.at),
     nowSource: request.time.source,
+    ...(request.trusted ? { trusted: request.trusted } : {}),
   })
   if (!outcome.ok) throw new InputError(`revision ${commit.slice(0, 12)} cannot be planned`, outcome.errors)
   return { fleet, plan: outcome.plan }

@@ -2,7 +2,7 @@
  * Plans against the observed fleet, computed once per key and kept in the store: the portal's
  * plan page and `GET /api/plans` would otherwise observe all 550 targets and plan them on every
  * load. The key is what a plan depends on:
- * - the head commit;
+ * - the head commit, and the tip of the trusted branch whose rules judge it too;
  * - the observed state's version: each provider's change cursor (`changedSince`; a provider
  *   without one gets a time slice of {@link SLOW_POLL_MS}, so its plans are at most that old)
  *   and the applied records' version — an apply, a rollout step, a change in the simulated fleet
@@ -21,6 +21,7 @@ import { appliedVersion } from '../app/plan.ts'
 import { SLOW_POLL_MS } from '../controller/changed-targets.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Plan } from '../core/model/plan.ts'
+import type { TrustedFleet } from '../core/plan/judgement.ts'
 import type { PolicyTime } from '../core/policy/policy-time.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
 import type { Database } from '../store/tables.ts'
@@ -31,8 +32,15 @@ export interface PlanCacheDeps {
   readonly db: Kysely<Database>
   readonly registry: ProviderRegistry
   readonly loadRevision: (commit: string) => Promise<Fleet>
-  /** Computes the plan of `commit` against the observed fleet. */
-  readonly compute: (commit: string, approvals: readonly string[], time: PolicyTime) => Promise<Plan>
+  /** The trusted revision whose rules judge every plan too, with its commit; undefined when none is found. */
+  readonly trusted: () => Promise<(TrustedFleet & { readonly commit: string }) | undefined>
+  /** Computes the plan of `commit` against the observed fleet, judged by `trusted` too. */
+  readonly compute: (
+    commit: string,
+    approvals: readonly string[],
+    time: PolicyTime,
+    trusted: TrustedFleet | undefined,
+  ) => Promise<Plan>
 }
 
 /** A plan being computed, as the portal shows it. */
@@ -93,8 +101,9 @@ export class PlanCache {
 
   private async lookup(commit: string, approvals: readonly string[], time: PolicyTime) {
     const fleet = await this.deps.loadRevision(commit)
+    const trusted = await this.deps.trusted()
     const observed = await this.observedVersion(fleet)
-    const key = planKey(commit, observed, approvals, timeKey(fleet, time))
+    const key = planKey(commit, trusted?.commit ?? 'none', observed, approvals, timeKey(fleet, time))
     const inMemory = this.memory.get(key)
     if (inMemory) {
       this.memory.delete(key)
@@ -105,7 +114,7 @@ export class PlanCache {
     if (!running) {
       const stored = await cachedPlan(this.deps.db, key)
       if (stored) return { plan: this.remember(key, stored) }
-      running = this.start(key, commit, observed, fleet, approvals, time)
+      running = this.start(key, commit, observed, fleet, approvals, time, trusted)
     }
     return { key, running, done: running.done === true, failure: running.failure }
   }
@@ -117,11 +126,12 @@ export class PlanCache {
     fleet: Fleet,
     approvals: readonly string[],
     time: PolicyTime,
+    trusted: TrustedFleet | undefined,
   ) {
     const started = performance.now()
     this.computed++
     const plan = (async () => {
-      const computed = await this.deps.compute(commit, approvals, time)
+      const computed = await this.deps.compute(commit, approvals, time, trusted)
       await keepPlan(this.deps.db, {
         key,
         head: commit,
@@ -185,8 +195,14 @@ function timeKey(fleet: Fleet, time: PolicyTime): string {
   return readsNow(fleet) ? `clock ${time.at.slice(0, 16)}` : ''
 }
 
-function planKey(commit: string, observed: string, approvals: readonly string[], time: string): string {
+function planKey(
+  commit: string,
+  judge: string,
+  observed: string,
+  approvals: readonly string[],
+  time: string,
+): string {
   return createHash('sha256')
-    .update(JSON.stringify([commit, observed, [...new Set(approvals)].sort(), time]))
+    .update(JSON.stringify([commit, judge, observed, [...new Set(approvals)].sort(), time]))
     .digest('base64url')
 }

@@ -32,7 +32,7 @@ import {
 } from './request-limits.ts'
 import { startRolloutWorker } from './rollout-worker.ts'
 import type { ServerDeps } from './server-deps.ts'
-import { revisionTrust, serverTrust } from './trusted-branch.ts'
+import { revisionTrust, serverTrust, trustedFleetOf } from './trusted-branch.ts'
 
 /** What {@link startServer} needs. */
 export interface ServerOptions {
@@ -198,7 +198,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     db,
     registry: app.registry,
     loadRevision: runner.deps.loadRevision,
-    compute: (commit, approvals, time) => planForCache(deps, commit, approvals, time),
+    trusted: async () => trustedFleetOf(await serverTrust(deps)),
+    compute: (commit, approvals, time, trusted) => planForCache(deps, commit, approvals, time, trusted),
   })
   const deps: ServerDeps = {
     app,

@@ -9,8 +9,9 @@
 import { effectiveRole, type Principal } from '../app/access/permissions.ts'
 import { ForbiddenError, InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
+import type { TrustedFleet } from '../core/plan/judgement.ts'
 import { GitError } from '../source/git.ts'
-import { findTrustedRevision, isReachableFrom, type TrustedRevision } from '../source/trust.ts'
+import { isReachableFrom, type TrustedRevision } from '../source/trust.ts'
 import type { ServerDeps } from './server-deps.ts'
 
 /** The trusted branch as the server found it: its tip and that revision's fleet, or why not. */
@@ -24,7 +25,7 @@ export type TrustDeps = Pick<ServerDeps, 'fleets' | 'engine' | 'followedBranch'>
 /** Finds the server's trusted branch and loads its tip (see the module comment). */
 export async function serverTrust(deps: TrustDeps): Promise<ServerTrust> {
   const branch = deps.followedBranch ?? (await deps.fleets.snapshot()).fleet.settings.trust.branch
-  const revision = await findTrustedRevision(deps.fleets.repoDir, branch)
+  const revision = await deps.fleets.trustedRevision(branch)
   if (!revision)
     return {
       branch,
@@ -40,6 +41,20 @@ export async function serverTrust(deps: TrustDeps): Promise<ServerTrust> {
       missing: `the tip of the trusted branch ${branch} (${revision.commit.slice(0, 12)}) is not a valid fleet: ${error.message}`,
     }
   }
+}
+
+/**
+ * The trusted revision as a plan takes it (`TrustedFleet`), with its commit, when the branch was
+ * found and loads: the server's plans are judged by its rules too, as its rollouts are.
+ */
+export function trustedFleetOf(trust: ServerTrust): (TrustedFleet & { readonly commit: string }) | undefined {
+  return 'fleet' in trust
+    ? {
+        commit: trust.revision.commit,
+        fleet: trust.fleet,
+        label: `${trust.branch} ${trust.revision.commit.slice(0, 12)}`,
+      }
+    : undefined
 }
 
 /** The trusted revision as the engine takes it (`StartOptions.trusted`), when the branch was found and loads. */

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { InputError, NotFoundError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
 import type { Plan } from '../../core/model/plan.ts'
+import type { TrustedFleet } from '../../core/plan/judgement.ts'
 import { parseApproval } from '../../core/policy/approvals.ts'
 import { type PolicyTime, systemClock } from '../../core/policy/policy-time.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
@@ -21,6 +22,7 @@ import type { PlanCache } from '../plan-cache.ts'
 import { INT32_MAX, intParam } from '../request-guard.ts'
 import { LimitFull } from '../request-limits.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
+import { serverTrust, trustedFleetOf } from '../trusted-branch.ts'
 import { changer, jsonBody, limitParam, oneOf, RetryLater, signedIn } from './http-helpers.ts'
 
 export const startBody = z.strictObject({
@@ -94,9 +96,15 @@ async function computePlan(
 ): Promise<{ commit: string; fleet: Fleet; plan: Plan }> {
   const commit = await resolveCommit(deps.fleets.repoDir, rev)
   const time = policyTimeOf(deps, whatIf)
+  const trusted = trustedFleetOf(await serverTrust(deps))
   const { fleet, plan } = await deps.app.planCommit(
     commit,
-    { approvals: approvals.map(parseApproval), time, ...(only === undefined ? {} : { only }) },
+    {
+      approvals: approvals.map(parseApproval),
+      time,
+      ...(only === undefined ? {} : { only }),
+      ...(trusted ? { trusted } : {}),
+    },
     deps.engine,
   )
   return { commit, fleet, plan }
@@ -137,17 +145,22 @@ export function peekPlan(
   return deps.plans.peek(commit, approvals, policyTimeOf(deps, whatIf))
 }
 
-/** Computes a whole-fleet plan for the cache, under the server's limit on such work. */
+/**
+ * Computes a whole-fleet plan for the cache, under the server's limit on such work, judged by the
+ * trusted revision's rules too (a change that deletes its own guard is shown held, as its start
+ * would be).
+ */
 export function planForCache(
   deps: ServerDeps,
   commit: string,
   approvals: readonly string[],
   time: PolicyTime,
+  trusted: TrustedFleet | undefined,
 ): Promise<Plan> {
   return observingWork(deps, async () => {
     const { plan } = await deps.app.planCommit(
       commit,
-      { approvals: approvals.map(parseApproval), time },
+      { approvals: approvals.map(parseApproval), time, ...(trusted ? { trusted } : {}) },
       deps.engine,
     )
     return plan

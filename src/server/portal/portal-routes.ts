@@ -278,8 +278,10 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     render(c, 'Rollout', 'rollouts', async () => {
       const id = c.req.param('id')
       if (!(await loadRollout(deps.db, id))) throw new NotFoundError(`no rollout ${id}`)
-      const { status, html: live } = await fragment(c, id)
+      // The last event before the status: an event between the two reads is then sent again (a
+      // harmless refresh), never skipped — a rollout paused just then would show running for good.
       const last = (await listRolloutEvents(deps.db, id)).at(-1)?.id ?? 0
+      const { status, html: live } = await fragment(c, id)
       return rolloutPage(status, live, last)
     }),
   )
