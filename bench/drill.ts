@@ -1,7 +1,10 @@
 // `flotilla drill` on the example fleet (300 accounts, 250 clusters): its wall time and peak
-// memory, in a fresh process (bench/drill-child.ts) so that neither is the benchmark runner's.
+// memory, in a fresh process (bench/drill-child.ts, compiled as dist/ is) so that neither is the
+// benchmark runner's.
 
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { bundledChild } from './bundled.ts'
 import type { Row } from './measure.ts'
 
 /** What one drill took, as its child process reported it. */
@@ -14,25 +17,23 @@ export interface DrillBench {
 }
 
 /** Runs `flotilla drill` on `repo` in a fresh process, policies at an ordinary weekday. */
-export function benchDrill(repo: string): DrillBench {
-  const out = execFileSync(
+export async function benchDrill(repo: string): Promise<DrillBench> {
+  const { stdout } = await promisify(execFile)(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      new URL('./drill-child.ts', import.meta.url).pathname,
+      await bundledChild('drill-child'),
       repo,
       // An ordinary weekday: the example's weekend and freeze rules would make the drill differ by day.
       '2026-11-10T10:00:00Z',
     ],
     { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   )
-  return JSON.parse(out.trim().split('\n').at(-1)!) as DrillBench
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as DrillBench
 }
 
 /** The drill's rows: wall time (< 40 s) and peak RSS (< 500 MB) on the example repository `repo`. */
-export function drillRows(repo: string): Row[] {
-  const r = benchDrill(repo)
+export async function drillRows(repo: string): Promise<Row[]> {
+  const r = await benchDrill(repo)
   const ok = r.code === 0
   const mb = r.maxRssBytes / 1e6
   return [

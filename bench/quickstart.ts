@@ -1,4 +1,4 @@
-// The quickstart as a newcomer meets it: `npm start` (node with tsx on src/cli/start.ts) in a
+// The quickstart as a newcomer meets it: `npm start` (node bin/start.js: the build of src/cli/start.ts) in a
 // fresh temporary directory, timed until a portal page answers 200; then, while the example is
 // applied in the background, GET /api/me and the accounts page probed one after the other; how
 // long the background apply took (from its final log line); and the same probes once it is done,
@@ -55,7 +55,7 @@ export async function benchQuickstart(timeoutMs = 600_000): Promise<QuickstartBe
   let child: ChildProcess | undefined
   try {
     const started = performance.now()
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], {
+    child = spawn(process.execPath, ['bin/start.js'], {
       cwd: ROOT,
       env: { ...process.env, FLOTILLA_EXAMPLE_DIR: join(work, 'example-fleet'), PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

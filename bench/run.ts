@@ -251,7 +251,7 @@ async function serverRows(): Promise<Row[]> {
       pass: r.idleCpuPercent < 2,
     },
     {
-      name: `  server memory (RSS) after the runs (peak ${r.peakRssMiB.toFixed(0)} MiB)`,
+      name: `  server memory (RSS) after the runs (peak ${r.peakRssMiB.toFixed(0)} MiB; JS heap ${r.heapUsedMiB.toFixed(0)}, outside it ${r.externalMiB.toFixed(0)})`,
       value: `${r.rssMiB.toFixed(0)} MiB`,
       target: '< 400 MiB',
       pass: r.rssMiB < 400,
@@ -417,7 +417,7 @@ try {
     rows.push(...(await cliStartupRows()))
     rows.push(...(await cliCommandRows(join(work, 'fleet-1x'), 5)))
   }
-  if (wanted('drill')) rows.push(...drillRows(join(work, 'fleet-1x')))
+  if (wanted('drill')) rows.push(...(await drillRows(join(work, 'fleet-1x'))))
   if (wanted('quickstart')) rows.push(...(await quickstartRows()))
 
   const qps = wanted('dns') ? await dnsQueriesPerSecond(2000) : undefined

@@ -1,7 +1,8 @@
 // The server of the server bench, in a process of its own so that its CPU time, memory and event
 // loop are its own and not the bench runner's. argv: <repo> <pglite data dir> <drift interval ms>
 // <health interval ms>. It prints one JSON line `{ url, token }` once it serves, and answers the
-// parent's `loop` message with what its event loop was delayed by since the last `loop-reset`.
+// parent's `loop` message with what its event loop was delayed by since the last `loop-reset`,
+// and `memory` with `process.memoryUsage()` in MiB.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Application } from '../src/app/application.ts'
 import { ProviderRegistry } from '../src/core/provider/registry.ts'
@@ -35,6 +36,10 @@ process.on('message', async (message: string) => {
       p99Ms: loop.percentile(99) / 1e6,
       maxMs: loop.max / 1e6,
     })
+  else if (message === 'memory')
+    process.send?.(
+      Object.fromEntries(Object.entries(process.memoryUsage()).map(([key, bytes]) => [key, bytes / 2 ** 20])),
+    )
   else if (message === 'stop') {
     await server.close()
     await store.close()

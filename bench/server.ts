@@ -15,6 +15,7 @@ import { loadCommit } from '../src/rollout/runner.ts'
 import { resolveCommit } from '../src/source/git.ts'
 import { openDatabase } from '../src/store/database.ts'
 import { migrateToLatest } from '../src/store/migrate.ts'
+import { bundledChild } from './bundled.ts'
 import { pgliteConfig } from './sim-apply.ts'
 
 /** The event loop's delay over a period, in ms. */
@@ -44,6 +45,9 @@ export interface ServerBench {
   /** Resident memory after the runs, and the peak, in MiB. */
   readonly rssMiB: number
   readonly peakRssMiB: number
+  /** Of that, the JavaScript heap in use and the memory outside it (PGlite's WebAssembly memory, buffers). */
+  readonly heapUsedMiB: number
+  readonly externalMiB: number
   /** The portal's plan page: the first load (until the plan is shown) and the next loads (median). */
   readonly planFirstMs: number
   readonly planCachedMs: number
@@ -67,6 +71,14 @@ function rss(pid: number): { now: number; peak: number } {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Asks the server process where its memory is (`process.memoryUsage()`, MiB). */
+function memoryUsage(child: ChildProcess): Promise<Record<string, number>> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve(message as Record<string, number>))
+    child.send('memory')
+  })
+}
 
 /** Asks the server process for its event loop's delay since the last reset. */
 function loopDelay(child: ChildProcess): Promise<LoopDelay> {
@@ -109,14 +121,10 @@ export async function benchServer(work: string): Promise<ServerBench> {
   const dataDir = embedded.config.kind === 'pglite' ? embedded.config.dataDir! : ''
   await applyExample(repo, dataDir)
   // Drift every 15 s (normally 60 s), health every 10 s (its normal pace).
-  const child = fork(
-    new URL('./server-child.ts', import.meta.url).pathname,
-    [repo, dataDir, '15000', '10000'],
-    {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  )
+  // Compiled as dist/ is (bench/bundled.ts): the server as `npm start` runs it.
+  const child = fork(await bundledChild('server-child'), [repo, dataDir, '15000', '10000'], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  })
   try {
     const started = await new Promise<{ url: string; token: string }>((resolve, reject) => {
       let out = ''
@@ -192,6 +200,7 @@ export async function benchServer(work: string): Promise<ServerBench> {
     }
     planTimes.sort((a, b) => a - b)
     const memory = rss(child.pid!)
+    const usage = await memoryUsage(child)
     return {
       requests: result.requests.total,
       p50Ms: result.latency.p50,
@@ -206,6 +215,8 @@ export async function benchServer(work: string): Promise<ServerBench> {
       idleLoop,
       rssMiB: memory.now,
       peakRssMiB: memory.peak,
+      heapUsedMiB: usage.heapUsed!,
+      externalMiB: usage.external!,
       planFirstMs,
       planCachedMs: planTimes[Math.floor(planTimes.length / 2)]!,
       planShowedProgress,

@@ -816,7 +816,7 @@ describe('getting-started.md: the commands it shows', () => {
     timeout: 300_000,
   }, async () => {
     const dir = join(cwd, 'example-fleet')
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'start.ts')], {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'start.js')], {
       cwd,
       env: { ...process.env, FLOTILLA_EXAMPLE_DIR: dir, PORT: '0', FLOTILLA_DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

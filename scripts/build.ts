@@ -2,9 +2,9 @@
 // into dist/, which bin/flotilla.js runs instead of transpiling the TypeScript sources at every
 // start (tsx took most of the 2-4 s a `flotilla --version` used to take).
 //
-// One esbuild bundle from src/cli/bin.ts, split at every dynamic import(): main.ts loads each
-// command's module when that command runs, and each becomes a chunk of its own, so a command
-// loads only its chunks. Packages stay imports of node_modules (not bundled). dist/stamp.json
+// One esbuild bundle from src/cli/bin.ts and src/cli/start.ts (`npm start`, see bin/start.js),
+// split at every dynamic import(): main.ts loads each command's module when that command runs,
+// and each becomes a chunk of its own, so a command loads only its chunks. Packages stay imports of node_modules (not bundled). dist/stamp.json
 // records every source file the bundle was made of; bin/dist-stamp.js checks it before running
 // dist/ (see there). A source that finds files next to itself through `import.meta.url` gets the
 // URL of its place in src/, not of the chunk it lands in (see `sourceUrls`).
@@ -39,24 +39,7 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<CliBuild> {
   // matches its stamp, and the build is not trusted (rather than stamped with the newer text).
   const before = snapshotSources()
   try {
-    const result = await build({
-      absWorkingDir: ROOT,
-      entryPoints: { bin: 'src/cli/bin.ts' },
-      outdir: staging,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20.19',
-      packages: 'external',
-      chunkNames: '[name]-[hash]',
-      // Internal error logs then name lines of src/ (with --enable-source-maps).
-      sourcemap: 'linked',
-      metafile: true,
-      logLevel: 'warning',
-      plugins: [sourceUrls(outdir)],
-    })
-    const inputs = Object.keys(result.metafile.inputs).sort()
+    const inputs = await bundle({ bin: 'src/cli/bin.ts', start: 'src/cli/start.ts' }, staging, outdir)
     const stamped: Record<string, StampedFile> = {}
     for (const file of [...inputs, ...BUILD_CONFIGURATION]) {
       const described = before.get(file)
@@ -71,6 +54,37 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<CliBuild> {
   } finally {
     rmSync(staging, { recursive: true, force: true })
   }
+}
+
+/**
+ * Bundles `entryPoints` (name → source, relative to the project) into `outdir` as the CLI is
+ * built, for code that must run as the product runs (the benchmarks' server child). No stamp:
+ * such a bundle is made again before each use.
+ * @returns the source files it was made of, relative to the project.
+ */
+export async function bundle(
+  entryPoints: Readonly<Record<string, string>>,
+  outdir: string,
+  finalOutdir = outdir,
+): Promise<string[]> {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { ...entryPoints },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    packages: 'external',
+    chunkNames: '[name]-[hash]',
+    // Internal error logs then name lines of src/ (with --enable-source-maps).
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [sourceUrls(finalOutdir)],
+  })
+  return Object.keys(result.metafile.inputs).sort()
 }
 
 /** Files that change what the build makes of the same sources: a build is stale when they change. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -187,6 +187,15 @@ describe('the build', () => {
     // npm packs by .npmignore when there is one: dist/ must not be left out of a packed Flotilla.
     const npmignore = readFileSync(join(ROOT, '.npmignore'), 'utf8').split('\n')
     expect(npmignore.filter((line) => /^\/?dist\/?$/.test(line.trim()))).toEqual([])
+  })
+
+  test('npm start runs the compiled server as well (bin/start.js), built and stamped with the CLI', () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+    expect(scripts.start).toBe('node bin/start.js')
+    expect(readFileSync(join(ROOT, 'bin', 'start.js'), 'utf8')).toContain("runEntry('start')")
+    const stamp = JSON.parse(readFileSync(join(built.dist, STAMP_FILE), 'utf8'))
+    expect(Object.keys(stamp.inputs)).toEqual(expect.arrayContaining(['src/cli/start.ts']))
+    expect(readdirSync(built.dist)).toEqual(expect.arrayContaining(['bin.js', 'start.js']))
   })
 })
 

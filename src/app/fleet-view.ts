@@ -41,10 +41,17 @@ export class FleetView {
 
   readonly repoDir: string
   readonly ref: string
+  private readonly loadRevision: (commit: string) => Promise<Fleet>
 
-  constructor(repoDir: string, ref = 'HEAD') {
+  /**
+   * @param loadRevision how a commit is loaded: the server passes its engine's, so the revision
+   *   shown and the one its plans and rollouts use are one copy in memory, not two (a loaded
+   *   example fleet is tens of megabytes). @default a fresh `loadCommit` each time
+   */
+  constructor(repoDir: string, ref = 'HEAD', loadRevision?: (commit: string) => Promise<Fleet>) {
     this.repoDir = repoDir
     this.ref = ref
+    this.loadRevision = loadRevision ?? ((commit) => loadCommit(repoDir, commit))
   }
 
   /** The revision to show: loaded on first use, refreshed in the background when the ref moved. */
@@ -87,7 +94,7 @@ export class FleetView {
     this.checkedAt = Date.now()
     this.refsSeen = await this.refsSignature().then((signature) => ({ signature, at: Date.now() }))
     const commit = await resolveCommit(this.repoDir, this.ref)
-    return snapshotOf(commit, await loadCommit(this.repoDir, commit))
+    return snapshotOf(commit, await this.loadRevision(commit))
   }
 
   /** Loads the ref's commit when it moved; an invalid new commit keeps the last good one shown. */
@@ -107,7 +114,7 @@ export class FleetView {
     const commit = await resolveCommit(this.repoDir, this.ref).catch(() => shown?.commit)
     if (!commit || commit === shown?.commit) return
     try {
-      const fleet = await loadCommit(this.repoDir, commit)
+      const fleet = await this.loadRevision(commit)
       this.current = Promise.resolve(snapshotOf(commit, fleet))
     } catch {
       // An invalid revision is never shown; validation reports it where it is pushed.

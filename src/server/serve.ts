@@ -123,22 +123,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { app } = options
   const db = app.db
   const repoDir = options.follow?.mirrorDir ?? options.repoDir ?? app.repoDir
-  const fleets = new FleetView(
-    repoDir,
-    options.follow ? `refs/heads/${options.follow.branch}` : (options.ref ?? 'HEAD'),
-  )
-  await fleets.snapshot() // an invalid repository is an error now, not at the first request
   const metrics = new RolloutMetrics(db)
-  const loop = watchEventLoop(metrics.registry)
-  if (options.policyNow)
-    log(
-      `policies see an operator-set time, ${options.policyNow.toISOString()} (--now), not the server's clock; every plan, rollout and audit entry records it`,
-    )
   const runner = await app.openEngine({
     policyClock: options.policyNow ? operatorClock(options.policyNow) : systemClock,
     onEvent: (event) => metrics.observe(event),
     repoDir,
   })
+  // The revision shown is loaded by the engine: one copy for the pages, plans and rollouts.
+  const fleets = new FleetView(
+    repoDir,
+    options.follow ? `refs/heads/${options.follow.branch}` : (options.ref ?? 'HEAD'),
+    runner.deps.loadRevision,
+  )
+  // An invalid repository is an error now, not at the first request.
+  await fleets.snapshot().catch(async (error: unknown) => {
+    await runner.close()
+    throw error
+  })
+  const loop = watchEventLoop(metrics.registry)
+  if (options.policyNow)
+    log(
+      `policies see an operator-set time, ${options.policyNow.toISOString()} (--now), not the server's clock; every plan, rollout and audit entry records it`,
+    )
   const worker = startRolloutWorker(runner.deps, (error) =>
     log(`rollout worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   )

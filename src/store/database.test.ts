@@ -119,6 +119,26 @@ describe('the embedded store in a data directory', () => {
   })
 })
 
+describe('a scratch store', () => {
+  it('writes nothing at a commit; a store that matters does', async () => {
+    const settings = async (scratch: boolean) => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-store-'))
+      const store = await openDatabase({ kind: 'pglite', dataDir, scratch })
+      try {
+        const { rows } = await sql<{ name: string; setting: string }>`
+          select name, setting from pg_settings
+          where name in ('synchronous_commit', 'full_page_writes') order by name`.execute(store.db)
+        return Object.fromEntries(rows.map((row) => [row.name, row.setting]))
+      } finally {
+        await store.close()
+        await rm(dataDir, { recursive: true, force: true })
+      }
+    }
+    expect(await settings(true)).toEqual({ full_page_writes: 'off', synchronous_commit: 'off' })
+    expect(await settings(false)).toEqual({ full_page_writes: 'on', synchronous_commit: 'on' })
+  })
+})
+
 describe('storeConfigFromEnvironment', () => {
   it('uses PostgreSQL when FLOTILLA_DATABASE_URL is set and the data directory otherwise', () => {
     expect(
