@@ -141,7 +141,7 @@ export class Application {
 
   /** Plans a commit for a rollout without recording anything (see `rollouts.ts`). */
   async prepareRollout(fleet: Fleet, commit: string, request: RolloutRequest, engine?: EngineDeps) {
-    return prepareRolloutOf(this, engine ?? (await this.engine()), fleet, commit, request)
+    return prepareRolloutOf(engine ?? (await this.engine()), fleet, commit, request)
   }
 
   /**

@@ -18,6 +18,8 @@ export interface EngineOptions {
   readonly onEvent?: (event: { type: string; target?: string; detail?: Json }) => void
   /** How long one target may take to settle. @default the engine's */
   readonly settleTimeoutMs?: number
+  /** How many loaded revisions to keep (each of the example is tens of megabytes). @default 4 */
+  readonly keepRevisions?: number
 }
 
 /** An open engine; `close` releases what it holds. */
@@ -36,5 +38,6 @@ export async function openEngine(app: Application, options: EngineOptions): Prom
     ...(policyClock ? { policyClock } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.settleTimeoutMs !== undefined ? { settleTimeoutMs: options.settleTimeoutMs } : {}),
+    ...(options.keepRevisions !== undefined ? { keepRevisions: options.keepRevisions } : {}),
   })
 }

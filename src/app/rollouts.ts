@@ -92,7 +92,6 @@ async function localTrust(
  * would start, and if not, why (the controller decides on each new commit so).
  */
 export async function prepareRolloutOf(
-  app: Application,
   engine: EngineDeps,
   fleet: Fleet,
   commit: string,

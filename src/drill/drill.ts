@@ -7,7 +7,6 @@
  */
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
-import { loadCommit } from '../rollout/runner.ts'
 import type { DrillReport, Outage, Restore, ScenarioResult } from './drill-report.ts'
 import { changedTargets, productionState, runGuarded } from './guarded.ts'
 import { type DrillScenario, drillScenarios, NotApplicable, type ScenarioName } from './scenarios.ts'
@@ -137,7 +136,7 @@ async function runScenario(
 /** The broken revision as Flotilla loads it, or nothing when it is invalid. */
 async function loadIfValid(scratch: ScratchFleet, head: string): Promise<Fleet | undefined> {
   try {
-    return await loadCommit(scratch.repo, head)
+    return await scratch.engine.loadRevision(head)
   } catch (error) {
     if (error instanceof InputError) return undefined
     throw error

@@ -14,7 +14,6 @@ import { fingerprintsOf } from '../core/provider/fingerprint.ts'
 import { abortRollout } from '../rollout/controls.ts'
 import { prepare, rolloutStatus, runRollout, startRollout } from '../rollout/engine.ts'
 import { loadTargets } from '../rollout/rollout-store.ts'
-import { loadCommit } from '../rollout/runner.ts'
 import { findingLine, isProduction, type Safeguard, stoppingSafeguard } from './drill-report.ts'
 import type { ScratchFleet } from './scratch-fleet.ts'
 
@@ -41,7 +40,7 @@ export async function runGuarded(
 ): Promise<GuardedOutcome> {
   let fleet: Fleet
   try {
-    fleet = await loadCommit(scratch.repo, head)
+    fleet = await scratch.engine.loadRevision(head) // the copy its rollout uses too
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     return stopped('validation', firstProblem(error))

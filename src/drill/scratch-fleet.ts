@@ -15,7 +15,6 @@ import { ProviderRegistry } from '../core/provider/registry.ts'
 import { commitChanges } from '../example/write-repository.ts'
 import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../operations/apply-fleet.ts'
 import type { EngineDeps } from '../rollout/engine.ts'
-import { loadCommit } from '../rollout/runner.ts'
 import { git, resolveCommit } from '../source/git.ts'
 import { openDrillStore } from './drill-store.ts'
 import { checkpointStore, type StoreCheckpoint } from './store-checkpoint.ts'
@@ -64,13 +63,6 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
     await git(dir, ['clone', '--quiet', '--no-checkout', source, repo])
     await git(repo, ['checkout', '--quiet', '-B', 'drill', commit])
     const base = noBakes(repo) ? await commitChanges(repo, 'Drill: no bake times') : commit
-    const baseFleet = await loadCommit(repo, base)
-    const elsewhere = baseFleet.targets.filter((t) => t.provider !== 'sim')
-    if (elsewhere.length > 0) {
-      throw new InputError(
-        `the drill runs on the simulated fleet, and ${elsewhere.length} targets use another provider (${elsewhere[0]!.id} uses "${elsewhere[0]!.provider}"); drill a revision whose targets use provider: sim`,
-      )
-    }
     // On disk in the scratch directory, not in memory: the simulated fleet's rows (every stack's
     // template, every object) are then the operating system's to cache, not the process's heap.
     const store = await openDrillStore(join(dir, 'store'))
@@ -79,7 +71,17 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
     const registry = new ProviderRegistry([sim])
     const app = new Application({ db: store.db, registry, repoDir: repo })
     cleanups.push(() => app.close()) // its engines; the store closes after it
-    const engine = await app.openEngine()
+    // Each scenario's revision is used by its own scenario only: the base and the one at hand are
+    // kept, not four (a loaded revision of the example is tens of megabytes).
+    const engine = await app.openEngine({ keepRevisions: 2 })
+    // Through the engine: one loaded copy of the base for the scenarios and the rollouts.
+    const baseFleet = await engine.deps.loadRevision(base)
+    const elsewhere = baseFleet.targets.filter((t) => t.provider !== 'sim')
+    if (elsewhere.length > 0) {
+      throw new InputError(
+        `the drill runs on the simulated fleet, and ${elsewhere.length} targets use another provider (${elsewhere[0]!.id} uses "${elsewhere[0]!.provider}"); drill a revision whose targets use provider: sim`,
+      )
+    }
     let built: StoreCheckpoint | undefined
     return {
       repo,

@@ -37,6 +37,8 @@ export interface RunnerOptions {
   readonly settleTimeoutMs?: number
   /** The time policies see (see {@link EngineDeps.policyClock}). @default the real clock */
   readonly policyClock?: PolicyClock
+  /** How many loaded revisions to keep (the most recently used). @default 4 */
+  readonly keepRevisions?: number
 }
 
 /** Loads a commit of the repository; an invalid revision is an input error (it cannot be rolled out). */
@@ -51,13 +53,14 @@ export async function loadCommit(repoDir: string, commit: string, cache?: LoadCa
   return result.fleet
 }
 
-/** How many loaded revisions the engine keeps (the most recently used). */
+/** How many loaded revisions the engine keeps (the most recently used), unless told otherwise. */
 const LOADED_REVISIONS = 4
 
 /** Sets up the engine's dependencies for one process. */
 export async function openRunner(options: RunnerOptions): Promise<Runner> {
   const cache = new Cache()
   const fleets = new Map<string, Promise<Fleet>>()
+  const keep = options.keepRevisions ?? LOADED_REVISIONS
   const deps: EngineDeps = {
     db: options.db,
     registry: options.registry,
@@ -74,7 +77,7 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
       // A loaded fleet of the example is tens of megabytes: a long-running server keeps the few
       // revisions its rollouts and plans use, not every commit it ever saw.
       for (const oldest of fleets.keys()) {
-        if (fleets.size <= LOADED_REVISIONS) break
+        if (fleets.size <= keep) break
         fleets.delete(oldest)
       }
       return fleet

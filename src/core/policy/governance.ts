@@ -1,7 +1,7 @@
 /**
  * Governance changes: edits of the rules that judge changes — `policies/`, `rollout.yaml`, and the
  * protective settings of `fleet.yaml` (protect, limits, node rotation, trust). Such an edit never
- * judges itself (the trusted revision's rules still apply to it, see `judges.ts`), and it is a
+ * judges itself (the trusted revision's rules still apply to it, see `core/plan/judgement.ts`), and it is a
  * finding of its own that an owner of the rules must approve: a team member who may change their
  * own accounts may not, by the same pull request, switch off the freeze that holds everyone.
  *
