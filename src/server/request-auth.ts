@@ -11,6 +11,7 @@ import { getCookie } from 'hono/cookie'
 import type { Kysely } from 'kysely'
 import { csrfMatches } from '../app/access/credentials.ts'
 import type { Principal } from '../app/access/permissions.ts'
+import type { Standing } from '../app/access/standing.ts'
 import { tokenUser } from '../app/access/tokens-store.ts'
 import { activeElevation, userRole } from '../app/access/users-store.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
@@ -54,22 +55,26 @@ export function authenticate(
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const header = c.req.header('authorization')
-    let user: string | undefined
+    // One query: the token (or session) with the user's role and elevation.
+    let found: { user: string; standing: Standing } | undefined
     let via = 'api'
     if (header?.startsWith('Bearer ')) {
-      user = (await tokenUser(db, header.slice(7).trim()))?.user
+      found = await tokenUser(db, header.slice(7).trim())
     } else {
       const cookie = getCookie(c, SESSION_COOKIE)
       const session = cookie ? await sessionOf(db, cookie) : undefined
       if (session) {
-        user = session.user
+        found = session
         via = 'portal'
         c.set('csrf', session.csrf)
         c.set('sessionId', session.id)
       }
     }
     c.set('source', `${via} ${peer(c)}`)
-    c.set('principal', user ? await principalOf(db, await fleet(), user) : undefined)
+    c.set(
+      'principal',
+      found ? { name: found.user, ...found.standing, teams: teamsOf(await fleet(), found.user) } : undefined,
+    )
     await next()
   }
 }

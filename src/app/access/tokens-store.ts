@@ -10,6 +10,7 @@ import { ConflictError, InputError, NotFoundError } from '../../core/errors.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
 import type { Database } from '../../store/tables.ts'
 import { mintCredential, parseCredential, secretMatches } from './credentials.ts'
+import { type Standing, standingColumns, standingOf } from './standing.ts'
 import type { Actor } from './users-store.ts'
 
 /** The most tokens a user may hold at once that are neither revoked nor expired. */
@@ -195,11 +196,12 @@ export function tokenIsLive(now: Date) {
 /** When this process last recorded a token's use, by token id. */
 const lastUseWritten = new Map<string, number>()
 
-/** A token that authenticates: whose it is, and until when. */
+/** A token that authenticates: whose it is, until when, and the user's standing now. */
 export interface ValidToken {
   readonly user: string
   readonly tokenId: string
   readonly expiresAt: Date | null
+  readonly standing: Standing
 }
 
 /**
@@ -214,6 +216,7 @@ export async function tokenUser(db: Kysely<Database>, token: string): Promise<Va
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.name', 'api_tokens.user_name')
     .select(['api_tokens.user_name', 'api_tokens.hash', 'api_tokens.expires_at'])
+    .select(standingColumns(now))
     .where('api_tokens.id', '=', parsed.id)
     .where(tokenIsLive(now))
     .executeTakeFirst()
@@ -223,5 +226,5 @@ export async function tokenUser(db: Kysely<Database>, token: string): Promise<Va
     lastUseWritten.set(parsed.id, now.getTime())
     await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', parsed.id).execute()
   }
-  return { user: row.user_name, tokenId: parsed.id, expiresAt: row.expires_at }
+  return { user: row.user_name, tokenId: parsed.id, expiresAt: row.expires_at, standing: standingOf(row) }
 }

@@ -11,6 +11,7 @@ import {
   parseCredential,
   secretMatches,
 } from '../../app/access/credentials.ts'
+import { type Standing, standingColumns, standingOf } from '../../app/access/standing.ts'
 import { tokenIsLive, type ValidToken } from '../../app/access/tokens-store.ts'
 import type { Database } from '../../store/tables.ts'
 
@@ -23,6 +24,8 @@ export interface LiveSession {
   readonly csrf: string
   readonly id: string
   readonly expiresAt: Date
+  /** The user's role and active elevation now (read in the same query). */
+  readonly standing: Standing
 }
 
 /**
@@ -62,12 +65,19 @@ export async function sessionOf(db: Kysely<Database>, cookie: string): Promise<L
     .innerJoin('api_tokens', 'api_tokens.id', 'sessions.token_id')
     .innerJoin('users', 'users.name', 'sessions.user_name')
     .select(['sessions.user_name', 'sessions.hash', 'sessions.csrf', 'sessions.expires_at'])
+    .select(standingColumns(now))
     .where('sessions.id', '=', parsed.id)
     .where('sessions.expires_at', '>', now)
     .where(tokenIsLive(now))
     .executeTakeFirst()
   if (!row || !secretMatches(parsed.secret, row.hash)) return undefined
-  return { user: row.user_name, csrf: row.csrf, id: parsed.id, expiresAt: row.expires_at }
+  return {
+    user: row.user_name,
+    csrf: row.csrf,
+    id: parsed.id,
+    expiresAt: row.expires_at,
+    standing: standingOf(row),
+  }
 }
 
 /** Ends a session. */
