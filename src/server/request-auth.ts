@@ -36,6 +36,11 @@ export function teamsOf(fleet: Fleet, user: string): Set<string> {
   return new Set([...fleet.teams.values()].filter((t) => t.members.includes(user)).map((t) => t.id))
 }
 
+/** The principal of a user of known standing, with the teams `fleet` lists them in. */
+function principalFrom(fleet: Fleet, user: string, standing: Standing): Principal {
+  return { name: user, ...standing, teams: teamsOf(fleet, user) }
+}
+
 /** The principal of a user name, or undefined when the user does not exist. */
 export async function principalOf(
   db: Kysely<Database>,
@@ -44,7 +49,7 @@ export async function principalOf(
 ): Promise<Principal | undefined> {
   const role = await userRole(db, user)
   if (!role) return undefined
-  return { name: user, role, teams: teamsOf(fleet, user), elevation: await activeElevation(db, user) }
+  return principalFrom(fleet, user, { role, elevation: await activeElevation(db, user) })
 }
 
 /** Resolves the principal of a request (or leaves it undefined) and records where it came from. */
@@ -71,10 +76,7 @@ export function authenticate(
       }
     }
     c.set('source', `${via} ${peer(c)}`)
-    c.set(
-      'principal',
-      found ? { name: found.user, ...found.standing, teams: teamsOf(await fleet(), found.user) } : undefined,
-    )
+    c.set('principal', found ? principalFrom(await fleet(), found.user, found.standing) : undefined)
     await next()
   }
 }

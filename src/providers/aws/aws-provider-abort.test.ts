@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectAbortsPromptly } from '../../../test/support/abort-promptly.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import type { Database } from '../../store/tables.ts'
 import { AwsProvider } from './aws-provider.ts'
@@ -113,27 +114,8 @@ describe('the aws provider stops when its signal aborts', () => {
   it.each(Object.keys(calls) as (keyof typeof calls)[])(
     '%s: rejects with the reason within a second, and the request under way is aborted',
     async (name) => {
-      const stop = new AbortController()
-      const hang = cloud.nextHang()
-      const call = calls[name](stop.signal)
-      const outcome = call.then(
-        () => 'resolved',
-        (error: unknown) => error,
-      )
-      await hang
-      const reason = new Error(`stopping ${name}`)
-      const started = Date.now()
-      stop.abort(reason)
-      expect(await outcome).toBe(reason)
-      expect(Date.now() - started).toBeLessThan(1000)
-      const request = cloud.hanging.at(-1)!
+      const request = await expectAbortsPromptly(name, calls[name], cloud.nextHang(), cloud.hanging)
       expect(request.action).toBe('DescribeStacks')
-      await expect(
-        Promise.race([
-          request.closed.then(() => 'closed'),
-          new Promise((r) => setTimeout(() => r('open'), 1000)),
-        ]),
-      ).resolves.toBe('closed')
     },
   )
 

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectAbortsPromptly } from '../../../test/support/abort-promptly.ts'
 import type { Target } from '../../core/model/fleet-model.ts'
 import { KubernetesProvider } from './kubernetes-provider.ts'
 
@@ -102,26 +103,8 @@ describe('the kubernetes provider stops when its signal aborts', () => {
     '%s, hanging at %s: rejects with the reason within a second, the request aborted',
     async (name, hangAt) => {
       api.hangAt = hangAt
-      const stop = new AbortController()
-      const hang = api.nextHang()
-      const outcome = calls[name](stop.signal).then(
-        () => 'resolved',
-        (error: unknown) => error,
-      )
-      await hang
-      const reason = new Error(`stopping ${name}`)
-      const started = Date.now()
-      stop.abort(reason)
-      expect(await outcome).toBe(reason)
-      expect(Date.now() - started).toBeLessThan(1000)
-      const request = api.hanging.at(-1)!
+      const request = await expectAbortsPromptly(name, calls[name], api.nextHang(), api.hanging)
       expect(request.path).toBe(hangAt)
-      await expect(
-        Promise.race([
-          request.closed.then(() => 'closed'),
-          new Promise((r) => setTimeout(() => r('open'), 1000)),
-        ]),
-      ).resolves.toBe('closed')
     },
   )
 })

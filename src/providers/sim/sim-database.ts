@@ -105,17 +105,17 @@ export interface SimRecordsTable {
   owner: string
 }
 
-/** A Kubernetes object applied to a simulated cluster. */
-export interface SimObjectsTable {
+/**
+ * What both object tables keep of an object: its address and cluster, the object, and the
+ * server-side metadata the Kubernetes-compatible API shows — kept out of `object`, which plans compare.
+ */
+interface StoredObjectColumns {
+  /** `<cluster>/<namespace|_>/<Kind>/<name>`. */
   address: string
   cluster: string
-  component: string
   object: JsonColumn
-  ready_at: Timestamp
-  updated_at: CreatedAt
-  /** Server-side metadata the Kubernetes-compatible API shows; kept out of `object`, which plans compare. */
   uid: ColumnType<string, string | undefined, string>
-  /** From the sequence `sim_resource_version`, shared with `sim_cluster_objects`; bumped on every write. */
+  /** From the sequence `sim_resource_version`, shared by both tables; bumped on every write. */
   resource_version: ColumnType<number, number | undefined, number>
   generation: ColumnType<number, number | undefined, number>
   /** `metadata.managedFields` as the API shows it. */
@@ -123,18 +123,16 @@ export interface SimObjectsTable {
   created_at: CreatedAt
 }
 
+/** A Kubernetes object applied to a simulated cluster. */
+export interface SimObjectsTable extends StoredObjectColumns {
+  component: string
+  ready_at: Timestamp
+  updated_at: CreatedAt
+}
+
 /** An object a simulated cluster makes itself (Nodes, Pods, its built-in namespaces): never rendered, never planned. */
-export interface SimClusterObjectsTable {
-  /** `<cluster>/<namespace|_>/<Kind>/<name>`, as in `sim_objects`. */
-  address: string
-  cluster: string
+export interface SimClusterObjectsTable extends StoredObjectColumns {
   kind: string
-  object: JsonColumn
-  uid: ColumnType<string, string | undefined, string>
-  resource_version: ColumnType<number, number | undefined, number>
-  generation: ColumnType<number, number | undefined, number>
-  managed_fields: ColumnType<Json, string | undefined, string>
-  created_at: CreatedAt
 }
 
 /** An image pushed to the simulated registry, besides the built-in ones (`flotilla sim image --add`). */
