@@ -7,12 +7,36 @@ import { toLongForm } from '../yaml/cfn-tags.ts'
  * their keys were written in (a template re-read from a provider comes back in its own order).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  return appendCanonical('', value)
+}
+
+// One string grown by appending (V8 joins the pieces lazily) instead of an array of entries,
+// a sorted copy and a joined string per object: fingerprints are taken of every stack and object
+// of the fleet each time it is observed, and the intermediate arrays were most of a drill's
+// allocations.
+function appendCanonical(out: string, value: unknown): string {
+  if (value === null || typeof value !== 'object') return out + (JSON.stringify(value) ?? 'null')
+  if (Array.isArray(value)) {
+    out += '['
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) out += ','
+      out = appendCanonical(out, value[index])
+    }
+    return `${out}]`
+  }
+  const record = value as Record<string, unknown>
+  // The default sort compares UTF-16 code units, as `<` does.
+  const keys = Object.keys(record).sort()
+  out += '{'
+  let first = true
+  for (const key of keys) {
+    const item = record[key]
+    if (item === undefined) continue
+    if (!first) out += ','
+    first = false
+    out = appendCanonical(`${out}${JSON.stringify(key)}:`, item)
+  }
+  return `${out}}`
 }
 
 function digest(value: unknown): string {
