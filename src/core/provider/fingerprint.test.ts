@@ -43,7 +43,9 @@ describe('canonicalJson', () => {
     // Digits, upper case before lower case, a key past the BMP before one just below it.
     const value = { b: 1, B: 2, '10': 3, '2': 4, '\uffff': 5, '😀': 6, 'a"b': 7, '': 8 }
     expect(canonicalJson(value)).toBe('{"":8,"10":3,"2":4,"B":2,"a\\"b":7,"b":1,"😀":6,"\uffff":5}')
-    expect(canonicalJson({ a: { b: [{}, [], { c: null, d: undefined }] } })).toBe('{"a":{"b":[{},[],{"c":null}]}}')
+    expect(canonicalJson({ a: { b: [{}, [], { c: null, d: undefined }] } })).toBe(
+      '{"a":{"b":[{},[],{"c":null}]}}',
+    )
     expect(canonicalJson([1e21, -0, Number.NaN, true])).toBe('[1e+21,0,null,true]')
   })
 
