@@ -6,7 +6,7 @@
  * production targets' observed state before and after says whether anything reached them.
  */
 import { formatDiagnostic } from '../core/diagnostics.ts'
-import { InputError } from '../core/errors.ts'
+import { ConflictError, InputError, PolicyError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Plan } from '../core/model/plan.ts'
 import { planRevisions } from '../core/plan/plan-revisions.ts'
@@ -63,21 +63,21 @@ export async function runGuarded(
     ...scratch.engine,
     policyClock: () => ({ at: now.toISOString(), source: 'what-if' as const }),
   }
-  const prepared = await prepare(deps, fleet, head, { ref, approvals: [], trusted })
-  if (!prepared.ok) {
+  let started: Awaited<ReturnType<typeof startRollout>>
+  try {
+    // Starting plans against the observed fleet with the policies, as the controller would.
+    started = await startRollout(deps, { commit: head, ref, approvals: [], actor: DRILL_ACTOR, trusted })
+  } catch (error) {
+    if (!(error instanceof PolicyError) && !(error instanceof ConflictError)) throw error
+    // Refused before anything moved: planned once more (nothing changed since) for the findings
+    // that refused it. Planning first every time would plan the allowed changes twice.
+    const prepared = await prepare(deps, fleet, head, { ref, approvals: [], trusted })
+    if (prepared.ok) throw error
     if (prepared.plan) return stoppedByPlan(prepared.plan, 'the plan against the observed fleet')
     if (prepared.verdict === 'no-changes')
       return { stoppedBy: null, stage: null, detail: prepared.why, applied: false, touched: [] }
     return stopped('validation', prepared.why)
   }
-
-  const started = await startRollout(deps, {
-    commit: head,
-    ref,
-    approvals: [],
-    actor: DRILL_ACTOR,
-    trusted,
-  })
   await runRollout(deps, started.id)
   const status = await rolloutStatus(deps.db, started.id)
   const production = new Set(fleet.targets.filter(isProduction).map((t) => t.id))
