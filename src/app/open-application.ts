@@ -6,17 +6,28 @@
  * and aws and kubernetes loaded on first use). The embedded store belongs to one process at a
  * time: a lock file turns a second process into a clear error instead of a corrupted database.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
-import { ConflictError } from '../core/errors.ts'
+import { type Kysely, sql } from 'kysely'
+import { ConflictError, InputError } from '../core/errors.ts'
 import type { PolicyClock } from '../core/policy/policy-time.ts'
 import { lazyProvider } from '../core/provider/lazy-provider.ts'
 import { ProviderRegistry } from '../core/provider/registry.ts'
 import { awsConfigFromEnvironment } from '../providers/aws/aws-config.ts'
 import { kubernetesConfigFromEnvironment } from '../providers/kubernetes/kubernetes-config.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
-import { openDatabase, storeConfigFromEnvironment } from '../store/database.ts'
+import { DATABASE_URL_VARIABLE, openDatabase, storeConfigFromEnvironment } from '../store/database.ts'
 import { migrateToLatest } from '../store/migrate.ts'
+import type { Database } from '../store/tables.ts'
 import { Application } from './application.ts'
 
 /** Where the application of a process works. */
@@ -47,8 +58,19 @@ export async function openApplication(options: ApplicationOptions): Promise<Appl
   try {
     const aws = awsConfigFromEnvironment(env) // a bad setting is an error now, not at the first aws target
     const kubernetes = kubernetesConfigFromEnvironment(env)
-    const store = await openDatabase(config)
+    const pgdata = config.kind === 'pglite' ? config.dataDir : undefined
+    if (pgdata) checkEmbeddedStore(pgdata)
+    const existing = pgdata !== undefined && existsSync(join(pgdata, 'PG_VERSION'))
+    const store = await openDatabase(config).catch((error: unknown) => {
+      if (!existing) throw error
+      // PostgreSQL stopped on the files of an existing store (a truncated pg_control aborts it).
+      throw new ConflictError(
+        `the embedded store in ${pgdata} cannot be opened (${(error as Error).message || String(error)}): its files are damaged; restore the folder from a backup, or move it aside to start a new, empty store`,
+        { cause: error },
+      )
+    })
     try {
+      if (config.kind === 'postgres') await checkConnection(store.db, config.url)
       await migrateToLatest(store.db)
     } catch (error) {
       await store.close()
@@ -127,4 +149,43 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+}
+
+/**
+ * Reaches the PostgreSQL server of `FLOTILLA_DATABASE_URL` once: a wrong host, port, user,
+ * password or database is the user's to fix, and says so (not "a bug in Flotilla").
+ */
+async function checkConnection(db: Kysely<Database>, url: string): Promise<void> {
+  try {
+    await sql`select 1`.execute(db)
+  } catch (error) {
+    throw new InputError(
+      `cannot connect to the PostgreSQL server of ${DATABASE_URL_VARIABLE} (${redactedUrl(url)}): ${(error as Error).message || String(error)}; check the URL and that the server runs`,
+      [],
+      { cause: error },
+    )
+  }
+}
+
+/** A database URL without its password, for messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'not a URL: write it as postgres://user:password@host:5432/database'
+  }
+}
+
+/**
+ * Refuses a store folder that holds files but no database: PGlite would quietly make a new, empty
+ * database among them — a new admin token, and the users, rollouts and audit log gone.
+ */
+function checkEmbeddedStore(dataDir: string): void {
+  if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) return // a new store
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return
+  throw new ConflictError(
+    `the embedded store in ${dataDir} is damaged or not a Flotilla store: the folder holds files but no PG_VERSION; restore it from a backup, or move it aside to start a new, empty store`,
+  )
 }

@@ -34,6 +34,10 @@ async function start(): Promise<number> {
     const progress = new BootstrapProgress()
     return await serveApplication(app, { repo: dir, port }, io, undefined, {
       bootstrap: progress,
+      choosePort: {
+        port: 'with PORT, e.g. PORT=8081 npm start',
+        host: 'port with PORT, e.g. PORT=8081 npm start',
+      },
       background: async (server, signal) => {
         // The revision the server loaded: not loaded a second time.
         const { commit, fleet } = await server.fleets.snapshot()

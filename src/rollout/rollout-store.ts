@@ -307,6 +307,16 @@ export async function rolloutRunner(db: Kysely<Database>, id: string): Promise<s
   return row?.runner ?? null
 }
 
+/** Whether a process holds the right to run a rollout now (a lease that has not run out). */
+export async function rolloutAttended(db: Kysely<Database>, id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('rollouts')
+    .select(['runner', 'lease_until'])
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row?.runner != null && row.lease_until !== null && row.lease_until.getTime() >= Date.now()
+}
+
 /**
  * Takes (or renews) the right of `runner` to run a rollout until `until`: when nobody holds it,
  * `runner` does, the lease ran out, or its holder is `takeOverFrom` (a process known dead).

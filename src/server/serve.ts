@@ -4,7 +4,7 @@
  * current step, and stops the engine's DNS server.
  */
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+import { type HttpBindings, serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { LONGEST_TOKEN_DAYS } from '../app/access/tokens-store.ts'
 import type { Application } from '../app/application.ts'
@@ -140,6 +140,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await runner.close()
     throw error
   })
+  // The port is taken before anything else starts — the rollout worker, the controller, the admin
+  // token of a first start: a port in use then fails the start with nothing left running, and no
+  // admin token is minted that nobody was shown. Until the rest is ready, requests get a 503.
+  let handle: (request: Request, env: HttpBindings) => unknown = () =>
+    new Response('Flotilla is starting; try again in a moment\n', {
+      status: 503,
+      headers: { 'retry-after': '1' },
+    })
+  const host = options.host ?? '127.0.0.1'
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: (request, env) => handle(request, env as HttpBindings),
+        hostname: host,
+        port: options.port ?? 8080,
+      },
+      () => resolve(s),
+    )
+    s.once('error', reject)
+  }).catch(async (error: unknown) => {
+    await runner.close()
+    throw error
+  })
   const loop = watchEventLoop(metrics.registry)
   if (options.policyNow)
     log(
@@ -236,11 +259,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     log,
   })
-  const host = options.host ?? '127.0.0.1'
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: http.fetch, hostname: host, port: options.port ?? 8080 }, () => resolve(s))
-    s.once('error', reject)
-  })
+  handle = http.fetch
   const { port } = server.address() as AddressInfo
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

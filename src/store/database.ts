@@ -74,6 +74,8 @@ export async function openDatabase(config: StoreConfig): Promise<Store> {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: config.url,
+      // A server that does not answer (a firewall dropping packets) fails the query, not hangs it.
+      connectionTimeoutMillis: 15_000,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8_OID && format !== 'binary'

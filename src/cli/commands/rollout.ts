@@ -7,7 +7,7 @@ import { rolloutStatus } from '../../rollout/engine.ts'
 import { RolloutMetrics } from '../../rollout/metrics.ts'
 import type { RolloutState, RolloutStatus } from '../../rollout/rollout-model.ts'
 import { FINAL_STATES } from '../../rollout/rollout-model.ts'
-import { latestRollout, loadRollout } from '../../rollout/rollout-store.ts'
+import { latestRollout, loadRollout, rolloutAttended } from '../../rollout/rollout-store.ts'
 import { resolveCommit } from '../../source/git.ts'
 import { listRolloutEvents, type RolloutEvent } from '../../store/events.ts'
 import { withApplication } from '../application.ts'
@@ -148,15 +148,22 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
 /** How often `status --follow` looks for new events. */
 const FOLLOW_POLL_MS = 500
 
+/** How long a followed rollout may go without a process running it before the follower says so. */
+export const UNRUN_NOTE_MS = 3000
+
 /**
  * `--follow`: prints each event of the rollout as it is stored (a JSON line each with `--format
  * json`) until the rollout ends, then its status; exit 0 when it succeeded, 3 otherwise. It only
- * reads: whoever runs the rollout (a `--wait`, the server) is unaffected.
+ * reads: whoever runs the rollout (a `--wait`, the server) is unaffected. A rollout that nothing
+ * runs would be followed in silence forever: after {@link UNRUN_NOTE_MS} without a runner, it
+ * says so on stderr with how to run it, and follows on (a server may take it up).
  */
-async function follow(app: Application, id: string, io: CliIo, json: boolean): Promise<number> {
+export async function followRollout(app: Application, id: string, io: CliIo, json: boolean): Promise<number> {
   const db = app.db
   if (!json) io.stdout(formatStatus(await rolloutStatus(db, id)))
   let last = 0
+  let unrunSince: number | undefined
+  let told = false
   for (;;) {
     // The state first, then the events: an ending's event is stored with the state, so it is printed.
     const state = (await loadRollout(db, id))!.state
@@ -165,6 +172,16 @@ async function follow(app: Application, id: string, io: CliIo, json: boolean): P
       io.stdout(json ? `${JSON.stringify(event)}\n` : `${formatEvent(event)}\n`)
     }
     if (FINAL_STATES.has(state)) break
+    // Running is held by its runner all along (a queued rollout is let go between its tries).
+    if (state === 'running' && !(await rolloutAttended(db, id))) {
+      unrunSince ??= Date.now()
+      if (!told && Date.now() - unrunSince >= UNRUN_NOTE_MS) {
+        told = true
+        io.stderr(
+          `Nothing runs rollout ${id}: no server has taken it up and no "flotilla rollout resume ${id} --wait" runs it, so it makes no progress. Run it here with: flotilla rollout resume ${id} --wait (or start a server: flotilla serve). Still following.\n`,
+        )
+      }
+    } else unrunSince = undefined
     await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS))
   }
   const status = await rolloutStatus(db, id)
@@ -188,7 +205,7 @@ export async function rolloutStatusCommand(
       )
       return 0
     }
-    if (options.follow) return follow(app, rolloutId, io, options.format === 'json')
+    if (options.follow) return followRollout(app, rolloutId, io, options.format === 'json')
     const status = await rolloutStatus(app.db, rolloutId)
     io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
     return 0

@@ -51,7 +51,15 @@ export interface ServeExtras {
    * stops, and the server closes (and the store with it) only after it ended.
    */
   readonly background?: (server: RunningServer, signal: AbortSignal) => Promise<void>
+  /**
+   * How the user chooses the port and host in the way this process was started, for the error of
+   * a port in use. @default the options of `flotilla serve`
+   */
+  readonly choosePort?: { readonly port: string; readonly host: string }
 }
+
+/** How `flotilla serve` chooses its port and host. */
+const SERVE_OPTIONS = { port: 'with --port', host: '--host or --port' }
 
 /** Serves until a signal (or `signal`) stops it; prints the URL and, on first start, the admin token. */
 export async function serveCommand(options: ServeOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
@@ -106,16 +114,16 @@ export async function serveApplication(
     log: (line) => io.stderr(`${line}\n`),
   }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException | undefined)?.code
+    const choose = extras.choosePort ?? SERVE_OPTIONS
     if (code === 'EADDRINUSE')
-      throw new ConflictError(`port ${port} on ${host} is in use; choose another with --port`, {
-        cause: error,
-      })
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
-      throw new InputError(
-        `cannot listen on ${host}:${port} (${code}); choose another --host or --port`,
-        [],
+      throw new ConflictError(
+        `port ${port} on ${host} is in use (by another Flotilla, or another program); choose another ${choose.port}`,
         { cause: error },
       )
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new InputError(`cannot listen on ${host}:${port} (${code}); choose another ${choose.host}`, [], {
+        cause: error,
+      })
     throw error
   })
   io.stdout(
