@@ -520,3 +520,66 @@ export function declarePolicyTest(parent: Command) {
 
 /** The options of `flotilla policy test`, as declared. */
 export type PolicyTestOptions = OptionsOf<typeof declarePolicyTest>
+
+/** `flotilla users`: local recovery, with direct access to the store. */
+export function declareUsers(parent: Command) {
+  return parent
+    .command('users')
+    .description(
+      "the server's users, managed with direct access to the store (its folder, or FLOTILLA_DATABASE_URL): to recover a lost admin token; whoever can read the store is trusted already",
+    )
+}
+
+/** `flotilla users list` */
+export function declareUsersList(parent: Command) {
+  return parent
+    .command('list')
+    .description('every user: name, role, whether disabled')
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+}
+
+/** The options of `flotilla users list` (and of the other users commands' common part), as declared. */
+export type UsersListOptions = OptionsOf<typeof declareUsersList>
+
+/** `flotilla users token` */
+export function declareUsersToken(parent: Command) {
+  return parent
+    .command('token')
+    .description('mint an API token for a user (the secret is shown once); audited as this command')
+    .argument('<user>', 'the user, e.g. admin')
+    .option(
+      '--label <label>',
+      'what the token is for, shown in token lists',
+      'minted by flotilla users token',
+    )
+    .option(
+      '--expires-in <days>',
+      'days until the token expires (default: never, or FLOTILLA_MAX_TOKEN_DAYS)',
+      positiveInt,
+    )
+    .addOption(repoOption())
+    .addOption(textJsonOption())
+    .addOption(dataOption())
+}
+
+/** The options of `flotilla users token`, as declared. */
+export type UsersTokenOptions = OptionsOf<typeof declareUsersToken>
+
+/** `flotilla users disable` and `flotilla users enable` */
+export function declareUsersSwitch(parent: Command, action: 'disable' | 'enable') {
+  return parent
+    .command(action)
+    .description(
+      action === 'disable'
+        ? 'disable a user: their tokens and sessions stop working at once (not the last enabled admin)'
+        : 'enable a disabled user again',
+    )
+    .argument('<user>', 'the user')
+    .addOption(repoOption())
+    .addOption(dataOption())
+}
+
+/** The options of `flotilla users disable|enable`, as declared. */
+export type UsersSwitchOptions = OptionsOf<typeof declareUsersSwitch>

@@ -32,6 +32,10 @@ import {
   declareSnapshots,
   declareStop,
   declareUnstop,
+  declareUsers,
+  declareUsersList,
+  declareUsersSwitch,
+  declareUsersToken,
   declareValidate,
   ROLLOUT_CONTROLS,
 } from './declarations.ts'
@@ -109,6 +113,20 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     run(simCommands().then((m) => m.simSettingsCommand(options, io))),
   )
   declareSimServe(sim).action((options) => run(simCommands().then((m) => m.simServeCommand(options, io))))
+
+  const users = declareUsers(program)
+  const userCommands = () => import('./commands/users.ts')
+  declareUsersList(users).action((options) =>
+    run(userCommands().then((m) => m.usersListCommand(options, io))),
+  )
+  declareUsersToken(users).action((user, options) =>
+    run(userCommands().then((m) => m.usersTokenCommand(user, options, io))),
+  )
+  for (const action of ['disable', 'enable'] as const) {
+    declareUsersSwitch(users, action).action((user, options) =>
+      run(userCommands().then((m) => m.usersSwitchCommand(action, user, options, io))),
+    )
+  }
 
   const policy = declarePolicy(program)
   declarePolicyTest(policy).action((options) =>

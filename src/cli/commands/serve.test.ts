@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { serverSettingsFromEnv } from './serve.ts'
+import { serverSettingsFromEnv } from '../server-settings.ts'
 
 describe('serverSettingsFromEnv', () => {
   it('reads FLOTILLA_MAX_TOKEN_DAYS and FLOTILLA_TRUST_PROXY', () => {

@@ -12,32 +12,8 @@ import { openCliApplication } from '../application.ts'
 import type { ServeOptions } from '../declarations.ts'
 import { parseNow } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
+import { serverSettingsFromEnv } from '../server-settings.ts'
 import { untilStopped } from '../until-stopped.ts'
-
-/**
- * The server settings read from the environment: `FLOTILLA_MAX_TOKEN_DAYS` (the longest a new API
- * token may last) and `FLOTILLA_TRUST_PROXY` (`1`/`true`: trust `X-Forwarded-Proto` from the proxy
- * in front). A value that is neither is an error, not silently ignored.
- */
-export function serverSettingsFromEnv(env: NodeJS.ProcessEnv): {
-  maxTokenDays?: number
-  trustProxy?: boolean
-} {
-  const settings: { maxTokenDays?: number; trustProxy?: boolean } = {}
-  const days = env.FLOTILLA_MAX_TOKEN_DAYS?.trim()
-  if (days) {
-    if (!/^\d{1,4}$/.test(days))
-      throw new InputError(`FLOTILLA_MAX_TOKEN_DAYS="${days}" is not a whole number of days, e.g. 90`)
-    settings.maxTokenDays = Number(days)
-  }
-  const trust = env.FLOTILLA_TRUST_PROXY?.trim().toLowerCase()
-  if (trust) {
-    if (!['1', 'true', 'yes', '0', 'false', 'no'].includes(trust))
-      throw new InputError(`FLOTILLA_TRUST_PROXY="${trust}" is not one of 1, true, yes, 0, false, no`)
-    settings.trustProxy = ['1', 'true', 'yes'].includes(trust)
-  }
-  return settings
-}
 
 /** How often the simulated fleet settles what came due while the server runs. */
 const SETTLE_MS = 1000
@@ -135,7 +111,7 @@ export async function serveApplication(
   if (server.adminToken) io.stdout(`Admin token: ${server.adminToken}\n`)
   else
     io.stdout(
-      'Admin token: shown on the first start only (it is stored hashed); mint another with POST /api/users/admin/tokens\n',
+      'Admin token: shown on the first start only (it is stored hashed); lost it? flotilla users token admin mints another (with the embedded store, stop the server first)\n',
     )
   const stopBackground = new AbortController()
   const background = extras.background?.(server, stopBackground.signal).catch((error: unknown) => {
