@@ -195,7 +195,7 @@ describe('a server that cannot start', () => {
     }
   })
 
-  test('rollout status --follow on a rollout that nothing runs says so within seconds, and how to run it', async () => {
+  test('rollout status --follow on a rollout that nothing runs says so within seconds, and how to run it; Ctrl-C stops the following, not the rollout (exit 130)', async () => {
     const sim = await simFleet('pglite')
     try {
       const started = await cliAs(sim, 'alice', 'rollout', 'start')
@@ -203,25 +203,57 @@ describe('a server that cannot start', () => {
       const status = await sim.cli('rollout', 'status', '--format', 'json')
       const { id, state } = JSON.parse(status.stdout) as { id: string; state: string }
       expect(state).toBe('running')
+      const note = `Nothing runs rollout ${id}: no server has taken it up and no "flotilla rollout resume ${id} --wait" runs it, so it makes no progress. Run it here with: flotilla rollout resume ${id} --wait (or start a server: flotilla serve). Still following.\n`
+
       const app = await openApplication({ cwd: sim.repo })
       try {
         const said: string[] = []
         const io: CliIo = { stdout: () => {}, stderr: (t) => said.push(t), isTTY: false, cwd: sim.repo }
         const following = followRollout(app, id, io, true)
-        const note = await pollUntil(
+        const text = await pollUntil(
           async () => said.join(''),
-          (text) => text.length > 0,
+          (t) => t.length > 0,
           UNRUN_NOTE_MS + 10_000,
         )
-        expect(note).toBe(
-          `Nothing runs rollout ${id}: no server has taken it up and no "flotilla rollout resume ${id} --wait" runs it, so it makes no progress. Run it here with: flotilla rollout resume ${id} --wait (or start a server: flotilla serve). Still following.\n`,
-        )
+        expect(text).toBe(note)
         await abortRollout(app.db, id, { actor: 'alice', source: 'cli' })
         expect(await following).toBe(3)
         expect(said).toHaveLength(1) // said once
       } finally {
         await app.close()
       }
+
+      // As a process, with a second rollout: Ctrl-C ends the following and says what becomes of it.
+      expect((await cliAs(sim, 'alice', 'rollout', 'start')).code).toBe(0)
+      const second = (
+        JSON.parse((await sim.cli('rollout', 'status', '--format', 'json')).stdout) as { id: string }
+      ).id
+      const child = spawn(
+        process.execPath,
+        [FLOTILLA, 'rollout', 'status', second, '--follow', '--repo', sim.repo],
+        {
+          env: { ...process.env, FLOTILLA_DATABASE_URL: '' },
+        },
+      )
+      let stderr = ''
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk
+      })
+      const ended = new Promise<number | null>((resolve) => child.on('close', resolve))
+      await pollUntil(
+        async () => stderr,
+        (t) => t.includes('Nothing runs'),
+        30_000,
+      )
+      child.kill('SIGINT')
+      expect(await ended).toBe(130)
+      expect(stderr).toContain(
+        `Stopped following rollout ${second}; the rollout itself is running and goes on when something runs it: nothing does now (flotilla rollout resume ${second} --wait, or a server).\n`,
+      )
+      const after = JSON.parse((await sim.cli('rollout', 'status', second, '--format', 'json')).stdout) as {
+        state: string
+      }
+      expect(after.state).toBe('running')
     } finally {
       await sim.dispose()
     }

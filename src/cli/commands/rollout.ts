@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Application } from '../../app/application.ts'
 import type { RolloutAction } from '../../app/rollouts.ts'
 import { startMetricsServer } from '../../app/simulator.ts'
@@ -164,30 +165,49 @@ export async function followRollout(app: Application, id: string, io: CliIo, jso
   let last = 0
   let unrunSince: number | undefined
   let told = false
-  for (;;) {
-    // The state first, then the events: an ending's event is stored with the state, so it is printed.
-    const state = (await loadRollout(db, id))!.state
-    for (const event of await listRolloutEvents(db, id, { afterId: last })) {
-      last = event.id
-      io.stdout(json ? `${JSON.stringify(event)}\n` : `${formatEvent(event)}\n`)
-    }
-    if (FINAL_STATES.has(state)) break
-    // Running is held by its runner all along (a queued rollout is let go between its tries).
-    if (state === 'running' && !(await rolloutAttended(db, id))) {
-      unrunSince ??= Date.now()
-      if (!told && Date.now() - unrunSince >= UNRUN_NOTE_MS) {
-        told = true
-        io.stderr(
-          `Nothing runs rollout ${id}: no server has taken it up and no "flotilla rollout resume ${id} --wait" runs it, so it makes no progress. Run it here with: flotilla rollout resume ${id} --wait (or start a server: flotilla serve). Still following.\n`,
-        )
+  // Ctrl-C stops the following, not the rollout: it says so, and what (if anything) runs it.
+  const interrupted = new AbortController()
+  const onSignal = () => interrupted.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    for (;;) {
+      // The state first, then the events: an ending's event is stored with the state, so it is printed.
+      const state = (await loadRollout(db, id))!.state
+      for (const event of await listRolloutEvents(db, id, { afterId: last })) {
+        last = event.id
+        io.stdout(json ? `${JSON.stringify(event)}\n` : `${formatEvent(event)}\n`)
       }
-    } else unrunSince = undefined
-    await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS))
+      if (FINAL_STATES.has(state)) break
+      const attended = await rolloutAttended(db, id)
+      if (interrupted.signal.aborted) {
+        io.stderr(
+          `Stopped following rollout ${id}; the rollout itself is ${state} and goes on ${attended ? 'in the process that runs it' : `when something runs it: nothing does now (flotilla rollout resume ${id} --wait, or a server)`}.\n`,
+        )
+        return INTERRUPTED
+      }
+      if (state === 'running' && !attended) {
+        unrunSince ??= Date.now()
+        if (!told && Date.now() - unrunSince >= UNRUN_NOTE_MS) {
+          told = true
+          io.stderr(
+            `Nothing runs rollout ${id}: no server has taken it up and no "flotilla rollout resume ${id} --wait" runs it, so it makes no progress. Run it here with: flotilla rollout resume ${id} --wait (or start a server: flotilla serve). Still following.\n`,
+          )
+        }
+      } else unrunSince = undefined
+      await delay(FOLLOW_POLL_MS, undefined, { signal: interrupted.signal }).catch(() => {})
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
   const status = await rolloutStatus(db, id)
   io.stdout(json ? `${JSON.stringify(status)}\n` : formatStatus(status))
   return waitExitCode(status.state)
 }
+
+/** The exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+const INTERRUPTED = 130
 
 /** `flotilla rollout status [ID] [--follow]`: stages, waves, targets, gates and why it halted. */
 export async function rolloutStatusCommand(
