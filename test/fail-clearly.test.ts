@@ -67,6 +67,16 @@ function runScript(
   })
 }
 
+/** Waits until what was printed to `lines` matches `pattern` (failing after a minute). */
+async function printed(lines: readonly string[], pattern: RegExp): Promise<void> {
+  const text = await pollUntil(
+    async () => lines.join(''),
+    (t) => pattern.test(t),
+    60_000,
+  )
+  expect(text).toMatch(pattern)
+}
+
 /** `flotilla serve` in this process until `stop` aborts; its output so far in `out`. */
 function serveHere(stop: AbortSignal, out: string[]) {
   const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => out.push(t), isTTY: false, cwd: repo }
@@ -92,12 +102,7 @@ describe('a server that cannot start', () => {
     const next: string[] = []
     const serving = serveHere(stop.signal, next)
     try {
-      const text = await pollUntil(
-        async () => next.join(''),
-        (t) => /Admin token: flt_\S+/.test(t),
-        60_000,
-      )
-      expect(text).toMatch(/Admin token: flt_\S+/)
+      await printed(next, /Admin token: flt_\S+/)
     } finally {
       stop.abort()
       await serving
@@ -122,12 +127,7 @@ describe('a server that cannot start', () => {
     const out: string[] = []
     const serving = serveHere(stop.signal, out)
     try {
-      const text = await pollUntil(
-        async () => out.join(''),
-        (t) => /on http:\S+/.test(t),
-        60_000,
-      )
-      expect(text).toMatch(/on http:\S+/)
+      await printed(out, /on http:\S+/)
       const held = `error: the embedded store in ${repo}/.flotilla is in use by process ${process.pid}`
       const serve = await runScript(FLOTILLA, ['serve', '--port', '0'], {})
       expect(serve.code, serve.stderr).toBe(1)
@@ -160,6 +160,24 @@ describe('a server that cannot start', () => {
         new RegExp(
           `^error: cannot connect to the PostgreSQL server of FLOTILLA_DATABASE_URL \\(postgres://flotilla:\\*\\*\\*@127\\.0\\.0\\.1:${port}/fleet\\): .*ECONNREFUSED.*; check the URL and that the server runs\\n$`,
         ),
+      )
+      expect(run.stderr).not.toContain('s3cret')
+    }
+    // The password written other ways: as a parameter, and in a URL without its scheme.
+    for (const [written, shown] of [
+      [
+        `postgres://flotilla@127.0.0.1:${port}/fleet?password=s3cret`,
+        `postgres://flotilla@127.0.0.1:${port}/fleet?password=***`,
+      ],
+      [
+        `flotilla:s3cret@127.0.0.1:${port}/fleet`,
+        'not a postgres:// URL; write it as postgres://user:password@host:5432/database',
+      ],
+    ] as const) {
+      const run = await runScript(FLOTILLA, ['sim', 'status'], { FLOTILLA_DATABASE_URL: written })
+      expect(run.code, run.stderr).toBe(1)
+      expect(run.stderr).toContain(
+        `error: cannot connect to the PostgreSQL server of FLOTILLA_DATABASE_URL (${shown}): `,
       )
       expect(run.stderr).not.toContain('s3cret')
     }

@@ -12,15 +12,13 @@
  * tests (signing in, the table, the live rollout page, the stop button) run on PGlite only: they
  * do not depend on the store, and the live rollout is slow on purpose.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadCommit } from '../src/rollout/runner.ts'
-import { git } from '../src/source/git.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
-import { GIT_IDENTITY } from './support/git-fixture.ts'
+import { commitOnBranch } from './support/git-fixture.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
 import { json, moveZone, type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
 import { NOW } from './support/sim-cli.ts'
@@ -84,21 +82,6 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     expect
       .poll(() => page.textContent('#live'), { timeout: 30_000 })
       .toMatch(new RegExp(`State: ${state}\\b`))
-  /** Commits `edit` on a new branch off main without touching the checkout the server serves. */
-  const commitOnBranch = async (branch: string, edit: (dir: string) => void) => {
-    const parent = mkdtempSync(join(tmpdir(), 'flotilla-branch-'))
-    const dir = join(parent, 'tree')
-    try {
-      await git(f.repo, ['worktree', 'add', '-q', '-b', branch, dir, 'main'])
-      edit(dir)
-      await git(dir, ['add', '-A'])
-      await git(dir, ['commit', '-q', '-m', `On ${branch}`], undefined, GIT_IDENTITY)
-      return (await git(dir, ['rev-parse', 'HEAD'])).toString().trim()
-    } finally {
-      await git(f.repo, ['worktree', 'remove', '--force', dir])
-      rmSync(parent, { recursive: true, force: true })
-    }
-  }
 
   generalTest('a wrong token is refused with a message; a right one signs in', async () => {
     const page = await (await browser.newContext()).newPage()
@@ -265,7 +248,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
   test('issue 19, 1: a change that deletes its own guard: a member may not start it (not on main); an admin starting it from its plan page is refused for the governance approvals that the rules of main ask', async () => {
     const fleet = await loadCommit(f.repo, 'main')
     const production = fleet.targets.find((t) => t.kind === 'account' && t.environment === 'production')!
-    const commit = await commitOnBranch('no-freeze', (dir) => {
+    const commit = await commitOnBranch(f.repo, 'no-freeze', (dir) => {
       rmSync(join(dir, 'policies', 'freeze.yaml'))
       setLogExpiry(dir, { [production.id]: 401 })
     })
@@ -307,7 +290,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
   })
 
   test('issue 19, 2: a revision not on main: a member starting it from the portal is refused; an admin starts it, shown as untrusted', async () => {
-    const commit = await commitOnBranch('feature', (dir) => setLogExpiry(dir, { [f.devAccount]: 42 }))
+    const commit = await commitOnBranch(f.repo, 'feature', (dir) => setLogExpiry(dir, { [f.devAccount]: 42 }))
     const notOnMain = `revision ${commit.slice(0, 12)} is not on main (not reviewed and merged)`
     const refusal = `${notOnMain}; merge it first, or ask an admin`
     // The rollouts page's form, by branch and by commit: refused, nothing started.

@@ -1,19 +1,9 @@
-/**
- * Approvals are owned and only merged revisions roll out, through the API on loopback, on PGlite
- * and (with TEST_DATABASE_URL) PostgreSQL: who may record an approval (the teams owning what it
- * approves, or admins — elevated ones audited as such), that the author of a rollout never counts,
- * that a pattern never approves a protected destruction, that a stage is approved by an owner
- * other than the author, and that a revision not on the trusted branch needs an admin.
- */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Fleet } from '../src/core/model/fleet-model.ts'
 import { loadCommit } from '../src/rollout/runner.ts'
 import { git } from '../src/source/git.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
-import { GIT_IDENTITY } from './support/git-fixture.ts'
+import { commitOnBranch } from './support/git-fixture.ts'
 import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
 import {
   computedPlanPage,
@@ -68,20 +58,6 @@ describe.each(testBackends)('owned approvals and trusted revisions, on %s', (bac
   const letGo = async (id: string) => {
     const { status } = await json(await f.admin.api(`/api/rollouts/${id}/abort`, { method: 'POST' }))
     expect([200, 409]).toContain(status) // 409: it ended by itself already
-  }
-  /** Commits `edit` on a new branch without touching the checkout the server serves; returns the commit. */
-  const commitOnBranch = async (branch: string, edit: (dir: string) => void) => {
-    const parent = mkdtempSync(join(tmpdir(), 'flotilla-branch-'))
-    const dir = join(parent, 'tree')
-    try {
-      await git(f.repo, ['worktree', 'add', '-q', '-b', branch, dir, 'main'])
-      edit(dir)
-      await git(dir, ['commit', '-q', '-am', `On ${branch}`], undefined, GIT_IDENTITY)
-      return (await git(dir, ['rev-parse', 'HEAD'])).toString().trim()
-    } finally {
-      await git(f.repo, ['worktree', 'remove', '--force', dir])
-      rmSync(parent, { recursive: true, force: true })
-    }
   }
 
   test('approvals of a protected destruction: only its owners (or admins) record them; the author and a pattern never count', async () => {
@@ -188,7 +164,7 @@ describe.each(testBackends)('owned approvals and trusted revisions, on %s', (bac
   test('a change that hands a target to another team is still approved by the team that owns it on main; an elevated member approves, audited as such', async () => {
     const account = fleet.targets.find((t) => t.id === f.devAccount)!
     const otherTeam = [...fleet.teams.values()].find((t) => t.members.includes(f.mallory.name))!.id
-    const commit = await commitOnBranch('hand-over', (dir) => {
+    const commit = await commitOnBranch(f.repo, 'hand-over', (dir) => {
       replaceOnce(
         dir,
         account.at.file,
@@ -277,7 +253,7 @@ describe.each(testBackends)('owned approvals and trusted revisions, on %s', (bac
   })
 
   test('a revision not on main: a member is refused, an admin rolls it out, marked and audited as untrusted', async () => {
-    const commit = await commitOnBranch('feature', (dir) => setLogExpiry(dir, { [f.devAccount]: 42 }))
+    const commit = await commitOnBranch(f.repo, 'feature', (dir) => setLogExpiry(dir, { [f.devAccount]: 42 }))
     const short = commit.slice(0, 12)
     const refusal = `revision ${short} is not on main (not reviewed and merged); merge it first, or ask an admin`
     for (const rev of ['feature', commit, short, 'refs/heads/feature', 'feature~0'])

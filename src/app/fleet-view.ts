@@ -122,11 +122,6 @@ export class FleetView {
   }
 
   /**
-   * What the ref of the view depends on, cheaply: `HEAD` (its text and time), `packed-refs` and
-   * the loose ref file with its folder (git replaces a ref by renaming a lock file over it).
-   * Empty when the layout is not understood: then git is asked every time.
-   */
-  /**
    * The tip of the trusted branch (`findTrustedRevision`), asked of git again only when its ref
    * files (or the packed refs) changed, or a minute passed: the server's plans are judged by it
    * on every load of a plan page.
@@ -151,6 +146,11 @@ export class FleetView {
     return revision
   }
 
+  /**
+   * What the ref of the view (and `extraRefs`) depend on, cheaply: `HEAD` (its text and time),
+   * `packed-refs` and each loose ref file with its folder (git replaces a ref by renaming a lock
+   * file over it). Empty when the layout is not understood: then git is asked every time.
+   */
   private async refsSignature(extraRefs: readonly string[] = []): Promise<string> {
     this.gitDirs ??= gitDirectories(this.repoDir)
     const dirs = await this.gitDirs

@@ -6,16 +6,7 @@
  * and aws and kubernetes loaded on first use). The embedded store belongs to one process at a
  * time: a lock file turns a second process into a clear error instead of a corrupted database.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type Kysely, sql } from 'kysely'
 import { ConflictError, InputError } from '../core/errors.ts'
@@ -58,17 +49,7 @@ export async function openApplication(options: ApplicationOptions): Promise<Appl
   try {
     const aws = awsConfigFromEnvironment(env) // a bad setting is an error now, not at the first aws target
     const kubernetes = kubernetesConfigFromEnvironment(env)
-    const pgdata = config.kind === 'pglite' ? config.dataDir : undefined
-    if (pgdata) checkEmbeddedStore(pgdata)
-    const existing = pgdata !== undefined && existsSync(join(pgdata, 'PG_VERSION'))
-    const store = await openDatabase(config).catch((error: unknown) => {
-      if (!existing) throw error
-      // PostgreSQL stopped on the files of an existing store (a truncated pg_control aborts it).
-      throw new ConflictError(
-        `the embedded store in ${pgdata} cannot be opened (${(error as Error).message || String(error)}): its files are damaged; restore the folder from a backup, or move it aside to start a new, empty store`,
-        { cause: error },
-      )
-    })
+    const store = await openDatabase(config)
     try {
       if (config.kind === 'postgres') await checkConnection(store.db, config.url)
       await migrateToLatest(store.db)
@@ -167,25 +148,20 @@ async function checkConnection(db: Kysely<Database>, url: string): Promise<void>
   }
 }
 
-/** A database URL without its password, for messages. */
-export function redactedUrl(url: string): string {
+/**
+ * A database URL without its password, for messages: in the user part and in a `password`
+ * parameter (libpq and `pg` take both). Anything but a `postgres://` URL is not shown at all: in
+ * `flotilla:secret@host/db` (the scheme left out) a URL parser sees a scheme and a path, and the
+ * password would be printed.
+ */
+function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url)
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new Error(parsed.protocol)
     if (parsed.password) parsed.password = '***'
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***')
     return parsed.toString()
   } catch {
-    return 'not a URL: write it as postgres://user:password@host:5432/database'
+    return 'not a postgres:// URL; write it as postgres://user:password@host:5432/database'
   }
-}
-
-/**
- * Refuses a store folder that holds files but no database: PGlite would quietly make a new, empty
- * database among them — a new admin token, and the users, rollouts and audit log gone.
- */
-function checkEmbeddedStore(dataDir: string): void {
-  if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) return // a new store
-  if (existsSync(join(dataDir, 'PG_VERSION'))) return
-  throw new ConflictError(
-    `the embedded store in ${dataDir} is damaged or not a Flotilla store: the folder holds files but no PG_VERSION; restore it from a backup, or move it aside to start a new, empty store`,
-  )
 }

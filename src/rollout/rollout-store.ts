@@ -6,7 +6,7 @@
  * the callers that know them from this module).
  */
 import { randomBytes } from 'node:crypto'
-import { type Insertable, type Kysely, sql } from 'kysely'
+import { type ExpressionBuilder, type Insertable, type Kysely, sql } from 'kysely'
 import { lockHolders as locksHeld } from '../operations/target-locks.ts'
 import { appendRolloutEvent, rolloutEventsLock } from '../store/events.ts'
 import type { Database, Json, RolloutsTable } from '../store/tables.ts'
@@ -307,14 +307,20 @@ export async function rolloutRunner(db: Kysely<Database>, id: string): Promise<s
   return row?.runner ?? null
 }
 
-/** Whether a process holds the right to run a rollout now (a lease that has not run out). */
+/** Whether a process holds the right to run a rollout now: it is not {@link leaseFree}. */
 export async function rolloutAttended(db: Kysely<Database>, id: string): Promise<boolean> {
   const row = await db
     .selectFrom('rollouts')
-    .select(['runner', 'lease_until'])
+    .select('id')
     .where('id', '=', id)
+    .where((eb) => eb.not(leaseFree(eb)))
     .executeTakeFirst()
-  return row?.runner != null && row.lease_until !== null && row.lease_until.getTime() >= Date.now()
+  return row !== undefined
+}
+
+/** A rollout nobody holds the right to run: no lease, or one that ran out. */
+function leaseFree(eb: ExpressionBuilder<Database, 'rollouts'>) {
+  return eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', new Date())])
 }
 
 /**
@@ -389,7 +395,7 @@ export async function runnableRollouts(db: Kysely<Database>): Promise<string[]> 
     .selectFrom('rollouts')
     .select('id')
     .where('state', 'in', ['running', 'queued'])
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', new Date())]))
+    .where(leaseFree)
     .orderBy('created_at')
     .execute()
   return rows.map((row) => row.id)

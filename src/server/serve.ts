@@ -135,11 +135,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.follow ? `refs/heads/${options.follow.branch}` : (options.ref ?? 'HEAD'),
     runner.deps.loadRevision,
   )
-  // An invalid repository is an error now, not at the first request.
-  await fleets.snapshot().catch(async (error: unknown) => {
-    await runner.close()
-    throw error
-  })
   // The port is taken before anything else starts — the rollout worker, the controller, the admin
   // token of a first start: a port in use then fails the start with nothing left running, and no
   // admin token is minted that nobody was shown. Until the rest is ready, requests get a 503.
@@ -149,20 +144,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       headers: { 'retry-after': '1' },
     })
   const host = options.host ?? '127.0.0.1'
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve(
-      {
-        fetch: (request, env) => handle(request, env as HttpBindings),
-        hostname: host,
-        port: options.port ?? 8080,
-      },
-      () => resolve(s),
-    )
-    s.once('error', reject)
-  }).catch(async (error: unknown) => {
+  let server: ReturnType<typeof serve>
+  try {
+    await fleets.snapshot() // an invalid repository is an error now, not at the first request
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve(
+        {
+          fetch: (request, env) => handle(request, env as HttpBindings),
+          hostname: host,
+          port: options.port ?? 8080,
+        },
+        () => resolve(s),
+      )
+      s.once('error', reject)
+    })
+  } catch (error) {
     await runner.close()
     throw error
-  })
+  }
   const loop = watchEventLoop(metrics.registry)
   if (options.policyNow)
     log(

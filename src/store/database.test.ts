@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, storeConfigFromEnvironment } from './database.ts'
@@ -115,6 +115,48 @@ describe('the embedded store in a data directory', () => {
       expect((await listRolloutEvents(second.db, 'ro-1')).map((event) => event.type)).toEqual(['started'])
     } finally {
       await second.close()
+    }
+  })
+})
+
+describe('a folder that is not a store', () => {
+  // Each the way a store folder is lost: files left by a failed copy, a folder of something else,
+  // a file where the folder should be. None is built over; an empty folder is a new store.
+  it.each([
+    ['holds files but no PG_VERSION', { 'base/1/1259': 'x', 'postgresql.conf': '' }],
+    ['is a folder of something else', { 'notes.txt': 'mine' }],
+  ])('refused when it %s, and left as it is', async (_what, files) => {
+    const parent = await mkdtemp(join(tmpdir(), 'flotilla-store-'))
+    const dataDir = join(parent, 'pgdata')
+    try {
+      for (const [file, text] of Object.entries(files)) {
+        await mkdir(dirname(join(dataDir, file)), { recursive: true })
+        await writeFile(join(dataDir, file), text)
+      }
+      const before = (await readdir(dataDir, { recursive: true })).sort()
+      await expect(openDatabase({ kind: 'pglite', dataDir })).rejects.toThrow(
+        `the embedded store in ${dataDir} is damaged or not a Flotilla store: the folder holds files but no PG_VERSION; restore it from a backup, or move it aside to start a new, empty store`,
+      )
+      expect((await readdir(dataDir, { recursive: true })).sort()).toEqual(before)
+    } finally {
+      await rm(parent, { recursive: true, force: true })
+    }
+  })
+
+  it('refused when a file stands where the folder should be; an empty folder is a new store', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'flotilla-store-'))
+    try {
+      const file = join(parent, 'file')
+      await writeFile(file, 'not a store')
+      await expect(openDatabase({ kind: 'pglite', dataDir: file })).rejects.toThrow(
+        `the embedded store in ${file} is damaged or not a Flotilla store: it is a file, not a folder`,
+      )
+      const empty = join(parent, 'empty')
+      await mkdir(empty)
+      const store = await openDatabase({ kind: 'pglite', dataDir: empty })
+      await store.close()
+    } finally {
+      await rm(parent, { recursive: true, force: true })
     }
   })
 })

@@ -1,9 +1,11 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely } from 'kysely'
 import pg from 'pg'
+import { ConflictError } from '../core/errors.ts'
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.ts'
 import { PGliteDialect } from './pglite-dialect.ts'
-import { seedFromTemplate, templateArchive } from './pglite-template.ts'
+import { holdsDatabase, seedFromTemplate, templateArchive } from './pglite-template.ts'
 import type { Database } from './tables.ts'
 
 /**
@@ -87,18 +89,27 @@ export async function openDatabase(config: StoreConfig): Promise<Store> {
     // Kysely's `destroy` ends the pool.
     return { db, close: () => db.destroy() }
   }
+  const { dataDir } = config
   // A new store starts as a copy of an empty database instead of running initdb (see there).
   let archive: Blob | undefined
-  if (config.dataDir !== undefined) await seedFromTemplate(config.dataDir)
-  else archive = await templateArchive()
+  const existing = dataDir !== undefined && existingStore(dataDir)
+  if (dataDir === undefined) archive = await templateArchive()
+  else if (!existing) await seedFromTemplate(dataDir)
   const pglite = await PGlite.create({
-    ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
+    ...(dataDir === undefined ? {} : { dataDir }),
     ...(archive ? { loadDataDir: archive } : {}),
     startParams: [
       ...PGlite.defaultStartParams,
       ...PGLITE_SETTINGS,
       ...(config.scratch ? SCRATCH_SETTINGS : []),
     ],
+  }).catch((error: unknown) => {
+    if (!existing) throw error
+    // PostgreSQL stopped on the files of a store that was there (a truncated pg_control aborts it).
+    throw new ConflictError(
+      `the embedded store in ${dataDir} cannot be opened (${(error as Error).message || String(error)}): its files are damaged; restore the folder from a backup, or move it aside to start a new, empty store`,
+      { cause: error },
+    )
   })
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
   return {
@@ -108,4 +119,21 @@ export async function openDatabase(config: StoreConfig): Promise<Store> {
       await pglite.close()
     },
   }
+}
+
+/**
+ * Whether `dataDir` holds a store already (false: absent or empty, a new store is made there).
+ * A folder with files but no database is refused, never built over: PGlite would quietly make a
+ * new, empty database among them — a new admin token, the users, rollouts and audit log gone.
+ */
+function existingStore(dataDir: string): boolean {
+  if (!existsSync(dataDir)) return false
+  const refuse = (what: string) =>
+    new ConflictError(
+      `the embedded store in ${dataDir} is damaged or not a Flotilla store: ${what}; restore it from a backup, or move it aside to start a new, empty store`,
+    )
+  if (!statSync(dataDir).isDirectory()) throw refuse('it is a file, not a folder')
+  if (holdsDatabase(dataDir)) return true
+  if (readdirSync(dataDir).length === 0) return false
+  throw refuse('the folder holds files but no PG_VERSION')
 }

@@ -36,7 +36,7 @@ export function templateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Whether `dir` holds a database (PostgreSQL writes PG_VERSION first thing). */
-function holdsDatabase(dir: string): boolean {
+export function holdsDatabase(dir: string): boolean {
   return existsSync(join(dir, 'PG_VERSION'))
 }
 

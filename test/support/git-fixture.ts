@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { git } from '../../src/source/git.ts'
 import { writeFixtureDir } from './fixture-fleet.ts'
@@ -32,4 +33,26 @@ export async function commitFiles(
 async function commitAll(dir: string, message: string): Promise<void> {
   await git(dir, ['add', '-A'])
   await git(dir, ['commit', '-q', '-m', message], undefined, GIT_IDENTITY)
+}
+
+/**
+ * Commits `edit` on a new branch off main of `repo` in a worktree of its own, without touching the
+ * checkout (a server serving it sees only the new branch); returns the commit.
+ */
+export async function commitOnBranch(
+  repo: string,
+  branch: string,
+  edit: (dir: string) => void,
+): Promise<string> {
+  const parent = mkdtempSync(join(tmpdir(), 'flotilla-branch-'))
+  const dir = join(parent, 'tree')
+  try {
+    await git(repo, ['worktree', 'add', '-q', '-b', branch, dir, 'main'])
+    edit(dir)
+    await commitAll(dir, `On ${branch}`)
+    return (await git(dir, ['rev-parse', 'HEAD'])).toString().trim()
+  } finally {
+    await git(repo, ['worktree', 'remove', '--force', dir])
+    rmSync(parent, { recursive: true, force: true })
+  }
 }

@@ -179,14 +179,20 @@ export async function followRollout(app: Application, id: string, io: CliIo, jso
         io.stdout(json ? `${JSON.stringify(event)}\n` : `${formatEvent(event)}\n`)
       }
       if (FINAL_STATES.has(state)) break
-      const attended = await rolloutAttended(db, id)
+      // Whether a process runs it matters only while it is running (queued, paused or waiting for
+      // an approval, it waits for something else).
+      const unattended = state === 'running' && !(await rolloutAttended(db, id))
       if (interrupted.signal.aborted) {
-        io.stderr(
-          `Stopped following rollout ${id}; the rollout itself is ${state} and goes on ${attended ? 'in the process that runs it' : `when something runs it: nothing does now (flotilla rollout resume ${id} --wait, or a server)`}.\n`,
-        )
+        const goesOn =
+          state !== 'running'
+            ? ''
+            : unattended
+              ? ` and goes on when something runs it: nothing does now (flotilla rollout resume ${id} --wait, or a server)`
+              : ' and goes on in the process that runs it'
+        io.stderr(`Stopped following rollout ${id}; the rollout itself is ${state}${goesOn}.\n`)
         return INTERRUPTED
       }
-      if (state === 'running' && !attended) {
+      if (unattended) {
         unrunSince ??= Date.now()
         if (!told && Date.now() - unrunSince >= UNRUN_NOTE_MS) {
           told = true
