@@ -167,6 +167,8 @@ const EXAMPLES: Partial<Record<string, Example>> = {
   }),
   'DELETE /api/sim/faults': (w) => ({ path: `/api/sim/faults?target=${w.devAccount.id}` }),
   'POST /api/webhook': () => ({ path: '/api/webhook', body: {} }),
+  'POST /api/cli': () => ({ path: '/api/cli', body: { argv: ['rollout', 'status', '--format', 'json'] } }),
+  'POST /api/cli/runs/{id}/interrupt': () => ({ path: `/api/cli/runs/${randomUUID()}/interrupt` }),
   'POST /api/users': (w) => ({ path: '/api/users', body: { name: w.newUserName(), role: 'viewer' } }),
   'POST /api/users/{name}/disable': async (w) => {
     await w.disable(false)
@@ -214,6 +216,8 @@ const KNOWN_BUGS: Partial<Record<string, string>> = {}
  */
 const NO_SUCCESS_HERE: Partial<Record<string, string>> = {
   'POST /api/webhook': 'the test server follows no repository: 409 for every caller let in',
+  'POST /api/cli/runs/{id}/interrupt':
+    'no command runs through the server during the walk: 404 for every caller let in',
 }
 
 /**

@@ -48,6 +48,8 @@ export interface ApplicationParts {
   readonly repoDir: string
   /** Where the data lives, for messages: a directory or `PostgreSQL`. @default `the store` */
   readonly location?: string
+  /** The embedded store's folder; undefined for PostgreSQL (or a store the caller owns). */
+  readonly dataDir?: string
   /** The time policies see when a change is judged. @default the real clock */
   readonly clock?: PolicyClock
   /** Releases the store (and its lock) after the providers; parts owned by the caller have none. */
@@ -64,6 +66,8 @@ export class Application {
   readonly repoDir: string
   /** Where the data lives, for messages. */
   readonly location: string
+  /** The embedded store's folder, where a server records how the CLI reaches it; undefined for PostgreSQL. */
+  readonly dataDir: string | undefined
   /** The time policies see when a change is judged; undefined: the real clock. */
   readonly clock: PolicyClock | undefined
   /** Users, their tokens and emergency access. */
@@ -78,6 +82,7 @@ export class Application {
     this.registry = parts.registry
     this.repoDir = parts.repoDir
     this.location = parts.location ?? 'the store'
+    this.dataDir = parts.dataDir
     this.clock = parts.clock
     this.users = new Users(parts.db)
   }

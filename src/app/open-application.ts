@@ -20,6 +20,7 @@ import { DATABASE_URL_VARIABLE, openDatabase, storeConfigFromEnvironment } from 
 import { migrateToLatest } from '../store/migrate.ts'
 import type { Database } from '../store/tables.ts'
 import { Application } from './application.ts'
+import { processAlive } from './local-link.ts'
 
 /** Where the application of a process works. */
 export interface ApplicationOptions {
@@ -77,6 +78,7 @@ export async function openApplication(options: ApplicationOptions): Promise<Appl
       registry,
       repoDir,
       location: config.kind === 'pglite' ? dataDir : 'PostgreSQL (FLOTILLA_DATABASE_URL)',
+      ...(config.kind === 'pglite' ? { dataDir } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       async close() {
         try {
@@ -110,7 +112,7 @@ function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const pid = Number(readFileSync(path, 'utf8').trim())
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw new ConflictError(
           `the embedded store in ${dataDir} is in use by process ${pid} (another flotilla command, e.g. "flotilla sim serve"); stop it first, or set FLOTILLA_DATABASE_URL to a PostgreSQL server, which several processes can share`,
         )
@@ -121,15 +123,6 @@ function lockDataDir(dataDir: string): () => void {
   throw new ConflictError(
     `cannot lock the embedded store in ${dataDir}; remove ${path} if no flotilla process is running`,
   )
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Plan } from '../core/model/plan.ts'
 import type { Approval } from '../core/policy/approvals.ts'
+import { sleep } from '../lib/abortable.ts'
 import {
   abortRollout,
   approveStage,
@@ -125,6 +126,8 @@ export async function runUntilItStops(
   let told = ''
   for (;;) {
     const state = await runRollout(engine, id)
+    // Stopped (the engine's signal: a Ctrl-C, a server stopping): the rollout stays as stored.
+    if (engine.signal?.aborted) return state
     // `running` comes back only when another process holds the rollout's lease; `queued` while
     // other rollouts hold its targets — worth waiting for only while those run by themselves.
     if (state === 'queued') {
@@ -135,7 +138,8 @@ export async function runUntilItStops(
       told = why
       if (blockers.length > 0 && blockers.every((b) => NEEDS_A_PERSON.has(b.state))) return state
     } else if (state !== 'running') return state
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 1000))
+    await sleep(options.pollMs ?? 1000, engine.signal).catch(() => {})
+    if (engine.signal?.aborted) return state
   }
 }
 

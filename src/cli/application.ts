@@ -20,12 +20,16 @@ export function openCliApplication(options: StoreOptions, io: CliIo): Promise<Ap
   })
 }
 
-/** Opens the application, gives it to `use`, and closes it. */
+/**
+ * Opens the application, gives it to `use`, and closes it; a command a server runs for a CLI
+ * elsewhere uses the server's (`io.application`), which stays open.
+ */
 export async function withApplication<T>(
   options: StoreOptions,
   io: CliIo,
   use: (app: Application) => Promise<T>,
 ): Promise<T> {
+  if (io.application) return use(io.application)
   const app = await openCliApplication(options, io)
   try {
     return await use(app)

@@ -37,6 +37,15 @@ const dataOption = () =>
     '--data <dir>',
     'where the embedded store keeps its data (ignored when FLOTILLA_DATABASE_URL is set)',
   ).default(undefined, '<repo>/.flotilla')
+/**
+ * `--server`: run a command that uses the store through a running server's API instead of
+ * opening the store (`cli/server-link.ts` finds one by itself for the embedded store).
+ */
+const serverOption = () =>
+  new Option(
+    '--server <url>',
+    'run the command through the Flotilla server at URL (also FLOTILLA_SERVER; its token in FLOTILLA_TOKEN); by default through the server that holds the embedded store, when one runs',
+  )
 
 /** `--metrics-port`: where a `--wait` serves the engine's Prometheus metrics. */
 function metricsPortOption() {
@@ -163,6 +172,7 @@ export function declarePlan(parent: Command) {
     )
     .addOption(formatOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla plan`, as declared. */
@@ -184,6 +194,7 @@ export function declareApply(parent: Command) {
     .option('--timeout <seconds>', 'give up waiting for the target to settle (default: 1800)', seconds)
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla apply`, as declared. */
@@ -212,6 +223,7 @@ export function declareRolloutStart(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla rollout start`, as declared. */
@@ -230,6 +242,7 @@ export function declareRolloutStatus(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla rollout status`, as declared. */
@@ -261,6 +274,7 @@ export function declareRolloutControl(
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of a rollout control, as declared. */
@@ -280,6 +294,7 @@ export function declareStop(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla stop`, as declared. */
@@ -293,6 +308,7 @@ export function declareUnstop(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla unstop`, as declared. */
@@ -340,6 +356,7 @@ export function declareSnapshots(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla snapshots`, as declared. */
@@ -354,6 +371,7 @@ export function declareRestore(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla restore`, as declared. */
@@ -399,6 +417,7 @@ export function declareSimStatus(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla sim status` (and of the other sim commands' common part), as declared. */
@@ -423,6 +442,7 @@ export function declareSimFault(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla sim fault`, as declared. */
@@ -437,6 +457,7 @@ export function declareSimReset(parent: Command) {
     )
     .addOption(repoOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla sim reset`, as declared. */
@@ -453,6 +474,7 @@ export function declareSimImage(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla sim image`, as declared. */
@@ -470,6 +492,7 @@ export function declareSimSettings(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla sim settings`, as declared. */
@@ -501,6 +524,7 @@ export function declareSimServe(parent: Command) {
     )
     .addOption(repoOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla sim serve`, as declared. */
@@ -538,6 +562,7 @@ export function declareUsersList(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla users list` (and of the other users commands' common part), as declared. */
@@ -562,6 +587,7 @@ export function declareUsersToken(parent: Command) {
     .addOption(repoOption())
     .addOption(textJsonOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla users token`, as declared. */
@@ -579,6 +605,7 @@ export function declareUsersSwitch(parent: Command, action: 'disable' | 'enable'
     .argument('<user>', 'the user')
     .addOption(repoOption())
     .addOption(dataOption())
+    .addOption(serverOption())
 }
 
 /** The options of `flotilla users disable|enable`, as declared. */

@@ -1,3 +1,5 @@
+import type { Operator } from '../app/actors.ts'
+import type { Application } from '../app/application.ts'
 import type { PolicyClock } from '../core/policy/policy-time.ts'
 
 /** Where a command writes: injected so that tests can capture output and run commands in-process. */
@@ -15,6 +17,18 @@ export interface CliIo {
    * would otherwise pass or fail by the day the tests run). @default the real clock
    */
   readonly clock?: PolicyClock
+  /**
+   * The application a command uses instead of opening the store: a server's, when it runs the
+   * command for a CLI elsewhere (`server/api/cli-relay.ts`). The command does not close it.
+   */
+  readonly application?: Application
+  /** Who runs the command, when not this process's user (a server's relay: the caller). */
+  readonly operator?: Operator
+  /**
+   * Ctrl-C of a command run for a CLI elsewhere: what SIGINT is to a command in its own process
+   * (following stops, `sim serve` stops) — the relayed command must not listen to the server's.
+   */
+  readonly interrupt?: AbortSignal
 }
 
 /** The real process's streams. */

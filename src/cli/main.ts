@@ -41,11 +41,19 @@ import {
 } from './declarations.ts'
 import type { CliIo } from './io.ts'
 import { EXIT, reportError } from './report-error.ts'
+import type { ServerChoice } from './through-server.ts'
 
 export { EXIT } from './report-error.ts'
 
-/** Builds the `flotilla` program; `run` receives each command's exit code. */
-export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): Command {
+/**
+ * Builds the `flotilla` program; `run` receives each command's exit code. `argv` is what a command
+ * of the store sends to a server that holds the store (see `through-server.ts`).
+ */
+export function buildProgram(
+  io: CliIo,
+  run: (code: Promise<number>) => void,
+  argv: readonly string[] = [],
+): Command {
   const program = new Command('flotilla')
     .description(
       'Flotilla: a control plane for fleets of cloud accounts and Kubernetes clusters.\nValidates and renders a fleet repository at any git revision, plans changes across\nthe fleet (against a revision or the observed fleet) with its safety rules and\ndeployment policy, and applies them through providers, starting with the simulated fleet.',
@@ -56,6 +64,14 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     .exitOverride()
 
   // Each action loads its command's module when it runs (see the module comment).
+  /** A command of the store: through the server that holds it (or is named), else here. */
+  const ofStore = (options: ServerChoice, here: () => Promise<number>): Promise<number> =>
+    io.application
+      ? here() // a server runs it already
+      : import('./through-server.ts').then((m) => {
+          const link = m.serverFor(options, io)
+          return link ? m.runThroughServer(link, argv, io) : here()
+        })
   const rolloutCommands = () => import('./commands/rollout.ts')
   const simCommands = () => import('./commands/sim.ts')
   const snapshotCommands = () => import('./commands/snapshots.ts')
@@ -70,61 +86,85 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
     run(import('./commands/render.ts').then((m) => m.renderCommand(options, io))),
   )
   declarePlan(program).action((options) =>
-    run(import('./commands/plan.ts').then((m) => m.planCommand(options, io))),
+    run(
+      options.base === undefined
+        ? ofStore(options, () => import('./commands/plan.ts').then((m) => m.planCommand(options, io)))
+        : import('./commands/plan.ts').then((m) => m.planCommand(options, io)),
+    ),
   )
   declareApply(program).action((options) =>
-    run(import('./commands/apply.ts').then((m) => m.applyCommand(options, io))),
+    run(ofStore(options, () => import('./commands/apply.ts').then((m) => m.applyCommand(options, io)))),
   )
 
   const rollout = declareRollout(program)
   declareRolloutStart(rollout).action((options) =>
-    run(rolloutCommands().then((m) => m.rolloutStartCommand(options, io))),
+    run(ofStore(options, () => rolloutCommands().then((m) => m.rolloutStartCommand(options, io)))),
   )
   declareRolloutStatus(rollout).action((id, options) =>
-    run(rolloutCommands().then((m) => m.rolloutStatusCommand(id, options, io))),
+    run(ofStore(options, () => rolloutCommands().then((m) => m.rolloutStatusCommand(id, options, io)))),
   )
   for (const [action, help] of ROLLOUT_CONTROLS) {
     declareRolloutControl(rollout, action, help).action((id, target, options) =>
-      run(rolloutCommands().then((m) => m.rolloutControlCommand(action, id, target, options, io))),
+      run(
+        ofStore(options, () =>
+          rolloutCommands().then((m) => m.rolloutControlCommand(action, id, target, options, io)),
+        ),
+      ),
     )
   }
-  declareStop(program).action((options) => run(rolloutCommands().then((m) => m.stopCommand(options, io))))
-  declareUnstop(program).action((options) => run(rolloutCommands().then((m) => m.unstopCommand(options, io))))
+  declareStop(program).action((options) =>
+    run(ofStore(options, () => rolloutCommands().then((m) => m.stopCommand(options, io)))),
+  )
+  declareUnstop(program).action((options) =>
+    run(ofStore(options, () => rolloutCommands().then((m) => m.unstopCommand(options, io)))),
+  )
 
   declareServe(program).action((options) =>
-    run(import('./commands/serve.ts').then((m) => m.serveCommand(options, io))),
+    run(import('./commands/serve.ts').then((m) => m.serveCommand(options, io, undefined, runCli))),
   )
   declareSnapshots(program).action((options) =>
-    run(snapshotCommands().then((m) => m.snapshotsCommand(options, io))),
+    run(ofStore(options, () => snapshotCommands().then((m) => m.snapshotsCommand(options, io)))),
   )
   declareRestore(program).action((id, options) =>
-    run(snapshotCommands().then((m) => m.restoreCommand(id, options, io))),
+    run(ofStore(options, () => snapshotCommands().then((m) => m.restoreCommand(id, options, io)))),
   )
   declareDrill(program).action((options) =>
     run(import('./commands/drill.ts').then((m) => m.drillCommand(options, io))),
   )
 
   const sim = declareSim(program)
-  declareSimStatus(sim).action((options) => run(simCommands().then((m) => m.simStatusCommand(options, io))))
-  declareSimFault(sim).action((options) => run(simCommands().then((m) => m.simFaultCommand(options, io))))
-  declareSimReset(sim).action((options) => run(simCommands().then((m) => m.simResetCommand(options, io))))
-  declareSimImage(sim).action((options) => run(simCommands().then((m) => m.simImageCommand(options, io))))
-  declareSimSettings(sim).action((options) =>
-    run(simCommands().then((m) => m.simSettingsCommand(options, io))),
+  declareSimStatus(sim).action((options) =>
+    run(ofStore(options, () => simCommands().then((m) => m.simStatusCommand(options, io)))),
   )
-  declareSimServe(sim).action((options) => run(simCommands().then((m) => m.simServeCommand(options, io))))
+  declareSimFault(sim).action((options) =>
+    run(ofStore(options, () => simCommands().then((m) => m.simFaultCommand(options, io)))),
+  )
+  declareSimReset(sim).action((options) =>
+    run(ofStore(options, () => simCommands().then((m) => m.simResetCommand(options, io)))),
+  )
+  declareSimImage(sim).action((options) =>
+    run(ofStore(options, () => simCommands().then((m) => m.simImageCommand(options, io)))),
+  )
+  declareSimSettings(sim).action((options) =>
+    run(ofStore(options, () => simCommands().then((m) => m.simSettingsCommand(options, io)))),
+  )
+  declareSimServe(sim).action((options) =>
+    run(ofStore(options, () => simCommands().then((m) => m.simServeCommand(options, io)))),
+  )
 
   const users = declareUsers(program)
   const userCommands = () => import('./commands/users.ts')
   declareUsersList(users).action((options) =>
-    run(userCommands().then((m) => m.usersListCommand(options, io))),
+    run(ofStore(options, () => userCommands().then((m) => m.usersListCommand(options, io)))),
   )
   declareUsersToken(users).action((user, options) =>
-    run(userCommands().then((m) => m.usersTokenCommand(user, options, io))),
+    run(ofStore(options, () => userCommands().then((m) => m.usersTokenCommand(user, options, io)))),
   )
   for (const action of ['disable', 'enable'] as const) {
     declareUsersSwitch(users, action).action((user, options) =>
-      run(userCommands().then((m) => m.usersSwitchCommand(action, user, options, io))),
+      run(
+        ofStore(options, () => userCommands().then((m) => m.usersSwitchCommand(action, user, options, io))),
+      ),
     )
   }
 
@@ -143,9 +183,13 @@ export function buildProgram(io: CliIo, run: (code: Promise<number>) => void): C
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let pending: Promise<number> | undefined
-  const program = buildProgram(io, (code) => {
-    pending = code
-  })
+  const program = buildProgram(
+    io,
+    (code) => {
+      pending = code
+    },
+    argv,
+  )
   try {
     await program.parseAsync(argv as string[], { from: 'user' })
     return pending === undefined ? EXIT.ok : await pending

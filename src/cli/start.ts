@@ -14,6 +14,7 @@ import { useAwsIndexFiles } from '../resource-types/aws-index-files.ts'
 import { openCliApplication } from './application.ts'
 import { serveApplication } from './commands/serve.ts'
 import { processIo } from './io.ts'
+import { runCli } from './main.ts'
 import { reportError } from './report-error.ts'
 
 useAwsIndexFiles()
@@ -34,6 +35,7 @@ async function start(): Promise<number> {
     const progress = new BootstrapProgress()
     return await serveApplication(app, { repo: dir, port }, io, undefined, {
       bootstrap: progress,
+      runCommand: runCli,
       choosePort: {
         port: 'with PORT, e.g. PORT=8081 npm start',
         host: 'port with PORT, e.g. PORT=8081 npm start',

@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { accessRoutes } from './api/access.ts'
+import { cliRelayRoutes } from './api/cli-relay.ts'
 import { controllerRoutes } from './api/controller.ts'
 import { fleetRoutes } from './api/fleet.ts'
 import { inventoryRoutes } from './api/inventory.ts'
@@ -55,7 +56,14 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
     }),
   )
   app.use(rejectMalformedInput())
-  app.use(authenticate(deps.db, async () => (await deps.fleets.snapshot()).fleet, options.peer))
+  app.use(
+    authenticate(
+      deps.db,
+      async () => (await deps.fleets.snapshot()).fleet,
+      options.peer,
+      deps.localCredential,
+    ),
+  )
   app.use(auditElevatedRequests(deps.db))
   app.get('/api/openapi.json', (c) => c.json(openApiDocument()))
   // For Prometheus: counts and durations, no secrets; like /api/openapi.json, open to read.
@@ -67,6 +75,7 @@ export function createApp(deps: ServerDeps, options: AppOptions): Hono<ServerEnv
   app.route('/api', rolloutRoutes(deps))
   app.route('/api', fleetRoutes(deps))
   app.route('/api', controllerRoutes(deps))
+  app.route('/api', cliRelayRoutes(deps))
   app.route('/', bootstrapRoutes(deps))
   app.all('/api/*', (c) =>
     c.json(

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { elevationBody, tokenBody, userBody } from './api/access.ts'
+import { cliRelayBody } from './api/cli-relay.ts'
 import { faultBody, stopBody } from './api/fleet.ts'
 import { approvalsBody, startBody, targetBody } from './api/rollouts.ts'
 
@@ -312,6 +313,23 @@ export function openApiDocument(): object {
         post: {
           summary: 'check drift now (and, with --revert-drift, revert it)',
           responses: { '200': ok('{ checkedAt, targets, reverts }'), ...changes },
+        },
+      },
+      '/api/cli': {
+        post: {
+          summary:
+            'run a CLI command of the store in the server (what flotilla does while a server holds the store, or with --server)',
+          description:
+            'The body is {"argv": ["rollout", "status"], "actor"?: "..."} (actor only with the local credential of the store folder). The answer streams application/x-ndjson lines: {"run": ID}, then {"stdout": TEXT} and {"stderr": TEXT} as the command writes, and {"exit": CODE} last — the exit codes of the CLI. Commands of the store only (plan, apply, rollout, stop, unstop, snapshots, restore, sim, users), on the server\'s repository: --repo, --data and --server are refused, --approvals too unless the caller is on this machine. Reads and stop: everyone signed in; changes: admins and elevated members; users: admins.',
+          requestBody: json(cliRelayBody),
+          responses: { '200': ok("the command's output, as NDJSON lines"), ...changes },
+        },
+      },
+      '/api/cli/runs/{id}/interrupt': {
+        post: {
+          summary: "Ctrl-C for a command run through POST /api/cli (its caller's only)",
+          parameters: [path('id', 'the run id of the first line of POST /api/cli')],
+          responses: { '200': ok('{ interrupted }'), ...changes, ...notFound },
         },
       },
       '/api/webhook': {

@@ -14,6 +14,7 @@ import type { Principal } from '../app/access/permissions.ts'
 import type { Standing } from '../app/access/standing.ts'
 import { tokenUser } from '../app/access/tokens-store.ts'
 import { activeElevation, userRole } from '../app/access/users-store.ts'
+import { isLocalCredential } from '../app/local-link.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Database } from '../store/tables.ts'
 import { sessionOf } from './access/sessions-store.ts'
@@ -29,6 +30,8 @@ export interface AuthVariables {
   sessionId: string | undefined
   /** `api` (token) or `portal` (session), and the peer address: the audit log's "from where". */
   source: string
+  /** The request carries the server's local credential (`local-link.ts`): the CLI relay's, only. */
+  localCli: boolean
 }
 
 /** The teams whose `members` list `user`. */
@@ -57,14 +60,21 @@ export function authenticate(
   db: Kysely<Database>,
   fleet: () => Promise<Fleet>,
   peer: (c: Context) => string,
+  localCredential?: string,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const header = c.req.header('authorization')
     // One query: the token (or session) with the user's role and elevation.
     let found: { user: string; standing: Standing } | undefined
     let via = 'api'
+    c.set('localCli', false)
     if (header?.startsWith('Bearer ')) {
-      found = await tokenUser(db, header.slice(7).trim())
+      const token = header.slice(7).trim()
+      // The local credential is no user's token: it signs in nobody, and only the CLI relay takes it.
+      if (isLocalCredential(token, localCredential)) {
+        c.set('localCli', true)
+        via = 'local cli'
+      } else found = await tokenUser(db, token)
     } else {
       const cookie = getCookie(c, SESSION_COOKIE)
       const session = cookie ? await sessionOf(db, cookie) : undefined

@@ -10,6 +10,7 @@ import { LONGEST_TOKEN_DAYS } from '../app/access/tokens-store.ts'
 import type { Application } from '../app/application.ts'
 import type { BootstrapProgress } from '../app/bootstrap-progress.ts'
 import { FleetView } from '../app/fleet-view.ts'
+import { newLocalCredential, recordLocalLink } from '../app/local-link.ts'
 import { DriftMonitor } from '../controller/drift-monitor.ts'
 import { DriftReverter } from '../controller/drift-revert.ts'
 import { fetchIntoMirror, RepositoryFollower } from '../controller/follower.ts'
@@ -31,7 +32,7 @@ import {
   TokenBucket,
 } from './request-limits.ts'
 import { startRolloutWorker } from './rollout-worker.ts'
-import type { ServerDeps } from './server-deps.ts'
+import type { CommandRunner, ServerDeps } from './server-deps.ts'
 import { revisionTrust, serverTrust, trustedFleetOf } from './trusted-branch.ts'
 
 /** What {@link startServer} needs. */
@@ -72,6 +73,12 @@ export interface ServerOptions {
   readonly revertDrift?: boolean
   /** The secret push webhooks sign their bodies with (`X-Hub-Signature-256`). */
   readonly webhookSecret?: string
+  /**
+   * Runs CLI commands for a CLI elsewhere (`POST /api/cli`); with the embedded store, the server
+   * then records how a CLI on this machine reaches it in the store's folder (`local-link.ts`).
+   * @default none: the server runs no command
+   */
+  readonly runCommand?: CommandRunner
   /** How often webhook deliveries are taken. @default {@link WEBHOOK_RATE} */
   readonly webhookRate?: RateSettings
   /** How many plans are computed at once, and how many wait. @default {@link PLAN_CONCURRENCY} */
@@ -229,6 +236,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     trusted: async () => trustedFleetOf(await serverTrust(deps)),
     compute: (commit, approvals, time, trusted) => planForCache(deps, commit, approvals, time, trusted),
   })
+  const localCredential = options.runCommand && app.dataDir ? newLocalCredential() : undefined
   const deps: ServerDeps = {
     app,
     db,
@@ -247,6 +255,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(maxTokenDays !== undefined ? { maxTokenDays } : {}),
     ...(options.trustProxy ? { trustProxy: true } : {}),
     ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+    ...(options.runCommand ? { runCommand: options.runCommand } : {}),
+    ...(localCredential ? { localCredential } : {}),
   }
   const http = createApp(deps, {
     peer: (c) => {
@@ -260,11 +270,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   handle = http.fetch
   const { port } = server.address() as AddressInfo
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const unlink =
+    localCredential && app.dataDir
+      ? recordLocalLink(app.dataDir, { url, pid: process.pid, token: localCredential })
+      : () => {}
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     adminToken,
     fleets,
     async close() {
+      unlink()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()

@@ -1,5 +1,6 @@
 /** What the server's routes work with. */
 import type { Kysely } from 'kysely'
+import type { Operator } from '../app/actors.ts'
 import type { Application } from '../app/application.ts'
 import type { BootstrapProgress } from '../app/bootstrap-progress.ts'
 import type { FleetView } from '../app/fleet-view.ts'
@@ -50,7 +51,29 @@ export interface ServerDeps {
   readonly trustProxy?: boolean
   /** The example's apply under way in this process (`npm start`), when there is one. */
   readonly bootstrap?: BootstrapProgress
+  /** Runs CLI commands for a CLI elsewhere (`api/cli-relay.ts`); without it, the server runs none. */
+  readonly runCommand?: CommandRunner
+  /** The credential of `server.json` in the embedded store's folder (`local-link.ts`). */
+  readonly localCredential?: string
 }
 
 /** The Hono environment of every route. */
 export type ServerEnv = { Variables: AuthVariables }
+
+/** Where a relayed command writes and what it runs with (the CLI's `CliIo`, as the server fills it). */
+export interface RelayedIo {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly isTTY: false
+  /** The server's repository: every relayed command works on it. */
+  readonly cwd: string
+  /** The server's application: the command does not open the store. */
+  readonly application: Application
+  /** The caller, for the audit log and the rollouts' records. */
+  readonly operator: Operator
+  /** The caller's Ctrl-C. */
+  readonly interrupt: AbortSignal
+}
+
+/** Runs a CLI command (`runCli`), given by whoever starts the server. */
+export type CommandRunner = (argv: readonly string[], io: RelayedIo) => Promise<number>

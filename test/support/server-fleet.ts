@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely'
 import { mintToken } from '../../src/app/access/tokens-store.ts'
 import { createUser } from '../../src/app/access/users-store.ts'
 import { Application } from '../../src/app/application.ts'
+import { runCli } from '../../src/cli/main.ts'
 import type { Fleet, Target } from '../../src/core/model/fleet-model.ts'
 import { ProviderRegistry } from '../../src/core/provider/registry.ts'
 import { applyFleet } from '../../src/operations/apply-fleet.ts'
@@ -122,6 +123,7 @@ export async function serverFleet(
     port: 0,
     policyNow: new Date(NOW),
     log: (line) => logs.push(line),
+    runCommand: runCli,
     ...serverOptions,
   })
   const user = (name: string, token: string) => testUser(server.url, name, token)

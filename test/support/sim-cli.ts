@@ -116,7 +116,7 @@ export async function simFleet(backend: TestBackend): Promise<SimFleet> {
 export type Environment = Readonly<Record<string, string | undefined>>
 
 /** Runs `use` with `env` applied to `process.env` (in-process commands read it), then restores it. */
-async function withEnvironment<T>(env: Environment, use: () => Promise<T>): Promise<T> {
+export async function withEnvironment<T>(env: Environment, use: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
   applyEnvironment(env)
   try {

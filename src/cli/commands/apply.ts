@@ -6,7 +6,7 @@ import { withApplication } from '../application.ts'
 import type { ApplyOptions } from '../declarations.ts'
 import { findTarget, readApprovals, refuseNow } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
-import { cliActor } from '../operator.ts'
+import { cliOperator } from '../operator.ts'
 import { loadValidFleet } from '../repository.ts'
 import { cliTrust } from '../trust.ts'
 import { trustNote } from '../trust-note.ts'
@@ -42,7 +42,7 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
       revision: revisionOf(fleet),
       approvals,
       ...(trusted ? { trusted } : {}),
-      actor: cliActor(),
+      actor: cliOperator(io).actor,
       ...(options.timeout !== undefined ? { timeoutMs: options.timeout * 1000 } : {}),
       ...(text
         ? {

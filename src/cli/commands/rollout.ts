@@ -20,6 +20,7 @@ import type {
   UnstopOptions,
 } from '../declarations.ts'
 import { readApprovals, refuseNow } from '../inputs.ts'
+import { onInterrupt } from '../interrupt.ts'
 import type { CliIo } from '../io.ts'
 import { cliOperator } from '../operator.ts'
 import { trustNote } from '../trust-note.ts'
@@ -39,10 +40,15 @@ export function waitExitCode(state: RolloutState): number {
 /** How often `--wait` asks again whether the process running a rollout let go of it. */
 const LEASE_POLL_MS = 1000
 
+/** What {@link runHere} returns when Ctrl-C stopped it. */
+const STOPPED_HERE = 'stopped-here'
+
 /**
  * Runs a rollout in this process until it stops (see `Application.runUntilItStops`), printing its
  * events as they are stored — also those of another process that runs it meanwhile — and, with
- * `metricsPort`, serving the engine's Prometheus metrics while it runs.
+ * `metricsPort`, serving the engine's Prometheus metrics while it runs. Ctrl-C stops running it
+ * here — the step under way is cut short and stays as stored, as after a killed process, for the
+ * next runner — and says what becomes of the rollout.
  */
 async function runHere(
   app: Application,
@@ -50,7 +56,7 @@ async function runHere(
   io: CliIo,
   text: boolean,
   metricsPort: number | undefined,
-): Promise<RolloutState> {
+): Promise<RolloutState | typeof STOPPED_HERE> {
   const metrics = new RolloutMetrics(app.db)
   const endpoint =
     metricsPort === undefined ? undefined : await startMetricsServer({ metrics, port: metricsPort })
@@ -63,6 +69,8 @@ async function runHere(
       if (text) io.stdout(`${formatEvent(event)}\n`)
     }
   }
+  const interrupted = new AbortController()
+  const stopOn = onInterrupt(io, () => interrupted.abort(new Error('interrupted')))
   let done = false
   const ticker = (async () => {
     while (!done) {
@@ -71,7 +79,7 @@ async function runHere(
     }
   })()
   try {
-    return await app.runUntilItStops(
+    const state = await app.runUntilItStops(
       id,
       {
         pollMs: LEASE_POLL_MS,
@@ -80,9 +88,19 @@ async function runHere(
             io.stdout(`Queued behind ${blockers.map((b) => `${b.rolloutId} (${b.state})`).join(', ')}.\n`)
         },
       },
-      engine.deps,
+      { ...engine.deps, signal: interrupted.signal },
     )
+    if (!interrupted.signal.aborted || FINAL_STATES.has(state)) return state
+    const goesOn =
+      state !== 'running'
+        ? ''
+        : io.application
+          ? ' and the server runs it on in a moment'
+          : ` and goes on when something runs it: "flotilla rollout resume ${id} --wait", or a server (flotilla serve)`
+    io.stderr(`Stopped running rollout ${id} here; the rollout itself is ${state}${goesOn}.\n`)
+    return STOPPED_HERE
   } finally {
+    stopOn()
     done = true
     await ticker
     await print()
@@ -120,7 +138,7 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
       commit,
       ref,
       approvals,
-      actor: cliOperator().actor,
+      actor: cliOperator(io).actor,
       trust: 'local',
     })
     // No server judged who starts it or whether the revision was merged: say which trust was used.
@@ -140,6 +158,7 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
       return 0
     }
     const state = await runHere(app, id, io, text, options.metricsPort)
+    if (state === STOPPED_HERE) return INTERRUPTED
     if (text) io.stdout(formatStatus(await rolloutStatus(app.db, id)))
     else io.stdout(`${JSON.stringify({ id, state }, null, 2)}\n`)
     return waitExitCode(state)
@@ -167,9 +186,7 @@ export async function followRollout(app: Application, id: string, io: CliIo, jso
   let told = false
   // Ctrl-C stops the following, not the rollout: it says so, and what (if anything) runs it.
   const interrupted = new AbortController()
-  const onSignal = () => interrupted.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const stopOn = onInterrupt(io, () => interrupted.abort())
   try {
     for (;;) {
       // The state first, then the events: an ending's event is stored with the state, so it is printed.
@@ -204,8 +221,7 @@ export async function followRollout(app: Application, id: string, io: CliIo, jso
       await delay(FOLLOW_POLL_MS, undefined, { signal: interrupted.signal }).catch(() => {})
     }
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    stopOn()
   }
   const status = await rolloutStatus(db, id)
   io.stdout(json ? `${JSON.stringify(status)}\n` : formatStatus(status))
@@ -279,13 +295,14 @@ export async function rolloutControlCommand(
   io: CliIo,
 ): Promise<number> {
   return withApplication(options, io, async (app) => {
-    const { stage } = await app.controlRollout({ action, id, target }, cliOperator())
+    const { stage } = await app.controlRollout({ action, id, target }, cliOperator(io))
     if (action === 'approve' && options.format !== 'json') io.stdout(`Approved stage ${stage} of ${id}.\n`)
     if (
       options.wait &&
       (action === 'resume' || action === 'approve' || action === 'retry' || action === 'skip')
     ) {
       const state = await runHere(app, id, io, options.format !== 'json', options.metricsPort)
+      if (state === STOPPED_HERE) return INTERRUPTED
       const status = await rolloutStatus(app.db, id)
       io.stdout(options.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
       return waitExitCode(state)
@@ -299,7 +316,7 @@ export async function rolloutControlCommand(
 /** `flotilla stop --reason TEXT`: pauses every running rollout at once. */
 export async function stopCommand(options: StopOptions, io: CliIo): Promise<number> {
   return withApplication(options, io, async (app) => {
-    const paused = await app.stopFleet(options.reason, cliOperator())
+    const paused = await app.stopFleet(options.reason, cliOperator(io))
     io.stdout(
       options.format === 'json'
         ? `${JSON.stringify({ stopped: true, paused })}\n`
@@ -312,7 +329,7 @@ export async function stopCommand(options: StopOptions, io: CliIo): Promise<numb
 /** `flotilla unstop`: releases the fleet-wide stop; the rollouts it paused run again. */
 export async function unstopCommand(options: UnstopOptions, io: CliIo): Promise<number> {
   return withApplication(options, io, async (app) => {
-    const resumed = await app.unstopFleet(cliOperator())
+    const resumed = await app.unstopFleet(cliOperator(io))
     io.stdout(
       options.format === 'json'
         ? `${JSON.stringify({ stopped: false, resumed })}\n`

@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path'
 import type { Application } from '../../app/application.ts'
 import type { BootstrapProgress } from '../../app/bootstrap-progress.ts'
 import { ConflictError, InputError } from '../../core/errors.ts'
+import { operatorClock } from '../../core/policy/policy-time.ts'
 import { type RunningServer, startServer } from '../../server/serve.ts'
+import type { CommandRunner } from '../../server/server-deps.ts'
 import { openCliApplication } from '../application.ts'
 import type { ServeOptions } from '../declarations.ts'
 import { parseNow } from '../inputs.ts'
@@ -32,16 +34,30 @@ export interface ServeExtras {
    * a port in use. @default the options of `flotilla serve`
    */
   readonly choosePort?: { readonly port: string; readonly host: string }
+  /** Runs CLI commands for a CLI elsewhere (`runCli`; see `server/api/cli-relay.ts`). */
+  readonly runCommand?: CommandRunner
 }
 
 /** How `flotilla serve` chooses its port and host. */
 const SERVE_OPTIONS = { port: 'with --port', host: '--host or --port' }
 
-/** Serves until a signal (or `signal`) stops it; prints the URL and, on first start, the admin token. */
-export async function serveCommand(options: ServeOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
-  const app = await openCliApplication(options, io)
+/**
+ * Serves until a signal (or `signal`) stops it; prints the URL and, on first start, the admin
+ * token. With `runCommand`, CLI commands run through the server (`flotilla` passes `runCli`).
+ */
+export async function serveCommand(
+  options: ServeOptions,
+  io: CliIo,
+  signal?: AbortSignal,
+  runCommand?: CommandRunner,
+): Promise<number> {
+  // The operator-set time of --now is the application's: commands run through the server see it too.
+  const app = await openCliApplication(
+    options,
+    options.now ? { ...io, clock: operatorClock(parseNow(options.now)) } : io,
+  )
   try {
-    return await serveApplication(app, options, io, signal)
+    return await serveApplication(app, options, io, signal, runCommand ? { runCommand } : {})
   } finally {
     await app.close()
   }
@@ -85,6 +101,7 @@ export async function serveApplication(
     ...(process.env.FLOTILLA_WEBHOOK_SECRET ? { webhookSecret: process.env.FLOTILLA_WEBHOOK_SECRET } : {}),
     ...serverSettingsFromEnv(process.env),
     ...(extras.bootstrap ? { bootstrap: extras.bootstrap } : {}),
+    ...(extras.runCommand ? { runCommand: extras.runCommand } : {}),
     host,
     port,
     log: (line) => io.stderr(`${line}\n`),
@@ -111,7 +128,7 @@ export async function serveApplication(
   if (server.adminToken) io.stdout(`Admin token: ${server.adminToken}\n`)
   else
     io.stdout(
-      'Admin token: shown on the first start only (it is stored hashed); lost it? flotilla users token admin mints another (with the embedded store, stop the server first)\n',
+      'Admin token: shown on the first start only (it is stored hashed); lost it? flotilla users token admin mints another\n',
     )
   const stopBackground = new AbortController()
   const background = extras.background?.(server, stopBackground.signal).catch((error: unknown) => {

@@ -16,7 +16,7 @@ import {
 import { ConflictError, InputError } from '../../core/errors.ts'
 import type { Fleet } from '../../core/model/fleet-model.ts'
 import { appendAuditEntry } from '../../store/audit.ts'
-import { openCliApplication } from '../application.ts'
+import { withApplication } from '../application.ts'
 import type {
   SimFaultOptions,
   SimImageOptions,
@@ -27,7 +27,7 @@ import type {
 } from '../declarations.ts'
 import { findTarget } from '../inputs.ts'
 import type { CliIo } from '../io.ts'
-import { cliActor } from '../operator.ts'
+import { cliOperator } from '../operator.ts'
 import { loadValidFleet } from '../repository.ts'
 import { untilStopped } from '../until-stopped.ts'
 
@@ -56,8 +56,7 @@ function simulatorIn(app: Application): Simulator {
 
 /** `flotilla sim status`: targets, stacks by state, zones, records, services, faults. */
 export async function simStatusCommand(options: SimStatusOptions, io: CliIo): Promise<number> {
-  const app = await openCliApplication(options, io)
-  try {
+  return withApplication(options, io, async (app) => {
     const sim = simulatorIn(app)
     const { added } = await seedFromRepository(options, io, (fleet) =>
       sim.seed(fleet.targets, fleet.clusters),
@@ -66,9 +65,7 @@ export async function simStatusCommand(options: SimStatusOptions, io: CliIo): Pr
     if (options.format === 'json') io.stdout(`${JSON.stringify({ ...status, seeded: added }, null, 2)}\n`)
     else io.stdout(formatStatus(status, app.location, added))
     return 0
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 function formatStatus(status: SimStatus, location: string, added: number): string {
@@ -110,15 +107,14 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
     scope = { kind: 'region', name: options.region }
   }
   const fault = options.clear ? undefined : checkFault(options, scope)
-  const app = await openCliApplication(options, io)
-  try {
+  return withApplication(options, io, async (app) => {
     const sim = simulatorIn(app)
     if (fault === undefined) {
       const cleared = await sim.clearFaults({
         ...(options.id ? { id: options.id } : {}),
         ...(options.target !== undefined || options.region !== undefined ? { scope } : {}),
       })
-      await audit(app, 'sim-fault-clear', scopeName(scope), { cleared })
+      await audit(app, io, 'sim-fault-clear', scopeName(scope), { cleared })
       io.stdout(
         options.format === 'json'
           ? `${JSON.stringify({ cleared })}\n`
@@ -137,7 +133,7 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
       },
       fleet?.targets ?? [],
     )
-    await audit(app, 'sim-fault', scopeName(scope), {
+    await audit(app, io, 'sim-fault', scopeName(scope), {
       kind,
       rate,
       ...(result.fault ? { id: result.fault.id } : {}),
@@ -151,9 +147,7 @@ export async function simFaultCommand(options: SimFaultOptions, io: CliIo): Prom
         `Injected ${result.fault!.id}: ${describeFault(result.fault!)} on ${scopeName(scope)}.\nClear it with: flotilla sim fault --clear --id ${result.fault!.id}\n`,
       )
     return 0
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 /** Checks the fault `sim fault` is asked to inject. */
@@ -193,9 +187,15 @@ function scopeName(scope: FaultScope): string {
       : `region ${scope.name}`
 }
 
-async function audit(app: Application, action: string, subject: string, detail: Record<string, unknown>) {
+async function audit(
+  app: Application,
+  io: CliIo,
+  action: string,
+  subject: string,
+  detail: Record<string, unknown>,
+) {
   await appendAuditEntry(app.db, {
-    actor: cliActor(),
+    actor: cliOperator(io).actor,
     action,
     subject,
     source: 'cli',
@@ -205,16 +205,13 @@ async function audit(app: Application, action: string, subject: string, detail: 
 
 /** `flotilla sim reset`: forgets the simulated fleet (stacks, zones, objects, faults, its snapshots). */
 export async function simResetCommand(options: SimResetOptions, io: CliIo): Promise<number> {
-  const app = await openCliApplication(options, io)
-  try {
+  return withApplication(options, io, async (app) => {
     const sim = simulatorIn(app)
     await sim.reset()
-    await audit(app, 'sim-reset', 'sim', {})
+    await audit(app, io, 'sim-reset', 'sim', {})
     io.stdout('The simulated fleet is empty again; it is seeded from the inventory on next use.\n')
     return 0
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 /**
@@ -222,13 +219,12 @@ export async function simResetCommand(options: SimResetOptions, io: CliIo): Prom
  * clusters' nodes can pull them; without `--add`, says which images it has besides the built-in ones.
  */
 export async function simImageCommand(options: SimImageOptions, io: CliIo): Promise<number> {
-  const app = await openCliApplication(options, io)
-  try {
+  return withApplication(options, io, async (app) => {
     const sim = simulatorIn(app)
     const added = options.add ?? []
     if (added.length > 0) {
       const pushed = await sim.pushImages(added)
-      await audit(app, 'sim-image', 'sim', { images: pushed })
+      await audit(app, io, 'sim-image', 'sim', { images: pushed })
       for (const image of pushed) io.stdout(`Pushed ${image} to the simulated registry.\n`)
       return 0
     }
@@ -241,9 +237,7 @@ export async function simImageCommand(options: SimImageOptions, io: CliIo): Prom
           : `${images.join('\n')}\n`,
     )
     return 0
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 /** `flotilla sim settings [--latency-scale X]`: shows or changes the simulator's settings. */
@@ -252,13 +246,12 @@ export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo)
   if (scale !== undefined && (!Number.isFinite(scale) || scale < 0 || scale > 100)) {
     throw new InputError(`--latency-scale "${options.latencyScale}" must be a number from 0 (instant) to 100`)
   }
-  const app = await openCliApplication(options, io)
-  try {
+  return withApplication(options, io, async (app) => {
     const sim = simulatorIn(app)
     let settings = await sim.settings()
     if (scale !== undefined) {
       settings = await sim.updateSettings({ latencyScale: scale })
-      await audit(app, 'sim-settings', 'sim', { latencyScale: scale })
+      await audit(app, io, 'sim-settings', 'sim', { latencyScale: scale })
     }
     io.stdout(
       options.format === 'json'
@@ -266,9 +259,7 @@ export async function simSettingsCommand(options: SimSettingsOptions, io: CliIo)
         : `latency scale: ${settings.latencyScale}\n`,
     )
     return 0
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 /**
@@ -292,8 +283,7 @@ export async function simServeCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const app = await openCliApplication(options, io)
-  try {
+  return withApplication(options, io, async (app) => {
     const sim = simulatorIn(app)
     await seedFromRepository({ ...options }, io, (fleet) => sim.seed(fleet.targets, fleet.clusters))
     let zones = await sim.zones()
@@ -344,15 +334,13 @@ export async function simServeCommand(
           await sim.settle()
           zones = await sim.zones()
         },
-        signal,
+        signal ?? io.interrupt,
       )
     } finally {
       await Promise.all([server.close(), aws.close(), kubernetes.close(), metrics.close()])
     }
     return 0
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 /** A socket that cannot listen is the user's to fix (another port or address), not a bug. */

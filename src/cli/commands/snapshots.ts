@@ -2,7 +2,7 @@ import { NotFoundError } from '../../core/errors.ts'
 import { withApplication } from '../application.ts'
 import type { RestoreOptions, SnapshotsOptions } from '../declarations.ts'
 import type { CliIo } from '../io.ts'
-import { cliActor } from '../operator.ts'
+import { cliOperator } from '../operator.ts'
 
 /** `flotilla snapshots`: every snapshot of a destroyed protected resource, newest first. */
 export async function snapshotsCommand(options: SnapshotsOptions, io: CliIo): Promise<number> {
@@ -37,7 +37,7 @@ export async function restoreCommand(id: string, options: RestoreOptions, io: Cl
       throw new NotFoundError(`snapshot ${id} does not exist; run "flotilla snapshots" to list them`)
     const report = await app.restoreSnapshot({
       snapshot,
-      actor: cliActor(),
+      actor: cliOperator(io).actor,
       source: 'cli',
       audit: (report) => ({
         subject: report.snapshot.target,

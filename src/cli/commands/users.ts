@@ -13,8 +13,8 @@ import { cliOperator } from '../operator.ts'
 import { serverSettingsFromEnv } from '../server-settings.ts'
 
 /** Who a change is audited as: the operator of the command (`FLOTILLA_ACTOR`, else `cli:<OS user>`). */
-function actor(): Actor {
-  const { actor: name, source } = cliOperator()
+function actor(io: CliIo): Actor {
+  const { actor: name, source } = cliOperator(io)
   return { name, source }
 }
 
@@ -54,7 +54,7 @@ export async function usersTokenCommand(
       options.label,
       { expiresInDays: options.expiresIn },
       maxTokenDays,
-      actor(),
+      actor(io),
     )
     if (options.format === 'json') {
       io.stdout(`${JSON.stringify({ user, ...minted }, null, 2)}\n`)
@@ -76,7 +76,7 @@ export async function usersSwitchCommand(
   io: CliIo,
 ): Promise<number> {
   return withApplication(options, io, async (app) => {
-    await app.users.setDisabled(user, action === 'disable', actor())
+    await app.users.setDisabled(user, action === 'disable', actor(io))
     io.stdout(
       action === 'disable'
         ? `Disabled ${user}: their tokens and portal sessions no longer work.\n`

@@ -122,6 +122,14 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     access: 'member',
     note: "a check observes the whole fleet (bounded like plans); reverting drift is the server's own setting (`--revert-drift`)",
   },
+  'POST /api/cli': {
+    access: 'signed-in',
+    note: 'then by command: reads and `stop` for everyone signed in, changes for admins and elevated members, `users` for admins; or the local credential of the store folder, for every command',
+  },
+  'POST /api/cli/runs/{id}/interrupt': {
+    access: 'signed-in',
+    note: 'the run of the caller only (404 for another)',
+  },
   'POST /api/webhook': {
     access: 'member',
     note: 'or no sign-in, with a body signed by `FLOTILLA_WEBHOOK_SECRET`',
