@@ -14,26 +14,13 @@
  * start`, `npm test`) are skipped by name.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { freshCheckout, userEnvironment } from './support/fresh-checkout.ts'
 import { commitOnBranch } from './support/git-fixture.ts'
 import { commitAll } from './support/rollout-fleet.ts'
 import { pollUntil } from './support/sim-cli.ts'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** What a line must do: its exit code (or the codes it may have) and what it prints. */
 interface Expected {
@@ -93,8 +80,12 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'npx flotilla plan --repo . --base origin/main --head HEAD --format markdown > plan.md': { code: 0 },
 }
 
-/** Blocks not run: what this test is itself, and what needs a cloud account. */
-const SKIPPED_BLOCKS = [/^npm install && npm start$/m, /^npm test$/m, /AWS_PROFILE/]
+/**
+ * Blocks not run: what this test is itself, what needs a cloud account, and the installation
+ * outside the checkout (`test/install.test.ts` packs and installs the CLI; `npm link` would
+ * install into the suite's own `node_modules`).
+ */
+const SKIPPED_BLOCKS = [/^npm install && npm start$/m, /^npm test$/m, /AWS_PROFILE/, /^npm link/m]
 
 /** The `sh` blocks of a markdown file, as lines without their comments. */
 function shBlocks(file: string): string[][] {
@@ -110,32 +101,6 @@ function shBlocks(file: string): string[][] {
     )
   }
   return blocks
-}
-
-/** The environment of a new user's shell: none of the test run's npm or Flotilla settings. */
-function userEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env))
-    if (!/^(npm_|FLOTILLA_|VITEST|NODE_OPTIONS$|PORT$)/.test(key)) env[key] = value
-  return { ...env, ...extra }
-}
-
-/** A checkout of the working tree: the files git tracks or would add, nothing it ignores. */
-function freshCheckout(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'flotilla-checkout-')), 'flotilla')
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: ROOT,
-  })
-    .toString()
-    .split('\0')
-    .filter((f) => f !== '' && existsSync(join(ROOT, f)))
-  for (const file of files) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true })
-    copyFileSync(join(ROOT, file), join(dir, file))
-  }
-  // `npm install` would fetch the same packages: the suite's are used.
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
-  return dir
 }
 
 /** What a line printed and returned. */
