@@ -206,6 +206,22 @@ describe('the CLI while a server holds the embedded store', () => {
       new RegExp(`Stopped following rollout ${id}; the rollout itself is paused\\.`),
     )
     expect(code).toBe(130)
+
+    // A caller that goes away without a word (a lost connection) interrupts the command just the same.
+    const gone = new AbortController()
+    const response = await fetch(`${url}/api/cli`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ argv: ['rollout', 'status', id, '--follow'] }),
+      signal: gone.signal,
+    })
+    const reader = response.body!.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^\{"run":"[\w-]+"\}\n/)
+    gone.abort()
+    await reader.closed.catch(() => {})
+    const after = await cli('sim', 'status', '--format', 'json')
+    expect(after.code, after.stderr).toBe(0)
+    expect(serverOut.join('')).not.toMatch(/Invalid state|internal error/)
     expect((await cli('rollout', 'abort', id)).code).toBe(0)
   }, 120_000)
 })

@@ -11,7 +11,7 @@ const ROOT = new URL('..', import.meta.url).pathname
 
 /** Phrases that promise a feature instead of describing one. */
 const PROMISES =
-  /\b(?:to come\b(?! back)|coming soon|(?:will|shall) (?:be )?(?:added|built|supported|implemented|available)|in a (?:later|future) (?:version|release)|not (?:built|implemented) yet)/i
+  /\b(?:to come\b(?! back)|coming soon|(?:will|shall) (?:be )?(?:added|built|supported|implemented|available)|in a (?:later|future) (?:version|release)|not (?:built|implemented) yet|\blater, the\b)/i
 
 /** The Markdown files users read: the README and docs/. */
 function documents(): string[] {

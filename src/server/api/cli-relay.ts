@@ -24,6 +24,7 @@ import type { Operator } from '../../app/actors.ts'
 import { ForbiddenError, InputError, NotFoundError } from '../../core/errors.ts'
 import type { RelayedIo, ServerDeps, ServerEnv } from '../server-deps.ts'
 import { changer, jsonBody, RetryLater } from './http-helpers.ts'
+import { observingWork } from './rollouts.ts'
 
 /** Who may run a command: everyone signed in, admins or elevated members, or stored admins. */
 type CommandAccess = 'signed-in' | 'admin-or-elevated' | 'admin'
@@ -64,6 +65,11 @@ const OTHER_STORE_OPTIONS = ['--repo', '--data', '--server']
 
 /** Options naming a file of the machine the command runs on: only for a caller on this machine. */
 const FILE_OPTIONS = ['--approvals']
+
+/** The CLI's exit code of "try again later" (`cli/report-error.ts`: the faces do not import each other). */
+const EXIT_UNAVAILABLE = 6
+/** The CLI's exit code of a bug. */
+const EXIT_INTERNAL = 4
 
 /** Relayed commands running at once; long ones (`--follow`, `sim serve`) hold their place. */
 const MAX_RELAYED = 16
@@ -152,9 +158,10 @@ export function cliRelayRoutes(deps: ServerDeps): Hono<ServerEnv> {
       )
     const encoder = new TextEncoder()
     runs.set(id, run)
+    // Closed by the end of the command, or by the caller going away: the command's output then goes nowhere.
+    let open = true
     const body = new ReadableStream<Uint8Array>({
       start(stream) {
-        let open = true
         const send = (line: object) => {
           if (open) stream.enqueue(encoder.encode(`${JSON.stringify(line)}\n`))
         }
@@ -168,8 +175,20 @@ export function cliRelayRoutes(deps: ServerDeps): Hono<ServerEnv> {
           operator,
           interrupt: run.interrupt.signal,
         }
-        void runner(argv, io)
-          .then((code) => send({ exit: code }))
+        // A plan observes the whole fleet: it waits its turn with the portal's and the API's plans.
+        const work = () => runner(argv, io)
+        void (command === 'plan' ? observingWork(deps, work) : work())
+          .then(
+            (code) => send({ exit: code }),
+            // runCli reports every error of the command itself; what comes here is the wait's.
+            (error: unknown) => {
+              const busy = error instanceof RetryLater
+              send({
+                stderr: `${busy ? 'error' : 'internal error'}: ${(error as Error)?.message ?? String(error)}\n`,
+              })
+              send({ exit: busy ? EXIT_UNAVAILABLE : EXIT_INTERNAL })
+            },
+          )
           .finally(() => {
             runs.delete(id)
             if (open) {
@@ -180,6 +199,7 @@ export function cliRelayRoutes(deps: ServerDeps): Hono<ServerEnv> {
       },
       // The caller went away (a second Ctrl-C, a lost connection): as its Ctrl-C.
       cancel() {
+        open = false
         run.interrupt.abort()
       },
     })
