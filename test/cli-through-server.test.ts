@@ -184,6 +184,8 @@ describe('the CLI while a server holds the embedded store', () => {
     const elsewhere = await raw(['sim', 'status', '--repo', '/etc'])
     expect(elsewhere.status).toBe(400)
     expect(await elsewhere.text()).toMatch(/--repo does not go through a server/)
+    const inherited = await raw(['constructor'])
+    expect(inherited.status).toBe(400)
     const anonymous = await fetch(`${url}/api/cli`, {
       method: 'POST',
       body: JSON.stringify({ argv: ['sim', 'status'] }),
@@ -207,18 +209,37 @@ describe('the CLI while a server holds the embedded store', () => {
     )
     expect(code).toBe(130)
 
-    // A caller that goes away without a word (a lost connection) interrupts the command just the same.
+    // A caller that goes away without a word (a lost connection) interrupts the command just the
+    // same; one user's long commands take at most 4 of the server's places.
     const gone = new AbortController()
-    const response = await fetch(`${url}/api/cli`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ argv: ['rollout', 'status', id, '--follow'] }),
-      signal: gone.signal,
-    })
-    const reader = response.body!.getReader()
-    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^\{"run":"[\w-]+"\}\n/)
+    const follow = (signal: AbortSignal) =>
+      fetch(`${url}/api/cli`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ argv: ['rollout', 'status', id, '--follow'] }),
+        signal,
+      })
+    for (let i = 0; i < 4; i++) {
+      const reader = (await follow(gone.signal)).body!.getReader()
+      expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^\{"run":"[\w-]+"\}\n/)
+    }
+    const fifth = await follow(AbortSignal.timeout(10_000))
+    expect(fifth.status).toBe(429)
+    expect(await fifth.text()).toMatch(/admin runs 4 CLI commands through this server already/)
     gone.abort()
-    await reader.closed.catch(() => {})
+    // The callers are gone: their commands end, and their places are free again.
+    const again = new AbortController()
+    const status = await pollUntil(
+      async () => {
+        const response = await follow(again.signal)
+        if (response.status !== 200) await response.text()
+        return response.status
+      },
+      (code) => code === 200,
+      10_000,
+    )
+    expect(status).toBe(200)
+    again.abort()
     const after = await cli('sim', 'status', '--format', 'json')
     expect(after.code, after.stderr).toBe(0)
     expect(serverOut.join('')).not.toMatch(/Invalid state|internal error/)

@@ -73,6 +73,8 @@ const EXIT_INTERNAL = 4
 
 /** Relayed commands running at once; long ones (`--follow`, `sim serve`) hold their place. */
 const MAX_RELAYED = 16
+/** Of them, by one user with a token: one user cannot take every place. */
+const MAX_PER_USER = 4
 
 export const cliRelayBody = z.strictObject({
   argv: z.array(z.string().max(4096)).min(1).max(200),
@@ -81,13 +83,13 @@ export const cliRelayBody = z.strictObject({
 })
 
 /** The principal of the local credential: it may run every relayed command. */
-const LOCAL: Principal = { name: 'local', role: 'admin', elevation: null, teams: new Set() }
+const LOCAL: Principal = { name: 'the local credential', role: 'admin', elevation: null, teams: new Set() }
 
 /** The command's words (`rollout status`), or an input error naming what is not relayed. */
 export function commandOf(argv: readonly string[]): string {
   const [first = '', second = ''] = argv
   const words = GROUPS.has(first) ? `${first} ${second}` : first
-  if (!(words in RELAYED_COMMANDS))
+  if (!Object.hasOwn(RELAYED_COMMANDS, words))
     throw new InputError(
       `"flotilla ${words.trim()}" does not run through a server; run it where the repository is (commands of the store: ${Object.keys(RELAYED_COMMANDS).join(', ')})`,
     )
@@ -155,6 +157,12 @@ export function cliRelayRoutes(deps: ServerDeps): Hono<ServerEnv> {
         503,
         10,
         `${MAX_RELAYED} CLI commands run through this server already (following rollouts, serving the simulated fleet count until stopped); retry in 10 seconds`,
+      )
+    if (!local && [...runs.values()].filter((r) => r.by === principal.name).length >= MAX_PER_USER)
+      throw new RetryLater(
+        429,
+        10,
+        `${principal.name} runs ${MAX_PER_USER} CLI commands through this server already (following rollouts counts until stopped); stop one, or retry in 10 seconds`,
       )
     const encoder = new TextEncoder()
     runs.set(id, run)
