@@ -4,6 +4,7 @@
  * through a {@link SimDb}; the control plane's `Database` type does not know them.
  */
 import { type ColumnType, type Generated, type Kysely, sql } from 'kysely'
+import { retryingDeadlocks } from '../../store/retry-deadlocks.ts'
 import { simSchemaName } from '../../store/sim-schema.ts'
 import type { CreatedAt, Database, Json, JsonColumn, Timestamp } from '../../store/tables.ts'
 
@@ -202,14 +203,17 @@ export async function simDatabase(db: Kysely<Database>): Promise<SimDb> {
 /**
  * Runs `work` in one transaction of the store that writes both the control plane's tables
  * (`store`: snapshots) and the simulated fleet's (`sim`): a zone is never destroyed without its
- * snapshot, nor a snapshot kept of a change that did not happen.
+ * snapshot, nor a snapshot kept of a change that did not happen. A transaction PostgreSQL rolled
+ * back for another's sake (a deadlock over zones) runs again: `work` must start afresh each time.
  */
 export async function simTransaction<T>(
   db: Kysely<Database>,
   work: (trx: { readonly store: Kysely<Database>; readonly sim: SimDb }) => Promise<T>,
 ): Promise<T> {
   const { schema } = await resolved(db)
-  return db.transaction().execute((trx) => work({ store: trx, sim: simView(trx, schema) }))
+  return retryingDeadlocks(() =>
+    db.transaction().execute((trx) => work({ store: trx, sim: simView(trx, schema) })),
+  )
 }
 
 /** The name of the simulated fleet's schema in the store `db`. */

@@ -218,6 +218,7 @@ export class SimProvider implements Provider {
     checkpoint(request)
     const snapshots: SnapshotInfo[] = []
     await simTransaction(this.world.store, async ({ store, sim }) => {
+      snapshots.length = 0 // a transaction PostgreSQL rolled back runs again (simTransaction)
       // Snapshot first, in the same transaction: a zone is never destroyed without its copy.
       for (const op of accepted) {
         // A stack moved in this apply is still stored under the address it had.

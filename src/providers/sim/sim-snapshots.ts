@@ -52,6 +52,7 @@ export async function restoreZone(store: Kysely<Database>, snapshotId: string): 
   const logicalId = logicalIdOf(snapshot.address)
   let restored = 0
   await simTransaction(store, async ({ store: trx, sim }) => {
+    restored = 0 // a transaction PostgreSQL rolled back runs again (simTransaction)
     const { id } = await createOrAdoptZone(sim, content.zone.account, content.zone.name, null)
     const zone = { id, account: content.zone.account, name: content.zone.name, stack: null, logicalId: null }
     for (const record of content.records) {

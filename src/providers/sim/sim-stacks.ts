@@ -19,6 +19,7 @@ import { moveStatus, previousAddress } from '../../core/plan/moved-from.ts'
 import { protectedTypes } from '../../core/plan/protected.ts'
 import { ProviderError } from '../../core/provider/port.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
+import { retryingDeadlocks } from '../../store/retry-deadlocks.ts'
 import type { Json } from '../../store/tables.ts'
 import { normalizeName, type RecordType } from './dns-zones.ts'
 import { externalDnsRecords } from './external-dns.ts'
@@ -647,31 +648,35 @@ export async function settleStack(
   let reason = fail
   if (reason === undefined) {
     try {
-      await db.transaction().execute(async (trx) => {
-        if (!(await claim(trx, stack))) return
-        const resources = await carryOut(trx, target, stack, pending, newId)
-        if (pending.operation === 'delete') {
-          await trx.deleteFrom('sim_stacks').where('address', '=', stack.address).execute()
-          await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, 'DELETE_COMPLETE')
-          return
-        }
-        const status = pending.operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE'
-        await trx
-          .updateTable('sim_stacks')
-          .set({
-            status,
-            status_reason: '',
-            template: JSON.stringify(pending.template),
-            parameters: JSON.stringify(pending.parameters),
-            resources: JSON.stringify(resources as unknown as Json),
-            pending: null,
-            settles_at: null,
-            updated_at: new Date(),
-          })
-          .where('address', '=', stack.address)
-          .execute()
-        await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, status)
-      })
+      // Zones and records are shared by stacks and clusters (external-dns): on PostgreSQL two
+      // settles may lock them in opposite orders; the one rolled back runs again.
+      await retryingDeadlocks(() =>
+        db.transaction().execute(async (trx) => {
+          if (!(await claim(trx, stack))) return
+          const resources = await carryOut(trx, target, stack, pending, newId)
+          if (pending.operation === 'delete') {
+            await trx.deleteFrom('sim_stacks').where('address', '=', stack.address).execute()
+            await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, 'DELETE_COMPLETE')
+            return
+          }
+          const status = pending.operation === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE'
+          await trx
+            .updateTable('sim_stacks')
+            .set({
+              status,
+              status_reason: '',
+              template: JSON.stringify(pending.template),
+              parameters: JSON.stringify(pending.parameters),
+              resources: JSON.stringify(resources as unknown as Json),
+              pending: null,
+              settles_at: null,
+              updated_at: new Date(),
+            })
+            .where('address', '=', stack.address)
+            .execute()
+          await stackEvent(trx, stack.target, stack.address, stack.stackName, STACK_TYPE, status)
+        }),
+      )
       return
     } catch (error) {
       if (error instanceof Error && error.name !== 'UnresolvableError' && !isResourceError(error)) throw error
