@@ -53,6 +53,7 @@ import { openApiDocument } from '../src/server/openapi.ts'
 import { git } from '../src/source/git.ts'
 import { useTestStore } from '../src/store/test-store.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
+import { type CodeBlock, codeBlocks } from '../test/support/markdown.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
 
 /**
@@ -77,23 +78,6 @@ afterAll(() => {
 })
 
 type Files = Record<string, string>
-
-interface CodeBlock {
-  readonly lang: string
-  readonly body: string
-  /** 1-based line of the opening fence, for messages. */
-  readonly line: number
-}
-
-/** Fenced code blocks of a markdown text, in order. */
-function codeBlocks(markdown: string, lang?: string): CodeBlock[] {
-  const blocks: CodeBlock[] = []
-  for (const m of markdown.matchAll(/^```([\w-]*)\n([\s\S]*?)^```$/gm)) {
-    if (lang !== undefined && m[1] !== lang) continue
-    blocks.push({ lang: m[1]!, body: m[2]!, line: markdown.slice(0, m.index).split('\n').length })
-  }
-  return blocks
-}
 
 /** The path a YAML example names on its first line (`# inventory/teams.yaml`), if it names one. */
 function pathOf(block: CodeBlock): string | undefined {

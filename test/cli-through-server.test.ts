@@ -5,17 +5,20 @@
  * (`--server`, `FLOTILLA_TOKEN`) decides by the caller's role what it may run; Ctrl-C reaches the
  * command in the server; and the record is gone once the server stops.
  */
+
 import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Application } from '../src/app/application.ts'
 import { LOCAL_LINK_FILE, readLocalLink } from '../src/app/local-link.ts'
 import { openApplication } from '../src/app/open-application.ts'
 import { serveApplication } from '../src/cli/commands/serve.ts'
 import type { CliIo } from '../src/cli/io.ts'
-import { runCli } from '../src/cli/main.ts'
+import { buildProgram, runCli } from '../src/cli/main.ts'
 import { cliActor } from '../src/cli/operator.ts'
 import { fleetStop } from '../src/operations/fleet-stop.ts'
+import { RELAYED_COMMANDS } from '../src/server/api/cli-relay.ts'
 import { listAuditEntries } from '../src/store/audit.ts'
 import { exampleRepo } from './support/rollout-fleet.ts'
 import { type CliRun, runCaptured } from './support/run-cli.ts'
@@ -172,20 +175,57 @@ describe('the CLI while a server holds the embedded store', () => {
     const wrong = await cliWith('flt_nobody', 'sim', 'status')
     expect(wrong.code).toBe(1)
     expect(wrong.stderr).toMatch(/did not accept FLOTILLA_TOKEN: it is unknown, revoked or expired/)
-    const raw = async (argv: string[]) =>
+    const raw = async (argv: string[], token = adminToken) =>
       fetch(`${url}/api/cli`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ argv }),
       })
-    const validate = await raw(['validate', '--repo', '/'])
-    expect(validate.status).toBe(400)
-    expect(await validate.text()).toMatch(/does not run through a server/)
-    const elsewhere = await raw(['sim', 'status', '--repo', '/etc'])
-    expect(elsewhere.status).toBe(400)
-    expect(await elsewhere.text()).toMatch(/--repo does not go through a server/)
-    const inherited = await raw(['constructor'])
-    expect(inherited.status).toBe(400)
+    // No command outside the table, however it is named: another command, a word of no command,
+    // a key every object has.
+    for (const argv of [
+      ['validate', '--repo', '/'],
+      ['drill'],
+      ['sim'],
+      ['sim', 'serve-it'],
+      ['constructor'],
+      ['__proto__'],
+      ['toString'],
+      ['rollout', 'hasOwnProperty'],
+      ['--repo', '/etc', 'sim', 'status'],
+    ]) {
+      const refused = await raw(argv)
+      expect(refused.status, argv.join(' ')).toBe(400)
+      expect(await refused.text()).toMatch(/does not run through a server/)
+    }
+    // Another repository or store, in either spelling; a file of the caller's machine, too.
+    for (const argv of [
+      ['sim', 'status', '--repo', '/etc'],
+      ['sim', 'status', '--repo=/etc'],
+      ['rollout', 'status', '--data', '/tmp'],
+      ['snapshots', '--data=/tmp'],
+      ['plan', '--server=http://127.0.0.1:9'],
+      ['apply', '--target', 'ops-monitoring', `--approvals=${file}`],
+    ]) {
+      const refused = await raw(argv)
+      expect(refused.status, argv.join(' ')).toBe(400)
+      expect(await refused.text()).toMatch(/does not go through a server|names a file/)
+    }
+    // A viewer's token is not an admin's for a command that changes, however it is spelt.
+    for (const argv of [
+      ['sim', 'reset'],
+      ['restore', 'snap-x'],
+      ['users', 'token', 'admin'],
+    ]) {
+      const refused = await raw(argv, viewer)
+      expect(refused.status, argv.join(' ')).toBe(403)
+    }
+    // The folder's credential runs CLI commands and nothing else: no route takes it as a sign-in.
+    const local = readLocalLink(join(repo, '.flotilla'))!.token
+    for (const path of ['/api/me', '/api/users', '/api/audit']) {
+      const asLocal = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${local}` } })
+      expect(asLocal.status, path).toBe(401)
+    }
     const anonymous = await fetch(`${url}/api/cli`, {
       method: 'POST',
       body: JSON.stringify({ argv: ['sim', 'status'] }),
@@ -219,10 +259,20 @@ describe('the CLI while a server holds the embedded store', () => {
         body: JSON.stringify({ argv: ['rollout', 'status', id, '--follow'] }),
         signal,
       })
+    const runs: string[] = []
     for (let i = 0; i < 4; i++) {
       const reader = (await follow(gone.signal)).body!.getReader()
-      expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^\{"run":"[\w-]+"\}\n/)
+      const first = new TextDecoder().decode((await reader.read()).value)
+      expect(first).toMatch(/^\{"run":"[\w-]+"\}\n/)
+      runs.push((JSON.parse(first.split('\n')[0]!) as { run: string }).run)
     }
+    // Another user cannot interrupt them, nor learn that they exist.
+    const other = await tokenOf('walt', 'viewer')
+    const foreign = await fetch(`${url}/api/cli/runs/${runs[0]}/interrupt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${other}` },
+    })
+    expect(foreign.status).toBe(404)
     const fifth = await follow(AbortSignal.timeout(10_000))
     expect(fifth.status).toBe(429)
     expect(await fifth.text()).toMatch(/admin runs 4 CLI commands through this server already/)
@@ -245,6 +295,19 @@ describe('the CLI while a server holds the embedded store', () => {
     expect(serverOut.join('')).not.toMatch(/Invalid state|internal error/)
     expect((await cli('rollout', 'abort', id)).code).toBe(0)
   }, 120_000)
+})
+
+describe('the commands of the store', () => {
+  test('are those the server runs: every command with --server, and no other', () => {
+    const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTTY: false, cwd: repo }, () => {})
+    const withServer: string[] = []
+    const walk = (command: Command, words: string[]) => {
+      if (command.options.some((o) => o.long === '--server')) withServer.push(words.join(' '))
+      for (const sub of command.commands) walk(sub as Command, [...words, sub.name()])
+    }
+    walk(program as unknown as Command, [])
+    expect(withServer.sort()).toEqual(Object.keys(RELAYED_COMMANDS).sort())
+  })
 })
 
 describe('once the server stops', () => {

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { freshCheckout, userEnvironment } from './support/fresh-checkout.ts'
 import { commitOnBranch } from './support/git-fixture.ts'
+import { codeBlocks } from './support/markdown.ts'
 import { commitAll } from './support/rollout-fleet.ts'
 import { pollUntil } from './support/sim-cli.ts'
 
@@ -90,8 +91,7 @@ const SKIPPED_BLOCKS = [/^npm install && npm start$/m, /^npm test$/m, /AWS_PROFI
 /** The `sh` blocks of a markdown file, as lines without their comments. */
 function shBlocks(file: string): string[][] {
   const blocks: string[][] = []
-  for (const match of readFileSync(file, 'utf8').matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
-    const text = match[1]!
+  for (const { body: text } of codeBlocks(readFileSync(file, 'utf8'), 'sh')) {
     if (SKIPPED_BLOCKS.some((skip) => skip.test(text))) continue
     blocks.push(
       text

@@ -39,7 +39,7 @@ const dataOption = () =>
   ).default(undefined, '<repo>/.flotilla')
 /**
  * `--server`: run a command that uses the store through a running server's API instead of
- * opening the store (`cli/server-link.ts` finds one by itself for the embedded store).
+ * opening the store (`cli/through-server.ts` finds one by itself for the embedded store).
  */
 const serverOption = () =>
   new Option(
@@ -550,7 +550,7 @@ export function declareUsers(parent: Command) {
   return parent
     .command('users')
     .description(
-      "the server's users, managed with direct access to the store (its folder, or FLOTILLA_DATABASE_URL): to recover a lost admin token; whoever can read the store is trusted already",
+      "the server's users, managed with direct access to the store (its folder, or FLOTILLA_DATABASE_URL; while a server holds the embedded store, through that server): to recover a lost admin token; whoever can read the store is trusted already",
     )
 }
 

@@ -64,14 +64,16 @@ export function buildProgram(
     .exitOverride()
 
   // Each action loads its command's module when it runs (see the module comment).
-  /** A command of the store: through the server that holds it (or is named), else here. */
-  const ofStore = (options: ServerChoice, here: () => Promise<number>): Promise<number> =>
-    io.application
-      ? here() // a server runs it already
-      : import('./through-server.ts').then((m) => {
-          const link = m.serverFor(options, io)
-          return link ? m.runThroughServer(link, argv, io) : here()
-        })
+  /** Runs a command of the store: through the server that holds it (or is named), else here. */
+  const runOfStore = (options: ServerChoice, here: () => Promise<number>): void =>
+    run(
+      io.application
+        ? here() // a server runs it already
+        : import('./through-server.ts').then((m) => {
+            const link = m.serverFor(options, io)
+            return link ? m.runThroughServer(link, argv, io) : here()
+          }),
+    )
   const rolloutCommands = () => import('./commands/rollout.ts')
   const simCommands = () => import('./commands/sim.ts')
   const snapshotCommands = () => import('./commands/snapshots.ts')
@@ -85,48 +87,45 @@ export function buildProgram(
   declareRender(program).action((options) =>
     run(import('./commands/render.ts').then((m) => m.renderCommand(options, io))),
   )
-  declarePlan(program).action((options) =>
-    run(
-      options.base === undefined
-        ? ofStore(options, () => import('./commands/plan.ts').then((m) => m.planCommand(options, io)))
-        : import('./commands/plan.ts').then((m) => m.planCommand(options, io)),
-    ),
-  )
+  declarePlan(program).action((options) => {
+    const plan = () => import('./commands/plan.ts').then((m) => m.planCommand(options, io))
+    // Between two revisions a plan needs no store: it runs here.
+    if (options.base === undefined) runOfStore(options, plan)
+    else run(plan())
+  })
   declareApply(program).action((options) =>
-    run(ofStore(options, () => import('./commands/apply.ts').then((m) => m.applyCommand(options, io)))),
+    runOfStore(options, () => import('./commands/apply.ts').then((m) => m.applyCommand(options, io))),
   )
 
   const rollout = declareRollout(program)
   declareRolloutStart(rollout).action((options) =>
-    run(ofStore(options, () => rolloutCommands().then((m) => m.rolloutStartCommand(options, io)))),
+    runOfStore(options, () => rolloutCommands().then((m) => m.rolloutStartCommand(options, io))),
   )
   declareRolloutStatus(rollout).action((id, options) =>
-    run(ofStore(options, () => rolloutCommands().then((m) => m.rolloutStatusCommand(id, options, io)))),
+    runOfStore(options, () => rolloutCommands().then((m) => m.rolloutStatusCommand(id, options, io))),
   )
   for (const [action, help] of ROLLOUT_CONTROLS) {
     declareRolloutControl(rollout, action, help).action((id, target, options) =>
-      run(
-        ofStore(options, () =>
-          rolloutCommands().then((m) => m.rolloutControlCommand(action, id, target, options, io)),
-        ),
+      runOfStore(options, () =>
+        rolloutCommands().then((m) => m.rolloutControlCommand(action, id, target, options, io)),
       ),
     )
   }
   declareStop(program).action((options) =>
-    run(ofStore(options, () => rolloutCommands().then((m) => m.stopCommand(options, io)))),
+    runOfStore(options, () => rolloutCommands().then((m) => m.stopCommand(options, io))),
   )
   declareUnstop(program).action((options) =>
-    run(ofStore(options, () => rolloutCommands().then((m) => m.unstopCommand(options, io)))),
+    runOfStore(options, () => rolloutCommands().then((m) => m.unstopCommand(options, io))),
   )
 
   declareServe(program).action((options) =>
     run(import('./commands/serve.ts').then((m) => m.serveCommand(options, io, undefined, runCli))),
   )
   declareSnapshots(program).action((options) =>
-    run(ofStore(options, () => snapshotCommands().then((m) => m.snapshotsCommand(options, io)))),
+    runOfStore(options, () => snapshotCommands().then((m) => m.snapshotsCommand(options, io))),
   )
   declareRestore(program).action((id, options) =>
-    run(ofStore(options, () => snapshotCommands().then((m) => m.restoreCommand(id, options, io)))),
+    runOfStore(options, () => snapshotCommands().then((m) => m.restoreCommand(id, options, io))),
   )
   declareDrill(program).action((options) =>
     run(import('./commands/drill.ts').then((m) => m.drillCommand(options, io))),
@@ -134,37 +133,35 @@ export function buildProgram(
 
   const sim = declareSim(program)
   declareSimStatus(sim).action((options) =>
-    run(ofStore(options, () => simCommands().then((m) => m.simStatusCommand(options, io)))),
+    runOfStore(options, () => simCommands().then((m) => m.simStatusCommand(options, io))),
   )
   declareSimFault(sim).action((options) =>
-    run(ofStore(options, () => simCommands().then((m) => m.simFaultCommand(options, io)))),
+    runOfStore(options, () => simCommands().then((m) => m.simFaultCommand(options, io))),
   )
   declareSimReset(sim).action((options) =>
-    run(ofStore(options, () => simCommands().then((m) => m.simResetCommand(options, io)))),
+    runOfStore(options, () => simCommands().then((m) => m.simResetCommand(options, io))),
   )
   declareSimImage(sim).action((options) =>
-    run(ofStore(options, () => simCommands().then((m) => m.simImageCommand(options, io)))),
+    runOfStore(options, () => simCommands().then((m) => m.simImageCommand(options, io))),
   )
   declareSimSettings(sim).action((options) =>
-    run(ofStore(options, () => simCommands().then((m) => m.simSettingsCommand(options, io)))),
+    runOfStore(options, () => simCommands().then((m) => m.simSettingsCommand(options, io))),
   )
   declareSimServe(sim).action((options) =>
-    run(ofStore(options, () => simCommands().then((m) => m.simServeCommand(options, io)))),
+    runOfStore(options, () => simCommands().then((m) => m.simServeCommand(options, io))),
   )
 
   const users = declareUsers(program)
   const userCommands = () => import('./commands/users.ts')
   declareUsersList(users).action((options) =>
-    run(ofStore(options, () => userCommands().then((m) => m.usersListCommand(options, io)))),
+    runOfStore(options, () => userCommands().then((m) => m.usersListCommand(options, io))),
   )
   declareUsersToken(users).action((user, options) =>
-    run(ofStore(options, () => userCommands().then((m) => m.usersTokenCommand(user, options, io)))),
+    runOfStore(options, () => userCommands().then((m) => m.usersTokenCommand(user, options, io))),
   )
   for (const action of ['disable', 'enable'] as const) {
     declareUsersSwitch(users, action).action((user, options) =>
-      run(
-        ofStore(options, () => userCommands().then((m) => m.usersSwitchCommand(action, user, options, io))),
-      ),
+      runOfStore(options, () => userCommands().then((m) => m.usersSwitchCommand(action, user, options, io))),
     )
   }
 

@@ -8,8 +8,12 @@
  * it there as it would here.
  */
 import { isAbsolute, join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { readLocalLink } from '../app/local-link.ts'
 import { InputError } from '../core/errors.ts'
+import { sleep } from '../lib/abortable.ts'
 import type { CliIo } from './io.ts'
 import { cliOperator } from './operator.ts'
 import { EXIT } from './report-error.ts'
@@ -91,9 +95,10 @@ export function relayedArgv(argv: readonly string[], cwd: string): string[] {
       if (inline === undefined) i++
       continue
     }
-    if (PATHS.includes(name)) {
-      const value = inline ?? argv[++i]
-      if (value !== undefined) out.push(name, isAbsolute(value) ? value : resolve(cwd, value))
+    const value = PATHS.includes(name) ? (inline ?? argv[i + 1]) : undefined
+    if (value !== undefined) {
+      if (inline === undefined) i++
+      out.push(name, isAbsolute(value) ? value : resolve(cwd, value))
       continue
     }
     out.push(arg)
@@ -133,28 +138,19 @@ export async function runThroughServer(
     const response = await send(link, argv, io, gone.signal)
     if (!response.ok || !response.body) return await refused(link, response, io)
     let exit: number | undefined
-    let rest = ''
-    const decoder = new TextDecoder()
-    for await (const chunk of response.body) {
-      rest += decoder.decode(chunk as Uint8Array, { stream: true })
-      let end = rest.indexOf('\n')
-      while (end >= 0) {
-        const line = JSON.parse(rest.slice(0, end)) as {
-          run?: string
-          stdout?: string
-          stderr?: string
-          exit?: number
-        }
-        rest = rest.slice(end + 1)
-        if (line.run !== undefined) {
-          run = line.run
-          if (interrupts > 0) onSignal()
-        }
-        if (line.stdout !== undefined) io.stdout(line.stdout)
-        if (line.stderr !== undefined) io.stderr(line.stderr)
-        if (line.exit !== undefined) exit = line.exit
-        end = rest.indexOf('\n')
+    const lines = createInterface({
+      input: Readable.fromWeb(response.body as WebReadableStream),
+      crlfDelay: Infinity,
+    })
+    for await (const text of lines) {
+      const line = JSON.parse(text) as { run?: string; stdout?: string; stderr?: string; exit?: number }
+      if (line.run !== undefined) {
+        run = line.run
+        if (interrupts > 0) onSignal() // Ctrl-C came before the run's id: send it now
       }
+      if (line.stdout !== undefined) io.stdout(line.stdout)
+      if (line.stderr !== undefined) io.stderr(line.stderr)
+      if (line.exit !== undefined) exit = line.exit
     }
     if (exit !== undefined) return exit
     io.stderr(
@@ -198,7 +194,7 @@ async function send(
     const retry = Number(response.headers.get('retry-after'))
     if (response.status !== 503 || !(retry > 0) || Date.now() + retry * 1000 > deadline) return response
     await response.body?.cancel()
-    await new Promise((r) => setTimeout(r, retry * 1000))
+    await sleep(retry * 1000, signal)
   }
 }
 

@@ -30,7 +30,7 @@ export interface AuthVariables {
   sessionId: string | undefined
   /** `api` (token) or `portal` (session), and the peer address: the audit log's "from where". */
   source: string
-  /** The request carries the server's local credential (`local-link.ts`): the CLI relay's, only. */
+  /** The request carries the server's local credential (`app/local-link.ts`): the CLI relay's, only. */
   localCli: boolean
 }
 

@@ -75,7 +75,7 @@ export interface ServerOptions {
   readonly webhookSecret?: string
   /**
    * Runs CLI commands for a CLI elsewhere (`POST /api/cli`); with the embedded store, the server
-   * then records how a CLI on this machine reaches it in the store's folder (`local-link.ts`).
+   * then records how a CLI on this machine reaches it in the store's folder (`app/local-link.ts`).
    * @default none: the server runs no command
    */
   readonly runCommand?: CommandRunner

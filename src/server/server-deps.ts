@@ -53,7 +53,7 @@ export interface ServerDeps {
   readonly bootstrap?: BootstrapProgress
   /** Runs CLI commands for a CLI elsewhere (`api/cli-relay.ts`); without it, the server runs none. */
   readonly runCommand?: CommandRunner
-  /** The credential of `server.json` in the embedded store's folder (`local-link.ts`). */
+  /** The credential of `server.json` in the embedded store's folder (`app/local-link.ts`). */
   readonly localCredential?: string
 }
 

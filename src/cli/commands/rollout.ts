@@ -1,9 +1,9 @@
 import { resolve } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
 import type { Application } from '../../app/application.ts'
 import type { RolloutAction } from '../../app/rollouts.ts'
 import { startMetricsServer } from '../../app/simulator.ts'
 import { describePolicyTime } from '../../core/policy/policy-time.ts'
+import { sleep } from '../../lib/abortable.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { RolloutMetrics } from '../../rollout/metrics.ts'
 import type { RolloutState, RolloutStatus } from '../../rollout/rollout-model.ts'
@@ -218,7 +218,7 @@ export async function followRollout(app: Application, id: string, io: CliIo, jso
           )
         }
       } else unrunSince = undefined
-      await delay(FOLLOW_POLL_MS, undefined, { signal: interrupted.signal }).catch(() => {})
+      await sleep(FOLLOW_POLL_MS, interrupted.signal).catch(() => {})
     }
   } finally {
     stopOn()

@@ -1,6 +1,7 @@
 /**
  * `flotilla users list|token|disable|enable`: the server's users, managed with direct access to
- * the store (its folder, or `FLOTILLA_DATABASE_URL`) rather than through the API. It is the way
+ * the store (its folder, or `FLOTILLA_DATABASE_URL`) rather than through the API — while a server
+ * holds the embedded store, the command runs in it with the folder's credential. It is the way
  * back in when the admin token is lost — the API's own way to mint a token needs one. Whoever can
  * read the store can read every row of it already, as with `vault operator` or `gitlab-rails`:
  * the command adds no power, and every change is audited as this command (`cli:<OS user>`).

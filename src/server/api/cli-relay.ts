@@ -13,7 +13,7 @@
  * server's repository, and who may run which is decided here: reads for everyone signed in,
  * `stop` too (the emergency brake, as `POST /api/stop`), changes for admins (or elevated
  * members), `users` for admins. The local credential of the store folder
- * (`server/local-link.ts`) may run all of them: whoever can read that folder could open the
+ * (`app/local-link.ts`) may run all of them: whoever can read that folder could open the
  * store itself.
  */
 import { randomUUID } from 'node:crypto'

@@ -1,0 +1,19 @@
+/** Reading the docs' Markdown in tests: its fenced code blocks. */
+
+/** A fenced code block. */
+export interface CodeBlock {
+  readonly lang: string
+  readonly body: string
+  /** 1-based line of the opening fence, for messages. */
+  readonly line: number
+}
+
+/** Fenced code blocks of a markdown text, in order; with `lang`, only those of that language. */
+export function codeBlocks(markdown: string, lang?: string): CodeBlock[] {
+  const blocks: CodeBlock[] = []
+  for (const m of markdown.matchAll(/^```([\w-]*)\n([\s\S]*?)^```$/gm)) {
+    if (lang !== undefined && m[1] !== lang) continue
+    blocks.push({ lang: m[1]!, body: m[2]!, line: markdown.slice(0, m.index).split('\n').length })
+  }
+  return blocks
+}
