@@ -12,7 +12,7 @@
  * tests (signing in, the table, the live rollout page, the stop button) run on PGlite only: they
  * do not depend on the store, and the live rollout is slow on purpose.
  */
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -77,6 +77,12 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     await expect.poll(() => page.textContent('h1'), { timeout: 20_000 }).toBe('Refused')
     return page.textContent('.error[role=alert]')
   }
+  /** Presses a start button (plan page or rollouts page) and confirms on the page that shows what it will do. */
+  const confirmStart = async (page: Page, button: string) => {
+    await page.click(`button:has-text("${button}")`)
+    await page.locator('#preview-stages').waitFor({ timeout: 40_000 })
+    await page.click('button:has-text("Confirm: start the rollout")')
+  }
   /** Waits until the live rollout page shows the rollout `state` (it updates itself). */
   const waitForState = (page: Page, state: string) =>
     expect
@@ -131,7 +137,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
         // Mallory (another team) sees the plan but is refused when she starts it.
         const mallory = await signIn(f.mallory)
         await mallory.goto(`${f.server.url}/plans`)
-        await mallory.click('button:has-text("Start a rollout")')
+        await confirmStart(mallory, 'Start a rollout')
         await expect
           .poll(() => mallory.textContent('[role=alert]'))
           .toContain(`${f.mallory.name} cannot roll out`)
@@ -141,7 +147,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
         expect(await page.textContent('main')).toContain('Verdict:')
         expect(await page.locator('.pill.allowed').count()).toBe(1)
         expect(await page.textContent('main')).toContain('Blast radius')
-        await page.click('button:has-text("Start a rollout")')
+        await confirmStart(page, 'Start a rollout')
         await page.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
         const id = page.url().split('/').at(-1)!
         expect(await page.textContent('#live')).toMatch(/State: running/) // it is under way when the page opens
@@ -222,7 +228,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       }
     }
     await approveEach(alice, f.alice) // her own approvals do not count
-    await alice.click('button:has-text("Start a rollout")')
+    await confirmStart(alice, 'Start a rollout')
     await expect
       .poll(() => alice.textContent('[role=alert]'))
       .toContain(`needs an approval by someone other than ${f.alice.name}`)
@@ -237,7 +243,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     await expect.poll(() => bob.textContent('#approvals')).toContain(f.bob.name)
     expect(await bob.textContent('#recorded-approvals')).toContain(f.alice.name)
     await alice.goto(`${f.server.url}/plans`)
-    await alice.click('button:has-text("Start a rollout")')
+    await confirmStart(alice, 'Start a rollout')
     await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
     await expect.poll(() => alice.textContent('#live'), { timeout: 60_000 }).toMatch(/State: succeeded/)
     await alice.context().close()
@@ -259,13 +265,13 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     // A member may not start it at all: it is not on main.
     const alice = await signIn(f.alice)
     await openPlan(alice, 'no-freeze')
-    await alice.click('button:has-text("Start a rollout of no-freeze")')
+    await confirmStart(alice, 'Start a rollout of no-freeze')
     expect(await refusalOn(alice)).toBe(
       `revision ${commit.slice(0, 12)} is not on main (not reviewed and merged); merge it first, or ask an admin`,
     )
     await alice.context().close()
     // An admin may, and it is judged by main's rules all the same.
-    await admin.click('button:has-text("Start a rollout of no-freeze")')
+    await confirmStart(admin, 'Start a rollout of no-freeze')
     // Its own rules no longer hold the freeze; main's do, and deleting it is a governance change.
     expect(await refusalOn(admin)).toBe(
       'the plan of no-freeze is requires-approval, a rollout needs it allowed: approvals missing: governance/policies/cyber-week-freeze, governance/policies/weekend-production-changes',
@@ -300,7 +306,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     for (const rev of ['feature', commit]) {
       await alice.goto(`${f.server.url}/rollouts`)
       await alice.fill('input[name=rev]', rev)
-      await alice.click('button:has-text("Start rollout")')
+      await confirmStart(alice, 'Start rollout')
       expect(await refusalOn(alice), rev).toBe(refusal)
     }
     await alice.goto(`${f.server.url}/rollouts`)
@@ -309,7 +315,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     const admin = await signIn(f.admin)
     await admin.goto(`${f.server.url}/rollouts`)
     await admin.fill('input[name=rev]', 'feature')
-    await admin.click('button:has-text("Start rollout")')
+    await confirmStart(admin, 'Start rollout')
     await admin.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
     const id = admin.url().split('/').at(-1)!
     expect(await admin.textContent('#untrusted')).toBe(
@@ -349,12 +355,13 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     await alice.goto(`${f.server.url}/rollouts`)
     const rollouts = await alice.locator('#rollouts tbody tr').count()
     await openPlan(alice)
+    await alice.click('button:has-text("Start a rollout")')
     await alice
       .locator('form[action="/rollouts"]')
       .evaluate((form) =>
         form.insertAdjacentHTML('beforeend', '<input type="hidden" name="now" value="2026-11-28T12:00:00Z">'),
       )
-    await alice.click('button:has-text("Start a rollout")')
+    await alice.click('button:has-text("Confirm: start the rollout")')
     expect(await refusalOn(alice)).toContain(
       `form field "now" is not accepted: policies see the server's clock: a request that changes the fleet cannot choose the time it is judged at`,
     )
@@ -363,7 +370,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
 
     // Without it, the rollout is judged at the server's time, and its page says which.
     await openPlan(alice)
-    await alice.click('button:has-text("Start a rollout")')
+    await confirmStart(alice, 'Start a rollout')
     await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
     const id = alice.url().split('/').at(-1)!
     expect(await alice.textContent('#live #policy-time')).toBe(serverTime)
@@ -386,7 +393,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     try {
       await alice.goto(`${f.server.url}/rollouts`)
       expect(await alice.textContent('.banner.stopped')).toContain(reason)
-      await alice.click('button:has-text("Start rollout")')
+      await confirmStart(alice, 'Start rollout')
       await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
       id = alice.url().split('/').at(-1)!
       await waitForState(alice, 'paused')
@@ -448,4 +455,100 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       await page.context().close()
     }
   })
+
+  generalTest(
+    'issue 23: a plan to review in the browser: one group per change across targets, its property diff, its targets to expand',
+    async () => {
+      await commitOnBranch(f.repo, 'logs-45', (dir) => {
+        const path = join(dir, 'stacks', 'logging.yaml')
+        const text = readFileSync(path, 'utf8')
+        expect(text).toMatch(/ExpirationInDays: "\{\{ .* \}\}"/)
+        writeFileSync(path, text.replace(/ExpirationInDays: "\{\{ .* \}\}"/, 'ExpirationInDays: 45'))
+      })
+      const page = await signIn(f.viewer)
+      await openPlan(page, 'logs-45')
+      const groups = page.locator('.change-group', { hasText: 'ExpirationInDays' })
+      // The same change in many accounts: one group per address (each region's stack), not one per account.
+      const addresses = await groups.evaluateAll((sections) =>
+        sections.map((g) => g.getAttribute('data-address')),
+      )
+      expect(addresses.length).toBeGreaterThan(0)
+      expect(new Set(addresses).size).toBe(addresses.length)
+      const group = groups.first() // the widest first
+      expect(
+        await group.locator('tr.prop', { hasText: 'ExpirationInDays' }).locator('td.after').textContent(),
+      ).toBe('45')
+      const summary = (await group.locator('details.targets summary').textContent())!
+      const n = Number(/same change in (\d+) accounts/.exec(summary)?.[1])
+      expect(n).toBeGreaterThan(1)
+      // The list is there to expand, every target named and linked.
+      const items = group.locator('ul.target-list li')
+      expect(await items.first().isVisible()).toBe(false)
+      await group.locator('details.targets summary').click()
+      expect(await items.first().isVisible()).toBe(true)
+      expect(await items.count()).toBe(n)
+      expect(await items.first().locator('a').getAttribute('href')).toMatch(/^\/accounts\/\d{12}$/)
+      await page.context().close()
+    },
+  )
+
+  generalTest(
+    'issue 23: nothing moves before it is confirmed: the start shows the stages it will pass; a branch moved meanwhile is refused; the rollout page names its targets and keeps their events',
+    async () => {
+      setLogExpiry(f.repo, { [f.devAccount]: 37 })
+      await commitAll(f.repo, 'Logs for 37 days in a dev account')
+      const alice = await signIn(f.alice)
+      await alice.goto(`${f.server.url}/rollouts`)
+      const rollouts = await alice.locator('#rollouts tbody tr').count()
+      await openPlan(alice)
+      await alice.click('button:has-text("Start a rollout")')
+      const dev = alice.locator('#preview-stages tr[data-stage=dev]')
+      await dev.waitFor({ timeout: 40_000 })
+      expect(await dev.locator('td:nth-child(3)').textContent()).toBe('1')
+      expect(await alice.textContent('#rollout-preview')).toMatch(/1 target changes, 0 in production/)
+      // Shown but not confirmed: nothing started. Then main moves before the confirmation.
+      await alice.goto(`${f.server.url}/rollouts`)
+      expect(await alice.locator('#rollouts tbody tr').count()).toBe(rollouts)
+      await alice.goBack()
+      setLogExpiry(f.repo, { [f.devAccount]: 38 })
+      const moved = await commitAll(f.repo, 'Logs for 38 days in a dev account')
+      await alice.click('button:has-text("Confirm: start the rollout")')
+      expect(await refusalOn(alice)).toMatch(
+        new RegExp(
+          `^\\w+ moved since you confirmed it \\(from [0-9a-f]{12} to ${moved.slice(0, 12)}\\): nothing was started`,
+        ),
+      )
+      await alice.goto(`${f.server.url}/rollouts`)
+      expect(await alice.locator('#rollouts tbody tr').count()).toBe(rollouts)
+
+      await confirmStart(alice, 'Start rollout')
+      await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+      const id = alice.url().split('/').at(-1)!
+      await waitForState(alice, 'succeeded')
+      const { account } = (await json(await f.viewer.api(`/api/accounts/${f.devAccount}`))).body as {
+        account: { name: string }
+      }
+      const row = alice.locator(`#live tr[data-target="${f.devAccount}"]`)
+      expect(await row.textContent()).toContain(account.name)
+      // The JSON status says each stage's bake (none in this fleet).
+      const status = (await json(await f.viewer.api(`/api/rollouts/${id}`))).body as {
+        stages: { name: string; state: string; bake: { ms: number; startedAt: string | null } }[]
+      }
+      expect(status.stages.map((s) => [s.state, s.bake.ms])).toEqual(
+        status.stages.map(() => ['succeeded', 0]),
+      )
+      // The target's events, one click away.
+      await row.locator('a:has-text("events")').click()
+      await expect.poll(() => alice.textContent('#target-events')).toContain('target-succeeded')
+      // The list shows how far each rollout got and what its commit was.
+      await alice.goto(`${f.server.url}/rollouts`)
+      const listed = alice.locator('#rollouts tbody tr', { hasText: id })
+      expect(await listed.textContent()).toContain('1/1')
+      expect(await listed.textContent()).toContain('Logs for 38 days in a dev account')
+      // Every page has an icon.
+      const icon = await fetch(`${f.server.url}/favicon.ico`)
+      expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml'])
+      await alice.context().close()
+    },
+  )
 })

@@ -303,8 +303,17 @@ describe.each(testBackends)('the API, on %s', (backend) => {
       expect(await refused.text()).toContain('--now exists for offline')
     }
     expect((await json(await f.viewer.api('/api/rollouts'))).body.rollouts).toEqual(before)
-    const started = await post({ rev: 'HEAD' })
+    // Nothing starts unconfirmed: the form without its confirmation leads to the page that asks.
+    const unconfirmed = await post({ rev: 'HEAD' })
+    expect(unconfirmed.status).toBe(303)
+    expect(unconfirmed.headers.get('location')).toBe('/rollouts/new?rev=HEAD')
+    expect((await json(await f.viewer.api('/api/rollouts'))).body.rollouts).toEqual(before)
+    const confirmPage = await page('/rollouts/new?rev=HEAD')
+    expect(confirmPage).toContain('Confirm: start the rollout')
+    expect(confirmPage).toMatch(/<tr data-stage="dev"><td>1<\/td><td>dev<\/td><td>1<\/td>/)
+    const started = await post({ rev: 'HEAD', confirm: 'yes' })
     expect(started.status).toBe(303)
+    expect(started.headers.get('location')).toMatch(/^\/rollouts\/r-/)
     const path = started.headers.get('location')!
     expect(await page(path)).toContain(
       'Policy time: 2026-11-10T10:00:00.000Z (set by the operator: flotilla serve --now)',

@@ -74,7 +74,7 @@ describe.each(testBackends)('owned approvals and trusted revisions, on %s', (bac
     for (const address of required)
       expect(alicePage).toMatch(
         new RegExp(
-          `<tr data-approval="${address}">.*<input type="hidden" name="approval" value="${address}" /><button class="" type="submit">Approve</button>`,
+          `<tr data-approval="${address}">.*<input type="hidden" name="approval" value="${address}" /><button type="submit">Approve</button>`,
         ),
       )
     expect(await portal(f.mallory)).not.toMatch(/<button[^>]*>Approve/)

@@ -170,7 +170,7 @@ describe.each(variants)('the rollout engine, on %s, with the accounts on %s', (b
     expect(wanted.length).toBeGreaterThan(30)
     expect([...scheduled].sort()).toEqual(wanted.map((t) => t.id).sort())
     for (const stage of status.stages) {
-      expect(Object.keys(stage).sort()).toEqual(['approval', 'approvedBy', 'gates', 'name', 'state', 'waves'])
+      expect(Object.keys(stage).sort()).toEqual(['approval', 'approvedBy', 'bake', 'gates', 'name', 'state', 'waves'])
       expect(stage.state).toBe('succeeded')
       for (const wave of stage.waves) {
         expect(wave.state).toBe('succeeded')
@@ -904,6 +904,11 @@ describe.each(variants)('the rollout engine, on %s, with the accounts on %s', (b
     expect(types.slice(types.indexOf('aborted'))).not.toContain('wave-succeeded')
     expect(types).not.toContain('succeeded')
     expect(await loadRollout(db(), id)).toMatchObject({ state: 'aborted', haltReason: 'aborted by alice' })
+    // The stage it was aborted in shows so, begun and not done: not `pending`, as if never begun.
+    const dev = (await rolloutStatus(db(), id)).stages.find((s) => s.name === 'dev')!
+    const states = new Map(dev.waves.flatMap((w) => w.targets.map((t) => [t.id, t.state])))
+    expect(states.get(devAccount)).toBe('succeeded')
+    expect(dev.state).toBe([...states.values()].every((s) => s === 'succeeded') ? 'succeeded' : 'aborted')
     // The engine's transitions hold only while the rollout runs: one that lost a race changes nothing.
     const late = await updateRollout(
       db(),

@@ -91,7 +91,8 @@ export interface RolloutStatus {
   readonly policyTime: PolicyTime | null
   readonly stages: readonly {
     readonly name: string
-    readonly state: 'pending' | 'waiting-approval' | 'running' | 'succeeded' | 'failed'
+    /** `aborted`: the stage the rollout was aborted in, begun but not done (every target done: `succeeded`). */
+    readonly state: 'pending' | 'waiting-approval' | 'running' | 'succeeded' | 'failed' | 'aborted'
     readonly approval: 'required' | 'none'
     readonly approvedBy: string | null
     readonly waves: readonly {
@@ -105,6 +106,16 @@ export interface RolloutStatus {
       }[]
     }[]
     readonly gates: readonly GateOutcome[]
+    /**
+     * The stage's bake: how long (`ms`, 0 for none), and — once it began — when it started, until
+     * when it lasts, and when it finished (null while it bakes).
+     */
+    readonly bake: {
+      readonly ms: number
+      readonly startedAt: string | null
+      readonly until: string | null
+      readonly finishedAt: string | null
+    }
   }[]
   readonly haltReason: string | null
   /** Why the revision was not trusted when an admin started it (see `RolloutRequest.untrusted`); null when it was. */

@@ -1,6 +1,7 @@
 /** The status document of a rollout (`plan.md`): its stages, waves, targets and gates as stored. */
 import type { Kysely } from 'kysely'
 import { NotFoundError } from '../core/errors.ts'
+import { listRolloutEvents } from '../store/events.ts'
 import type { Database } from '../store/tables.ts'
 import { planPolicyTime } from './plans-store.ts'
 import { FINAL_STATES, type GateOutcome, type RolloutStatus } from './rollout-model.ts'
@@ -12,6 +13,18 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
   const rollout = await loadRollout(db, id)
   if (!rollout) throw new NotFoundError(`no rollout ${id}`)
   const targets = await loadTargets(db, id)
+  // When each stage baked: from its bake events (the rollout's row keeps only the bake under way).
+  const bakes = new Map<string, { startedAt: string; until: string; finishedAt: string | null }>()
+  for (const event of await listRolloutEvents(db, id, { types: ['bake-started', 'bake-finished'] })) {
+    const detail = (event.detail ?? {}) as { stage?: string; until?: string }
+    if (typeof detail.stage !== 'string') continue
+    if (event.type === 'bake-started' && typeof detail.until === 'string')
+      bakes.set(detail.stage, { startedAt: event.at.toISOString(), until: detail.until, finishedAt: null })
+    else if (event.type === 'bake-finished') {
+      const bake = bakes.get(detail.stage)
+      if (bake) bakes.set(detail.stage, { ...bake, finishedAt: event.at.toISOString() })
+    }
+  }
   return {
     id: rollout.id,
     revision: rollout.revision,
@@ -41,12 +54,22 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
           })),
         }
       })
+      const all = waves.flatMap((w) => w.targets)
       const stageState =
-        index < rollout.stageIndex
+        index < rollout.stageIndex ||
+        // Every target done: the stage is, also in a rollout aborted or halted afterwards.
+        (index === rollout.stageIndex &&
+          FINAL_STATES.has(rollout.state) &&
+          all.length > 0 &&
+          all.every((t) => t.state === 'succeeded' || t.state === 'skipped'))
           ? ('succeeded' as const)
           : waves.some((w) => w.state === 'failed')
             ? ('failed' as const)
-            : rollout.phase === 'queue'
+            : index === rollout.stageIndex &&
+                rollout.state === 'aborted' &&
+                all.some((t) => t.state !== 'pending')
+              ? ('aborted' as const)
+              : rollout.phase === 'queue'
               ? ('pending' as const)
               : index === rollout.stageIndex && rollout.state === 'waiting-approval'
                 ? ('waiting-approval' as const)
@@ -65,6 +88,12 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
         approvedBy: rollout.stageApprovals[stage.name] ?? null,
         waves,
         gates: [...gates.values()],
+        bake: {
+          ms: stage.bakeMs,
+          startedAt: bakes.get(stage.name)?.startedAt ?? null,
+          until: bakes.get(stage.name)?.until ?? null,
+          finishedAt: bakes.get(stage.name)?.finishedAt ?? null,
+        },
       }
     }),
     haltReason: rollout.haltReason,

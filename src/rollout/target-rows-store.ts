@@ -245,3 +245,27 @@ export async function rolloutsWithTargets(
     .execute()
   return new Set(rows.map((r) => r.rollout_id))
 }
+
+/** How far each of some rollouts got: its targets done (succeeded or skipped), failed, and in all. */
+export async function rolloutProgress(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, { done: number; failed: number; total: number }>> {
+  const progress = new Map<string, { done: number; failed: number; total: number }>()
+  if (ids.length === 0) return progress
+  const rows = await db
+    .selectFrom('rollout_targets')
+    .select(['rollout_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('rollout_id', 'in', ids)
+    .groupBy(['rollout_id', 'state'])
+    .execute()
+  for (const row of rows) {
+    const p = progress.get(row.rollout_id) ?? { done: 0, failed: 0, total: 0 }
+    const n = Number(row.n)
+    p.total += n
+    if (row.state === 'succeeded' || row.state === 'skipped') p.done += n
+    if (row.state === 'failed' || row.state === 'rolled-back') p.failed += n
+    progress.set(row.rollout_id, p)
+  }
+  return progress
+}

@@ -5,7 +5,7 @@
 
 import { type Decision, mayChange, mayUnstop, type Principal } from '../app/access/permissions.ts'
 import type { RolloutAction } from '../app/rollouts.ts'
-import { NotFoundError } from '../core/errors.ts'
+import { ConflictError, NotFoundError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import type { Plan } from '../core/model/plan.ts'
 import { parseApproval } from '../core/policy/approvals.ts'
@@ -75,11 +75,20 @@ export async function startFor(
   deps: ServerDeps,
   principal: Principal,
   source: string,
-  request: { rev?: string | undefined; approvals: readonly string[] },
+  request: {
+    rev?: string | undefined
+    approvals: readonly string[]
+    /** The commit the starter was shown (the portal's confirmation): refused when `rev` has moved since. */
+    confirmedCommit?: string | undefined
+  },
 ) {
   enforce(mayChange(principal, [], 'start a rollout'))
   const ref = request.rev ?? deps.fleets.ref
   const commit = await resolveCommit(deps.fleets.repoDir, ref)
+  if (request.confirmedCommit !== undefined && request.confirmedCommit !== commit)
+    throw new ConflictError(
+      `${ref} moved since you confirmed it (from ${request.confirmedCommit.slice(0, 12)} to ${commit.slice(0, 12)}): nothing was started; look at what the new revision does and confirm again`,
+    )
   for (const approval of request.approvals) parseApproval(approval)
   const trust = await trustForStart(deps, principal, commit)
   const fleet = await deps.engine.loadRevision(commit)

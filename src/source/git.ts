@@ -163,3 +163,30 @@ export async function checkoutRevision(repoDir: string, commit: string): Promise
   }
   return dir
 }
+
+/**
+ * The subject line of each of `commits` (one `git log` for all of them), for lists that show what
+ * a revision was; a commit the repository does not have (any more) is left out.
+ */
+export async function commitSubjects(
+  repoDir: string,
+  commits: readonly string[],
+): Promise<Map<string, string>> {
+  const subjects = new Map<string, string>()
+  const wanted = [...new Set(commits)].filter((c) => /^[0-9a-f]{40}$/.test(c))
+  if (wanted.length === 0) return subjects
+  try {
+    const out = await git(repoDir, ['log', '--no-walk=unsorted', '--format=%H %s', ...wanted])
+    for (const line of out.toString('utf8').split('\n')) {
+      const space = line.indexOf(' ')
+      if (space === 40) subjects.set(line.slice(0, 40), line.slice(41))
+    }
+  } catch {
+    // One of them is gone (a rewritten branch): ask one at a time, keeping what is there.
+    for (const commit of wanted) {
+      const one = await git(repoDir, ['log', '-1', '--format=%s', commit]).catch(() => undefined)
+      if (one) subjects.set(commit, one.toString('utf8').trim())
+    }
+  }
+  return subjects
+}

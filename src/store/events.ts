@@ -87,10 +87,12 @@ export async function appendRolloutEvents(
 export async function listRolloutEvents(
   db: Kysely<Database>,
   rolloutId: string,
-  options: { afterId?: number } = {},
+  options: { afterId?: number; types?: readonly string[]; target?: string } = {},
 ): Promise<RolloutEvent[]> {
   let query = db.selectFrom('rollout_events').selectAll().where('rollout_id', '=', rolloutId)
   if (options.afterId !== undefined) query = query.where('id', '>', options.afterId)
+  if (options.target !== undefined) query = query.where('target', '=', options.target)
+  if (options.types) query = query.where('type', 'in', options.types.length > 0 ? options.types : [''])
   const rows = await query.orderBy('id').execute()
   return rows.map(toRolloutEvent)
 }

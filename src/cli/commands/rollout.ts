@@ -6,6 +6,7 @@ import { describePolicyTime } from '../../core/policy/policy-time.ts'
 import { sleep } from '../../lib/abortable.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
 import { RolloutMetrics } from '../../rollout/metrics.ts'
+import { previewLines, previewRollout } from '../../rollout/preview.ts'
 import type { RolloutState, RolloutStatus } from '../../rollout/rollout-model.ts'
 import { FINAL_STATES } from '../../rollout/rollout-model.ts'
 import { latestRollout, loadRollout, rolloutAttended } from '../../rollout/rollout-store.ts'
@@ -152,6 +153,8 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
           ? `Queued rollout ${id} of ${ref} (${commit.slice(0, 12)}) behind ${started.queuedBehind.join(', ')}: it plans again and starts when nothing else holds its targets.\n`
           : `Started rollout ${id} of ${ref} (${commit.slice(0, 12)}).\n`,
       )
+      // What it will do, stage by stage: what the portal asks to confirm.
+      for (const line of previewLines(previewRollout(started.fleet, started.plan))) io.stdout(`${line}\n`)
     }
     if (!options.wait) {
       if (text) io.stdout(`Run it with: flotilla rollout resume ${id} --wait\n`)

@@ -1,7 +1,8 @@
 /**
  * The portal's stylesheet and its one small script. Calm and legible: a neutral palette, one
  * accent colour (blue), red only for what is destructive or failed. The script only enhances: a
- * rollout page follows its events (Server-Sent Events) and swaps in the fresh status; everything
+ * rollout page follows its events (Server-Sent Events) and swaps in the fresh status, and a bake
+ * counts down; everything
  * works without it, by reloading.
  */
 
@@ -58,12 +59,37 @@ meter::-moz-meter-bar { background:var(--accent); } meter.bad::-moz-meter-bar { 
 .chart { display:grid; grid-template-columns: 110px 1fr 40px; gap:4px 8px; align-items:center; }
 .error { background:var(--bad-soft); color:var(--bad); padding:10px 14px; border-radius:6px; margin-bottom:12px; }
 .count { color:var(--muted); font-weight:400; }
-code { font-size:12px; background:#eef1f4; padding:1px 4px; border-radius:4px; }
+code { font-size:12px; background:#eef1f4; padding:1px 4px; border-radius:4px; overflow-wrap:anywhere; }
+h3 { font-size:14px; margin:18px 0 8px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
+details > summary { cursor:pointer; padding:4px 0; }
+.change-group table.props { margin-top:8px; font-size:13px; }
+.change-group td.before code { background:var(--bad-soft); } .change-group td.after code { background:#e6f4ea; }
+pre.diff { margin:0; font-size:12px; white-space:pre-wrap; overflow-wrap:anywhere; background:#fafbfc; padding:6px; border-radius:4px; }
+pre.diff .row.added { background:#e6f4ea; } pre.diff .row.removed { background:var(--bad-soft); } pre.diff .row.hunk { color:var(--muted); }
+ul.target-list { columns: 2 320px; margin:6px 0; padding-left:18px; }
+nav.pager { display:flex; gap:6px; margin:8px 0; flex-wrap:wrap; } nav.pager a, nav.pager span { padding:2px 8px; border:1px solid var(--line); border-radius:4px; background:#fff; }
+nav.pager span[aria-current=page] { background:var(--accent); color:#fff; border-color:var(--accent); }
+@media (max-width: 1500px) { body { grid-template-columns: 160px 1fr; } main { padding:0 16px 32px; } th, td { padding:6px 7px; } .layout { grid-template-columns: 190px 1fr; gap:14px; } }
 `
+
+/** `/favicon.svg`: the portal's icon (three hulls of a small fleet), served for `/favicon.ico` too. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#2563eb"/><path d="M5 20h22l-3 5H8z M9 13h14l-2 4H11z M13 7h6l-1 3h-4z" fill="#fff"/></svg>`
 
 /** `/assets/portal.js`: live rollout pages. */
 export const PORTAL_JS = `
 (() => {
+  // A stage's bake counts down between the rollout's events.
+  const left = (until) => {
+    const s = Math.max(0, Math.ceil((Date.parse(until) - Date.now()) / 1000))
+    const m = Math.floor(s / 60)
+    return m > 0 ? m + 'm ' + String(s % 60).padStart(2, '0') + 's' : s + 's'
+  }
+  setInterval(() => {
+    for (const bake of document.querySelectorAll('[data-bake-until]')) {
+      const countdown = bake.querySelector('.countdown')
+      if (countdown) countdown.textContent = left(bake.getAttribute('data-bake-until'))
+    }
+  }, 1000)
   const live = document.querySelector('[data-live-rollout]')
   if (!live || !window.EventSource) return
   const id = live.getAttribute('data-live-rollout')

@@ -45,6 +45,7 @@ export function page(frame: Frame, content: Html): Html {
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>${frame.title} · Flotilla</title>
+    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
     <link rel="stylesheet" href="/assets/portal.css" />
     <script src="/assets/portal.js" defer></script>
   </head>

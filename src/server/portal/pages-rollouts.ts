@@ -1,191 +1,11 @@
-/** Portal pages of plans, rollouts and the audit log. */
+/** Portal pages of rollouts and the audit log. */
 import { html } from 'hono/html'
-import type { Change, Plan, TargetPlan } from '../../core/model/plan.ts'
-import { describePolicyTime, type PolicyTime } from '../../core/policy/policy-time.ts'
+import { bakeText, type RolloutPreview } from '../../rollout/preview.ts'
 import type { RolloutStatus } from '../../rollout/rollout-model.ts'
 import type { AuditEntry } from '../../store/audit.ts'
+import type { RolloutEvent } from '../../store/events.ts'
 import { bar, csrfField, type Html, pill } from './layout.ts'
-
-const DESTRUCTIVE = new Set(['delete', 'replace'])
-
-/** How often the plan page reloads while its plan is computed. */
-export const PROGRESS_REFRESH_SECONDS = 2
-
-/**
- * The time policies saw, in a line; a what-if time says that nothing can be started from it (a
- * rollout plans again, at the server's clock).
- */
-function policyTimeLine(time: PolicyTime | null | undefined, planAgain?: string): Html | string {
-  if (!time) return ''
-  return time.source === 'what-if'
-    ? html`<div class="banner info" role="status" id="policy-time">What if: policies saw ${time.at}, a time chosen for this preview. Nothing can be started from it: a rollout plans again at the server's clock.${planAgain ? html` <a href="${planAgain}">Plan at the server's clock</a>` : ''}</div>`
-    : html`<p class="muted" id="policy-time">Policy time: ${describePolicyTime(time)}</p>`
-}
-
-/** Targets that make the same changes (relative to themselves), shown once with the count. */
-function groupTargets(
-  targets: readonly TargetPlan[],
-): { targets: TargetPlan[]; changes: readonly Change[]; destructive: boolean }[] {
-  const groups = new Map<string, TargetPlan[]>()
-  for (const target of targets) {
-    const key = JSON.stringify(
-      target.changes.map((c) => [
-        c.action,
-        c.type,
-        c.address.slice(target.id.length),
-        c.properties.map((p) => [p.path, p.before, p.after]),
-      ]),
-    )
-    groups.set(key, [...(groups.get(key) ?? []), target])
-  }
-  return [...groups.values()]
-    .map((group) => ({
-      targets: group,
-      changes: group[0]!.changes,
-      destructive: group[0]!.changes.some((c) => DESTRUCTIVE.has(c.action) || c.mayReplace === true),
-    }))
-    .sort((a, b) => Number(b.destructive) - Number(a.destructive) || b.targets.length - a.targets.length)
-}
-
-/** An approval recorded for a plan, with who gave it and, when it does not count, why. */
-export interface RecordedApprovalRow {
-  readonly approval: string
-  readonly givenBy: string
-  readonly at: Date
-  /** Why it would not count if the signed-in user started the rollout; undefined when it counts. */
-  readonly why?: string
-}
-
-/** What the plan page shows of approvals and offers to approve. */
-export interface PlanApprovals {
-  readonly recorded: readonly RecordedApprovalRow[]
-  /** The required approvals the signed-in user may give. */
-  readonly approvable: ReadonlySet<string>
-}
-
-/**
- * The plan page while its plan is computed (the first time for a head and an observed state):
- * what is being computed and since when; the page reloads itself (a `Refresh` header) until the
- * plan is there.
- */
-export function planProgressPage(
-  progress: { readonly targets: number; readonly since: Date },
-  revision: string,
-  refreshSeconds: number,
-): Html {
-  const seconds = Math.max(0, Math.round((Date.now() - progress.since.getTime()) / 1000))
-  return html`<h1>Plan of <code>${revision.slice(0, 12)}</code></h1>
-    <div class="banner info" role="status" id="plan-progress">Computing the plan of ${progress.targets} targets against the fleet as observed now (${seconds} s so far) … This page reloads every ${refreshSeconds} s until it is there; once computed, the plan is kept until the revision or the fleet changes.</div>
-    <p><a href="">Reload</a></p>`
-}
-
-/** The plan page: verdict, findings, the blast radius as a chart, then grouped changes, destructive first. */
-export function planPage(
-  plan: Plan,
-  revision: string,
-  rev: string,
-  csrf: string | undefined,
-  mayStart: boolean,
-  approvals: PlanApprovals,
-): Html {
-  const chart = (title: string, counts: Readonly<Record<string, number>>) => {
-    const max = Math.max(1, ...Object.values(counts))
-    return html`<div class="card"><b>${title}</b><div class="chart">
-      ${Object.entries(counts)
-        .sort((a, b) => b[1] - a[1])
-        .map(
-          ([k, n]) =>
-            html`<span>${k}</span>${bar(n, max, k === 'delete' || k === 'replace')}<span>${n}</span>`,
-        )}
-    </div></div>`
-  }
-  // A protected destruction is approved on its own, by its exact address: never in a batch.
-  const destroyed = new Set(
-    plan.findings.filter((f) => f.rule === 'protected-destroy').flatMap((f) => f.addresses),
-  )
-  const approveForm = (list: readonly string[], label: string, cls = '') =>
-    html`<form class="inline" method="post" action="/approvals">${csrfField(csrf)}<input type="hidden" name="rev" value="${revision}" />${list.map((a) => html`<input type="hidden" name="approval" value="${a}" />`)}<button class="${cls}" type="submit">${label}</button></form>`
-  const ordinary = plan.approvalsRequired.filter((a) => !destroyed.has(a) && approvals.approvable.has(a))
-  const givenFor = (a: string) =>
-    approvals.recorded
-      .filter((r) => r.approval === a)
-      .map(
-        (r) =>
-          html`${r.givenBy}${r.why ? html` <span class="muted" title="${r.why}">(does not count if you start it)</span>` : ''}`,
-      )
-  return html`
-    <h1>Plan of <code>${rev}</code> <span class="count">(${revision.slice(0, 12)}, against the observed fleet)</span></h1>
-    <form class="inline" method="get" action="/plans"><input name="rev" value="${rev}" aria-label="Revision" /><button type="submit">Plan</button></form>
-    <p>Verdict: ${pill(plan.verdict)} — ${plan.summary.targetsChanged} of ${plan.summary.targets} targets change${
-      plan.summary.protectedDestroyed > 0
-        ? html`, <span class="destructive">${plan.summary.protectedDestroyed} protected resources destroyed</span>`
-        : ''
-    }; ${plan.summary.opsTargetsChanged} ops targets.</p>
-    ${policyTimeLine(plan.policyTime, `/plans?rev=${encodeURIComponent(rev)}`)}
-    ${
-      plan.findings.length > 0
-        ? html`<h2>Findings</h2><ul>${plan.findings.map((f) => html`<li>${pill(f.effect === 'deny' ? 'denied' : f.effect === 'require-approval' ? 'requires-approval' : 'warn')} <b>${f.rule}</b>: ${f.message} <span class="muted">(${f.addresses.length})</span></li>`)}</ul>`
-        : ''
-    }
-    ${
-      plan.approvalsRequired.length > 0
-        ? html`<h2>Approvals</h2>
-          <table id="approvals"><thead><tr><th>Required</th><th>Given by</th><th></th></tr></thead><tbody>
-            ${plan.approvalsRequired.map(
-              (a) =>
-                html`<tr data-approval="${a}"><td><code>${a}</code>${destroyed.has(a) ? html` <span class="destructive">protected, destroyed</span>` : ''}</td><td>${givenFor(a).map((g, i) => (i === 0 ? g : html`, ${g}`))}</td><td>${
-                  mayStart && destroyed.has(a) && approvals.approvable.has(a)
-                    ? approveForm([a], 'Approve')
-                    : ''
-                }</td></tr>`,
-            )}
-          </tbody></table>
-          ${mayStart && ordinary.length > 0 ? approveForm(ordinary, `Approve all ${ordinary.length}${ordinary.length < plan.approvalsRequired.length ? ' ordinary' : ''}`) : ''}
-          ${
-            mayStart
-              ? html`<p class="muted">Each protected resource to be destroyed is approved on its own, by its exact address. Only the teams owning a target (or an admin) approve it, and approvals by the one who starts the rollout never count.${
-                  plan.approvalsRequired.some((a) => !approvals.approvable.has(a))
-                    ? ' Approvals you cannot give are for a member of the owning team, or an admin.'
-                    : ''
-                }</p>`
-              : ''
-          }`
-        : ''
-    }
-    ${
-      approvals.recorded.length > 0
-        ? html`<h2>Recorded approvals</h2>
-          <table id="recorded-approvals"><thead><tr><th>Approval</th><th>By</th><th>When (UTC)</th><th>Counts</th></tr></thead><tbody>
-            ${approvals.recorded.map((r) => html`<tr><td><code>${r.approval}</code></td><td>${r.givenBy}</td><td>${r.at.toISOString().slice(0, 16).replace('T', ' ')}</td><td>${r.why ? html`<span class="muted">not if you start it: ${r.why}</span>` : 'yes'}</td></tr>`)}
-          </tbody></table>`
-        : ''
-    }
-    <h2>Blast radius</h2>
-    <div class="cards">${chart('By environment', plan.summary.byEnvironment)}${chart('By criticality', plan.summary.byCriticality)}${chart('Actions', plan.summary.actions)}</div>
-    ${
-      (plan.verdict === 'allowed' || plan.verdict === 'requires-approval') &&
-      mayStart &&
-      plan.policyTime?.source !== 'what-if'
-        ? html`<h2>Roll it out</h2><form class="inline" method="post" action="/rollouts">${csrfField(csrf)}<input type="hidden" name="rev" value="${rev}" /><button class="primary" type="submit">Start a rollout of ${rev}</button></form>`
-        : ''
-    }
-    <h2>Changes</h2>
-    ${groupTargets(plan.targets).map(
-      (g) => html`<div class="card spaced">
-        <b class="${g.destructive ? 'destructive' : ''}">${g.targets.length} ${g.targets.length === 1 ? 'target' : 'targets'}</b>
-        <span class="muted">${g.targets
-          .slice(0, 8)
-          .map((t) => t.name)
-          .join(', ')}${g.targets.length > 8 ? ` and ${g.targets.length - 8} more` : ''}</span>
-        <ul>${g.changes
-          .filter((c) => c.action !== 'no-op')
-          .map(
-            (c) =>
-              html`<li class="${DESTRUCTIVE.has(c.action) ? 'destructive' : ''}">${c.action} <code>${c.address.slice(g.targets[0]!.id.length + 1)}</code> <span class="muted">${c.type}${c.protected ? ' · protected' : ''}</span></li>`,
-          )}</ul>
-      </div>`,
-    )}`
-}
+import { policyTimeLine } from './pages-plan.ts'
 
 /** One row of the rollouts list. */
 export interface RolloutListRow {
@@ -195,25 +15,28 @@ export interface RolloutListRow {
   readonly createdBy: string
   readonly createdAt: string
   readonly haltReason: string | null
+  /** The revision's commit subject, when the repository has it. */
+  readonly subject?: string | undefined
+  /** Its targets done (succeeded or skipped), failed, and in all. */
+  readonly progress?: { readonly done: number; readonly failed: number; readonly total: number } | undefined
 }
 
-/** The rollouts page: the newest first, and a form to start one. */
-export function rolloutsPage(
-  rows: readonly RolloutListRow[],
-  csrf: string | undefined,
-  signedIn: boolean,
-): Html {
+/** The rollouts page: the newest first, with their progress and commit, and a form to start one. */
+export function rolloutsPage(rows: readonly RolloutListRow[], signedIn: boolean): Html {
   return html`
     <h1>Rollouts</h1>
     ${
       signedIn
-        ? html`<form class="inline" method="post" action="/rollouts">${csrfField(csrf)}<input name="rev" placeholder="revision (default: the branch served)" aria-label="Revision to roll out" /><button class="primary" type="submit">Start rollout</button></form><p class="muted">Approvals are recorded on the plan page, by the teams that own the targets: the one who starts a rollout never approves it.</p>`
+        ? html`<form class="inline" method="get" action="/rollouts/new"><input name="rev" placeholder="revision (default: the branch served)" aria-label="Revision to roll out" /><button class="primary" type="submit">Start rollout</button></form><p class="muted">You see what a rollout will do, stage by stage, before you confirm it. Approvals are recorded on the plan page, by the teams that own the targets: the one who starts a rollout never approves it.</p>`
         : ''
     }
-    <p></p>
-    <table id="rollouts"><thead><tr><th>Rollout</th><th>State</th><th>Revision</th><th>By</th><th>Started</th><th>Why</th></tr></thead><tbody>
-      ${rows.map((r) => html`<tr><td><a href="/rollouts/${r.id}">${r.id}</a></td><td>${pill(r.state)}</td><td><code>${r.revision.slice(0, 12)}</code></td><td>${r.createdBy}</td><td>${r.createdAt.slice(0, 16).replace('T', ' ')}</td><td>${r.haltReason ?? ''}</td></tr>`)}
+    ${
+      rows.length === 0
+        ? html`<div class="card" id="no-rollouts"><b>No rollouts yet.</b> <span class="muted">Open <a href="/plans">the plan</a> of the branch served to see what would change, then start one from there — or from the form above.</span></div>`
+        : html`<table id="rollouts"><thead><tr><th>Rollout</th><th>State</th><th>Progress</th><th>Revision</th><th>By</th><th>Started (UTC)</th><th>Why</th></tr></thead><tbody>
+      ${rows.map((r) => html`<tr><td><a href="/rollouts/${r.id}">${r.id}</a></td><td>${pill(r.state)}</td><td>${r.progress ? html`${bar(r.progress.done, Math.max(1, r.progress.total), r.progress.failed > 0)} <span class="muted">${r.progress.done}/${r.progress.total}${r.progress.failed > 0 ? `, ${r.progress.failed} failed` : ''}</span>` : ''}</td><td><code>${r.revision.slice(0, 12)}</code>${r.subject ? html` <span class="muted">${r.subject}</span>` : ''}</td><td>${r.createdBy}</td><td>${r.createdAt.slice(0, 16).replace('T', ' ')}</td><td>${r.haltReason ?? ''}</td></tr>`)}
     </tbody></table>`
+    }`
 }
 
 /** What the signed-in user may press on a rollout. */
@@ -227,7 +50,14 @@ export function rolloutStatusFragment(
   status: RolloutStatus,
   buttons: RolloutButtons,
   csrf: string | undefined,
+  /** Target names by id (the inventory's), shown with the ids. */
+  names: ReadonlyMap<string, string>,
+  now: Date,
 ): Html {
+  const named = (id: string) => {
+    const name = names.get(id)
+    return name ? html`${name} <span class="id">${id}</span>` : html`${id}`
+  }
   const action = (name: string, label: string, target?: string, cls = '') =>
     html`<form class="inline" method="post" action="/rollouts/${status.id}/${name}">${csrfField(csrf)}${target ? html`<input type="hidden" name="target" value="${target}" />` : ''}<button class="${cls}" type="submit">${label}</button></form>`
   const s = status.state
@@ -251,6 +81,7 @@ export function rolloutStatusFragment(
           <div class="name"><span>${stage.name}</span>${pill(stage.state)}</div>
           ${bar(done, targets.length, failed > 0)}
           <div class="muted">${done}/${targets.length} targets · ${stage.waves.length} ${stage.waves.length === 1 ? 'wave' : 'waves'}${stage.approval === 'required' ? html` · approval ${stage.approvedBy ? `by ${stage.approvedBy}` : 'required'}` : ''}</div>
+          ${bakeLine(stage.bake, now)}
         </div>`
       })}
     </div>
@@ -261,7 +92,7 @@ export function rolloutStatusFragment(
         ${stage.waves.flatMap((wave) =>
           wave.targets.map(
             (t) =>
-              html`<tr><td>${wave.index}</td><td>${t.id}</td><td>${pill(t.state)}</td><td>${t.attempts}</td><td>${t.reason ?? ''}</td><td>${
+              html`<tr data-target="${t.id}"><td>${wave.index}</td><td>${named(t.id)}</td><td>${pill(t.state)}</td><td>${t.attempts}</td><td>${t.reason ?? ''}</td><td><a href="/rollouts/${status.id}/targets/${encodeURIComponent(t.id)}">events</a> ${
                 buttons.operate &&
                 t.state === 'failed' &&
                 (s === 'halted' || s === 'paused' || s === 'running')
@@ -272,6 +103,56 @@ export function rolloutStatusFragment(
         )}
       </tbody></table>`,
     )}`
+}
+
+/**
+ * A stage's bake as people follow it: `baking until 14:05:00 UTC (4 min left)`, counted down by
+ * the page's script; `baked 5m` once done; nothing for a stage without one.
+ */
+function bakeLine(bake: RolloutStatus['stages'][number]['bake'], now: Date): Html | string {
+  if (bake.ms === 0) return ''
+  if (bake.until && !bake.finishedAt) {
+    const left = Math.max(0, Math.ceil((Date.parse(bake.until) - now.getTime()) / 1000))
+    return html`<div class="bake" data-bake-until="${bake.until}">baking until ${bake.until.slice(11, 19)} UTC (<span class="countdown">${formatLeft(left)}</span> left)</div>`
+  }
+  if (bake.finishedAt)
+    return html`<div class="bake muted">baked ${bakeText(bake.ms).replace('bake ', '')}, until ${bake.finishedAt.slice(11, 19)} UTC</div>`
+  return html`<div class="bake muted">${bakeText(bake.ms)} after its waves</div>`
+}
+
+/** Seconds left as `4m 05s`, `42s`. */
+function formatLeft(seconds: number): string {
+  const m = Math.floor(seconds / 60)
+  const s = seconds % 60
+  return m > 0 ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`
+}
+
+/** A target's events in a rollout: what the engine did and what its provider reported, oldest first. */
+export function targetEventsPage(
+  rolloutId: string,
+  target: string,
+  name: string | undefined,
+  events: readonly RolloutEvent[],
+): Html {
+  return html`<h1>${name ?? target} <span class="count">${name ? target : ''} in rollout <a href="/rollouts/${rolloutId}">${rolloutId}</a></span></h1>
+    ${
+      events.length === 0
+        ? html`<div class="card" id="no-events">Nothing happened to this target in this rollout yet.</div>`
+        : html`<table id="target-events"><thead><tr><th>When (UTC)</th><th>Event</th><th>Detail</th></tr></thead><tbody>
+      ${events.map((e) => {
+        const d = (e.detail ?? {}) as Record<string, unknown>
+        const detail =
+          e.type === 'provider-event'
+            ? `${String(d.address ?? '')} ${String(d.status ?? '')}${d.message ? `: ${String(d.message)}` : ''}`
+            : typeof d.reason === 'string'
+              ? d.reason
+              : typeof d.stage === 'string'
+                ? `stage ${d.stage}`
+                : ''
+        return html`<tr class="${e.type === 'target-failed' ? 'failed' : ''}"><td>${e.at.toISOString().slice(0, 19).replace('T', ' ')}</td><td>${e.type}</td><td>${detail}</td></tr>`
+      })}
+    </tbody></table>`
+    }`
 }
 
 /** The rollout page: the live fragment, followed by the script while the rollout is not over. */
@@ -301,4 +182,41 @@ export function auditPage(
     <table id="audit"><thead><tr><th>When (UTC)</th><th>Who</th><th>What</th><th>On</th><th>From where</th><th>Detail</th></tr></thead><tbody>
       ${entries.map((e) => html`<tr${e.elevated ? html` class="elevated"` : ''}><td>${e.at.toISOString().slice(0, 19).replace('T', ' ')}</td><td>${e.actor}${elevationNote(e.elevated)}</td><td>${e.action}</td><td>${e.subject}</td><td>${e.source}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}
     </tbody></table>`
+}
+
+/**
+ * The page that asks before a rollout starts: what the plan changes, the stages it will pass in
+ * order (targets, production among them, waves, bake, gates, approvals), and a button that starts
+ * exactly this commit. Nothing moves until it is pressed.
+ */
+export function rolloutConfirmPage(
+  preview: RolloutPreview,
+  rev: string,
+  commit: string,
+  csrf: string | undefined,
+): Html {
+  const startable = preview.verdict === 'allowed' || preview.verdict === 'requires-approval'
+  const actions = Object.entries(preview.actions).filter(([, n]) => n > 0)
+  return html`<h1>Start a rollout of <code>${rev}</code> <span class="count">(${commit.slice(0, 12)})</span></h1>
+    <div class="banner info" role="status" id="rollout-preview">Verdict ${pill(preview.verdict)}: ${preview.targets} ${preview.targets === 1 ? 'target changes' : 'targets change'}, <b>${preview.production} in production</b>${actions.length > 0 ? html` — ${actions.map(([a, n], i) => html`${i > 0 ? ', ' : ''}<span class="${a === 'delete' || a === 'replace' ? 'destructive' : ''}">${n} ${a}</span>`)}` : ''}${preview.protectedDestroyed > 0 ? html`; <span class="destructive">${preview.protectedDestroyed} protected resources destroyed</span>` : ''}. The changes are those of the fleet as observed now: targets an earlier rollout left unapplied are among them.</div>
+    <h2>Stages, in order</h2>
+    <table id="preview-stages"><thead><tr><th>#</th><th>Stage</th><th>Targets</th><th>In production</th><th>Waves</th><th>Bake</th><th>Gates</th><th>Approval</th></tr></thead><tbody>
+      ${preview.stages.map(
+        (s, i) =>
+          html`<tr data-stage="${s.name}"><td>${i + 1}</td><td>${s.name}</td><td>${s.targets}</td><td class="${s.production > 0 ? 'destructive' : ''}">${s.production}</td><td>${s.waves}</td><td>${bakeText(s.bakeMs)}</td><td>${s.gates.join(', ') || html`<span class="muted">none</span>`}</td><td>${s.approval ? 'waits for an approval' : ''}</td></tr>`,
+      )}
+    </tbody></table>
+    ${
+      preview.approvalsMissing.length > 0
+        ? html`<div class="banner freeze" role="status" id="approvals-missing">${preview.approvalsMissing.length} ${preview.approvalsMissing.length === 1 ? 'approval is' : 'approvals are'} missing: the start is refused until they are given on <a href="/plans?rev=${encodeURIComponent(rev)}">the plan page</a>, by the teams owning the targets.</div>`
+        : ''
+    }
+    <p>
+      ${
+        startable
+          ? html`<form class="inline" method="post" action="/rollouts">${csrfField(csrf)}<input type="hidden" name="rev" value="${rev}" /><input type="hidden" name="commit" value="${commit}" /><input type="hidden" name="confirm" value="yes" /><button class="primary" type="submit">Confirm: start the rollout</button></form>`
+          : ''
+      }
+      <a href="/plans?rev=${encodeURIComponent(rev)}">Back to the plan</a>
+    </p>`
 }

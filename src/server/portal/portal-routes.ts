@@ -18,7 +18,10 @@ import { isFlotillaError, NotFoundError } from '../../core/errors.ts'
 import { timePoliciesInForce } from '../../core/policy/in-force.ts'
 import { systemClock } from '../../core/policy/policy-time.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
+import { previewRollout } from '../../rollout/preview.ts'
 import { fleetStop, listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
+import { rolloutProgress } from '../../rollout/target-rows-store.ts'
+import { commitSubjects } from '../../source/git.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import {
   approvalsOf,
@@ -43,17 +46,17 @@ import { approvableBy, countApprovals } from '../approval-rights.ts'
 import { bootstrapBanner } from '../bootstrap-routes.ts'
 import type { ServerDeps, ServerEnv } from '../server-deps.ts'
 import { appliedRevision, pendingChanges, targetRollouts } from '../target-history.ts'
-import { PORTAL_CSS, PORTAL_JS } from './assets.ts'
+import { FAVICON_SVG, PORTAL_CSS, PORTAL_JS } from './assets.ts'
 import { type Frame, type Html, page } from './layout.ts'
 import { accountPage, accountsPage, clusterPage, clustersPage } from './pages-inventory.ts'
+import { PROGRESS_REFRESH_SECONDS, planPage, planProgressPage } from './pages-plan.ts'
 import {
   auditPage,
-  PROGRESS_REFRESH_SECONDS,
-  planPage,
-  planProgressPage,
+  rolloutConfirmPage,
   rolloutPage,
   rolloutStatusFragment,
   rolloutsPage,
+  targetEventsPage,
 } from './pages-rollouts.ts'
 import { sameSitePath } from './redirects.ts'
 import { signInRoutes } from './sign-in.ts'
@@ -154,6 +157,10 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       'cache-control': 'max-age=300',
     }),
   )
+  const favicon = (c: C) =>
+    c.body(FAVICON_SVG, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' })
+  app.get('/favicon.svg', favicon)
+  app.get('/favicon.ico', favicon)
   app.get('/', (c) => c.redirect('/accounts'))
 
   app.route('/', signInRoutes(deps, frame))
@@ -249,7 +256,13 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
         plan = approved.plan
       }
       const why = new Map(judged.discounted.map((d) => [`${d.givenBy} ${d.approval}`, d.why]))
-      return planPage(plan, commit, rev, c.get('csrf'), effectiveRole(principal) !== 'viewer', {
+      const view = {
+        rev,
+        page: Math.max(1, Number.parseInt(c.req.query('page') ?? '1', 10) || 1),
+        ...(c.req.query('approvals') ? { allApprovalsOf: c.req.query('approvals')! } : {}),
+        keep: now ? { now } : {},
+      }
+      return planPage(plan, commit, view, c.get('csrf'), effectiveRole(principal) !== 'viewer', {
         recorded: recorded.map((r) => {
           const reason = why.get(`${r.givenBy} ${r.approval}`)
           return { ...r, ...(reason ? { why: reason } : {}) }
@@ -258,11 +271,55 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       })
     }),
   )
-  app.get('/rollouts', (c) =>
-    render(c, 'Rollouts', 'rollouts', async () => {
-      return rolloutsPage(await listRollouts(deps.db, { limit: 100 }), c.get('csrf'), true)
+  // Before anything moves: what a rollout of the revision would do, and a button to confirm it.
+  app.get('/rollouts/new', (c) =>
+    render(c, 'Start a rollout', 'rollouts', async () => {
+      const rev = c.req.query('rev') || deps.fleets.ref
+      const commit = await deps.fleets.resolve(rev)
+      const principal = c.get('principal')!
+      const recorded = await approvalsOf(deps, commit)
+      const first = await peekPlan(deps, commit, [], undefined)
+      if ('computing' in first) {
+        c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
+        return planProgressPage(first.computing, commit, PROGRESS_REFRESH_SECONDS)
+      }
+      // The approvals that would count if this user started it, as the start itself judges them.
+      const judged = await countApprovals(deps, commit, first.plan, recorded, principal.name)
+      const counted = judged.counted.map((a) => a.approval)
+      const approved = counted.length > 0 ? await peekPlan(deps, commit, counted, undefined) : first
+      if ('computing' in approved) {
+        c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
+        return planProgressPage(approved.computing, commit, PROGRESS_REFRESH_SECONDS)
+      }
+      const preview = previewRollout(await deps.engine.loadRevision(commit), approved.plan)
+      return rolloutConfirmPage(preview, rev, commit, c.get('csrf'))
     }),
   )
+  app.get('/rollouts', (c) =>
+    render(c, 'Rollouts', 'rollouts', async () => {
+      const rows = await listRollouts(deps.db, { limit: 100 })
+      const ids = rows.map((r) => r.id)
+      const [progress, subjects] = await Promise.all([
+        rolloutProgress(deps.db, ids),
+        commitSubjects(
+          deps.fleets.repoDir,
+          rows.map((r) => r.revision),
+        ),
+      ])
+      return rolloutsPage(
+        rows.map((r) => ({ ...r, progress: progress.get(r.id), subject: subjects.get(r.revision) })),
+        true,
+      )
+    }),
+  )
+  /** Every target's name by id (accounts by name, clusters by alias), from the branch served. */
+  const targetNames = async (): Promise<Map<string, string>> => {
+    const { accounts, clusters } = await deps.fleets.snapshot()
+    return new Map([
+      ...accounts.map((a) => [a.id, a.name] as const),
+      ...clusters.map((r) => [r.id, r.alias] as const),
+    ])
+  }
   const fragment = async (c: C, id: string) => {
     const principal = c.get('principal')!
     const status = await rolloutStatus(deps.db, id)
@@ -271,7 +328,13 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       status.state === 'waiting-approval' && (await mayApproveStage(deps, principal, id)).allowed
     return {
       status,
-      html: rolloutStatusFragment(status, { operate: operable, approve: approvable }, c.get('csrf')),
+      html: rolloutStatusFragment(
+        status,
+        { operate: operable, approve: approvable },
+        c.get('csrf'),
+        await targetNames(),
+        new Date(),
+      ),
     }
   }
   app.get('/rollouts/:id', (c) =>
@@ -283,6 +346,15 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       const last = (await listRolloutEvents(deps.db, id)).at(-1)?.id ?? 0
       const { status, html: live } = await fragment(c, id)
       return rolloutPage(status, live, last)
+    }),
+  )
+  app.get('/rollouts/:id/targets/:target', (c) =>
+    render(c, 'Target events', 'rollouts', async () => {
+      const id = c.req.param('id')
+      const target = c.req.param('target')
+      if (!(await loadRollout(deps.db, id))) throw new NotFoundError(`no rollout ${id}`)
+      const events = await listRolloutEvents(deps.db, id, { target })
+      return targetEventsPage(id, target, (await targetNames()).get(target), events)
     }),
   )
   app.get('/rollouts/:id/status', async (c) => {
@@ -303,10 +375,14 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   app.post(
     '/rollouts',
     form(async (c, field) => {
+      // Nothing starts unconfirmed: a form without the confirmation goes to the page that asks.
+      if (field('confirm') !== 'yes')
+        return `/rollouts/new?rev=${encodeURIComponent(field('rev') || deps.fleets.ref)}`
       // The starter's own approvals never count: approvals are recorded on the plan page instead.
       const started = await startFor(deps, c.get('principal')!, c.get('source'), {
         rev: field('rev') || undefined,
         approvals: [],
+        confirmedCommit: field('commit') || undefined,
       })
       return `/rollouts/${started.id}`
     }),
