@@ -12,8 +12,9 @@
  * tests (signing in, the table, the live rollout page, the stop button) run on PGlite only: they
  * do not depend on the store, and the live rollout is slow on purpose.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import axe from 'axe-core'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadCommit } from '../src/rollout/runner.ts'
@@ -122,7 +123,7 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
     expect(await page.locator('#accounts tbody tr').count()).toBe(0)
     // Sorting by a column header.
     await page.goto(`${f.server.url}/accounts?sort=tagCompliance&order=desc`)
-    expect(await page.getAttribute('a[aria-sort=descending]', 'href')).toContain('sort=tagCompliance')
+    expect(await page.getAttribute('th[aria-sort=descending] a', 'href')).toContain('sort=tagCompliance')
     await page.context().close()
     await again.context().close()
   })
@@ -549,6 +550,89 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       const icon = await fetch(`${f.server.url}/favicon.ico`)
       expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml'])
       await alice.context().close()
+    },
+  )
+
+  generalTest(
+    'issue 23: the main pages have no serious accessibility violations (axe-core), fit a 1280 px window, and a cluster shows what it runs as a tree; screenshots are kept',
+    async () => {
+      const artifacts = join(process.cwd(), 'test-artifacts', 'portal')
+      mkdirSync(artifacts, { recursive: true })
+      const page = await signIn(f.alice)
+      const { clusters } = (await json(await f.viewer.api('/api/clusters'))).body as {
+        clusters: { id: string }[]
+      }
+      const cluster = clusters[0]!.id
+      const rollout = ((await json(await f.viewer.api('/api/rollouts'))).body.rollouts as { id: string }[])[0]
+      const pages = [
+        '/accounts',
+        `/accounts/${f.devAccount}`,
+        '/clusters',
+        `/clusters/${encodeURIComponent(cluster)}`,
+        '/plans',
+        '/rollouts/new',
+        '/rollouts',
+        ...(rollout ? [`/rollouts/${rollout.id}`] : []),
+        '/audit',
+      ]
+      for (const width of [1280, 1400]) {
+        await page.setViewportSize({ width, height: 900 })
+        for (const path of pages) {
+          await page.goto(`${f.server.url}${path}`)
+          if (path === '/plans' || path === '/rollouts/new')
+            await page
+              .locator('#preview-stages, #nothing-to-roll-out, p:has-text("Verdict:")')
+              .first()
+              .waitFor({ timeout: 40_000 })
+          // Nothing wider than the window: no table clipped, no scrolling sideways.
+          const overflow = (await page.evaluate(
+            'document.documentElement.scrollWidth - window.innerWidth',
+          )) as number
+          expect(overflow, `${path} at ${width} px`).toBeLessThanOrEqual(0)
+          if (width !== 1400) continue
+          await page.screenshot({
+            path: join(
+              artifacts,
+              `${
+                path
+                  .split('/')
+                  .filter(Boolean)
+                  .join('-')
+                  .replace(/[^\w.-]/g, '_') || 'root'
+              }.png`,
+            ),
+            fullPage: true,
+          })
+          // Evaluated, not a script tag: the portal's Content-Security-Policy allows no inline script.
+          await page.evaluate(axe.source)
+          const violations = (await page.evaluate(`axe
+          .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+          .then((result) => result.violations
+            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => v.id + ': ' + v.help + ' (' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ') + ')'))`)) as string[]
+          expect(violations, path).toEqual([])
+        }
+      }
+      // A cluster's objects by namespace and kind, each with its status and drift.
+      await page.goto(`${f.server.url}/clusters/${encodeURIComponent(cluster)}`)
+      const namespaces = page.locator('#objects details.namespace')
+      expect(await namespaces.count()).toBeGreaterThan(0)
+      const rows = page.locator('#objects tr[data-object]')
+      const objects = await rows.count()
+      expect(objects).toBeGreaterThan(0)
+      const statuses = await rows.locator('td:nth-child(3) .pill').allTextContents()
+      expect(statuses.length).toBe(objects)
+      expect(new Set(statuses).size).toBeGreaterThan(0)
+      for (const status of statuses)
+        expect(['ready', 'not ready', 'not deployed', 'unknown']).toContain(status)
+      // Clusters filter and sort like accounts, in the URL.
+      await page.goto(`${f.server.url}/clusters?sort=kubernetesVersion&order=desc`)
+      expect(await page.getAttribute('th[aria-sort=descending] a', 'href')).toContain(
+        'sort=kubernetesVersion',
+      )
+      await page.goto(`${f.server.url}/clusters?environment=no-such-environment`)
+      expect(await page.textContent('#no-clusters')).toContain('No cluster matches these filters')
+      await page.context().close()
     },
   )
 })

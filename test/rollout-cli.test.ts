@@ -65,7 +65,9 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect(id, started.stdout).toBeDefined()
     // What it will do, stage by stage, before the events.
     expect(started.stdout).toMatch(/^\d+ targets change \(\d+ in production\): \d+ create\.$/m)
-    expect(started.stdout).toMatch(/^ {2}\d\. stable: 10 targets \(\d+ in production\), 4 waves, no bake, gates [^\n]*, waits for an approval$/m)
+    expect(started.stdout).toMatch(
+      /^ {2}\d\. stable: 10 targets \(\d+ in production\), 4 waves, no bake, gates [^\n]*, waits for an approval$/m,
+    )
     expect(started.stdout).toContain('  waiting-approval (stable)\n')
     // Started on the store directly: it says which trust it used.
     expect(started.stderr).toMatch(

@@ -175,6 +175,27 @@ export function filterClusters(rows: readonly ClusterRow[], filters: ClusterFilt
   )
 }
 
+/** Columns the clusters list sorts by. */
+export const CLUSTER_SORTS = [
+  'alias',
+  'accountName',
+  'environment',
+  'channel',
+  'kubernetesVersion',
+  'lifecycle',
+] as const
+export type ClusterSort = (typeof CLUSTER_SORTS)[number]
+
+/** Clusters sorted by a column (then by alias); Kubernetes versions as versions: 1.9 before 1.31. */
+export function sortClusters(rows: readonly ClusterRow[], sort: ClusterSort, desc: boolean): ClusterRow[] {
+  const key = (r: ClusterRow): string | number =>
+    sort === 'kubernetesVersion'
+      ? r.kubernetesVersion.split('.').reduce((n, part) => n * 1000 + (Number.parseInt(part, 10) || 0), 0)
+      : r[sort]
+  const sign = desc ? -1 : 1
+  return [...rows].sort((x, y) => sign * (compare(key(x), key(y)) || compare(x.alias, y.alias)))
+}
+
 /** The distinct values of a column, for a filter's choices. */
 export function distinct(
   rows: readonly AccountRow[],

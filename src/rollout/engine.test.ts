@@ -170,7 +170,15 @@ describe.each(variants)('the rollout engine, on %s, with the accounts on %s', (b
     expect(wanted.length).toBeGreaterThan(30)
     expect([...scheduled].sort()).toEqual(wanted.map((t) => t.id).sort())
     for (const stage of status.stages) {
-      expect(Object.keys(stage).sort()).toEqual(['approval', 'approvedBy', 'bake', 'gates', 'name', 'state', 'waves'])
+      expect(Object.keys(stage).sort()).toEqual([
+        'approval',
+        'approvedBy',
+        'bake',
+        'gates',
+        'name',
+        'state',
+        'waves',
+      ])
       expect(stage.state).toBe('succeeded')
       for (const wave of stage.waves) {
         expect(wave.state).toBe('succeeded')

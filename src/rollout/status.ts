@@ -70,14 +70,14 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
                 all.some((t) => t.state !== 'pending')
               ? ('aborted' as const)
               : rollout.phase === 'queue'
-              ? ('pending' as const)
-              : index === rollout.stageIndex && rollout.state === 'waiting-approval'
-                ? ('waiting-approval' as const)
-                : index === rollout.stageIndex && !FINAL_STATES.has(rollout.state)
-                  ? ('running' as const)
-                  : index === rollout.stageIndex && rollout.state === 'succeeded'
-                    ? ('succeeded' as const)
-                    : ('pending' as const)
+                ? ('pending' as const)
+                : index === rollout.stageIndex && rollout.state === 'waiting-approval'
+                  ? ('waiting-approval' as const)
+                  : index === rollout.stageIndex && !FINAL_STATES.has(rollout.state)
+                    ? ('running' as const)
+                    : index === rollout.stageIndex && rollout.state === 'succeeded'
+                      ? ('succeeded' as const)
+                      : ('pending' as const)
       const gates = new Map<string, GateOutcome>()
       for (const t of mine)
         for (const g of t.gates) if (!gates.has(g.name) || g.state === 'failed') gates.set(g.name, g)

@@ -294,3 +294,24 @@ describe('inventory: loaded values', () => {
     })
   })
 })
+
+describe('inventory: one cost center per account', () => {
+  const tagged = (tags: string, costCenter = '') =>
+    edit(ACCOUNTS, '  tags: { owner: teapot }\n', `  tags: ${tags}\n${costCenter}`)
+
+  test("a cost-center tag that agrees with the account's cost center (its own, or its team's) is valid", () => {
+    loadValid(tagged('{ owner: teapot, cost-center: "0001" }')) // the team's
+    loadValid(tagged('{ owner: teapot, cost-center: "0009" }', '  costCenter: "0009"\n'))
+  })
+
+  test('a cost-center tag that disagrees is an error naming both values and where each comes from', () => {
+    expect(errorsFor(tagged('{ owner: teapot, cost-center: "0002" }'))).toEqual([
+      expect.stringMatching(
+        /^inventory\/accounts\.yaml:1:\d+: account "teapot-prod" has tag cost-center "0002" but cost center "0001" \(the costCenter of its team teapot\); make them agree/,
+      ),
+    ])
+    expect(errorsFor(tagged('{ owner: teapot, cost-center: "0001" }', '  costCenter: "0009"\n'))).toEqual([
+      expect.stringMatching(/has tag cost-center "0001" but cost center "0009" \(its costCenter\)/),
+    ])
+  })
+})

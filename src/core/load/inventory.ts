@@ -108,7 +108,21 @@ export function loadInventory(
   })) as LoadedAccount[]
   const accounts = checkUnique(accountList, (a) => a.id, 'account id', sink)
   checkUnique(accountList, (a) => a.name, 'account name', sink)
+  const ownCostCenter = new Set(
+    accountEntries.entries.filter((a) => a.costCenter !== undefined).map((a) => a.id),
+  )
   for (const account of accountList) {
+    // One fact, one value: a `cost-center` tag that disagrees with the cost center the portal, the
+    // policies and cost reports use would make a change of either look like none.
+    const tagged = account.tags['cost-center']
+    if (tagged !== undefined && account.costCenter !== undefined && tagged !== account.costCenter) {
+      const written = ownCostCenter.has(account.id)
+      sink.error(
+        account.at,
+        'invalid-value',
+        `account "${account.name}" has tag cost-center "${tagged}" but cost center "${account.costCenter}" (${written ? 'its costCenter' : `the costCenter of its team ${account.team}`}); make them agree — set costCenter to the tag's value, or the tag to the cost center`,
+      )
+    }
     if (teamsKnown && !teamIds.has(account.team)) {
       sink.error(
         account.at,

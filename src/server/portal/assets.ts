@@ -12,6 +12,7 @@ export const PORTAL_CSS = `
 * { box-sizing: border-box; }
 body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color:var(--ink); background:var(--bg); display:grid; grid-template-columns: 200px 1fr; min-height:100vh; }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
+main :is(p, .sub, .banner, li, .card, .muted) a { text-decoration: underline; } /* links in running text: not by colour alone */
 nav.side { background:#fff; border-right:1px solid var(--line); padding:16px 0; }
 nav.side .brand { font-weight:700; font-size:16px; padding:0 20px 16px; }
 nav.side a { display:block; padding:7px 20px; color:var(--ink); }

@@ -4,7 +4,9 @@ import {
   type AccountFilters,
   type AccountRow,
   type AccountSort,
+  type ClusterFilters,
   type ClusterRow,
+  type ClusterSort,
   distinct,
 } from '../../app/inventory-view.ts'
 import type { DriftRevert } from '../../controller/drift-revert.ts'
@@ -36,7 +38,8 @@ export function accountsPage(
     params.set('sort', column)
     if (sort === column && !desc) params.set('order', 'desc')
     const arrow = sort === column ? (desc ? ' ↓' : ' ↑') : ''
-    return html`<a href="/accounts?${params.toString()}" aria-sort="${sort === column ? (desc ? 'descending' : 'ascending') : 'none'}">${label}${arrow}</a>`
+    // aria-sort belongs to the column header, the link sorts.
+    return html`<th aria-sort="${sort === column ? (desc ? 'descending' : 'ascending') : 'none'}"><a href="/accounts?${params.toString()}">${label}${arrow}</a></th>`
   }
   return html`
     <h1>Cloud Infrastructure</h1>
@@ -49,6 +52,8 @@ export function accountsPage(
         ${select('criticality', 'Criticality', 'criticality')}
         ${select('costCenter', 'Cost Center', 'costCenter')}
         ${select('team', 'Team', 'team')}
+        ${select('channel', 'Channel', 'channel')}
+        ${select('group', 'Account Group', 'group')}
         <input type="hidden" name="sort" value="${sort}" />
         ${desc ? html`<input type="hidden" name="order" value="desc" />` : ''}
         <p><button class="primary" type="submit">Apply</button> <a href="/accounts">Clear</a></p>
@@ -56,14 +61,14 @@ export function accountsPage(
       <table id="accounts">
         <thead>
           <tr>
-            <th>${link('name', 'Account')}</th>
-            <th>${link('environment', 'Environment')}</th>
-            <th>${link('criticality', 'Criticality')}</th>
-            <th>${link('costCenter', 'Cost Center')}</th>
-            <th>${link('group', 'Account Group')}</th>
-            <th>${link('channel', 'Channel')}</th>
-            <th>${link('team', 'Team')}</th>
-            <th>${link('tagCompliance', 'Tag Compliance')}</th>
+            ${link('name', 'Account')}
+            ${link('environment', 'Environment')}
+            ${link('criticality', 'Criticality')}
+            ${link('costCenter', 'Cost Center')}
+            ${link('group', 'Account Group')}
+            ${link('channel', 'Channel')}
+            ${link('team', 'Team')}
+            ${link('tagCompliance', 'Tag Compliance')}
           </tr>
         </thead>
         <tbody>
@@ -81,6 +86,7 @@ export function accountsPage(
           )}
         </tbody>
       </table>
+      ${shown.length === 0 ? html`<p class="card" id="no-accounts">No account matches these filters. <a href="/accounts">Clear them</a> to see all ${all.length}.</p>` : ''}
     </div>`
 }
 
@@ -188,35 +194,134 @@ export function clusterPage(
       ${targetState(state, cluster.id)}
     </div>
     <h2>Objects <span class="count">(${manifests.length})</span></h2>
-    <table><tbody>${manifests.slice(0, 200).map((m) => html`<tr><td><code>${m}</code></td></tr>`)}</tbody></table>
+    ${objectTree(cluster.id, manifests, health, state.drift)}
     ${recentRollouts(rollouts)}`
 }
 
-/** The clusters page. */
+/** An object's status on its cluster page. */
+type ObjectStatus = 'ready' | 'not ready' | 'not deployed' | 'unknown'
+
+/**
+ * What the provider's health says of one object: its health names each object that is not
+ * ready by its address (with why); every other object is ready once something is applied.
+ */
+function objectStatus(address: string, health: Health | undefined): { status: ObjectStatus; detail: string } {
+  if (!health) return { status: 'unknown', detail: 'the provider did not answer' }
+  const check = health.checks.find((c) => c.name === address)
+  if (check && !check.healthy) return { status: 'not ready', detail: check.detail }
+  if (health.checks.some((c) => c.name === 'objects' && c.detail === 'nothing applied yet'))
+    return { status: 'not deployed', detail: 'nothing is applied to the cluster yet' }
+  return { status: 'ready', detail: '' }
+}
+
+/**
+ * A cluster's objects as a tree of what it runs, as Argo CD's resource tree: by namespace, then
+ * kind, each object with its status and whether it drifted; a namespace with an object not ready
+ * or drifted is open, the others closed.
+ */
+function objectTree(
+  clusterId: string,
+  addresses: readonly string[],
+  health: Health | undefined,
+  drift: readonly string[] | null,
+): Html {
+  const drifted = new Set(drift ?? [])
+  const byNamespace = new Map<string, Map<string, string[]>>()
+  for (const address of addresses) {
+    // `<clusterId>/<namespace|_>/<Kind>/<name>`; the cluster id has no slash.
+    const [namespace = '_', kind = '?', ...name] = address.slice(clusterId.length + 1).split('/')
+    const kinds = byNamespace.get(namespace) ?? new Map<string, string[]>()
+    kinds.set(kind, [...(kinds.get(kind) ?? []), name.join('/')])
+    byNamespace.set(namespace, kinds)
+  }
+  const pillOf: Record<ObjectStatus, string> = {
+    ready: 'passed',
+    'not ready': 'failed',
+    'not deployed': 'pending',
+    unknown: 'unknown',
+  }
+  return html`<div id="objects">${[...byNamespace]
+    .sort(([a], [b]) => (a === '_' ? -1 : b === '_' ? 1 : a < b ? -1 : 1))
+    .map(([namespace, kinds]) => {
+      const all = [...kinds].flatMap(([kind, names]) =>
+        names.map((n) => `${clusterId}/${namespace}/${kind}/${n}`),
+      )
+      const notReady = all.filter((a) => objectStatus(a, health).status === 'not ready').length
+      const driftedHere = all.filter((a) => drifted.has(a)).length
+      return html`<details class="namespace card spaced" data-namespace="${namespace}"${notReady + driftedHere > 0 ? html` open` : ''}>
+        <summary><b>${namespace === '_' ? 'cluster-scoped' : `namespace ${namespace}`}</b> · ${all.length} ${all.length === 1 ? 'object' : 'objects'}${notReady > 0 ? html` · <span class="destructive">${notReady} not ready</span>` : ''}${driftedHere > 0 ? html` · <span class="destructive">${driftedHere} drifted</span>` : ''}</summary>
+        <table><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Drift</th></tr></thead><tbody>
+        ${[...kinds]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .flatMap(([kind, names]) =>
+            names.sort().map((name) => {
+              const address = `${clusterId}/${namespace}/${kind}/${name}`
+              const { status, detail } = objectStatus(address, health)
+              return html`<tr data-object="${address}"><td>${kind}</td><td>${name}</td><td><span class="pill ${pillOf[status]}">${status}</span>${detail && status !== 'not deployed' ? html` <span class="muted">${detail}</span>` : ''}</td><td>${drifted.has(address) ? html`<span class="destructive">changed outside Flotilla</span>` : drift === null ? html`<span class="muted">not checked yet</span>` : 'in sync'}</td></tr>`
+            }),
+          )}
+        </tbody></table>
+      </details>`
+    })}</div>`
+}
+
+/** The clusters page: filters and a search box, a table sortable by its columns; every state is a URL. */
 export function clustersPage(
+  all: readonly ClusterRow[],
   rows: readonly ClusterRow[],
-  q: string | undefined,
+  filters: ClusterFilters,
+  sort: ClusterSort,
+  desc: boolean,
   health: (id: string) => CachedHealth,
 ): Html {
+  const choices = (column: 'environment' | 'channel' | 'team') =>
+    [...new Set(all.map((c) => c[column]))].sort()
+  const select = (name: 'environment' | 'channel' | 'team', label: string) => html`
+    <label for="c-${name}">${label}</label>
+    <select id="c-${name}" name="${name}">
+      <option value="">All</option>
+      ${choices(name).map((v) => html`<option value="${v}" ${filters[name] === v ? 'selected' : ''}>${v}</option>`)}
+    </select>`
+  const link = (column: ClusterSort, label: string) => {
+    const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][])
+    params.set('sort', column)
+    if (sort === column && !desc) params.set('order', 'desc')
+    const arrow = sort === column ? (desc ? ' ↓' : ' ↑') : ''
+    // aria-sort belongs to the column header, the link sorts.
+    return html`<th aria-sort="${sort === column ? (desc ? 'descending' : 'ascending') : 'none'}"><a href="/clusters?${params.toString()}">${label}${arrow}</a></th>`
+  }
   return html`
-    <h1>Clusters <span class="count">(${rows.length})</span></h1>
-    <form class="inline" method="get" action="/clusters" role="search"><input type="search" name="q" value="${q ?? ''}" placeholder="alias, id, account, team" aria-label="Search clusters" /><button type="submit">Search</button></form>
-    <p></p>
-    <table id="clusters">
-      <thead><tr><th>Cluster</th><th>Account</th><th>Environment</th><th>Channel</th><th>Kubernetes</th><th>Node pools</th><th>Lifecycle</th><th>Health</th></tr></thead>
-      <tbody>
-        ${rows.map(
-          (c) => html`<tr>
-            <td><a href="/clusters/${encodeURIComponent(c.id)}">${c.alias}</a><div class="id">${c.id}</div></td>
-            <td><a href="/accounts/${c.account}">${c.accountName}</a></td>
-            <td>${c.environment}</td><td>${c.channel}</td><td>${c.kubernetesVersion}</td>
-            <td>${c.nodePools.map((p) => `${p.name} ${p.min}–${p.max}`).join(', ')}</td>
-            <td>${c.lifecycle}</td>
-            <td>${healthCell(health(c.id))}</td>
-          </tr>`,
-        )}
-      </tbody>
-    </table>`
+    <h1>Clusters <span class="count">(${rows.length} of ${all.length})</span></h1>
+    <div class="layout">
+      <form class="filters" method="get" action="/clusters" role="search" aria-label="Filter clusters">
+        <label for="c-q">Search</label>
+        <input id="c-q" type="search" name="q" value="${filters.q ?? ''}" placeholder="alias, id, account, team" />
+        ${select('environment', 'Environment')}
+        ${select('channel', 'Channel')}
+        ${select('team', 'Team')}
+        <input type="hidden" name="sort" value="${sort}" />
+        ${desc ? html`<input type="hidden" name="order" value="desc" />` : ''}
+        <p><button class="primary" type="submit">Apply</button> <a href="/clusters">Clear</a></p>
+      </form>
+      <div>
+      <table id="clusters">
+        <thead><tr>${link('alias', 'Cluster')}${link('accountName', 'Account')}${link('environment', 'Environment')}${link('channel', 'Channel')}${link('kubernetesVersion', 'Kubernetes')}<th>Node pools</th>${link('lifecycle', 'Lifecycle')}<th>Health</th></tr></thead>
+        <tbody>
+          ${rows.map(
+            (c) => html`<tr>
+              <td><a href="/clusters/${encodeURIComponent(c.id)}">${c.alias}</a><div class="id">${c.id}</div></td>
+              <td><a href="/accounts/${c.account}">${c.accountName}</a></td>
+              <td>${c.environment}</td><td>${c.channel}</td><td>${c.kubernetesVersion}</td>
+              <td>${c.nodePools.map((p) => `${p.name} ${p.min}–${p.max}`).join(', ')}</td>
+              <td>${c.lifecycle}</td>
+              <td>${c.lifecycle === 'requested' ? html`<span class="pill" title="requested: nothing is deployed to it yet">not deployed yet</span>` : healthCell(health(c.id))}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+      ${rows.length === 0 ? html`<p class="card" id="no-clusters">No cluster matches these filters. <a href="/clusters">Clear them</a> to see all ${all.length}.</p>` : ''}
+      </div>
+    </div>`
 }
 
 /** A cluster's cached health: a pill, why when it is not healthy, and how old it is. */

@@ -199,7 +199,10 @@ export function rolloutConfirmPage(
   const actions = Object.entries(preview.actions).filter(([, n]) => n > 0)
   return html`<h1>Start a rollout of <code>${rev}</code> <span class="count">(${commit.slice(0, 12)})</span></h1>
     <div class="banner info" role="status" id="rollout-preview">Verdict ${pill(preview.verdict)}: ${preview.targets} ${preview.targets === 1 ? 'target changes' : 'targets change'}, <b>${preview.production} in production</b>${actions.length > 0 ? html` — ${actions.map(([a, n], i) => html`${i > 0 ? ', ' : ''}<span class="${a === 'delete' || a === 'replace' ? 'destructive' : ''}">${n} ${a}</span>`)}` : ''}${preview.protectedDestroyed > 0 ? html`; <span class="destructive">${preview.protectedDestroyed} protected resources destroyed</span>` : ''}. The changes are those of the fleet as observed now: targets an earlier rollout left unapplied are among them.</div>
-    <h2>Stages, in order</h2>
+    ${
+      preview.targets === 0
+        ? html`<div class="card" id="nothing-to-roll-out"><b>Nothing to roll out:</b> the fleet already is as this revision makes it. <a href="/plans?rev=${encodeURIComponent(rev)}">Back to the plan</a></div>`
+        : html`<h2>Stages, in order</h2>
     <table id="preview-stages"><thead><tr><th>#</th><th>Stage</th><th>Targets</th><th>In production</th><th>Waves</th><th>Bake</th><th>Gates</th><th>Approval</th></tr></thead><tbody>
       ${preview.stages.map(
         (s, i) =>
@@ -219,4 +222,5 @@ export function rolloutConfirmPage(
       }
       <a href="/plans?rev=${encodeURIComponent(rev)}">Back to the plan</a>
     </p>`
+    }`
 }

@@ -11,8 +11,12 @@ import { effectiveRole } from '../../app/access/permissions.ts'
 import {
   ACCOUNT_SORTS,
   type AccountFilters,
+  CLUSTER_SORTS,
+  type ClusterFilters,
+  type ClusterSort,
   filterAccounts,
   filterClusters,
+  sortClusters,
 } from '../../app/inventory-view.ts'
 import { isFlotillaError, NotFoundError } from '../../core/errors.ts'
 import { timePoliciesInForce } from '../../core/policy/in-force.ts'
@@ -170,7 +174,7 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       const { accounts } = await deps.fleets.snapshot()
       const q = c.req.query()
       const filters: AccountFilters = Object.fromEntries(
-        (['environment', 'criticality', 'costCenter', 'team', 'q'] as const)
+        (['environment', 'criticality', 'costCenter', 'team', 'channel', 'group', 'q'] as const)
           .filter((k) => q[k])
           .map((k) => [k, q[k]!]),
       )
@@ -203,8 +207,22 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
   app.get('/clusters', (c) =>
     render(c, 'Clusters', 'clusters', async () => {
       const { clusters } = await deps.fleets.snapshot()
-      const q = c.req.query('q')
-      return clustersPage(filterClusters(clusters, { q }), q, (id) => deps.health.get(id))
+      const q = c.req.query()
+      const filters: ClusterFilters = Object.fromEntries(
+        (['environment', 'channel', 'team', 'q'] as const).filter((k) => q[k]).map((k) => [k, q[k]!]),
+      )
+      const sort = (CLUSTER_SORTS as readonly string[]).includes(q.sort ?? '')
+        ? (q.sort as ClusterSort)
+        : 'alias'
+      const desc = q.order === 'desc'
+      return clustersPage(
+        clusters,
+        sortClusters(filterClusters(clusters, filters), sort, desc),
+        filters,
+        sort,
+        desc,
+        (id) => deps.health.get(id),
+      )
     }),
   )
   app.get('/clusters/:id', (c) =>
