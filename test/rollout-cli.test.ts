@@ -353,6 +353,58 @@ describe.each(testBackends)('rollouts from the command line, on %s', (backend) =
     expect((JSON.parse(none.stdout) as RolloutStatus).state).toBe('succeeded') // nothing new was recorded
   })
 
+  test('on a terminal, start shows what it would do and asks; only a yes starts it; --preview and a no start nothing', async () => {
+    const dev = sim.fleet.targets.find((t) => t.kind === 'account' && sim.fleet.stageOf.get(t.id) === 'dev')!
+    setLogExpiry(sim.repo, { [dev.id]: 44 })
+    await commitAll(sim.repo, 'Log expiry of a dev account')
+    /** The latest rollout's id (none before the first). */
+    const latest = async () => {
+      const run = await sim.cli('rollout', 'status', '--format', 'json')
+      return run.code === 0 ? (JSON.parse(run.stdout) as { id?: string } | null)?.id : undefined
+    }
+    const before = await latest()
+    const asked: string[] = []
+    const start = (answer: boolean | undefined, ...args: string[]) =>
+      sim.inProcess(() =>
+        runCaptured(
+          ['rollout', 'start', ...args, '--repo', sim.repo],
+          process.cwd(),
+          TEST_CLOCK,
+          answer === undefined
+            ? undefined
+            : async (question) => {
+                asked.push(question)
+                return answer
+              },
+        ),
+      )
+    const shown =
+      /^A rollout of HEAD \([0-9a-f]{12}\) would do this; nothing was started\.\n\d+ targets? changes? \(\d+ in production\): [^\n]+\.\nStages, in order:\n {2}1\. dev: \d+ targets?, \d+ waves?, no bake/
+    const declined = await start(false)
+    expect([declined.code, declined.stderr]).toEqual([1, 'Nothing was started.\n'])
+    expect(declined.stdout).toMatch(shown)
+    expect(asked).toEqual(['Start this rollout? [y/N] '])
+    const previewed = await start(undefined, '--preview')
+    expect(previewed.code, previewed.stderr).toBe(0)
+    expect(previewed.stdout).toMatch(shown)
+    const json = await start(undefined, '--preview', '--format', 'json')
+    const { ref, preview } = JSON.parse(json.stdout) as {
+      ref: string
+      preview: { stages: { name: string }[] }
+    }
+    expect([ref, preview.stages[0]?.name]).toEqual(['HEAD', 'dev'])
+    expect(await latest()).toBe(before) // none of them started anything
+    // A yes starts it (aborted here: the tests after this one start their own).
+    const confirmed = await start(true)
+    expect(confirmed.code, confirmed.stderr).toBe(0)
+    expect(asked).toHaveLength(2)
+    const id = /^Started rollout (r-\S+) /m.exec(confirmed.stdout)?.[1]
+    expect(id, confirmed.stdout).toBeDefined()
+    expect(await latest()).toBe(id)
+    const aborted = await sim.cli('rollout', 'abort', id!)
+    expect(aborted.code, aborted.stderr).toBe(0)
+  })
+
   test('status --follow prints every event until the rollout ends; --metrics-port serves the engine metrics while --wait runs', {
     timeout: 60_000,
   }, async () => {

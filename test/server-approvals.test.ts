@@ -169,7 +169,8 @@ describe.each(testBackends)('owned approvals and trusted revisions, on %s', (bac
         dir,
         account.at.file,
         `  name: ${account.name}\n  team: ${account.team}\n`,
-        `  name: ${account.name}\n  team: ${otherTeam}\n`,
+        // It keeps its budget: its cost-center tag stays true (a cost center the tag contradicts is invalid).
+        `  name: ${account.name}\n  team: ${otherTeam}\n  costCenter: "${account.tags['cost-center']}"\n`,
       )
       setLogExpiry(dir, { [account.id]: 40 })
     })

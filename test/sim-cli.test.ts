@@ -5,7 +5,7 @@
  * `TEST_DATABASE_URL` is set, on PostgreSQL.
  */
 
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -454,15 +454,30 @@ describe.each(testBackends)('the simulated fleet from the command line, on %s', 
     // The killed apply had started every operation: they finish, and nothing is started again.
     expect(takeover.stdout).toBe(`${account.id} (${account.name}) is up to date: nothing to apply.\n`)
 
-    // Two more rounds, each with work of its own: a new cost center retags the log bucket.
-    replaceOnce(
-      sim.repo,
-      account.at.file,
-      `  name: ${account.name}\n`,
-      `  name: ${account.name}\n  costCenter: "9000000001"\n`,
-    )
+    // Two more rounds, each with work of its own: a new cost center retags the log bucket. Its
+    // cost-center tag changes with it (the two must agree).
+    const costCenter = (to: string) => {
+      const file = join(sim.repo, account.at.file)
+      const text = readFileSync(file, 'utf8')
+      const entry = text.indexOf(`  name: ${account.name}\n`)
+      const tag = /cost-center: "\d+"/g
+      tag.lastIndex = entry
+      const found = tag.exec(text)!
+      const next = text.indexOf('\n- ', entry)
+      expect(next < 0 || found.index < next, 'the account has a cost-center tag').toBe(true)
+      const retagged = `${text.slice(0, found.index)}cost-center: "${to}"${text.slice(found.index + found[0].length)}`
+      const name = `  name: ${account.name}\n`
+      const written = new RegExp(`${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  costCenter: "\\d+"\n`)
+      writeFileSync(
+        file,
+        written.test(retagged)
+          ? retagged.replace(written, `${name}  costCenter: "${to}"\n`)
+          : retagged.replace(name, `${name}  costCenter: "${to}"\n`),
+      )
+    }
+    costCenter('9000000001')
     await killedApply(1)
-    replaceOnce(sim.repo, account.at.file, '"9000000001"', '"9000000002"')
+    costCenter('9000000002')
     await killedApply(2)
 
     const finished = await sim.cli('apply', '--target', account.id, '--timeout', '60')

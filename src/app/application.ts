@@ -29,6 +29,7 @@ import { findSnapshot, listSnapshots, type RestoreRequest, restoreSnapshotOf } f
 import {
   controlRollout,
   prepareRolloutOf,
+  previewRolloutOf,
   type RolloutControl,
   type RunUntilItStopsOptions,
   runUntilItStops,
@@ -142,6 +143,11 @@ export class Application {
   /** Starts a rollout of a commit (the CLI, the API, the portal). */
   async startRollout(request: StartRolloutRequest, engine?: EngineDeps) {
     return startRolloutOf(this, engine ?? (await this.engine()), request)
+  }
+
+  /** What starting a rollout of a commit would do, judged as the start would; nothing recorded. */
+  async previewRollout(request: Parameters<typeof previewRolloutOf>[2], engine?: EngineDeps) {
+    return previewRolloutOf(this, engine ?? (await this.engine()), request)
   }
 
   /** Plans a commit for a rollout without recording anything (see `rollouts.ts`). */

@@ -77,6 +77,28 @@ export async function startRolloutOf(
   return { ...started, fleet }
 }
 
+/**
+ * What starting a rollout of the commit would do, planned and judged exactly as the start would
+ * (the same trusted rules), with nothing recorded: `rollout start --preview`, and what an
+ * interactive `rollout start` asks to confirm.
+ */
+export async function previewRolloutOf(
+  app: Application,
+  engine: EngineDeps,
+  request: Omit<StartRolloutRequest, 'actor' | 'authorize'>,
+): Promise<{ readonly prepared: Prepared; readonly fleet: Fleet }> {
+  const fleet = await engine.loadRevision(request.commit)
+  const trust =
+    request.trust === 'local' ? await localTrust(app.repoDir, fleet.settings.trust.branch) : request.trust
+  const prepared = await prepare(engine, fleet, request.commit, {
+    ref: request.ref,
+    approvals: request.approvals,
+    ...(trust.judge ? { trusted: trust.judge } : {}),
+    ...(trust.untrusted ? { untrusted: trust.untrusted } : {}),
+  })
+  return { prepared, fleet }
+}
+
 /** The tip of `branch` in the repository, as the trusted revision of a CLI on a clone. */
 async function localTrust(
   repoDir: string,

@@ -219,6 +219,11 @@ export function declareRolloutStart(parent: Command) {
     .option('--approvals <file>', 'a YAML list of approvals')
     .addOption(refusedNowOption())
     .option('--wait', 'run the rollout in this process until it ends or waits for an approval')
+    .option(
+      '--preview',
+      'show what the rollout would do, stage by stage, and start nothing (exit 0 when it could start)',
+    )
+    .option('--yes', 'start without asking (a terminal asks for a confirmation after the preview)')
     .addOption(metricsPortOption())
     .addOption(repoOption())
     .addOption(textJsonOption())

@@ -29,6 +29,24 @@ export interface CliIo {
    * (following stops, `sim serve` stops) — the relayed command must not listen to the server's.
    */
   readonly interrupt?: AbortSignal
+  /**
+   * Asks a yes/no question and waits for the answer: only where someone can answer (stdin and
+   * stdout a terminal). Absent in scripts, CI and a server's relay: nothing is asked there.
+   */
+  readonly confirm?: (question: string) => Promise<boolean>
+}
+
+/** Asks on the terminal; `y` or `yes` (any case) is yes, anything else — an empty line, end of input — no. */
+async function askTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises')
+  const terminal = createInterface({ input: process.stdin, output: process.stdout })
+  try {
+    return /^y(es)?$/i.test((await terminal.question(question)).trim())
+  } catch {
+    return false // input closed: no answer is no
+  } finally {
+    terminal.close()
+  }
 }
 
 /** The real process's streams. */
@@ -38,6 +56,7 @@ export function processIo(): CliIo {
     stderr: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
     cwd: process.cwd(),
+    ...(process.stdin.isTTY === true && process.stdout.isTTY === true ? { confirm: askTerminal } : {}),
   }
 }
 

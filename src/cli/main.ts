@@ -65,15 +65,19 @@ export function buildProgram(
 
   // Each action loads its command's module when it runs (see the module comment).
   /** Runs a command of the store: through the server that holds it (or is named), else here. */
+  const throughStore = (
+    options: ServerChoice,
+    args: readonly string[],
+    here: () => Promise<number>,
+  ): Promise<number> =>
+    io.application
+      ? here() // a server runs it already
+      : import('./through-server.ts').then((m) => {
+          const link = m.serverFor(options, io)
+          return link ? m.runThroughServer(link, args, io) : here()
+        })
   const runOfStore = (options: ServerChoice, here: () => Promise<number>): void =>
-    run(
-      io.application
-        ? here() // a server runs it already
-        : import('./through-server.ts').then((m) => {
-            const link = m.serverFor(options, io)
-            return link ? m.runThroughServer(link, argv, io) : here()
-          }),
-    )
+    run(throughStore(options, argv, here))
   const rolloutCommands = () => import('./commands/rollout.ts')
   const simCommands = () => import('./commands/sim.ts')
   const snapshotCommands = () => import('./commands/snapshots.ts')
@@ -98,9 +102,25 @@ export function buildProgram(
   )
 
   const rollout = declareRollout(program)
-  declareRolloutStart(rollout).action((options) =>
-    runOfStore(options, () => rolloutCommands().then((m) => m.rolloutStartCommand(options, io))),
-  )
+  declareRolloutStart(rollout).action((options) => {
+    const start = (o: typeof options, args: readonly string[]) =>
+      throughStore(o, args, () => rolloutCommands().then((m) => m.rolloutStartCommand(o, io)))
+    const { confirm } = io
+    if (!confirm || options.yes || options.preview || options.format === 'json')
+      return run(start(options, argv))
+    // On a terminal: what it would do first, then a question; only a yes starts it.
+    run(
+      (async () => {
+        const previewed = await start({ ...options, preview: true }, [...argv, '--preview'])
+        if (previewed !== EXIT.ok) return previewed
+        if (!(await confirm('Start this rollout? [y/N] '))) {
+          io.stderr('Nothing was started.\n')
+          return EXIT.user
+        }
+        return start({ ...options, yes: true }, [...argv, '--yes'])
+      })(),
+    )
+  })
   declareRolloutStatus(rollout).action((id, options) =>
     runOfStore(options, () => rolloutCommands().then((m) => m.rolloutStatusCommand(id, options, io))),
   )

@@ -17,6 +17,8 @@ export async function runCaptured(
   argv: readonly string[],
   cwd = process.cwd(),
   clock?: PolicyClock,
+  /** Answers the questions a terminal would be asked; without it, nothing is asked (as in a script). */
+  confirm?: CliIo['confirm'],
 ): Promise<CliRun> {
   const out: string[] = []
   const err: string[] = []
@@ -26,6 +28,7 @@ export async function runCaptured(
     isTTY: false,
     cwd,
     ...(clock ? { clock } : {}),
+    ...(confirm ? { confirm } : {}),
   }
   const code = await runCli(argv, io)
   return { code, stdout: out.join(''), stderr: err.join('') }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { Application } from '../../app/application.ts'
 import type { RolloutAction } from '../../app/rollouts.ts'
 import { startMetricsServer } from '../../app/simulator.ts'
+import { ConflictError, PolicyError } from '../../core/errors.ts'
 import { describePolicyTime } from '../../core/policy/policy-time.ts'
 import { sleep } from '../../lib/abortable.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
@@ -134,6 +135,7 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
   // Mistakes in the input are reported before the store is opened (another process may hold it).
   const commit = await resolveCommit(resolve(io.cwd, options.repo ?? '.'), ref)
   const approvals = await readApprovals(options, io.cwd)
+  if (options.preview) return rolloutPreviewCommand(options, io, commit, ref, approvals)
   return withApplication(options, io, async (app) => {
     const started = await app.startRollout({
       commit,
@@ -153,8 +155,10 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
           ? `Queued rollout ${id} of ${ref} (${commit.slice(0, 12)}) behind ${started.queuedBehind.join(', ')}: it plans again and starts when nothing else holds its targets.\n`
           : `Started rollout ${id} of ${ref} (${commit.slice(0, 12)}).\n`,
       )
-      // What it will do, stage by stage: what the portal asks to confirm.
-      for (const line of previewLines(previewRollout(started.fleet, started.plan))) io.stdout(`${line}\n`)
+      // What it will do, stage by stage: what the portal asks to confirm. (A queued rollout plans
+      // again when it leaves the queue: what it will do is known then.)
+      if (started.state !== 'queued')
+        for (const line of previewLines(previewRollout(started.fleet, started.plan))) io.stdout(`${line}\n`)
     }
     if (!options.wait) {
       if (text) io.stdout(`Run it with: flotilla rollout resume ${id} --wait\n`)
@@ -165,6 +169,34 @@ export async function rolloutStartCommand(options: RolloutStartOptions, io: CliI
     if (text) io.stdout(formatStatus(await rolloutStatus(app.db, id)))
     else io.stdout(`${JSON.stringify({ id, state }, null, 2)}\n`)
     return waitExitCode(state)
+  })
+}
+
+/**
+ * `rollout start --preview`: plans and judges the commit as the start would and prints what the
+ * rollout would do, stage by stage; records nothing. Exit 0 when it could start; otherwise the
+ * start's refusal (why, and the exit code of a refused start).
+ */
+async function rolloutPreviewCommand(
+  options: RolloutStartOptions,
+  io: CliIo,
+  commit: string,
+  ref: string,
+  approvals: Awaited<ReturnType<typeof readApprovals>>,
+): Promise<number> {
+  return withApplication(options, io, async (app) => {
+    const { prepared, fleet } = await app.previewRollout({ commit, ref, approvals, trust: 'local' })
+    if (!prepared.ok) {
+      if (prepared.verdict === 'no-changes') throw new ConflictError(prepared.why)
+      throw new PolicyError(prepared.why)
+    }
+    const preview = previewRollout(fleet, prepared.plan)
+    if (options.format === 'json') io.stdout(`${JSON.stringify({ commit, ref, preview }, null, 2)}\n`)
+    else {
+      io.stdout(`A rollout of ${ref} (${commit.slice(0, 12)}) would do this; nothing was started.\n`)
+      for (const line of previewLines(preview)) io.stdout(`${line}\n`)
+    }
+    return 0
   })
 }
 
