@@ -311,6 +311,21 @@ describe.each(testBackends)('the API, on %s', (backend) => {
     const confirmPage = await page('/rollouts/new?rev=HEAD')
     expect(confirmPage).toContain('Confirm: start the rollout')
     expect(confirmPage).toMatch(/<tr data-stage="dev"><td>1<\/td><td>dev<\/td><td>1<\/td>/)
+    // The API shows the same and starts nothing; a start naming a commit HEAD is no longer at is refused.
+    const preview = await json(await f.alice.api('/api/rollouts/preview?rev=HEAD'))
+    expect(preview.status).toBe(200)
+    expect(preview.body).toMatchObject({ ref: 'HEAD', preview: { targets: 1, production: 0 } })
+    expect((preview.body.preview as { stages: { name: string }[] }).stages.map((s) => s.name)).toEqual([
+      'dev',
+    ])
+    const stale = await json(
+      await f.alice.api('/api/rollouts', { method: 'POST', body: { rev: 'HEAD', commit: '0'.repeat(40) } }),
+    )
+    expect(stale.status).toBe(409)
+    expect(stale.body.error).toMatch(
+      /^HEAD moved since you confirmed it \(from 000000000000 to [0-9a-f]{12}\): nothing was started/,
+    )
+    expect((await json(await f.viewer.api('/api/rollouts'))).body.rollouts).toEqual(before)
     const started = await post({ rev: 'HEAD', confirm: 'yes' })
     expect(started.status).toBe(303)
     expect(started.headers.get('location')).toMatch(/^\/rollouts\/r-/)

@@ -199,6 +199,14 @@ export function openApiDocument(): object {
           },
         },
       },
+      '/api/rollouts/preview': {
+        get: {
+          summary:
+            'what a rollout of a revision would do, as the portal asks to confirm it: the targets that change (in production), the actions, the stages in order with their targets, waves, bake, gates and approval; starts nothing. POST /api/rollouts with its commit starts exactly that commit',
+          parameters: [query('rev', 'git revision (default: the branch served)')],
+          responses: { '200': ok('{ ref, commit, preview }'), ...errors },
+        },
+      },
       '/api/rollouts/{id}': {
         get: {
           summary: 'a rollout status (plan.md)',

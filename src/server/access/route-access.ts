@@ -94,6 +94,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     note: 'each address by the team owning its target (on the trusted branch and in the revision); `plan/…` by owners of every changed target; `governance/…` by `trust.owners`',
   },
   'GET /api/rollouts': read(),
+  'GET /api/rollouts/preview': read(),
   'POST /api/rollouts': {
     access: 'owner',
     note: 'every target the plan changes counts; a protected destruction also needs an approval by someone else',

@@ -13,11 +13,13 @@ import type { TrustedFleet } from '../../core/plan/judgement.ts'
 import { parseApproval } from '../../core/policy/approvals.ts'
 import { type PolicyTime, systemClock } from '../../core/policy/policy-time.ts'
 import { rolloutStatus } from '../../rollout/engine.ts'
+import { previewRollout } from '../../rollout/preview.ts'
 import { FINAL_STATES, ROLLOUT_STATES } from '../../rollout/rollout-model.ts'
 import { listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
 import { resolveCommit } from '../../source/git.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import { approvalsOf, approveFor, operate, startFor } from '../actions.ts'
+import { countApprovals } from '../approval-rights.ts'
 import type { PlanCache } from '../plan-cache.ts'
 import { INT32_MAX, intParam } from '../request-guard.ts'
 import { LimitFull } from '../request-limits.ts'
@@ -32,6 +34,15 @@ export const startBody = z.strictObject({
     .optional()
     .describe('The git revision to roll out; the branch the server follows by default.'),
   approvals: z.array(z.string().min(1)).default([]).describe('Approvals, as for flotilla plan --approve.'),
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/, {
+      message: 'a full commit id (40 hex digits), as GET /api/rollouts/preview returns it',
+    })
+    .optional()
+    .describe(
+      'The commit the caller previewed (GET /api/rollouts/preview): the start is refused (409) when rev has moved since.',
+    ),
 })
 export const targetBody = z.strictObject({ target: z.string().min(1) })
 export const approvalsBody = z.strictObject({
@@ -183,6 +194,25 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
     return c.json({ revision: commit, base: 'observed', plan })
   })
 
+  // What a rollout would do, as the portal shows it before its confirmation; starts nothing.
+  app.get('/rollouts/preview', async (c) => {
+    const principal = signedIn(c)
+    const rev = c.req.query('rev') ?? deps.fleets.ref
+    const { commit, fleet, plan: unapproved } = await cachedPlanRevision(deps, rev, [], undefined)
+    // The approvals that would count if the caller started it, as the start judges them.
+    const judged = await countApprovals(
+      deps,
+      commit,
+      unapproved,
+      await approvalsOf(deps, commit),
+      principal.name,
+    )
+    const counted = judged.counted.map((a) => a.approval)
+    const plan =
+      counted.length > 0 ? (await cachedPlanRevision(deps, commit, counted, undefined)).plan : unapproved
+    return c.json({ ref: rev, commit, preview: previewRollout(fleet, plan) })
+  })
+
   app.get('/approvals', async (c) => {
     signedIn(c)
     const commit = await deps.fleets.resolve(c.req.query('rev') ?? deps.fleets.ref)
@@ -215,6 +245,7 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const started = await startFor(deps, principal, c.get('source'), {
       rev: body.rev,
       approvals: body.approvals,
+      confirmedCommit: body.commit,
     })
     return c.json({ id: started.id, state: started.state, queuedBehind: started.queuedBehind }, 201)
   })
