@@ -625,6 +625,14 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       expect(new Set(statuses).size).toBeGreaterThan(0)
       for (const status of statuses)
         expect(['ready', 'not ready', 'not deployed', 'unknown']).toContain(status)
+      // An account's stacks the same way: each with its resources, their health and drift.
+      await page.goto(`${f.server.url}/accounts/${f.devAccount}`)
+      expect(await page.locator('#stacks details.stack').count()).toBeGreaterThan(0)
+      const resources = page.locator('#stacks tr[data-resource]')
+      expect(await resources.count()).toBeGreaterThan(0)
+      const zone = page.locator('#stacks tr[data-resource$="/HostedZone"]').first()
+      if ((await zone.count()) > 0)
+        expect(await zone.locator('td:nth-child(3)').textContent()).toMatch(/healthy|failing/)
       // Clusters filter and sort like accounts, in the URL.
       await page.goto(`${f.server.url}/clusters?sort=kubernetesVersion&order=desc`)
       expect(await page.getAttribute('th[aria-sort=descending] a', 'href')).toContain(

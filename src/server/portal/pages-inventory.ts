@@ -141,7 +141,8 @@ function targetState(state: TargetState, targetId: string): Html {
 /** The page of one account. */
 export function accountPage(
   account: AccountRow,
-  stacks: readonly { address: string; stackName: string; region: string; resources: readonly string[] }[],
+  stacks: readonly AccountStack[],
+  health: Health | undefined,
   rollouts: readonly TargetRollout[],
   state: TargetState,
 ): Html {
@@ -162,10 +163,57 @@ export function accountPage(
       ${targetState(state, account.id)}
     </div>
     <h2>Stacks <span class="count">(${stacks.length})</span></h2>
-    <table><thead><tr><th>Stack</th><th>Region</th><th>Resources</th></tr></thead><tbody>
-      ${stacks.map((s) => html`<tr><td>${s.stackName}<div class="id">${s.address}</div></td><td>${s.region}</td><td>${s.resources.join(', ')}</td></tr>`)}
-    </tbody></table>
+    ${stackTree(stacks, health, state.drift)}
     ${recentRollouts(rollouts)}`
+}
+
+/** A stack of an account as its page lists it: its resources by logical id and type. */
+export interface AccountStack {
+  readonly address: string
+  readonly stackName: string
+  readonly region: string
+  readonly resources: readonly { readonly logicalId: string; readonly type: string }[]
+}
+
+/**
+ * An account's stacks as a tree of what they run: each stack (region, name) with its resources,
+ * each resource with what the provider's health says of it (a zone that answers, a resource not
+ * settled and why) and whether it drifted; a stack with trouble is open, the others closed.
+ */
+function stackTree(
+  stacks: readonly AccountStack[],
+  health: Health | undefined,
+  drift: readonly string[] | null,
+): Html {
+  const drifted = new Set(drift ?? [])
+  const checkOf = (address: string) => health?.checks.find((c) => c.name === address)
+  const stackCheck = (stack: AccountStack) =>
+    health?.checks.filter(
+      (c) => !c.healthy && (c.name === stack.address || c.name.startsWith(`${stack.address}/`)),
+    ) ?? []
+  return html`<div id="stacks">${stacks.map((stack) => {
+    const failing = stackCheck(stack)
+    const driftedHere = stack.resources.filter((r) => drifted.has(`${stack.address}/${r.logicalId}`)).length
+    return html`<details class="stack card spaced" data-stack="${stack.address}"${failing.length + driftedHere > 0 ? html` open` : ''}>
+      <summary><b>${stack.stackName}</b> · ${stack.region} · ${stack.resources.length} ${stack.resources.length === 1 ? 'resource' : 'resources'}${failing.length > 0 ? html` · <span class="destructive">${failing.length} failing</span>` : ''}${driftedHere > 0 ? html` · <span class="destructive">${driftedHere} drifted</span>` : ''} <span class="id">${stack.address}</span></summary>
+      ${failing
+        .filter((c) => c.name === stack.address)
+        .map((c) => html`<div class="error">${c.detail}</div>`)}
+      <table><thead><tr><th>Resource</th><th>Type</th><th>Health</th><th>Drift</th></tr></thead><tbody>
+      ${stack.resources.map((r) => {
+        const address = `${stack.address}/${r.logicalId}`
+        const check = checkOf(address)
+        return html`<tr data-resource="${address}"><td>${r.logicalId}</td><td><code>${r.type}</code></td><td>${
+          check
+            ? html`<span class="pill ${check.healthy ? 'passed' : 'failed'}">${check.healthy ? 'healthy' : 'failing'}</span> <span class="muted">${check.detail}</span>`
+            : health
+              ? html`<span class="muted">no check of its own</span>`
+              : html`<span class="pill unknown">unknown</span>`
+        }</td><td>${drifted.has(address) ? html`<span class="destructive">changed outside Flotilla</span>` : drift === null ? html`<span class="muted">not checked yet</span>` : 'in sync'}</td></tr>`
+      })}
+      </tbody></table>
+    </details>`
+  })}</div>`
 }
 
 /** The page of one cluster. */

@@ -194,11 +194,19 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
         address: s.address,
         stackName: s.stackName,
         region: s.region,
-        resources: Object.keys((s.template as { Resources?: object }).Resources ?? {}),
+        resources: Object.entries(
+          (s.template as { Resources?: Record<string, { Type?: unknown }> }).Resources ?? {},
+        ).map(([logicalId, r]) => ({ logicalId, type: String(r?.Type ?? '') })),
       }))
+      const target = fleet.targets.find((t) => t.id === account.id)!
+      const health = await deps.app.registry
+        .forTarget(target)
+        .health(target)
+        .catch(() => undefined)
       return accountPage(
         account,
         stacks,
+        health,
         await targetRollouts(deps, account.id),
         await stateOf(deps, account.id),
       )
