@@ -625,6 +625,13 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       expect(new Set(statuses).size).toBeGreaterThan(0)
       for (const status of statuses)
         expect(['ready', 'not ready', 'not deployed', 'unknown']).toContain(status)
+      // Its node pools with their nodes by version (the simulated fleet manages nodes).
+      const pools = await page.locator('#node-pools .pool').allTextContents()
+      expect(pools.length).toBeGreaterThan(0)
+      expect(
+        pools.some((p) => /\d+ nodes?: \d+ at \d+\.\d+/.test(p)),
+        pools.join('\n'),
+      ).toBe(true)
       // An account's stacks the same way: each with its resources, their health and drift.
       await page.goto(`${f.server.url}/accounts/${f.devAccount}`)
       expect(await page.locator('#stacks details.stack').count()).toBeGreaterThan(0)

@@ -10,6 +10,7 @@ import {
   distinct,
 } from '../../app/inventory-view.ts'
 import type { DriftRevert } from '../../controller/drift-revert.ts'
+import type { ClusterNodes } from '../../core/model/desired-state.ts'
 import type { Change } from '../../core/model/plan.ts'
 import type { Health } from '../../core/provider/port.ts'
 import type { CachedHealth } from '../health-cache.ts'
@@ -221,6 +222,8 @@ export function clusterPage(
   cluster: ClusterRow,
   manifests: readonly string[],
   health: Health | undefined,
+  /** The control plane and node pools as the provider observes them (absent when it does not manage nodes). */
+  nodes: ClusterNodes | undefined,
   rollouts: readonly TargetRollout[],
   state: TargetState,
 ): Html {
@@ -238,12 +241,41 @@ export function clusterPage(
                 .map((c) => html`<div>${c.name}: ${c.detail}</div>`)}`
           : 'unknown'
       }</div>
-      <div class="card"><b>Node pools</b> ${cluster.nodePools.map((p) => html`<div>${p.name} (${p.profile}): ${p.instanceTypes.join(', ')}, ${p.min}–${p.max}</div>`)}</div>
+      <div class="card" id="node-pools"><b>Node pools</b> ${nodePools(cluster, nodes)}</div>
       ${targetState(state, cluster.id)}
     </div>
     <h2>Objects <span class="count">(${manifests.length})</span></h2>
     ${objectTree(cluster.id, manifests, health, state.drift)}
     ${recentRollouts(rollouts)}`
+}
+
+/**
+ * The node pools: as declared, and — when the provider manages nodes — their nodes by kubelet
+ * version (those not at the cluster's version are what a rotation replaces), whether the pool is
+ * stateful, and its rotations this month (budgeted for stateful pools).
+ */
+function nodePools(cluster: ClusterRow, nodes: ClusterNodes | undefined): Html {
+  const observed = new Map((nodes?.pools ?? []).map((p) => [p.name, p]))
+  return html`${nodes && nodes.kubernetesVersion !== cluster.kubernetesVersion ? html`<div class="destructive">control plane at ${nodes.kubernetesVersion}, ${cluster.kubernetesVersion} wanted</div>` : ''}${cluster.nodePools.map(
+    (p) => {
+      const seen = observed.get(p.name)
+      const versions = new Map<string, number>()
+      for (const node of seen?.nodes ?? []) versions.set(node.version, (versions.get(node.version) ?? 0) + 1)
+      const behind = (seen?.nodes ?? []).filter((n) => n.version !== cluster.kubernetesVersion).length
+      return html`<div class="pool" data-pool="${p.name}">${p.name} (${p.profile}): ${p.instanceTypes.join(', ')}, ${p.min}–${p.max}${
+        seen?.nodes
+          ? html`<div class="muted">${seen.nodes.length} ${seen.nodes.length === 1 ? 'node' : 'nodes'}: ${[
+              ...versions,
+            ]
+              .sort(([a], [b]) => (a < b ? 1 : -1))
+              .map(([v, n]) => `${n} at ${v}`)
+              .join(
+                ', ',
+              )}${seen.stateful ? ' · stateful' : ''}${seen.rotationsThisMonth ? ` · ${seen.rotationsThisMonth} rotated this month` : ''}${behind > 0 ? html` · <span class="destructive">${behind} to rotate to ${cluster.kubernetesVersion}</span>` : ''}</div>`
+          : ''
+      }</div>`
+    },
+  )}`
 }
 
 /** An object's status on its cluster page. */

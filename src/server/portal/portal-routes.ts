@@ -239,14 +239,20 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       const cluster = clusters.find((r) => r.id === c.req.param('id') || r.alias === c.req.param('id'))
       if (!cluster) throw new NotFoundError(`no cluster ${c.req.param('id')}`)
       const target = fleet.targets.find((t) => t.id === cluster.id)!
-      const health = await deps.app.registry
-        .forTarget(target)
-        .health(target)
-        .catch(() => undefined)
+      const provider = deps.app.registry.forTarget(target)
+      // Its health and its nodes as the provider sees them now (one cluster: cheap).
+      const [health, observed] = await Promise.all([
+        provider.health(target).catch(() => undefined),
+        provider
+          .observe([target])
+          .then((m) => m.get(target.id)?.nodes)
+          .catch(() => undefined),
+      ])
       return clusterPage(
         cluster,
         (fleet.desired.get(cluster.id)?.manifests ?? []).map((m) => m.address),
         health,
+        observed,
         await targetRollouts(deps, cluster.id),
         await stateOf(deps, cluster.id),
       )
