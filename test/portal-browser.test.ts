@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadCommit } from '../src/rollout/runner.ts'
 import { testBackends, useTestStore } from '../src/store/test-store.ts'
 import { commitOnBranch } from './support/git-fixture.ts'
-import { commitAll, setLogExpiry } from './support/rollout-fleet.ts'
+import { commitAll, editRollout, setLogExpiry } from './support/rollout-fleet.ts'
 import { json, moveZone, type ServerFleet, serverFleet, type TestUser } from './support/server-fleet.ts'
 import { NOW } from './support/sim-cli.ts'
 
@@ -648,6 +648,49 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       await page.goto(`${f.server.url}/clusters?environment=no-such-environment`)
       expect(await page.textContent('#no-clusters')).toContain('No cluster matches these filters')
       await page.context().close()
+    },
+  )
+
+  generalTest(
+    'issue 23: a stage that bakes counts down on the rollout page, and its JSON says until when; aborted while it bakes, the stage shows done',
+    async () => {
+      editRollout(f.repo, (r) => {
+        r.stages.find((s) => s.name === 'dev')!.bake = '10m'
+      })
+      setLogExpiry(f.repo, { [f.devAccount]: 39 })
+      await commitAll(f.repo, 'dev bakes for 10 minutes; logs for 39 days in a dev account')
+      const alice = await signIn(f.alice)
+      try {
+        await openPlan(alice)
+        await confirmStart(alice, 'Start a rollout')
+        await alice.waitForURL(/\/rollouts\/r-\d{8}-[0-9a-f]{6}$/)
+        const id = alice.url().split('/').at(-1)!
+        const bake = alice.locator('#live .stage[data-stage=dev] .bake')
+        await expect
+          .poll(() => bake.textContent(), { timeout: 30_000 })
+          .toMatch(/^baking until \d\d:\d\d:\d\d UTC \((9m \d\ds|10m 00s) left\)$/)
+        // The page counts down by itself, between the rollout's events.
+        const first = await bake.locator('.countdown').textContent()
+        await expect.poll(() => bake.locator('.countdown').textContent(), { timeout: 5_000 }).not.toBe(first)
+        const status = (await json(await f.viewer.api(`/api/rollouts/${id}`))).body as {
+          stages: { name: string; bake: { ms: number; startedAt: string; until: string; finishedAt: null } }[]
+        }
+        const dev = status.stages.find((s) => s.name === 'dev')!.bake
+        expect([dev.ms, Date.parse(dev.until) - Date.parse(dev.startedAt), dev.finishedAt]).toEqual([
+          600_000,
+          600_000,
+          null,
+        ])
+        await alice.click('#live button:has-text("Abort")')
+        await waitForState(alice, 'aborted')
+        expect(await alice.textContent('#live .stage[data-stage=dev] .name')).toContain('succeeded')
+      } finally {
+        editRollout(f.repo, (r) => {
+          delete r.stages.find((s) => s.name === 'dev')!.bake
+        })
+        await commitAll(f.repo, 'dev bakes no more')
+        await alice.context().close()
+      }
     },
   )
 })
