@@ -589,7 +589,10 @@ describe.each(testBackends)('sessions, tokens and requests, on %s', (backend) =>
         'the server is computing as many plans and drift checks as it may (1 at once, 1 waiting)',
       )
     }
-    // The places are given back.
-    expect((await f.viewer.api('/api/plans')).status).toBe(200)
+    // The places are given back: once the computations the portal's pages started in the
+    // background (they answer at once with progress) are done too.
+    await expect
+      .poll(async () => (await f.viewer.api('/api/plans')).status, { timeout: 60_000, interval: 500 })
+      .toBe(200)
   })
 })
