@@ -640,6 +640,14 @@ describe.skipIf(!haveBrowser).each(testBackends)('the portal in Chromium, on %s'
       const zone = page.locator('#stacks tr[data-resource$="/HostedZone"]').first()
       if ((await zone.count()) > 0)
         expect(await zone.locator('td:nth-child(3)').textContent()).toMatch(/healthy|failing/)
+      // An account being set up is "not deployed yet", not down.
+      const { accounts } = (await json(await f.viewer.api('/api/accounts'))).body as {
+        accounts: { id: string; lifecycle: string }[]
+      }
+      const requested = accounts.find((a) => a.lifecycle === 'requested')
+      expect(requested, 'the example has an account being set up').toBeDefined()
+      await page.goto(`${f.server.url}/accounts/${requested!.id}`)
+      expect(await page.textContent('#not-deployed')).toContain('not deployed yet')
       // Clusters filter and sort like accounts, in the URL.
       await page.goto(`${f.server.url}/clusters?sort=kubernetesVersion&order=desc`)
       expect(await page.getAttribute('th[aria-sort=descending] a', 'href')).toContain(

@@ -149,7 +149,8 @@ export function accountPage(
 ): Html {
   return html`
     <h1>${account.name}</h1>
-    <div class="sub">${account.id} · team ${account.team} · ${account.environment} · ${account.criticality} · cost center ${account.costCenter} · group ${account.group} · channel ${account.channel} · stage ${account.stage ?? 'none'}</div>
+    <div class="sub">${account.id} · team ${account.team} · ${account.environment} · ${account.criticality} · cost center ${account.costCenter} · group ${account.group} · channel ${account.channel} · stage ${account.stage ?? 'none'} · ${account.lifecycle}</div>
+    ${account.lifecycle === 'requested' ? html`<div class="banner info" role="status" id="not-deployed">Requested: being set up, not deployed yet. Its stacks below are what its first rollout creates; nothing of it is down.</div>` : ''}
     <div class="cards">
       <div class="card"><b>Tag compliance</b> ${account.tagCompliance} %${bar(account.tagCompliance, 100, account.tagCompliance < 100)}${
         account.missingTags.length > 0
