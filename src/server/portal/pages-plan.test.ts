@@ -4,7 +4,14 @@
  * cut at a page of rows, and a fleet-wide plan whose changes do not group comes a page at a time.
  */
 import { describe, expect, test } from 'vitest'
-import { fleetWidePlan, hostedZoneRenamePlan } from '../../../test/support/plan-fixtures.ts'
+import {
+  change,
+  clusterPlan,
+  fleetWidePlan,
+  hostedZoneRenamePlan,
+  planOf,
+  prop,
+} from '../../../test/support/plan-fixtures.ts'
 import { APPROVALS_LISTED, approvalGroups, GROUPS_PER_PAGE, planPage } from './pages-plan.ts'
 
 const render = async (
@@ -45,5 +52,25 @@ describe('the plan page', () => {
     const end = await render(plan, { page: last })
     expect(end).toContain(`page ${last} of ${last}`)
     expect(await render(plan, { page: last + 5 })).toContain(`page ${last} of ${last}`) // past the end: the last
+  })
+
+  test("a multi-line string is diffed by line (a ConfigMap's Corefile), a value as before and after", async () => {
+    const cluster = 'aws:111111111111:eu-central-1:kube-1'
+    const before = '.:53 {\n    errors\n    health\n    forward . /etc/resolv.conf\n}\n'
+    const after = '.:53 {\n    errors\n    health\n    forward . 10.0.0.2\n    cache 30\n}\n'
+    const plan = planOf([
+      clusterPlan(cluster, [
+        change('update', `${cluster}/kube-system/ConfigMap/coredns`, 'ConfigMap', {
+          properties: [prop('data.Corefile', before, after), prop('metadata.labels.tier', 'a', 'b')],
+        }),
+      ]),
+    ])
+    const page = await render(plan)
+    expect(page).toContain('<span class="row removed">-    forward . /etc/resolv.conf</span>')
+    expect(page).toContain('<span class="row added">+    forward . 10.0.0.2</span>')
+    expect(page).toContain('<span class="row added">+    cache 30</span>')
+    expect(page).toMatch(
+      /<td class="before"><code>&quot;a&quot;<\/code><\/td><td class="after"><code>&quot;b&quot;<\/code><\/td>/,
+    )
   })
 })
