@@ -14,12 +14,12 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
   if (!rollout) throw new NotFoundError(`no rollout ${id}`)
   const targets = await loadTargets(db, id)
   // When each stage baked: from its bake events (the rollout's row keeps only the bake under way).
-  const bakes = new Map<string, { startedAt: string; until: string; finishedAt: string | null }>()
+  const bakes = new Map<string, { until: string; finishedAt: string | null }>()
   for (const event of await listRolloutEvents(db, id, { types: ['bake-started', 'bake-finished'] })) {
     const detail = (event.detail ?? {}) as { stage?: string; until?: string }
     if (typeof detail.stage !== 'string') continue
     if (event.type === 'bake-started' && typeof detail.until === 'string')
-      bakes.set(detail.stage, { startedAt: event.at.toISOString(), until: detail.until, finishedAt: null })
+      bakes.set(detail.stage, { until: detail.until, finishedAt: null })
     else if (event.type === 'bake-finished') {
       const bake = bakes.get(detail.stage)
       if (bake) bakes.set(detail.stage, { ...bake, finishedAt: event.at.toISOString() })
@@ -88,15 +88,23 @@ export async function rolloutStatus(db: Kysely<Database>, id: string): Promise<R
         approvedBy: rollout.stageApprovals[stage.name] ?? null,
         waves,
         gates: [...gates.values()],
-        bake: {
-          ms: stage.bakeMs,
-          startedAt: bakes.get(stage.name)?.startedAt ?? null,
-          until: bakes.get(stage.name)?.until ?? null,
-          finishedAt: bakes.get(stage.name)?.finishedAt ?? null,
-        },
+        bake: bakeOf(stage.bakeMs, bakes.get(stage.name)),
       }
     }),
     haltReason: rollout.haltReason,
     untrusted: rollout.request.untrusted ?? null,
+  }
+}
+
+/**
+ * A stage's bake for the status: it started exactly `ms` before its end (the engine sets the end
+ * from the moment it starts the bake; the event is stored a moment later).
+ */
+function bakeOf(ms: number, bake: { until: string; finishedAt: string | null } | undefined) {
+  return {
+    ms,
+    startedAt: bake ? new Date(Date.parse(bake.until) - ms).toISOString() : null,
+    until: bake?.until ?? null,
+    finishedAt: bake?.finishedAt ?? null,
   }
 }
