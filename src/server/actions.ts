@@ -13,7 +13,7 @@ import { loadRollout, loadTargets } from '../rollout/rollout-store.ts'
 import { resolveCommit } from '../source/git.ts'
 import { appendAuditEntry } from '../store/audit.ts'
 import { enforce } from './api/http-helpers.ts'
-import { approvalsForStart, checkMayRecord } from './approval-rights.ts'
+import { approvalsForStart, checkMayRecord, countApprovals } from './approval-rights.ts'
 import { approvalsOfCommit } from './approvals-store.ts'
 import type { ServerDeps } from './server-deps.ts'
 import { auditedTrust, serverTrust, trustForStart } from './trusted-branch.ts'
@@ -32,6 +32,20 @@ const elevated = (principal: Principal) => principal.elevation !== null
 /** The approvals recorded for a commit, with who gave them. */
 export function approvalsOf(deps: ServerDeps, commit: string) {
   return approvalsOfCommit(deps.db, commit)
+}
+
+/**
+ * The approvals recorded for `commit` that would count if `principal` started its rollout, as
+ * the start judges them (owners only, never the starter's own): what a preview is judged with.
+ */
+export async function approvalsCountingFor(
+  deps: ServerDeps,
+  principal: Principal,
+  commit: string,
+  plan: Pick<Plan, 'targets' | 'findings'>,
+): Promise<string[]> {
+  const judged = await countApprovals(deps, commit, plan, await approvalsOf(deps, commit), principal.name)
+  return judged.counted.map((a) => a.approval)
 }
 
 /**

@@ -310,6 +310,12 @@ describe('inventory: one cost center per account', () => {
         /^inventory\/accounts\.yaml:1:\d+: account "teapot-prod" has tag cost-center "0002" but cost center "0001" \(the costCenter of its team teapot\); make them agree/,
       ),
     ])
+    // The same tag spelt another way is the same fact.
+    for (const key of ['CostCenter', 'cost_center', 'Cost-Center'])
+      expect(errorsFor(tagged(`{ owner: teapot, ${key}: "0002" }`))).toEqual([
+        expect.stringContaining(`has tag ${key} "0002" but cost center "0001"`),
+      ])
+    loadValid(tagged('{ owner: teapot, CostCenter: "0001" }'))
     expect(errorsFor(tagged('{ owner: teapot, cost-center: "0001" }', '  costCenter: "0009"\n'))).toEqual([
       expect.stringMatching(/has tag cost-center "0001" but cost center "0009" \(its costCenter\)/),
     ])

@@ -114,13 +114,17 @@ export function loadInventory(
   for (const account of accountList) {
     // One fact, one value: a `cost-center` tag that disagrees with the cost center the portal, the
     // policies and cost reports use would make a change of either look like none.
-    const tagged = account.tags['cost-center']
+    // Whatever the tag is spelt (`cost-center`, `CostCenter`, `cost_center`): one fact.
+    const [tagKey, tagged] =
+      Object.entries(account.tags).find(
+        ([key]) => key.toLowerCase().replace(/[-_\s]/g, '') === 'costcenter',
+      ) ?? []
     if (tagged !== undefined && account.costCenter !== undefined && tagged !== account.costCenter) {
       const written = ownCostCenter.has(account.id)
       sink.error(
         account.at,
         'invalid-value',
-        `account "${account.name}" has tag cost-center "${tagged}" but cost center "${account.costCenter}" (${written ? 'its costCenter' : `the costCenter of its team ${account.team}`}); make them agree — set costCenter to the tag's value, or the tag to the cost center`,
+        `account "${account.name}" has tag ${tagKey} "${tagged}" but cost center "${account.costCenter}" (${written ? 'its costCenter' : `the costCenter of its team ${account.team}`}); make them agree — set costCenter to the tag's value, or the tag to the cost center`,
       )
     }
     if (teamsKnown && !teamIds.has(account.team)) {

@@ -18,8 +18,7 @@ import { FINAL_STATES, ROLLOUT_STATES } from '../../rollout/rollout-model.ts'
 import { listRollouts, loadRollout } from '../../rollout/rollout-store.ts'
 import { resolveCommit } from '../../source/git.ts'
 import { listRolloutEvents } from '../../store/events.ts'
-import { approvalsOf, approveFor, operate, startFor } from '../actions.ts'
-import { countApprovals } from '../approval-rights.ts'
+import { approvalsCountingFor, approvalsOf, approveFor, operate, startFor } from '../actions.ts'
 import type { PlanCache } from '../plan-cache.ts'
 import { INT32_MAX, intParam } from '../request-guard.ts'
 import { LimitFull } from '../request-limits.ts'
@@ -199,15 +198,7 @@ export function rolloutRoutes(deps: ServerDeps): Hono<ServerEnv> {
     const principal = signedIn(c)
     const rev = c.req.query('rev') ?? deps.fleets.ref
     const { commit, fleet, plan: unapproved } = await cachedPlanRevision(deps, rev, [], undefined)
-    // The approvals that would count if the caller started it, as the start judges them.
-    const judged = await countApprovals(
-      deps,
-      commit,
-      unapproved,
-      await approvalsOf(deps, commit),
-      principal.name,
-    )
-    const counted = judged.counted.map((a) => a.approval)
+    const counted = await approvalsCountingFor(deps, principal, commit, unapproved)
     const plan =
       counted.length > 0 ? (await cachedPlanRevision(deps, commit, counted, undefined)).plan : unapproved
     return c.json({ ref: rev, commit, preview: previewRollout(fleet, plan) })

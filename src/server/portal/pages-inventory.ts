@@ -16,6 +16,41 @@ import type { Health } from '../../core/provider/port.ts'
 import type { CachedHealth } from '../health-cache.ts'
 import { bar, type Html, pill } from './layout.ts'
 
+/** A filter of a table as a select: "All", then each value; `id` is the label's target. */
+function filterSelect(
+  id: string,
+  name: string,
+  label: string,
+  values: readonly string[],
+  chosen: string | undefined,
+): Html {
+  return html`
+    <label for="${id}">${label}</label>
+    <select id="${id}" name="${name}">
+      <option value="">All</option>
+      ${values.map((v) => html`<option value="${v}" ${chosen === v ? 'selected' : ''}>${v}</option>`)}
+    </select>`
+}
+
+/**
+ * A sortable column header: a link to `path` with the filters kept and this column sorted
+ * (descending when it is sorted ascending already); `aria-sort` on the header, the link sorts.
+ */
+function sortHeader(
+  path: string,
+  filters: AccountFilters | ClusterFilters,
+  sorted: { readonly column: string; readonly desc: boolean },
+  column: string,
+  label: string,
+): Html {
+  const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][])
+  params.set('sort', column)
+  const current = sorted.column === column
+  if (current && !sorted.desc) params.set('order', 'desc')
+  const arrow = current ? (sorted.desc ? ' ↓' : ' ↑') : ''
+  return html`<th aria-sort="${current ? (sorted.desc ? 'descending' : 'ascending') : 'none'}"><a href="${path}?${params.toString()}">${label}${arrow}</a></th>`
+}
+
 /** The accounts page: filters on the left, a search box, a sortable table; every state is a URL. */
 export function accountsPage(
   all: readonly AccountRow[],
@@ -28,20 +63,9 @@ export function accountsPage(
     name: keyof AccountFilters & string,
     label: string,
     column: Parameters<typeof distinct>[1],
-  ) => html`
-    <label for="f-${name}">${label}</label>
-    <select id="f-${name}" name="${name}">
-      <option value="">All</option>
-      ${distinct(all, column).map((v) => html`<option value="${v}" ${filters[name] === v ? 'selected' : ''}>${v}</option>`)}
-    </select>`
-  const link = (column: AccountSort, label: string) => {
-    const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][])
-    params.set('sort', column)
-    if (sort === column && !desc) params.set('order', 'desc')
-    const arrow = sort === column ? (desc ? ' ↓' : ' ↑') : ''
-    // aria-sort belongs to the column header, the link sorts.
-    return html`<th aria-sort="${sort === column ? (desc ? 'descending' : 'ascending') : 'none'}"><a href="/accounts?${params.toString()}">${label}${arrow}</a></th>`
-  }
+  ) => filterSelect(`f-${name}`, name, label, distinct(all, column), filters[name])
+  const link = (column: AccountSort, label: string) =>
+    sortHeader('/accounts', filters, { column: sort, desc }, column, label)
   return html`
     <h1>Cloud Infrastructure</h1>
     <div class="sub">AWS Accounts <span class="count">(${shown.length} of ${all.length})</span></div>
@@ -307,6 +331,7 @@ function objectTree(
   drift: readonly string[] | null,
 ): Html {
   const drifted = new Set(drift ?? [])
+  const statusOf = new Map(addresses.map((a) => [a, objectStatus(a, health)]))
   const byNamespace = new Map<string, Map<string, string[]>>()
   for (const address of addresses) {
     // `<clusterId>/<namespace|_>/<Kind>/<name>`; the cluster id has no slash.
@@ -327,7 +352,7 @@ function objectTree(
       const all = [...kinds].flatMap(([kind, names]) =>
         names.map((n) => `${clusterId}/${namespace}/${kind}/${n}`),
       )
-      const notReady = all.filter((a) => objectStatus(a, health).status === 'not ready').length
+      const notReady = all.filter((a) => statusOf.get(a)?.status === 'not ready').length
       const driftedHere = all.filter((a) => drifted.has(a)).length
       return html`<details class="namespace card spaced" data-namespace="${namespace}"${notReady + driftedHere > 0 ? html` open` : ''}>
         <summary><b>${namespace === '_' ? 'cluster-scoped' : `namespace ${namespace}`}</b> · ${all.length} ${all.length === 1 ? 'object' : 'objects'}${notReady > 0 ? html` · <span class="destructive">${notReady} not ready</span>` : ''}${driftedHere > 0 ? html` · <span class="destructive">${driftedHere} drifted</span>` : ''}</summary>
@@ -337,7 +362,7 @@ function objectTree(
           .flatMap(([kind, names]) =>
             names.sort().map((name) => {
               const address = `${clusterId}/${namespace}/${kind}/${name}`
-              const { status, detail } = objectStatus(address, health)
+              const { status, detail } = statusOf.get(address) ?? objectStatus(address, health)
               return html`<tr data-object="${address}"><td>${kind}</td><td>${name}</td><td><span class="pill ${pillOf[status]}">${status}</span>${detail && status !== 'not deployed' ? html` <span class="muted">${detail}</span>` : ''}</td><td>${drifted.has(address) ? html`<span class="destructive">changed outside Flotilla</span>` : drift === null ? html`<span class="muted">not checked yet</span>` : 'in sync'}</td></tr>`
             }),
           )}
@@ -355,22 +380,10 @@ export function clustersPage(
   desc: boolean,
   health: (id: string) => CachedHealth,
 ): Html {
-  const choices = (column: 'environment' | 'channel' | 'team') =>
-    [...new Set(all.map((c) => c[column]))].sort()
-  const select = (name: 'environment' | 'channel' | 'team', label: string) => html`
-    <label for="c-${name}">${label}</label>
-    <select id="c-${name}" name="${name}">
-      <option value="">All</option>
-      ${choices(name).map((v) => html`<option value="${v}" ${filters[name] === v ? 'selected' : ''}>${v}</option>`)}
-    </select>`
-  const link = (column: ClusterSort, label: string) => {
-    const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][])
-    params.set('sort', column)
-    if (sort === column && !desc) params.set('order', 'desc')
-    const arrow = sort === column ? (desc ? ' ↓' : ' ↑') : ''
-    // aria-sort belongs to the column header, the link sorts.
-    return html`<th aria-sort="${sort === column ? (desc ? 'descending' : 'ascending') : 'none'}"><a href="/clusters?${params.toString()}">${label}${arrow}</a></th>`
-  }
+  const select = (name: 'environment' | 'channel' | 'team', label: string) =>
+    filterSelect(`c-${name}`, name, label, [...new Set(all.map((c) => c[name]))].sort(), filters[name])
+  const link = (column: ClusterSort, label: string) =>
+    sortHeader('/clusters', filters, { column: sort, desc }, column, label)
   return html`
     <h1>Clusters <span class="count">(${rows.length} of ${all.length})</span></h1>
     <div class="layout">

@@ -28,6 +28,7 @@ import { rolloutProgress } from '../../rollout/target-rows-store.ts'
 import { commitSubjects } from '../../source/git.ts'
 import { listRolloutEvents } from '../../store/events.ts'
 import {
+  approvalsCountingFor,
   approvalsOf,
   approveFor,
   mayApproveStage,
@@ -89,6 +90,12 @@ async function stateOf(deps: ServerDeps, target: string) {
     drift,
     revert,
   }
+}
+
+/** A plan being computed: its progress, on a page that reloads itself until the plan is there. */
+function computing(c: C, progress: Parameters<typeof planProgressPage>[0], commit: string) {
+  c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
+  return planProgressPage(progress, commit, PROGRESS_REFRESH_SECONDS)
 }
 
 /** The portal's routes. */
@@ -271,20 +278,14 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
       // count for them (not their own, only their owners'). Plans come from the server's cache;
       // one not computed yet is started and the page says so, and reloads, instead of waiting.
       const first = await peekPlan(deps, commit, [], at)
-      if ('computing' in first) {
-        c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
-        return planProgressPage(first.computing, commit, PROGRESS_REFRESH_SECONDS)
-      }
+      if ('computing' in first) return computing(c, first.computing, commit)
       const unapproved = first.plan
       const judged = await countApprovals(deps, commit, unapproved, recorded, principal.name)
       const counted = judged.counted.map((a) => a.approval)
       let plan = unapproved
       if (asked.length > 0 || counted.length > 0) {
         const approved = await peekPlan(deps, commit, [...asked, ...counted], at)
-        if ('computing' in approved) {
-          c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
-          return planProgressPage(approved.computing, commit, PROGRESS_REFRESH_SECONDS)
-        }
+        if ('computing' in approved) return computing(c, approved.computing, commit)
         plan = approved.plan
       }
       const why = new Map(judged.discounted.map((d) => [`${d.givenBy} ${d.approval}`, d.why]))
@@ -308,21 +309,11 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
     render(c, 'Start a rollout', 'rollouts', async () => {
       const rev = c.req.query('rev') || deps.fleets.ref
       const commit = await deps.fleets.resolve(rev)
-      const principal = c.get('principal')!
-      const recorded = await approvalsOf(deps, commit)
       const first = await peekPlan(deps, commit, [], undefined)
-      if ('computing' in first) {
-        c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
-        return planProgressPage(first.computing, commit, PROGRESS_REFRESH_SECONDS)
-      }
-      // The approvals that would count if this user started it, as the start itself judges them.
-      const judged = await countApprovals(deps, commit, first.plan, recorded, principal.name)
-      const counted = judged.counted.map((a) => a.approval)
+      if ('computing' in first) return computing(c, first.computing, commit)
+      const counted = await approvalsCountingFor(deps, c.get('principal')!, commit, first.plan)
       const approved = counted.length > 0 ? await peekPlan(deps, commit, counted, undefined) : first
-      if ('computing' in approved) {
-        c.header('Refresh', String(PROGRESS_REFRESH_SECONDS))
-        return planProgressPage(approved.computing, commit, PROGRESS_REFRESH_SECONDS)
-      }
+      if ('computing' in approved) return computing(c, approved.computing, commit)
       const preview = previewRollout(await deps.engine.loadRevision(commit), approved.plan)
       return rolloutConfirmPage(preview, rev, commit, c.get('csrf'))
     }),
