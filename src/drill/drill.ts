@@ -7,6 +7,7 @@
  */
 import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
+import { favouringMemory } from '../lib/memory-mode.ts'
 import type { DrillReport, Outage, Restore, ScenarioResult } from './drill-report.ts'
 import { changedTargets, productionState, runGuarded } from './guarded.ts'
 import { type DrillScenario, drillScenarios, NotApplicable, type ScenarioName } from './scenarios.ts'
@@ -29,8 +30,15 @@ export interface DrillOptions {
   readonly progress?: (line: string) => void
 }
 
-/** Runs a drill (see the module comment). */
-export async function runDrill(options: DrillOptions): Promise<DrillReport> {
+/**
+ * Runs a drill (see the module comment), with the process favouring memory over speed while it
+ * does (`lib/memory-mode.ts`): building a simulated copy of the fleet is one burst of garbage.
+ */
+export function runDrill(options: DrillOptions): Promise<DrillReport> {
+  return favouringMemory(() => drill(options))
+}
+
+async function drill(options: DrillOptions): Promise<DrillReport> {
   const now = options.now ?? new Date()
   const progress = options.progress ?? (() => {})
   const scenarios = drillScenarios().filter((s) => !options.only || options.only.includes(s.name))
