@@ -20,6 +20,8 @@ export interface EngineOptions {
   readonly settleTimeoutMs?: number
   /** How many loaded revisions to keep (each of the example is tens of megabytes). @default 4 */
   readonly keepRevisions?: number
+  /** The environment of `command` gates (`flotilla test` names its ephemeral fleet's endpoints). @default the process's */
+  readonly gateEnv?: NodeJS.ProcessEnv
 }
 
 /** An open engine; `close` releases what it holds. */
@@ -39,5 +41,6 @@ export async function openEngine(app: Application, options: EngineOptions): Prom
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.settleTimeoutMs !== undefined ? { settleTimeoutMs: options.settleTimeoutMs } : {}),
     ...(options.keepRevisions !== undefined ? { keepRevisions: options.keepRevisions } : {}),
+    ...(options.gateEnv ? { gateEnv: options.gateEnv } : {}),
   })
 }

@@ -407,6 +407,23 @@ export function declareDrill(parent: Command) {
 /** The options of `flotilla drill`, as declared. */
 export type DrillOptions = OptionsOf<typeof declareDrill>
 
+/** `flotilla test` */
+export function declareTest(parent: Command) {
+  return parent
+    .command('test')
+    .description(
+      'try a change as an upgrade before it merges: representative targets of its plan (one per stage for each distinct change) are built at --base in an ephemeral simulated fleet, then --head is rolled out over them through the stages and their gates, and from empty (exit 0 passed, 3 failed); your repository and store are not touched',
+    )
+    .addOption(repoOption())
+    .option('--base <rev>', "the revision the fleet runs now (the pull request's target branch)", 'main')
+    .option('--head <rev>', 'the change to test', 'HEAD')
+    .option('--now <time>', 'the time policies see as now, in ISO 8601 (e.g. 2026-11-10T10:00:00Z)')
+    .addOption(formatOption())
+}
+
+/** The options of `flotilla test`, as declared. */
+export type TestOptions = OptionsOf<typeof declareTest>
+
 /** `flotilla sim`: the parent of the simulator's commands. */
 export function declareSim(parent: Command) {
   return parent

@@ -31,6 +31,7 @@ import {
   declareSimStatus,
   declareSnapshots,
   declareStop,
+  declareTest,
   declareUnstop,
   declareUsers,
   declareUsersList,
@@ -149,6 +150,9 @@ export function buildProgram(
   )
   declareDrill(program).action((options) =>
     run(import('./commands/drill.ts').then((m) => m.drillCommand(options, io))),
+  )
+  declareTest(program).action((options) =>
+    run(import('./commands/test.ts').then((m) => m.testCommand(options, io))),
   )
 
   const sim = declareSim(program)

@@ -33,6 +33,8 @@ export interface RunnerOptions {
    * @default the machine's resolvers
    */
   readonly dnsServers?: readonly string[]
+  /** The environment of `command` gates. @default this process's */
+  readonly gateEnv?: NodeJS.ProcessEnv
   readonly onEvent?: (event: { type: string; target?: string; detail?: Json }) => void
   readonly settleTimeoutMs?: number
   /** The time policies see (see {@link EngineDeps.policyClock}). @default the real clock */
@@ -119,6 +121,7 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
     const results = await runGates(names, definitions, target, account, fleet.settings, {
       provider: options.registry.forTarget(target),
       ...(options.dnsServers ? { dnsServers: options.dnsServers } : {}),
+      ...(options.gateEnv ? { env: options.gateEnv } : {}),
       ...(signal ? { signal } : {}),
       // The scripts of the revision rolled out, not of the working tree (nor none: a bare mirror).
       cwd:

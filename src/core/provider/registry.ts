@@ -20,6 +20,15 @@ export class ProviderRegistry {
     this.byName.set(provider.name, provider)
   }
 
+  /**
+   * Lets `provider` stand in for the provider of another name: the ephemeral fleet of
+   * `flotilla test` simulates every target, whichever provider the fleet names for it.
+   */
+  registerAs(name: string, provider: Provider): void {
+    if (this.byName.has(name)) throw new Error(`provider "${name}" is registered twice`)
+    this.byName.set(name, provider)
+  }
+
   /** The provider a target uses. @throws NotFoundError when it is not available here. */
   forTarget(target: Target): Provider {
     const provider = this.byName.get(target.provider)
@@ -49,6 +58,6 @@ export class ProviderRegistry {
 
   /** Every registered provider. */
   all(): Provider[] {
-    return [...this.byName.values()]
+    return [...new Set(this.byName.values())]
   }
 }

@@ -18,6 +18,7 @@ import { diffStacks, STACK_TYPE } from '../../core/plan/diff-stacks.ts'
 import { moveStatus, previousAddress } from '../../core/plan/moved-from.ts'
 import { protectedTypes } from '../../core/plan/protected.ts'
 import { ProviderError } from '../../core/provider/port.ts'
+import { awsResourceType } from '../../core/resource-types/aws.ts'
 import { toLongForm } from '../../core/yaml/cfn-tags.ts'
 import { retryingDeadlocks } from '../../store/retry-deadlocks.ts'
 import type { Json } from '../../store/tables.ts'
@@ -435,6 +436,21 @@ async function carryOut(
   // zone's name is free), zones before the records that live in them are re-created.
   const order = [...changes].sort((a, b) => rank(a) - rank(b))
   for (const change of order) {
+    if (change.action !== 'replace') continue
+    const logicalId = logicalIdOf(change.address)
+    const kept = keptCustomName(
+      beforeResources[logicalId],
+      afterResources[logicalId],
+      contextOf(stack.template, stack.parameters),
+      contextOf(pending.template, pending.parameters),
+    )
+    if (kept) {
+      throw new ResourceFailure(
+        `CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename ${logicalId} and update the stack again. (${kept} stays the same while the change replaces it)`,
+      )
+    }
+  }
+  for (const change of order) {
     const logicalId = logicalIdOf(change.address)
     const old = resources[logicalId]
     if ((change.action === 'delete' || change.action === 'replace') && old) {
@@ -707,6 +723,31 @@ async function claim(db: SimDb, stack: SimStack): Promise<boolean> {
     .forUpdate()
     .executeTakeFirst()
   return row !== undefined && row.pending !== null && row.settles_at?.getTime() === stack.settlesAt?.getTime()
+}
+
+/**
+ * The custom name (`BucketName` of a bucket, `RoleName` of a role: the type's own `…Name`
+ * identifying property) a replaced resource keeps unchanged, if any: CloudFormation creates the
+ * replacement before it deletes the old resource, so both would need the name, and it refuses the
+ * update (the stack rolls back). A stack created from the same template is fine: a failure of the
+ * upgrade path alone. (A zone's `Name` or a certificate's `DomainName` may be shared: not these.)
+ */
+function keptCustomName(
+  before: { Type?: string; Properties?: unknown } | undefined,
+  after: { Type?: string; Properties?: unknown } | undefined,
+  beforeContext: IntrinsicContext,
+  afterContext: IntrinsicContext,
+): string | undefined {
+  if (!before || !after || before.Type !== after.Type) return undefined
+  const type = String(after.Type)
+  const own = `${type.split('::').at(-1)}Name`
+  const names = (awsResourceType(type)?.identifyingProperties ?? []).filter((name) => name === own)
+  if (names.length === 0) return undefined
+  const old = evaluateIntrinsics(before.Properties ?? {}, beforeContext) as Record<string, unknown>
+  const next = evaluateIntrinsics(after.Properties ?? {}, afterContext) as Record<string, unknown>
+  return names.find(
+    (name) => next[name] !== undefined && JSON.stringify(next[name]) === JSON.stringify(old[name]),
+  )
 }
 
 /** A resource that cannot be created as declared (CloudFormation's `CREATE_FAILED` reason). */
