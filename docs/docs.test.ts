@@ -53,7 +53,7 @@ import { openApiDocument } from '../src/server/openapi.ts'
 import { git } from '../src/source/git.ts'
 import { useTestStore } from '../src/store/test-store.ts'
 import { GIT_IDENTITY, gitFixture } from '../test/support/git-fixture.ts'
-import { type CodeBlock, codeBlocks } from '../test/support/markdown.ts'
+import { type CodeBlock, codeBlocks, tableRows } from '../test/support/markdown.ts'
 import { runCaptured } from '../test/support/run-cli.ts'
 
 /**
@@ -94,19 +94,6 @@ function repositoryFiles(page: string): Files {
     files[path] = block.body
   }
   return files
-}
-
-/** The rows of every table in a markdown text, as trimmed cells (formatters pad the columns). */
-function tableRows(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
-    .map((line) =>
-      line
-        .slice(1, -1)
-        .split('|')
-        .map((cell) => cell.trim()),
-    )
 }
 
 /** Every line of the page's ```text blocks: the diagnostics the page quotes. */

@@ -155,6 +155,7 @@ describe('flotilla test', () => {
     const seen = join(dir, 'e2e-seen')
     const head = await branch('e2e-probe', () => {
       replaceIn('stacks/route53-hostedzones.yaml', 'managed by Flotilla"', 'managed by Flotilla, probed"')
+      replaceIn('cluster/config-defaults.yaml', /coredns_replicas: (\d+)/, 'coredns_replicas: 5')
       writeFileSync(
         join(repo, 'e2e', 'run.sh'),
         [
@@ -162,6 +163,12 @@ describe('flotilla test', () => {
           'set -eu',
           `echo "$1 $AWS_ENDPOINT_URL $FLOTILLA_DNS_SERVER $FLOTILLA_KUBERNETES_URL \${AWS_PROFILE:-none} \${AWS_SESSION_TOKEN:-none}" >> ${seen}`,
           'test -f "$KUBECONFIG"',
+          // A cluster: its context is in the kubeconfig, and its API answers at the URL given.
+          'case "$1" in *:*)',
+          '  grep -q "name: \\"$1\\"" "$KUBECONFIG"',
+          `  node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$FLOTILLA_KUBERNETES_URL/$1/api/v1/namespaces"`,
+          `  echo "cluster $1" >> ${seen}-clusters ;;`,
+          'esac',
           '',
         ].join('\n'),
       )
@@ -173,6 +180,7 @@ describe('flotilla test', () => {
     } finally {
       delete process.env.AWS_PROFILE
     }
+    expect(readFileSync(`${seen}-clusters`, 'utf8')).toMatch(/^cluster \S+:\S+$/m)
     const lines = readFileSync(seen, 'utf8').trim().split('\n')
     expect(lines.length).toBeGreaterThan(0)
     for (const line of lines) {

@@ -1,4 +1,4 @@
-/** Reading the docs' Markdown in tests: its fenced code blocks. */
+/** Reading the docs' Markdown in tests: its fenced code blocks and its tables. */
 
 /** A fenced code block. */
 export interface CodeBlock {
@@ -16,4 +16,17 @@ export function codeBlocks(markdown: string, lang?: string): CodeBlock[] {
     blocks.push({ lang: m[1]!, body: m[2]!, line: markdown.slice(0, m.index).split('\n').length })
   }
   return blocks
+}
+
+/** The rows of every table in a markdown text, as trimmed cells (formatters pad the columns). */
+export function tableRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    )
 }
