@@ -13,6 +13,7 @@ import { useAwsIndexFiles } from '../src/resource-types/aws-index-files.ts'
 import { readRevisionSource } from '../src/source/git.ts'
 import type { StoreConfig } from '../src/store/database.ts'
 import { celEnginesPerSecond } from './cel-engines.ts'
+import { changeTestRows } from './change-test.ts'
 import { cliCommandRows } from './cli-commands.ts'
 import { cliStartupRows } from './cli-startup.ts'
 import { dnsQueriesPerSecond } from './dns.ts'
@@ -287,6 +288,7 @@ const SECTIONS = [
   'server',
   'cli',
   'drill',
+  'change-test',
   'quickstart',
   'dns',
   'cel',
@@ -418,6 +420,7 @@ try {
     rows.push(...(await cliCommandRows(join(work, 'fleet-1x'), 5)))
   }
   if (wanted('drill')) rows.push(...(await drillRows(join(work, 'fleet-1x'))))
+  if (wanted('change-test')) rows.push(...(await changeTestRows(join(work, 'fleet-1x'))))
   if (wanted('quickstart')) rows.push(...(await quickstartRows()))
 
   const qps = wanted('dns') ? await dnsQueriesPerSecond(2000) : undefined
