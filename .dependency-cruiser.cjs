@@ -134,7 +134,8 @@ module.exports = {
     },
     {
       name: 'providers-not-upward',
-      comment: 'providers never import rollout/, operations/, app/, controller/, drill/, change-test/ or a face',
+      comment:
+        'providers never import rollout/, operations/, app/, controller/, drill/, change-test/ or a face',
       severity: 'error',
       from: { path: '^src/providers/' },
       to: { path: `^src/(rollout|operations|app|controller|drill|change-test|${FACES})/` },
@@ -158,7 +159,8 @@ module.exports = {
     },
     {
       name: 'faces-through-app',
-      comment: 'cli/, server/, controller/, drill/ and change-test/ reach operations/ and rollout/ only through app/',
+      comment:
+        'cli/, server/, controller/, drill/ and change-test/ reach operations/ and rollout/ only through app/',
       severity: NOT_YET, // reads of rollouts (status, events, metrics) and the drill's engine calls are left
       from: { path: `^src/(${FACES}|controller|drill|change-test)/` },
       to: { path: '^src/(operations|rollout)/' },

@@ -343,6 +343,10 @@ export function declareServe(parent: Command) {
       seconds,
     )
     .option(
+      '--test-commits',
+      'with --follow: try each allowed commit with `flotilla test` (as an upgrade of the commit before it, in an ephemeral simulated fleet) before its rollout starts; a failing test stops the commit as a denied plan does',
+    )
+    .option(
       '--revert-drift',
       'undo drift by itself: each drifted target gets a rollout of the revision Flotilla last applied to it, planned, checked by policy and staged like any other',
     )

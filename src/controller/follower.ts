@@ -4,6 +4,8 @@
  * validate → plan against the observed fleet → policy. `allowed` starts a rollout by itself;
  * `requires-approval` waits, visibly, until the approvals recorded for that commit make it
  * allowed; `denied`, `invalid` and `no-changes` are recorded with why, and nothing is applied.
+ * With `testChange`, an allowed commit is first tried as an upgrade in an ephemeral fleet
+ * (`flotilla test`); `test-failed` is recorded with why, and nothing is applied.
  * A newer commit supersedes one still waiting (the engine supersedes queued rollouts). Every
  * decision is a row of `revisions`, so the portal, the API and a restarted server see it.
  */
@@ -29,6 +31,27 @@ export type CommitStatus =
   | 'no-changes'
   | 'superseded'
   | 'failed-to-start'
+  | 'test-failed'
+
+/**
+ * What `flotilla test` made of a followed commit before its rollout (`--test-commits`): the head
+ * tried as an upgrade of `base` and from empty in an ephemeral simulated fleet.
+ */
+export interface CommitTest {
+  readonly base: string
+  readonly verdict: 'passed' | 'failed' | 'no-changes'
+  readonly ms: number
+  /** The targets it was tried on. */
+  readonly targets: number
+  readonly phases: readonly {
+    readonly name: string
+    readonly state: string
+    readonly reason: string
+    readonly ms: number
+  }[]
+  /** The events of what failed, a line each (the first ones). */
+  readonly failures: readonly string[]
+}
 
 /** A commit as the follower recorded it. */
 export interface FollowedCommit {
@@ -40,6 +63,8 @@ export interface FollowedCommit {
   readonly unmet: readonly string[]
   /** The time the policies of its plan saw, and who set it (absent when it could not be planned). */
   readonly policyTime?: PolicyTime
+  /** The test before its rollout, when the server tests commits. */
+  readonly test?: CommitTest
   readonly at: string
 }
 
@@ -63,6 +88,11 @@ export interface FollowerOptions {
   readonly started?: (id: string) => void
   /** With several servers on one store: only the leader decides. @default this server always leads */
   readonly leadership?: Leadership
+  /**
+   * Tries an allowed commit as an upgrade of `base` (the commit before it on the branch) before
+   * its rollout starts; a failed test stops the commit as a denied plan does. @default no test
+   */
+  readonly testChange?: (base: string, head: string) => Promise<CommitTest>
 }
 
 /** Where a server that does not lead records a webhook for the leader. */
@@ -189,6 +219,16 @@ export class RepositoryFollower {
     )
   }
 
+  /** The test recorded for a followed commit, if it was tested (`testChange`). */
+  static async testOf(db: Kysely<Database>, commit: string): Promise<CommitTest | undefined> {
+    const row = await db
+      .selectFrom('revisions')
+      .select('summary')
+      .where('sha', '=', commit)
+      .executeTakeFirst()
+    return (row?.summary as { test?: CommitTest } | undefined)?.test
+  }
+
   private async sync(): Promise<void> {
     const { engine, branch } = this.options
     const head = await fetchIntoMirror(this.options.mirrorDir, this.options.source, branch)
@@ -250,6 +290,21 @@ export class RepositoryFollower {
       })
       return
     }
+    let test: CommitTest | undefined
+    if (this.options.testChange) {
+      const tested = await this.test(commit)
+      if (!tested.ok) {
+        await this.record(commit, {
+          status: 'test-failed',
+          detail: tested.why,
+          rollout: null,
+          unmet: [],
+          ...(tested.test ? { test: tested.test } : {}),
+        })
+        return
+      }
+      test = tested.test
+    }
     try {
       const started = await app.startRollout(
         { commit, ref, approvals, actor: CONTROLLER_ACTOR, trust: {} },
@@ -269,6 +324,7 @@ export class RepositoryFollower {
         rollout: started.id,
         unmet: [],
         ...(started.plan.policyTime ? { policyTime: started.plan.policyTime } : {}),
+        ...(test ? { test } : {}),
       })
       this.options.started?.(started.id)
     } catch (error) {
@@ -281,6 +337,36 @@ export class RepositoryFollower {
     }
   }
 
+  /**
+   * Tests `commit` as an upgrade of the commit before it (itself when it has none: a first commit
+   * is tried from empty only). A test that cannot run fails closed: the commit is not rolled out.
+   */
+  private async test(
+    commit: string,
+  ): Promise<{ ok: true; test: CommitTest } | { ok: false; why: string; test?: CommitTest }> {
+    let base = commit
+    try {
+      base = await resolveCommit(this.options.mirrorDir, `${commit}^`)
+    } catch {
+      // the first commit of the branch
+    }
+    try {
+      const test = await this.options.testChange!(base, commit)
+      if (test.verdict !== 'failed') return { ok: true, test }
+      const failed = test.phases.filter((p) => p.state === 'failed')
+      return {
+        ok: false,
+        why: `flotilla test failed: ${failed.map((p) => `${p.name}: ${p.reason}`).join('; ')}`,
+        test,
+      }
+    } catch (error) {
+      return {
+        ok: false,
+        why: `flotilla test could not run, so the commit is not rolled out: ${(error as Error).message}`,
+      }
+    }
+  }
+
   private async record(
     commit: string,
     summary: {
@@ -289,6 +375,7 @@ export class RepositoryFollower {
       rollout: string | null
       unmet: readonly string[]
       policyTime?: PolicyTime
+      test?: CommitTest
     },
     keepTime = false,
   ): Promise<void> {

@@ -22,6 +22,7 @@ import { planForCache } from './api/rollouts.ts'
 import { createApp } from './app.ts'
 import { type ApprovalDeps, countApprovals, planToJudge } from './approval-rights.ts'
 import { approvalsOfCommit } from './approvals-store.ts'
+import { testCommit } from './commit-test.ts'
 import { watchEventLoop } from './event-loop-metrics.ts'
 import { HealthCache } from './health-cache.ts'
 import { PlanCache } from './plan-cache.ts'
@@ -64,6 +65,8 @@ export interface ServerOptions {
     readonly branch: string
     readonly mirrorDir: string
     readonly intervalMs?: number
+    /** Try each allowed commit with `flotilla test` before its rollout (`--test-commits`). @default false */
+    readonly testCommits?: boolean
   }
   /** How often the clusters' health is refreshed (only what changed is asked again). @default 10 s */
   readonly healthIntervalMs?: number
@@ -210,6 +213,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         report: (error) =>
           log(`follower: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
         started: () => worker.kick(),
+        ...(options.follow.testCommits
+          ? {
+              testChange: (base: string, head: string) =>
+                testCommit(options.follow!.mirrorDir, base, head, new Date(runner.deps.policyClock!().at)),
+            }
+          : {}),
       })
     : undefined
   follower?.start()

@@ -71,6 +71,10 @@ export async function serveApplication(
   signal?: AbortSignal,
   extras: ServeExtras = {},
 ): Promise<number> {
+  if (options.testCommits && !options.follow)
+    throw new InputError(
+      '--test-commits tests the commits the server follows; give --follow REPO too (or test a change by hand: flotilla test --base main --head HEAD)',
+    )
   const repoDir = app.repoDir
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 8080
@@ -93,6 +97,7 @@ export async function serveApplication(
               createHash('sha256').update(options.follow).digest('hex').slice(0, 12),
             ),
             ...(options.pollInterval !== undefined ? { intervalMs: options.pollInterval * 1000 } : {}),
+            ...(options.testCommits ? { testCommits: true } : {}),
           },
         }
       : {}),

@@ -6,7 +6,9 @@
  * the list of its targets to expand. A change touching every target stays a light page: the groups
  * come a page at a time and long lists are cut with a link to the rest.
  */
+
 import { html } from 'hono/html'
+import type { CommitTest } from '../../controller/follower.ts'
 import type { Finding, Plan, TargetPlan } from '../../core/model/plan.ts'
 import { type ChangeGroup, groupIdenticalChanges, sectionOf } from '../../core/plan/change-groups.ts'
 import { cloudPreviewLine, describeCloud } from '../../core/plan/cloud-preview.ts'
@@ -116,6 +118,7 @@ export function planPage(
   csrf: string | undefined,
   mayStart: boolean,
   approvals: PlanApprovals,
+  tested?: CommitTest,
 ): Html {
   const { rev } = view
   const chart = (title: string, counts: Readonly<Record<string, number>>) => {
@@ -140,6 +143,7 @@ export function planPage(
     }; ${plan.summary.opsTargetsChanged} ops targets.</p>
     ${policyTimeLine(plan.policyTime, `/plans?rev=${encodeURIComponent(rev)}`)}
     ${plan.cloudPreview ? html`<p class="muted">${cloudPreviewLine(plan.cloudPreview)}</p>` : ''}
+    ${tested ? testBlock(tested) : ''}
     ${findingsBlock(plan.findings)}
     ${approvalsBlock(plan, revision, view, csrf, mayStart, approvals)}
     <h2>Blast radius</h2>
@@ -357,4 +361,18 @@ function short(value: unknown): string {
   return text.length > VALUE_SHOWN
     ? `${text.slice(0, VALUE_SHOWN)}… (${formatCount(text.length)} characters)`
     : text
+}
+
+/** What `flotilla test` made of the commit before its rollout (`serve --test-commits`). */
+function testBlock(test: CommitTest): Html {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  return html`<section aria-label="Tested as an upgrade">
+    <h2>Tested as an upgrade</h2>
+    <p>${pill(test.verdict)} <code>flotilla test</code> ${test.verdict === 'no-changes' ? 'had nothing to try' : test.verdict} — as an upgrade of <code>${test.base.slice(0, 12)}</code> and from empty, on ${test.targets} representative targets in an ephemeral simulated fleet, in ${seconds(test.ms)}.</p>
+    <ul>${test.phases.map(
+      (p) =>
+        html`<li><b>${p.name === 'upgrade' ? 'upgrade' : 'from empty'}</b>: ${p.state} in ${seconds(p.ms)}${p.reason ? html` — ${p.reason}` : ''}</li>`,
+    )}</ul>
+    ${test.failures.length > 0 ? html`<details><summary>Events of what failed</summary><pre>${test.failures.join('\n')}</pre></details>` : ''}
+  </section>`
 }

@@ -4,6 +4,7 @@
  * `sign-in.ts`); every form carries the session's CSRF secret. Every URL is stable: the accounts
  * table's filters and sorting are query parameters, so a link shows what its sender saw.
  */
+
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { html } from 'hono/html'
@@ -18,6 +19,7 @@ import {
   filterClusters,
   sortClusters,
 } from '../../app/inventory-view.ts'
+import { RepositoryFollower } from '../../controller/follower.ts'
 import { isFlotillaError, NotFoundError } from '../../core/errors.ts'
 import { timePoliciesInForce } from '../../core/policy/in-force.ts'
 import { systemClock } from '../../core/policy/policy-time.ts'
@@ -295,13 +297,21 @@ export function portalRoutes(deps: ServerDeps): Hono<ServerEnv> {
         ...(c.req.query('approvals') ? { allApprovalsOf: c.req.query('approvals')! } : {}),
         keep: now ? { now } : {},
       }
-      return planPage(plan, commit, view, c.get('csrf'), effectiveRole(principal) !== 'viewer', {
-        recorded: recorded.map((r) => {
-          const reason = why.get(`${r.givenBy} ${r.approval}`)
-          return { ...r, ...(reason ? { why: reason } : {}) }
-        }),
-        approvable: await approvableBy(deps, principal, commit, unapproved, plan.approvalsRequired),
-      })
+      return planPage(
+        plan,
+        commit,
+        view,
+        c.get('csrf'),
+        effectiveRole(principal) !== 'viewer',
+        {
+          recorded: recorded.map((r) => {
+            const reason = why.get(`${r.givenBy} ${r.approval}`)
+            return { ...r, ...(reason ? { why: reason } : {}) }
+          }),
+          approvable: await approvableBy(deps, principal, commit, unapproved, plan.approvalsRequired),
+        },
+        await RepositoryFollower.testOf(deps.db, commit),
+      )
     }),
   )
   // Before anything moves: what a rollout of the revision would do, and a button to confirm it.
