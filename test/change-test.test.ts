@@ -192,6 +192,19 @@ describe('flotilla test', () => {
     }
   })
 
+  test('an invalid head is refused with its errors, under the name it was given', async () => {
+    const head = await branch('metadata-typo', () =>
+      replaceIn('stacks/route53-hostedzones.yaml', /^Metadata:/m, 'Metadpata:'),
+    )
+    const { code, stdout, stderr } = await flotillaTest(head)
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('stacks/route53-hostedzones.yaml:7:1: unknown key "Metadpata"')
+    expect(stderr).toContain(
+      `${head} is invalid, so it cannot be tested; run "flotilla validate --rev ${head}"`,
+    )
+  })
+
   test('a head that changes nothing has nothing to test', async () => {
     const { code, report } = await flotillaTest('main')
     expect(code).toBe(0)

@@ -46,8 +46,8 @@ export async function runChangeTest(options: ChangeTestOptions): Promise<TestRep
   const now = options.now ?? new Date()
   const sandbox = await openTestSandbox(options.repo, options.base, options.head)
   try {
-    const base = await sandbox.engine.loadRevision(sandbox.base)
-    const head = await sandbox.engine.loadRevision(sandbox.head)
+    const base = await loadAs(sandbox, sandbox.base, options.base)
+    const head = await loadAs(sandbox, sandbox.head, options.head)
     const reviewed = planRevisions(base, head, { now })
     if (!reviewed.ok) {
       throw new InputError(
@@ -98,6 +98,22 @@ export async function runChangeTest(options: ChangeTestOptions): Promise<TestRep
     }
   } finally {
     await sandbox.close()
+  }
+}
+
+/**
+ * Loads a commit of the scratch clone; an invalid revision is reported under the name the user
+ * gave it (the clone's commit, rewritten for the sandbox, means nothing to them).
+ */
+async function loadAs(sandbox: TestSandbox, commit: string, given: string): Promise<Fleet> {
+  try {
+    return await sandbox.engine.loadRevision(commit)
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    throw new InputError(
+      `${given} is invalid, so it cannot be tested; run "flotilla validate --rev ${given}"`,
+      error.diagnostics,
+    )
   }
 }
 
