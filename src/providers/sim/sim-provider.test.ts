@@ -727,6 +727,49 @@ describe.each(testBackends)('the simulated fleet on %s', (backend) => {
     expect((await applyDirect(env.sim, account, { ...desired, stacks })).operations).toEqual([])
   })
 
+  it('refuses, as CloudFormation does, to replace a custom-named resource whose name stays: the update rolls back', async () => {
+    const env = await freshSim()
+    await env.sim.seed(example.targets)
+    await applyDirect(env.sim, account, desiredOf(example, account))
+    const desired = desiredOf(example, account)
+    const logging = desired.stacks.find((s) => s.stackName === 'logging')!
+    const address = `${account.id}/${logging.region}/logging`
+    const withBucket = (properties: Record<string, unknown>) => {
+      const template = logging.template as {
+        Resources: Record<string, { Properties: Record<string, unknown> }>
+      }
+      const bucket = template.Resources.LogBucket!
+      const next = {
+        ...template,
+        Resources: {
+          ...template.Resources,
+          LogBucket: { ...bucket, Properties: { ...bucket.Properties, ...properties } },
+        },
+      }
+      return { ...desired, stacks: desired.stacks.map((s) => (s === logging ? { ...s, template: next } : s)) }
+    }
+    // ObjectLockEnabled replaces a bucket; its BucketName stays: two buckets would need one name.
+    const locked = withBucket({ ObjectLockEnabled: true })
+    await applyDirect(env.sim, account, locked, [`${address}/LogBucket`]).catch(() => {})
+    expect((await stackStatuses())[address]).toBe('UPDATE_ROLLBACK_COMPLETE')
+    const observed = (await env.sim.observe([account])).get(account.id)!
+    const kept = observed.stacks.find((s) => s.stackName === 'logging')!.template as {
+      Resources: { LogBucket: { Properties: Record<string, unknown> } }
+    }
+    expect(kept.Resources.LogBucket.Properties.ObjectLockEnabled).toBeUndefined()
+    // Renamed in the same change, the replacement goes through.
+    const bucketName = (
+      logging.template as { Resources: { LogBucket: { Properties: { BucketName: string } } } }
+    ).Resources.LogBucket.Properties.BucketName
+    await applyDirect(
+      env.sim,
+      account,
+      withBucket({ ObjectLockEnabled: true, BucketName: `${bucketName}-locked` }),
+      [`${address}/LogBucket`],
+    )
+    expect((await stackStatuses())[address]).toBe('UPDATE_COMPLETE')
+  })
+
   describe('faults', () => {
     const twoRegions = example.targets.find(
       (t) =>
