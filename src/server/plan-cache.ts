@@ -15,6 +15,7 @@
  * While a plan is computed the portal shows how far it is instead of waiting ({@link peek}); one
  * computation per key runs at a time, however many ask.
  */
+
 import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { appliedVersion } from '../app/plan.ts'
@@ -24,6 +25,7 @@ import type { Plan } from '../core/model/plan.ts'
 import type { TrustedFleet } from '../core/plan/judgement.ts'
 import type { PolicyTime } from '../core/policy/policy-time.ts'
 import type { ProviderRegistry } from '../core/provider/registry.ts'
+import { favouringMemory } from '../lib/memory-mode.ts'
 import type { Database } from '../store/tables.ts'
 import { cachedPlan, keepPlan } from './plan-cache-store.ts'
 
@@ -130,7 +132,9 @@ export class PlanCache {
   ) {
     const started = performance.now()
     this.computed++
-    const plan = (async () => {
+    // Planning the whole fleet is a burst of short-lived objects: computed with the process
+    // favouring memory (`lib/memory-mode.ts`), so the server's heap does not stay grown after it.
+    const plan = favouringMemory(async () => {
       const computed = await this.deps.compute(commit, approvals, time, trusted)
       await keepPlan(this.deps.db, {
         key,
@@ -140,7 +144,7 @@ export class PlanCache {
         computedMs: performance.now() - started,
       })
       return this.remember(key, computed)
-    })()
+    })
     const entry: PlanInProgress & { plan: Promise<Plan>; failure?: unknown; done?: boolean } = {
       targets: fleet.targets.length,
       since: new Date(),
