@@ -61,12 +61,7 @@ const HOSTNAME_ANNOTATION = 'external-dns.alpha.kubernetes.io/hostname'
 export function findCoverageGaps(input: CoverageInput): CoverageGap[] {
   const { rollout, stageOf, desired } = input
   const stageIndex = new Map(rollout.stages.map((s, i) => [s.name, i]))
-  const productionStage = rollout.stages.map(() => false)
-  for (const [id, stage] of stageOf) {
-    const target = desired.get(id)?.target
-    const index = stageIndex.get(stage)
-    if (target && index !== undefined && isProduction(target)) productionStage[index] = true
-  }
+  const productionStage = productionStages(input)
   const zoneAccounts = new Set<string>()
   for (const [id, state] of desired) if (state.stacks.some(declaresZone)) zoneAccounts.add(id)
 
@@ -124,12 +119,13 @@ export function checkStageCoverage(
     else groups.set(key, [gap])
   }
   const stages = input.rollout.stages
+  const production = productionStages(input)
   for (const group of groups.values()) {
     const { stage, kind } = group[0]!
     const index = stages.findIndex((s) => s.name === stage)
     const earlier = stages
       .slice(0, index)
-      .filter((s) => !isProductionStage(s.name, input))
+      .filter((_, i) => !production[i])
       .map((s) => s.name)
     const at: Location = stages[index]!.selector.at
     const message = gapMessage(kind, stage, group, earlier)
@@ -192,13 +188,16 @@ function isProduction(target: Target): boolean {
   return target.environment === 'production' || target.group === OPS_GROUP
 }
 
-function isProductionStage(stage: string, input: CoverageInput): boolean {
-  for (const [id, name] of input.stageOf) {
-    if (name !== stage) continue
+/** Per stage, in rollout.yaml order: whether any target assigned to it is production. */
+function productionStages(input: CoverageInput): boolean[] {
+  const index = new Map(input.rollout.stages.map((s, i) => [s.name, i]))
+  const production = input.rollout.stages.map(() => false)
+  for (const [id, stage] of input.stageOf) {
     const target = input.desired.get(id)?.target
-    if (target && isProduction(target)) return true
+    const at = index.get(stage)
+    if (target && at !== undefined && isProduction(target)) production[at] = true
   }
-  return false
+  return production
 }
 
 const NEVER = Number.POSITIVE_INFINITY
