@@ -144,7 +144,7 @@ describe('repository-format.md: the example repository', () => {
     expect(cluster('checkout-test-kube-1').config).toEqual({
       log_level: 'debug',
       ingress_replicas: 2,
-      autoscaling_enabled: false,
+      autoscaling_enabled: true,
     })
     // inheritance from the account
     expect(cluster('ops-kube-1')).toMatchObject({ team: 'sre', group: 'ops' })
@@ -357,7 +357,7 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
   },
   'a selector giving a string': {
     'cluster/manifests/prometheus-rules/component.yaml': [
-      "select: cluster.environment == 'production'",
+      "select: cluster.environment == 'production' || cluster.channel == 'dev'",
       'select: config.log_level',
     ],
   },
@@ -393,6 +393,9 @@ const MISTAKES: Record<string, Parameters<typeof edited>[0]> = {
       "  - name: ops\n    description: Monitoring and ops tooling, never together with production\n    select: target.group == 'ops'\n    gates: [healthy, dns]\n",
       '',
     ],
+  },
+  'a stack only production receives': {
+    [Z]: ["Select: account.environment != 'test'", "Select: account.environment == 'production'"],
   },
   'waves not cumulative': { [R]: ['waves: [1, 10%, 50%, 100%]', 'waves: [1, 50%, 10%]'] },
   'a stage after a broader one': {
@@ -538,7 +541,7 @@ describe('expressions.md: its examples', () => {
     const selected = f.targets
       .filter((t) => f.desired.get(t.id)!.manifests.some((m) => m.component === 'cluster-autoscaler'))
       .map((t) => t.name)
-    expect(selected).toEqual(['checkout-kube-1'])
+    expect(selected).toEqual(['checkout-kube-1', 'checkout-test-kube-1'])
     expect(JSON.stringify(manifest(f, kube1, 'Deployment', 'cluster-autoscaler')!.object)).toContain(
       '--expander=least-waste',
     )

@@ -64,7 +64,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'npx flotilla init my-fleet --example --accounts 20 --clusters 15 --seed 7': {
     code: 0,
     stdout:
-      /Created an example fleet \(20 accounts, 15 clusters, seed 7\) in .*my-fleet: 39 files, commit 6760cf7\./,
+      /Created an example fleet \(20 accounts, 15 clusters, seed 7\) in .*my-fleet: 39 files, commit 1b3d7c5\./,
   },
   'npx flotilla validate --repo my-fleet --rev HEAD': { code: 0, stdout: /valid/ },
   'npx flotilla validate --repo my-fleet --rev HEAD~1': { code: 0, stdout: /valid/ },

@@ -6,6 +6,7 @@ import { loadFleet } from '../core/load/load-fleet.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { memorySource } from '../core/model/source.ts'
 import { BUILTIN_PROTECTED_TYPES } from '../core/plan/protected.ts'
+import { findCoverageGaps } from '../core/validate/stage-coverage.ts'
 import { type ExampleOptions, generateExampleFleet } from './generate-example.ts'
 
 /** Generates and loads an example, failing with every diagnostic printed when it is not clean. */
@@ -133,10 +134,20 @@ describe('generateExampleFleet: the default example', () => {
     expect(stacks).toEqual([
       'iam-roles global -',
       'logging region -',
-      "ops-monitoring region account.group == 'ops'",
+      "ops-monitoring region account.group == 'ops' || has(config.ops_staging)",
       "route53-hostedzones global account.environment != 'test'",
       'vpc region -',
     ])
+  })
+
+  test('rehearses the ops stacks in one staging account of the alpha stage, and gives every stage coverage', () => {
+    const rehearsing = [...fleet.accounts.values()].filter((a) => a.config.ops_staging === true)
+    expect(rehearsing.map((a) => [a.environment, a.channel, a.lifecycle, fleet.stageOf.get(a.id)])).toEqual([
+      ['staging', 'alpha', 'active', 'alpha'],
+    ])
+    const stacks = desiredOf(rehearsing[0]!.id).stacks.map((s) => s.stackName)
+    expect(stacks).toContain('ops-monitoring')
+    expect(findCoverageGaps(fleet)).toEqual([])
   })
 
   test('deploys hosted zones to production and staging accounts, never to test accounts', () => {
@@ -299,6 +310,36 @@ describe('generateExampleFleet: sizes and seeds', () => {
     expect(small.accounts.size).toBe(options.accounts)
     expect(small.clusters.size).toBe(options.clusters)
   })
+
+  // Production must never be the first test of anything the example rolls out, however small:
+  // the smallest sizes draw too few accounts for every channel and environment by chance.
+  test.each([
+    { accounts: 10, clusters: 0 },
+    { accounts: 10, clusters: 1 },
+    { accounts: 10, clusters: 2 },
+    { accounts: 10, clusters: 5 },
+    { accounts: 11, clusters: 3, seed: 2 },
+    { accounts: 13, clusters: 7 },
+    { accounts: 16, clusters: 8 },
+    { accounts: 23, clusters: 4, seed: 'x' },
+    { accounts: 40, clusters: 30 },
+    { accounts: 77, clusters: 50, seed: 3 },
+  ])(
+    '$accounts accounts and $clusters clusters (seed $seed) leave production the first test of nothing',
+    (options) => {
+      const { fleet: small } = loadExample(options)
+      expect(findCoverageGaps(small)).toEqual([])
+      if (options.clusters === 0) return
+      // A staging cluster of alpha (its account has a public zone) publishes DNS before the ops stage.
+      const alphaStaging = [...small.clusters.values()].filter(
+        (c) =>
+          small.stageOf.get(c.id) === 'alpha' &&
+          c.environment === 'staging' &&
+          small.desired.get(c.id)!.manifests.length > 0,
+      )
+      expect(alphaStaging.length).toBeGreaterThan(0)
+    },
+  )
 
   test('is deterministic: the same options give byte-identical files, in path order', () => {
     const first = generateExampleFleet({ accounts: 40, clusters: 30, seed: 7 })

@@ -192,6 +192,7 @@ function generateAccounts(
   assignLifecycles(product, random)
   ensureEveryChannel(product)
   assignNetworks(accounts)
+  designateRehearsal(product)
   return accounts
 }
 
@@ -289,6 +290,36 @@ function ensureEveryChannel(product: readonly GeneratedAccount[]): void {
   }
 }
 
+/** The config item that marks the account where ops tooling is rehearsed (`stacks/ops-monitoring.yaml` selects it). */
+export const REHEARSAL_CONFIG = 'ops_staging'
+
+/**
+ * Marks the account that gives every stack, resource type and public DNS zone a test before
+ * production does (stage coverage, which validation checks): an active staging account of the
+ * alpha channel — staging has a public zone, alpha is the last stage before ops and production.
+ * It also rehearses the ops accounts' own stacks (config `ops_staging`), and its cluster is the
+ * first a small fleet gets. The first such main account (`<team>-staging`) is taken; when the
+ * channels drawn gave alpha no staging account (small fleets), one staging account moves to alpha,
+ * from a channel that keeps others.
+ */
+function designateRehearsal(product: readonly GeneratedAccount[]): void {
+  const live = product.filter((a) => a.entry.lifecycle !== 'decommissioned')
+  const count = (channel: Channel): number => live.filter((a) => a.entry.channel === channel).length
+  const staging = live.filter((a) => a.entry.environment === 'staging' && a.entry.lifecycle === 'active')
+  // A team's main account first: the first to get a cluster.
+  const byWorkload = [...staging].sort((a, b) => a.workload - b.workload)
+  const chosen =
+    byWorkload.find((a) => a.entry.channel === 'alpha') ?? byWorkload.find((a) => count(a.entry.channel) > 1)
+  if (!chosen) return
+  chosen.entry.channel = 'alpha'
+  ;(chosen.entry.config as Record<string, string | number | boolean>)[REHEARSAL_CONFIG] = true
+}
+
+/** Whether an account is the one {@link designateRehearsal} chose. */
+function isRehearsal(account: GeneratedAccount): boolean {
+  return (account.entry.config as Record<string, unknown> | undefined)?.[REHEARSAL_CONFIG] === true
+}
+
 /**
  * One non-overlapping VPC range per account region, from 10.0.0.0/8: /20 (4096 addresses) while
  * they fit, smaller when the fleet is larger. Ranges never overlap so that any two VPCs can be peered.
@@ -333,6 +364,10 @@ function generateClusters(
           teamOrder.get(a.entry.team)! - teamOrder.get(b.entry.team)!,
       ),
   ]
+  // The rehearsal account's cluster is the first test of every component and of published DNS:
+  // a fleet too small to reach it in the order above gets it first.
+  const rehearsal = hosts.findIndex(isRehearsal)
+  if (rehearsal >= clusterCount) hosts.unshift(...hosts.splice(rehearsal, 1))
   const teamNames = new Map(teams.map((t) => [t.entry.id, t.entry.name]))
   const clusters: ClusterEntry[] = []
   for (let i = 0; i < clusterCount && hosts.length > 0; i++) {
@@ -340,7 +375,8 @@ function generateClusters(
     const round = Math.floor(i / hosts.length)
     clusters.push(cluster(account, round, teamNames, random))
   }
-  assignClusterLifecycles(clusters, random)
+  const rehearsalId = hosts.find(isRehearsal)?.entry.id
+  assignClusterLifecycles(clusters, random, rehearsalId)
   return clusters
 }
 
@@ -424,8 +460,12 @@ function kubernetesVersion(channel: Channel, random: Random): string {
   }
 }
 
-/** A few clusters are on their way in or out; never an ops cluster. */
-function assignClusterLifecycles(clusters: ClusterEntry[], random: Random): void {
+/**
+ * A few clusters are on their way in or out; never an ops cluster, nor the rehearsal account's
+ * first (it must receive what it rehearses). It is skipped after the shuffle, so the other
+ * choices stay what the seed made them.
+ */
+function assignClusterLifecycles(clusters: ClusterEntry[], random: Random, rehearsalAccount?: string): void {
   const candidates = random.shuffle(
     clusters.filter((c) => c.environment !== 'production' && !c.alias.startsWith('ops-')),
   )
@@ -434,9 +474,11 @@ function assignClusterLifecycles(clusters: ClusterEntry[], random: Random): void
     ['requested', clusters.length >= 50 ? Math.max(1, Math.round(clusters.length * 0.004)) : 0],
     ['decommission-requested', clusters.length >= 20 ? Math.max(1, Math.round(clusters.length * 0.004)) : 0],
   ] as const
+  const spared = clusters.find((c) => c.account === rehearsalAccount)
+  const next = candidates.filter((c) => c !== spared)
   for (const [lifecycle, count] of plan) {
     for (let i = 0; i < count; i++) {
-      const cluster = candidates.shift()
+      const cluster = next.shift()
       if (cluster) cluster.lifecycle = lifecycle
     }
   }

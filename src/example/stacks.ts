@@ -501,8 +501,10 @@ Outputs:
 `
 }
 
-const OPS_MONITORING = `# Alerting infrastructure, only in the ops accounts (group ops): the alert topic that pages the
-# on-call engineer, and in ops-monitoring the cache Alertmanager deduplicates alerts with.
+const OPS_MONITORING = `# Alerting infrastructure of the ops accounts (group ops): the alert topic that pages the
+# on-call engineer, and in ops-monitoring the cache Alertmanager deduplicates alerts with. One
+# staging account (config ops_staging) rehearses it, so that a change meets a non-production
+# account before the ops stage: otherwise production would be its first test.
 # The paging endpoint is a secret kept in SSM Parameter Store; {{resolve:ssm:…}} is
 # CloudFormation's dynamic reference and reaches CloudFormation exactly as written.
 AWSTemplateFormatVersion: "2010-09-09"
@@ -510,7 +512,7 @@ Description: Alert topic and paging subscription; alert deduplication cache in o
 Metadata:
   StackName: ops-monitoring
   Scope: { Type: region }
-  Select: account.group == 'ops'
+  Select: account.group == 'ops' || has(config.ops_staging)   # and the staging account that rehearses them
   Parameters:
     AccountName: "{{ account.name }}"
     CacheNodeType: "{{ account.name == 'ops-monitoring' ? 'cache.r6g.large' : 'cache.t4g.small' }}"

@@ -6,7 +6,8 @@ import { type FleetSource, memorySource } from '../../src/core/model/source.ts'
 /**
  * A small, valid fleet repository: two teams, three accounts (one of them ops), one cluster, a
  * DNS stack, one component and a rollout. Tests start from it and override single files, so
- * each test shows only what it changes.
+ * each test shows only what it changes. Only production receives its stack and component, so its
+ * stage coverage check is off (`coverage.stages` in fleet.yaml); the check's own tests turn it on.
  */
 export const BASE_FILES: Readonly<Record<string, string>> = {
   'fleet.yaml': `apiVersion: flotilla/v1
@@ -14,6 +15,7 @@ name: test-fleet
 provider: sim
 requiredTags: [owner]
 limits: { maxDeletes: 10, maxShrinkPercent: 10 }
+coverage: { stages: off }   # only production gets the stack and component; see the doc comment
 `,
   'inventory/teams.yaml': `- id: teapot
   name: Team Teapot

@@ -161,7 +161,7 @@ describe('loadFleet: files', () => {
 
   test('a single-document file with a second document', () => {
     expect(errorsFor({ [FLEET]: `${BASE_FILES[FLEET]}---\nname: other\n` })).toEqual([
-      'fleet.yaml:7:1: fleet.yaml must hold one YAML document; remove the extra "---"',
+      'fleet.yaml:8:1: fleet.yaml must hold one YAML document; remove the extra "---"',
     ])
   })
 

@@ -6,6 +6,7 @@ import type { Fleet, Target } from '../model/fleet-model.ts'
 import type { FleetSource } from '../model/source.ts'
 import { renderFleet } from '../render/render-fleet.ts'
 import { checkGateTemplates } from '../validate/gates.ts'
+import { checkStageCoverage } from '../validate/stage-coverage.ts'
 import { assignStages } from '../validate/stages.ts'
 import type { ParsedDocument } from '../yaml/parse.ts'
 import { collectFiles } from './collect-files.ts'
@@ -86,6 +87,10 @@ export function loadFleet(source: FleetSource, options: LoadOptions = {}): LoadR
         cache,
         renderOnly,
       )
+    // Coverage compares what whole stages receive: not for a partial render, and not over a fleet
+    // whose errors already left some of it unrendered (its gaps would be false).
+    if (rollout && configDefaults && !renderOnly && !sink.hasErrors)
+      checkStageCoverage({ rollout, stageOf, desired }, settings.coverage.stages, sink)
   }
 
   const { errors, warnings } = sink.sorted()

@@ -7,6 +7,11 @@ export const ACCOUNT_PROVIDERS = ['sim', 'aws'] as const
 /** Providers that can manage clusters. */
 export const CLUSTER_PROVIDERS = ['sim', 'kubernetes'] as const
 
+/** How validation treats a gap in stage coverage (`coverage.stages` in fleet.yaml). */
+export const STAGE_COVERAGE_LEVELS = ['warn', 'error', 'off'] as const
+/** One of {@link STAGE_COVERAGE_LEVELS}. */
+export type StageCoverageLevel = (typeof STAGE_COVERAGE_LEVELS)[number]
+
 /** `fleet.yaml`: fleet-wide settings. */
 export const fleetSettingsSchema = z
   .strictObject({
@@ -45,6 +50,17 @@ export const fleetSettingsSchema = z
       .prefault({})
       .describe('Safety limits.'),
     nodeRotation: nodeRotationSchema,
+    coverage: z
+      .strictObject({
+        stages: z
+          .enum(STAGE_COVERAGE_LEVELS)
+          .default('warn')
+          .describe(
+            'What validation does when a stack, a component, a resource type or published DNS reaches production before any target of an earlier, non-production stage receives it: warn, error (the repository is invalid) or off.',
+          ),
+      })
+      .prefault({})
+      .describe('Checks that rollout stages test what they roll out before production does.'),
     trust: z
       .strictObject({
         branch: z

@@ -182,6 +182,12 @@ describe('a change cannot switch off its own guard', () => {
       (t: string) => `${t}trust: { owners: [sre, teapot] }\n`,
     ],
     [
+      'stage coverage turned off',
+      'fleet.yaml',
+      (t: string) => t.replace('coverage: { stages: off }', 'coverage: { stages: warn }'),
+      (t: string) => t,
+    ],
+    [
       'the trusted branch changed',
       'fleet.yaml',
       (t: string) => t,

@@ -1,6 +1,6 @@
 /**
  * Governance changes: edits of the rules that judge changes — `policies/`, `rollout.yaml`, and the
- * protective settings of `fleet.yaml` (protect, limits, node rotation, trust). Such an edit never
+ * protective settings of `fleet.yaml` (protect, limits, node rotation, trust, stage coverage). Such an edit never
  * judges itself (the trusted revision's rules still apply to it, see `core/plan/judgement.ts`), and it is a
  * finding of its own that an owner of the rules must approve: a team member who may change their
  * own accounts may not, by the same pull request, switch off the freeze that holds everyone.
@@ -21,7 +21,7 @@ export const GOVERNANCE_RULE = 'governance-change'
 export type GoverningRules = Pick<Fleet, 'policies' | 'policyOverrides' | 'settings' | 'rollout'>
 
 /** The protective settings of `fleet.yaml`: what a plan, a rotation or the trust is held to. */
-const PROTECTIVE_SETTINGS = ['protect', 'limits', 'nodeRotation', 'trust'] as const
+const PROTECTIVE_SETTINGS = ['protect', 'limits', 'nodeRotation', 'trust', 'coverage'] as const
 
 /**
  * Every edit from the trusted rules to the head's, sorted by address. Additions count too: a new
