@@ -79,6 +79,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'npx flotilla plan --target "target.account == \'907386514155\'"': { code: [0, 3] },
   'npx flotilla validate --repo . --rev HEAD': { code: 0, stdout: /valid/ },
   'npx flotilla plan --repo . --base origin/main --head HEAD --format markdown > plan.md': { code: 0 },
+  'npx flotilla test --repo . --base origin/main --head HEAD --format markdown > test.md': { code: 0 },
 }
 
 /**
@@ -319,5 +320,6 @@ describe('docs/getting-started.md, beside the running server', () => {
     })
     expect(problems).toEqual([])
     expect(readFileSync(join(checkout, 'my-fleet', 'plan.md'), 'utf8')).toMatch(/no changes/i)
+    expect(readFileSync(join(checkout, 'my-fleet', 'test.md'), 'utf8')).toMatch(/nothing to test/)
   }, 600_000)
 })
