@@ -161,7 +161,7 @@ describe('flotilla test', () => {
         [
           '#!/bin/sh',
           'set -eu',
-          `echo "$1 $AWS_ENDPOINT_URL $FLOTILLA_DNS_SERVER $FLOTILLA_KUBERNETES_URL \${AWS_PROFILE:-none} \${AWS_SESSION_TOKEN:-none}" >> ${seen}`,
+          `echo "$1 $AWS_ENDPOINT_URL $FLOTILLA_DNS_SERVER $FLOTILLA_KUBERNETES_URL \${AWS_PROFILE:-none} \${AWS_SESSION_TOKEN:-none} $AWS_CONFIG_FILE $AWS_SHARED_CREDENTIALS_FILE" >> ${seen}`,
           'test -f "$KUBECONFIG"',
           // A cluster: its context is in the kubeconfig, and its API answers at the URL given.
           'case "$1" in *:*)',
@@ -174,21 +174,25 @@ describe('flotilla test', () => {
       )
     })
     process.env.AWS_PROFILE = 'production-admin'
+    process.env.AWS_SESSION_TOKEN = 'a-real-session'
     try {
       const { code, stdout } = await flotillaTest(head)
       expect(code, stdout).toBe(0)
     } finally {
       delete process.env.AWS_PROFILE
+      delete process.env.AWS_SESSION_TOKEN
     }
     expect(readFileSync(`${seen}-clusters`, 'utf8')).toMatch(/^cluster \S+:\S+$/m)
     const lines = readFileSync(seen, 'utf8').trim().split('\n')
     expect(lines.length).toBeGreaterThan(0)
     for (const line of lines) {
-      const [, aws, dns, kubernetes, profile, token] = line.split(' ')
+      const [, aws, dns, kubernetes, profile, token, config, credentials] = line.split(' ')
       expect(aws).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       expect(dns).toMatch(/^127\.0\.0\.1:\d+$/)
       expect(kubernetes).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/clusters$/)
       expect([profile, token]).toEqual(['none', 'none'])
+      // Nor the user's profile files: a profile named on a command line is not found.
+      expect([config, credentials]).toEqual(['/dev/null', '/dev/null'])
     }
   })
 

@@ -13,7 +13,7 @@ import { InputError } from '../core/errors.ts'
 import type { Fleet } from '../core/model/fleet-model.ts'
 import { groupIdenticalChanges } from '../core/plan/change-groups.ts'
 import { planRevisions } from '../core/plan/plan-revisions.ts'
-import { type RepresentativeTarget, representativeTargets } from '../core/plan/representative-targets.ts'
+import { representativeTargets } from '../core/plan/representative-targets.ts'
 import { parseApproval } from '../core/policy/approvals.ts'
 import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../operations/apply-fleet.ts'
 import { prepare, rolloutStatus, runRollout, startRollout } from '../rollout/engine.ts'
@@ -268,5 +268,3 @@ function detailText(detail: unknown): string {
   }
   return JSON.stringify(detail)
 }
-
-export type { RepresentativeTarget }

@@ -9,9 +9,10 @@
  *   and services, which know nothing of the ephemeral copy. They are reported as not run.
  * The same rewrite is made to the base and the head, so it is not part of the change tested.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { isMap, isSeq, parseDocument } from 'yaml'
+import { isSeq } from 'yaml'
+import { editRolloutSections, zeroBake } from '../drill/rollout-edits.ts'
 
 /** Gate types that look at the real fleet from outside, not at the ephemeral one. */
 export const OUTSIDE_GATE_TYPES: readonly string[] = ['prometheus', 'http']
@@ -44,50 +45,23 @@ function removePolicies(repo: string): boolean {
 }
 
 function rewriteRollout(repo: string): SandboxChanges {
-  const path = join(repo, 'rollout.yaml')
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch {
-    return { skippedGates: [], changed: false } // loading the revision reports it
-  }
-  const document = parseDocument(text)
-  let changed = false
-  const gates = document.get('gates')
-  const typeOf = (name: string): string | undefined => {
-    if (!isMap(gates)) return undefined
-    const type = document.getIn(['gates', name, 'type'])
-    return typeof type === 'string' ? type : undefined
-  }
   const skipped = new Map<string, string>()
-  const sections: (string | number)[][] = [['defaults']]
-  const stages = document.get('stages')
-  if (isSeq(stages))
-    for (let index = 0; index < stages.items.length; index++) sections.push(['stages', index])
-  for (const at of sections) {
-    const bake = document.getIn([...at, 'bake'])
-    if (bake !== undefined && bake !== '0s') {
-      document.setIn([...at, 'bake'], '0s')
-      changed = true
-    }
-    if (document.hasIn([...at, 'approval'])) {
-      document.deleteIn([...at, 'approval'])
-      changed = true
-    }
+  const changed = editRolloutSections(repo, (document, at) => {
+    const baked = zeroBake(document, at)
+    const approval = document.hasIn([...at, 'approval'])
+    if (approval) document.deleteIn([...at, 'approval'])
     const list = document.getIn([...at, 'gates'])
-    if (!isSeq(list)) continue
+    if (!isSeq(list)) return baked || approval
     const kept = list.items.filter((item) => {
       const name = String((item as { value?: unknown }).value ?? item)
-      const type = typeOf(name.replace(/@trusted$/, ''))
-      if (type === undefined || !OUTSIDE_GATE_TYPES.includes(type)) return true
+      const type = document.getIn(['gates', name.replace(/@trusted$/, ''), 'type'])
+      if (typeof type !== 'string' || !OUTSIDE_GATE_TYPES.includes(type)) return true
       skipped.set(name, type)
       return false
     })
-    if (kept.length !== list.items.length) {
-      list.items = kept
-      changed = true
-    }
-  }
-  if (changed) writeFileSync(path, document.toString())
+    const dropped = kept.length !== list.items.length
+    if (dropped) list.items = kept
+    return baked || approval || dropped
+  })
   return { skippedGates: [...skipped].map(([name, type]) => ({ name, type })), changed }
 }

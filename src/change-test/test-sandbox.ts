@@ -167,6 +167,10 @@ export function gateEnvironment(endpoints: TestEndpoints): NodeJS.ProcessEnv {
     AWS_ACCESS_KEY_ID: 'flotilla-test',
     AWS_SECRET_ACCESS_KEY: 'flotilla-test',
     AWS_REGION: process.env.AWS_REGION ?? 'eu-central-1',
+    // No profile files either: a script naming a profile (`--profile prod`) finds none, instead of
+    // the user's real credentials in ~/.aws.
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     KUBECONFIG: endpoints.kubeconfig,
   }
 }

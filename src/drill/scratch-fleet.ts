@@ -3,10 +3,9 @@
  * its own, in an embedded store in memory. Nothing a drill does reaches the user's repository,
  * their store (`FLOTILLA_DATABASE_URL` is not read) or any real cloud: every target is simulated.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseDocument } from 'yaml'
 import { Application } from '../app/application.ts'
 import { type Simulator, simulatedFleet } from '../app/simulator.ts'
 import { InputError } from '../core/errors.ts'
@@ -17,6 +16,7 @@ import { applyFleet, BOOTSTRAP_POLICY_TIME } from '../operations/apply-fleet.ts'
 import type { EngineDeps } from '../rollout/engine.ts'
 import { git, resolveCommit } from '../source/git.ts'
 import { openDrillStore } from './drill-store.ts'
+import { editRolloutSections, zeroBake } from './rollout-edits.ts'
 import { checkpointStore, type StoreCheckpoint } from './store-checkpoint.ts'
 
 /** An open sandbox (see the module comment). */
@@ -62,7 +62,9 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
     const repo = join(dir, 'fleet')
     await git(dir, ['clone', '--quiet', '--no-checkout', source, repo])
     await git(repo, ['checkout', '--quiet', '-B', 'drill', commit])
-    const base = noBakes(repo) ? await commitChanges(repo, 'Drill: no bake times') : commit
+    const base = editRolloutSections(repo, zeroBake)
+      ? await commitChanges(repo, 'Drill: no bake times')
+      : commit
     // On disk in the scratch directory, not in memory: the simulated fleet's rows (every stack's
     // template, every object) are then the operating system's to cache, not the process's heap.
     const store = await openDrillStore(join(dir, 'store'))
@@ -124,29 +126,4 @@ export async function openScratchFleet(source: string, rev: string): Promise<Scr
     await closeAll()
     throw error
   }
-}
-
-/** Sets every `bake` of `rollout.yaml` to `0s`; says whether anything changed. */
-function noBakes(repo: string): boolean {
-  const path = join(repo, 'rollout.yaml')
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch {
-    return false // no rollout.yaml: loading the revision reports it
-  }
-  const document = parseDocument(text)
-  const paths: (string | number)[][] = [['defaults', 'bake']]
-  const stages = document.getIn(['stages']) as { items?: unknown[] } | undefined
-  for (let index = 0; index < (stages?.items?.length ?? 0); index++) paths.push(['stages', index, 'bake'])
-  let changed = false
-  for (const at of paths) {
-    const value = document.getIn(at)
-    if (value !== undefined && value !== '0s') {
-      document.setIn(at, '0s')
-      changed = true
-    }
-  }
-  if (changed) writeFileSync(path, document.toString())
-  return changed
 }
